@@ -1,0 +1,61 @@
+"""`datasync-workflow run --local INPUT.json`: run the workflow on this machine and print how it goes."""
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+CHECK_STATE = "Check execution status"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="datasync-workflow", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run one execution of the workflow")
+    run.add_argument("input", help="the execution input, a JSON file, or - for standard input")
+    run.add_argument(
+        "--local", action="store_true", help="run on this machine, with DataSync and Step Functions emulated by moto"
+    )
+    run.add_argument("--region", default="us-east-1")
+    run.add_argument("--timeout", type=float, default=900, help="seconds before the execution is stopped")
+    run.add_argument("--verbose", action="store_true", help="also print the steps' own logs")
+    args = parser.parse_args(argv)
+    if not args.local:
+        parser.error("only --local runs are supported here; start a deployed state machine with the AWS CLI")
+    try:
+        text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text()
+        execution_input = json.loads(text)
+    except (OSError, json.JSONDecodeError) as error:
+        parser.error(f"cannot read the input {args.input}: {error}")
+
+    # Before the steps are imported: their logs go to stderr and would bury the progress lines.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if args.verbose else "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    if not args.verbose:
+        # moto's Step Functions engine logs each failure with its internals; the Error and Cause follow below.
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
+    from datasync_workflow.local import run_local
+
+    execution = run_local(execution_input, region=args.region, timeout=args.timeout, on_event=print_progress)
+    print(f"Execution {execution.status}", file=sys.stderr)
+    if execution.status == "SUCCEEDED":
+        print(json.dumps(execution.output, indent=2))
+        return 0
+    print(f"Error: {execution.error}\nCause: {execution.cause}", file=sys.stderr)
+    return 1
+
+
+def print_progress(event: dict) -> None:
+    entered = event.get("stateEnteredEventDetails")
+    if entered:
+        print(f"-> {entered['name']}", file=sys.stderr)
+    exited = event.get("stateExitedEventDetails")
+    if exited and exited["name"] == CHECK_STATE:
+        execution = json.loads(exited["output"])["execution"]
+        print(f"   DataSync status: {execution['Status']} (check {execution['checks_done']})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Run the state machine on this machine: moto emulates Step Functions and DataSync, the steps run in-process.
+
+The definition is statemachine/datasync_workflow.asl.json, the file CDK deploys. moto's Step Functions
+engine calls lambda:Invoke for each Task state; a botocore hook answers those calls by running the step's
+Python handler here, the way Lambda would (JSON in, JSON out, an exception reported as a function error).
+"""
+
+import importlib
+import io
+import json
+import os
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from unittest.mock import patch
+from urllib.parse import unquote
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.response import StreamingBody
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from datasync_workflow.definition import STEPS, render_definition
+
+FUNCTION_PREFIX = "datasync-workflow-"
+FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass
+class LocalExecution:
+    execution_arn: str
+    status: str
+    output: dict | None = None
+    error: str | None = None
+    cause: str | None = None
+    history: list[dict] = field(default_factory=list)
+
+
+def function_arn(region: str, step_name: str) -> str:
+    return f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT_ID}:function:{FUNCTION_PREFIX}{step_name}"
+
+
+def run_local(
+    execution_input: dict,
+    region: str = "us-east-1",
+    timeout: float = 120,
+    on_event: Callable[[dict], None] | None = None,
+) -> LocalExecution:
+    """Run one execution of the workflow locally and return how it ended.
+
+    Inside an active `moto.mock_aws()` the caller's emulated DataSync is used; otherwise a fresh one is
+    started for this call. `on_event` sees each history event as it happens. An execution still running
+    after `timeout` seconds is stopped (ABORTED) and its DataSync execution cancelled, as the deployed
+    stack's clean-up rule does.
+    """
+    with ExitStack() as stack:
+        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        stack.enter_context(_steps_run_in_process())
+        # What Lambda's environment gives a function; metrics would print to stdout, so they are off.
+        local_environment = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+        local_environment["POWERTOOLS_METRICS_DISABLED"] = os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")
+        stack.enter_context(patch.dict(os.environ, local_environment))
+        sfn = boto3.client("stepfunctions", region_name=region)
+        values = {step.placeholder: function_arn(region, step.name) for step in STEPS if step.placeholder}
+        machine_arn = sfn.create_state_machine(
+            name=f"datasync-workflow-{uuid.uuid4().hex[:8]}",
+            definition=render_definition(values),
+            roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
+        )["stateMachineArn"]
+        execution_arn = sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(execution_input))[
+            "executionArn"
+        ]
+        history = _follow(sfn, execution_arn, timeout, on_event or (lambda event: None))
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] == "RUNNING":
+            sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout", cause=f"ran over {timeout} s")
+            history = _follow(sfn, execution_arn, 10, on_event or (lambda event: None), seen=len(history))
+            described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "SUCCEEDED":
+            _invoke("cleanup", _status_change_event(described, region))
+        return LocalExecution(
+            execution_arn=execution_arn,
+            status=described["status"],
+            output=json.loads(described["output"]) if described["status"] == "SUCCEEDED" else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+            history=history,
+        )
+
+
+def _follow(sfn, execution_arn: str, timeout: float, on_event, seen: int = 0) -> list[dict]:
+    """Poll the history until the execution ends or `timeout` passes, passing new events to `on_event`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        running = sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+        history = [
+            event
+            for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+            for event in page["events"]
+        ]
+        for event in history[seen:]:
+            on_event(event)
+        seen = len(history)
+        if not running or time.monotonic() > deadline:
+            return history
+        time.sleep(0.05)
+
+
+def _status_change_event(described: dict, region: str) -> dict:
+    """The EventBridge event Step Functions sends when an execution stops, as the clean-up step gets it."""
+    return {
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "region": region,
+        "detail": {
+            "executionArn": described["executionArn"],
+            "stateMachineArn": described["stateMachineArn"],
+            "status": described["status"],
+        },
+    }
+
+
+@contextmanager
+def _steps_run_in_process() -> Iterator[None]:
+    events = boto3._get_default_session().events
+    events.register("before-call.lambda.Invoke", _answer_invoke, unique_id="datasync-workflow-local")
+    try:
+        yield
+    finally:
+        events.unregister("before-call.lambda.Invoke", unique_id="datasync-workflow-local")
+
+
+def _answer_invoke(params: dict, **_) -> tuple[AWSResponse, dict]:
+    function_name = unquote(params["url_path"]).split("/functions/", 1)[1].split("/", 1)[0]
+    step_name = function_name.rsplit(":", 1)[-1].removeprefix(FUNCTION_PREFIX)
+    body = params["body"]
+    event = json.loads(body or b"{}")
+    response = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+    try:
+        result = _invoke(step_name, event)
+    except Exception as error:  # Lambda reports any exception as an unhandled function error
+        result = {
+            "errorMessage": str(error),
+            "errorType": type(error).__name__,
+            "stackTrace": traceback.format_exception(error),
+        }
+        response["FunctionError"] = "Unhandled"
+    payload = json.dumps(result).encode()
+    response["Payload"] = StreamingBody(io.BytesIO(payload), len(payload))
+    return AWSResponse(params.get("url", ""), 200, {}, None), response
+
+
+def _invoke(step_name: str, event: dict) -> Any:
+    step = next(step for step in STEPS if step.name == step_name)
+    handler = getattr(importlib.import_module(step.module), step.handler.rsplit(".", 1)[1])
+    # A JSON round trip, as Lambda does: the handler gets and gives plain JSON.
+    return json.loads(json.dumps(handler(event, _LambdaContext(step.name))))
+
+
+class _LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    def __init__(self, step_name: str):
+        self.function_name = FUNCTION_PREFIX + step_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function_arn("us-east-1", step_name)
+        self.memory_limit_in_mb = 256
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000

@@ -1,0 +1,32 @@
+"""Cancel an execution the workflow gives up on: after max_iterations checks or a failure in the wait loop."""
+
+from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.errors import DataSyncRequestError
+from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.start import FINAL_STATUSES
+
+
+class CancelEvent(StepEvent):
+    TaskExecutionArn: str
+
+
+def cancel_execution(client, execution_arn: str) -> dict:
+    try:
+        with translate_errors(f"cancel execution {execution_arn}"):
+            client.cancel_task_execution(TaskExecutionArn=execution_arn)
+    except DataSyncRequestError:
+        # DataSync refuses to cancel an execution that has already ended.
+        with translate_errors(f"read the status of execution {execution_arn}"):
+            status = client.describe_task_execution(TaskExecutionArn=execution_arn)["Status"]
+        if status not in FINAL_STATUSES:
+            raise
+        logger.info("The execution had already ended", extra={"task_execution_arn": execution_arn, "status": status})
+        return {"Cancelled": False, "Status": status}
+    metrics.add_metric(name="ExecutionsCancelled", unit=MetricUnit.Count, value=1)
+    logger.warning("Cancelled the execution", extra={"task_execution_arn": execution_arn})
+    return {"Cancelled": True}
+
+
+@step_handler(CancelEvent)
+def handler(event: CancelEvent) -> dict:
+    return cancel_execution(datasync_client(), event.TaskExecutionArn)

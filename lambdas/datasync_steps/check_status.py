@@ -1,0 +1,27 @@
+"""Step 6, in the wait loop: read the execution's status; the state machine decides what it means."""
+
+from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+
+# DataSync's statuses (TaskExecutionStatus); the state machine keeps waiting on any that is not final.
+KNOWN_STATUSES = {"QUEUED", "LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "CANCELLING", "SUCCESS", "ERROR"}
+
+
+class CheckStatusEvent(StepEvent):
+    TaskExecutionArn: str
+    checks_done: int
+
+
+def check_status(client, execution_arn: str, checks_done: int) -> dict:
+    with translate_errors(f"read the status of execution {execution_arn}"):
+        status = client.describe_task_execution(TaskExecutionArn=execution_arn)["Status"]
+    if status not in KNOWN_STATUSES:
+        logger.warning("DataSync reported a status this workflow does not know; waiting on", extra={"status": status})
+    logger.info("Execution status", extra={"status": status, "check": checks_done + 1})
+    metrics.add_metric(name="StatusChecks", unit=MetricUnit.Count, value=1)
+    return {"TaskExecutionArn": execution_arn, "Status": status, "checks_done": checks_done + 1}
+
+
+@step_handler(CheckStatusEvent)
+def handler(event: CheckStatusEvent) -> dict:
+    return check_status(datasync_client(), event.TaskExecutionArn, event.checks_done)

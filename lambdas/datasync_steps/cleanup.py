@@ -1,0 +1,55 @@
+"""Cancel the DataSync execution of a workflow that was stopped, timed out or failed.
+
+Step Functions runs no Catch when an execution is aborted or times out, so this step is started by an
+EventBridge rule on "Step Functions Execution Status Change" instead of by the state machine.
+"""
+
+import json
+
+import boto3
+from pydantic import BaseModel
+
+from datasync_steps.cancel import cancel_execution
+from datasync_steps.datasync import datasync_client
+from datasync_steps.observability import logger, step_handler
+
+# The state whose output holds the started execution (statemachine/datasync_workflow.asl.json).
+START_STATE = "Start execution"
+STOPPED_STATUSES = {"ABORTED", "TIMED_OUT", "FAILED"}
+
+
+class StatusChange(BaseModel):
+    executionArn: str
+    status: str
+
+
+class StatusChangeEvent(BaseModel):
+    detail: StatusChange
+
+
+def started_execution_arn(sfn, workflow_execution_arn: str) -> str | None:
+    """The DataSync execution the workflow started, read from its history, newest event first."""
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=workflow_execution_arn, reverseOrder=True, includeExecutionData=True
+    )
+    for page in pages:
+        for event in page["events"]:
+            exited = event.get("stateExitedEventDetails", {})
+            if exited.get("name") == START_STATE:
+                return json.loads(exited["output"])["execution"]["TaskExecutionArn"]
+    return None
+
+
+def clean_up(sfn, client, change: StatusChange) -> dict:
+    if change.status not in STOPPED_STATUSES:
+        return {"Cancelled": False}
+    execution_arn = started_execution_arn(sfn, change.executionArn)
+    if execution_arn is None:
+        return {"Cancelled": False}
+    logger.info("The workflow stopped; cancelling its DataSync execution", extra={"status": change.status})
+    return cancel_execution(client, execution_arn)
+
+
+@step_handler(StatusChangeEvent, correlation_id_path="detail.executionArn")
+def handler(event: StatusChangeEvent) -> dict:
+    return clean_up(boto3.client("stepfunctions"), datasync_client(), event.detail)

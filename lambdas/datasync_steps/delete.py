@@ -1,0 +1,27 @@
+"""Step 8 (only after SUCCESS, only when asked): delete the task. Its locations stay."""
+
+from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.errors import DataSyncTaskNotFoundError
+from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+
+
+class DeleteEvent(StepEvent):
+    TaskArn: str
+
+
+def delete_task(client, task_arn: str) -> dict:
+    try:
+        with translate_errors(f"delete task {task_arn}", not_found=DataSyncTaskNotFoundError):
+            client.delete_task(TaskArn=task_arn)
+    except DataSyncTaskNotFoundError:
+        # An earlier try of this step deleted it and then failed before answering.
+        logger.info("The task was already deleted", extra={"task_arn": task_arn})
+        return {"TaskDeleted": True}
+    metrics.add_metric(name="TasksDeleted", unit=MetricUnit.Count, value=1)
+    logger.info("Deleted the task", extra={"task_arn": task_arn})
+    return {"TaskDeleted": True}
+
+
+@step_handler(DeleteEvent)
+def handler(event: DeleteEvent) -> dict:
+    return delete_task(datasync_client(), event.TaskArn)

@@ -1,0 +1,42 @@
+"""Step 7: the final description of a finished execution; an execution that ended in ERROR fails the run."""
+
+import json
+
+from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.errors import DataSyncTaskExecutionFailedError
+from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+
+
+class DescribeEvent(StepEvent):
+    TaskExecutionArn: str
+
+
+def describe_execution(client, execution_arn: str) -> dict:
+    with translate_errors(f"describe execution {execution_arn}"):
+        response = client.describe_task_execution(TaskExecutionArn=execution_arn)
+    response.pop("ResponseMetadata", None)
+    description = json.loads(json.dumps(response, default=lambda value: value.isoformat()))
+    logger.info("Final task execution description", extra={"task_execution": description})
+    publish_metrics(description)
+    if description["Status"] == "ERROR":
+        result = description.get("Result", {})
+        raise DataSyncTaskExecutionFailedError(
+            f"DataSync execution {execution_arn} ended in ERROR: "
+            f"{result.get('ErrorCode', 'no error code')}: {result.get('ErrorDetail', 'no error detail')}."
+        )
+    return description
+
+
+def publish_metrics(description: dict) -> None:
+    succeeded = description["Status"] == "SUCCESS"
+    metrics.add_metric(name="ExecutionsSucceeded" if succeeded else "ExecutionsFailed", unit=MetricUnit.Count, value=1)
+    for field, unit in (("BytesTransferred", MetricUnit.Bytes), ("FilesTransferred", MetricUnit.Count)):
+        if field in description:
+            metrics.add_metric(name=field, unit=unit, value=description[field])
+    if "TotalDuration" in description.get("Result", {}):
+        metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds, value=description["Result"]["TotalDuration"])
+
+
+@step_handler(DescribeEvent)
+def handler(event: DescribeEvent) -> dict:
+    return describe_execution(datasync_client(), event.TaskExecutionArn)

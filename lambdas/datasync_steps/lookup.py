@@ -1,0 +1,75 @@
+"""Finding the locations that match a URI and the tasks that link two sets of locations."""
+
+import random
+
+from datasync_steps.datasync import translate_errors
+from datasync_steps.errors import DataSyncMultipleLocationsError, DataSyncMultipleTasksError, DataSyncTaskNotFoundError
+from datasync_steps.uris import parse_location_uri
+
+
+def matching_location_arns(client, uri: str) -> list[str]:
+    """Every location whose stored LocationUri matches `uri`, over all pages of ListLocations."""
+    wanted = parse_location_uri(uri)
+    # The filter only narrows the listing; the match itself is decided here by the contract's rules.
+    prefix = {"Name": "LocationUri", "Values": [f"{wanted.scheme}://"], "Operator": "BeginsWith"}
+    with translate_errors(f"list the locations for {uri}"):
+        pages = client.get_paginator("list_locations").paginate(Filters=[prefix])
+        return [
+            location["LocationArn"]
+            for page in pages
+            for location in page["Locations"]
+            if wanted.matches(location["LocationUri"])
+        ]
+
+
+def stored_uri(client, location_arn: str) -> str | None:
+    with translate_errors(f"list the locations to find {location_arn}"):
+        for page in client.get_paginator("list_locations").paginate():
+            for location in page["Locations"]:
+                if location["LocationArn"] == location_arn:
+                    return location["LocationUri"]
+    return None
+
+
+def tasks_linking(client, source_arns: list[str], destination_arns: list[str]) -> list[str]:
+    """The tasks whose source is one of `source_arns` and whose destination is one of `destination_arns`."""
+    found = []
+    for source_arn in source_arns:
+        on_location = {"Name": "LocationId", "Values": [source_arn], "Operator": "Equals"}
+        with translate_errors(f"list the tasks of location {source_arn}"):
+            pages = client.get_paginator("list_tasks").paginate(Filters=[on_location])
+            candidates = [task["TaskArn"] for page in pages for task in page["Tasks"]]
+        for task_arn in candidates:
+            task = describe_task(client, task_arn)
+            if (
+                task["SourceLocationArn"] in source_arns
+                and task["DestinationLocationArn"] in destination_arns
+                and task_arn not in found
+            ):
+                found.append(task_arn)
+    return found
+
+
+def describe_task(client, task_arn: str) -> dict:
+    with translate_errors(f"find task {task_arn}", not_found=DataSyncTaskNotFoundError):
+        return client.describe_task(TaskArn=task_arn)
+
+
+def choose_task(task_arns: list[str], *, allow_random: bool, source_uri: str, destination_uri: str) -> str:
+    if len(task_arns) > 1 and not allow_random:
+        raise DataSyncMultipleTasksError(
+            f"{len(task_arns)} DataSync tasks link {source_uri} to {destination_uri}: {', '.join(task_arns)}. "
+            "Pass task_arn, delete the extra tasks, or set allow_random_task_choice to true."
+        )
+    return random.choice(task_arns)
+
+
+def choose_location(location_arns: list[str], *, allow_random: bool, uri: str) -> str | None:
+    if not location_arns:
+        return None
+    if len(location_arns) > 1 and not allow_random:
+        raise DataSyncMultipleLocationsError(
+            f"{len(location_arns)} DataSync locations match {uri}: {', '.join(location_arns)}. "
+            "Delete the extra locations or set allow_random_location_choice to true."
+        )
+    return random.choice(location_arns)

@@ -1,0 +1,47 @@
+"""Logger, Tracer and Metrics shared by every step, and the decorator that makes a step's handler."""
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from pydantic import BaseModel
+
+SERVICE = "datasync-workflow"
+
+# stderr rather than stdout: Lambda sends both to CloudWatch, and the local command line keeps its stdout
+# for the workflow's output.
+logger = Logger(service=SERVICE, logger_handler=logging.StreamHandler(sys.stderr))
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(service=SERVICE, namespace="DataSyncWorkflow")
+
+__all__ = ["MetricUnit", "logger", "metrics", "step_handler", "tracer"]
+
+
+class StepEvent(BaseModel):
+    """What the state machine sends every step: the execution's id, used as the logs' correlation id."""
+
+    execution_id: str
+
+
+def step_handler(
+    event_model: type[BaseModel], correlation_id_path: str = "execution_id"
+) -> Callable[[Callable[[Any], dict]], Callable[[dict, Any], dict]]:
+    """Turn `step(event) -> dict` into a Lambda handler that parses, logs, traces and publishes metrics."""
+
+    def decorate(step: Callable[[Any], dict]) -> Callable[[dict, Any], dict]:
+        @logger.inject_lambda_context(correlation_id_path=correlation_id_path)
+        @tracer.capture_lambda_handler
+        @metrics.log_metrics
+        @event_parser(model=event_model)
+        @functools.wraps(step)
+        def handler(event, context) -> dict:
+            return step(event)
+
+        return handler
+
+    return decorate

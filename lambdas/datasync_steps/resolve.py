@@ -1,0 +1,86 @@
+"""Step 1: validate the input and find the task to run, or say what has to be created first."""
+
+from typing import Any
+
+from datasync_steps.datasync import datasync_client
+from datasync_steps.errors import DataSyncLocationNotFoundError, DataSyncTaskNotFoundError
+from datasync_steps.lookup import choose_location, choose_task, describe_task, matching_location_arns, tasks_linking
+from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.state import Target
+from datasync_steps.workflow_input import WorkflowInput, parse_workflow_input
+
+# Where the state machine goes next.
+RUN, CREATE_LOCATIONS, CREATE_TASK = "run", "create_locations", "create_task"
+
+
+class ResolveEvent(StepEvent):
+    input: Any
+
+
+def resolve(client, raw_input: Any) -> dict:
+    config = parse_workflow_input(raw_input)
+    route, target = find_task(client, config) if not config.task_arn else (RUN, known_task(client, config.task_arn))
+    logger.info("Resolved the task", extra={"route": route, "target": target.model_dump()})
+    return {
+        "config": config.model_dump(),
+        "plan": {"route": route, "update_task": bool(config.update_task_kwargs)},
+        "target": target.model_dump(),
+    }
+
+
+def known_task(client, task_arn: str) -> Target:
+    task = describe_task(client, task_arn)
+    return Target(
+        TaskArn=task_arn,
+        SourceLocationArn=task.get("SourceLocationArn"),
+        DestinationLocationArn=task.get("DestinationLocationArn"),
+    )
+
+
+def find_task(client, config: WorkflowInput) -> tuple[str, Target]:
+    source_uri, destination_uri = config.source_location_uri, config.destination_location_uri
+    source_arns = matching_location_arns(client, source_uri)
+    destination_arns = matching_location_arns(client, destination_uri)
+    task_arns = tasks_linking(client, source_arns, destination_arns) if source_arns and destination_arns else []
+    if task_arns:
+        task_arn = choose_task(
+            task_arns,
+            allow_random=config.allow_random_task_choice,
+            source_uri=source_uri,
+            destination_uri=destination_uri,
+        )
+        return RUN, known_task(client, task_arn)
+    if not config.create_task_kwargs:
+        raise DataSyncTaskNotFoundError(
+            f"No DataSync task links {source_uri} to {destination_uri}, and create_task_kwargs is empty, "
+            "so none was created."
+        )
+    target = Target(
+        SourceLocationArn=choose_location(
+            source_arns, allow_random=config.allow_random_location_choice, uri=source_uri
+        ),
+        DestinationLocationArn=choose_location(
+            destination_arns, allow_random=config.allow_random_location_choice, uri=destination_uri
+        ),
+    )
+    missing = [
+        side
+        for side, arn in (("source", target.SourceLocationArn), ("destination", target.DestinationLocationArn))
+        if arn is None
+    ]
+    cannot_create = [side for side in missing if not getattr(config, f"create_{side}_location_kwargs")]
+    if cannot_create:
+        raise DataSyncLocationNotFoundError(
+            " ".join(
+                f"No DataSync location matches {side}_location_uri {getattr(config, f'{side}_location_uri')}, "
+                f"and create_{side}_location_kwargs is empty, so none was created."
+                for side in cannot_create
+            )
+        )
+    return (CREATE_LOCATIONS if missing else CREATE_TASK), target
+
+
+@step_handler(ResolveEvent)
+def handler(event: ResolveEvent) -> dict:
+    metrics.add_metric(name="WorkflowRuns", unit=MetricUnit.Count, value=1)
+    return resolve(datasync_client(), event.input)

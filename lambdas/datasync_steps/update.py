@@ -1,0 +1,25 @@
+"""Step 4 (only with update_task_kwargs): UpdateTask before the run."""
+
+from typing import Any
+
+from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.errors import DataSyncTaskNotFoundError
+from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+
+
+class UpdateEvent(StepEvent):
+    TaskArn: str
+    update_task_kwargs: dict[str, Any]
+
+
+def update_task(client, task_arn: str, update_task_kwargs: dict[str, Any]) -> dict:
+    with translate_errors(f"update task {task_arn}", not_found=DataSyncTaskNotFoundError):
+        client.update_task(TaskArn=task_arn, **update_task_kwargs)
+    metrics.add_metric(name="TasksUpdated", unit=MetricUnit.Count, value=1)
+    logger.info("Updated the task", extra={"task_arn": task_arn, "update_task_kwargs": update_task_kwargs})
+    return {"TaskUpdated": True}
+
+
+@step_handler(UpdateEvent)
+def handler(event: UpdateEvent) -> dict:
+    return update_task(datasync_client(), event.TaskArn, event.update_task_kwargs)

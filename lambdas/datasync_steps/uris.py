@@ -1,0 +1,63 @@
+"""Location URIs: which CreateLocation* call a scheme names, and when a stored LocationUri matches."""
+
+import re
+from dataclasses import dataclass
+
+# The boto3 method that creates a location of each scheme.
+CREATE_CALL_BY_SCHEME = {
+    "s3": "create_location_s3",
+    "smb": "create_location_smb",
+    "nfs": "create_location_nfs",
+    "efs": "create_location_efs",
+    "fsxw": "create_location_fsx_windows",
+    "fsxl": "create_location_fsx_lustre",
+    "fsxz": "create_location_fsx_open_zfs",
+    "fsxn-nfs": "create_location_fsx_ontap",
+    "fsxn-smb": "create_location_fsx_ontap",
+    "hdfs": "create_location_hdfs",
+    "object-storage": "create_location_object_storage",
+    "azure-blob": "create_location_azure_blob",
+}
+
+# Windows shares: their paths are not case-sensitive. Every other path is.
+CASE_INSENSITIVE_PATH_SCHEMES = {"smb", "fsxw"}
+
+_URI = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/]+)(?P<path>/.*)?$")
+
+
+@dataclass(frozen=True)
+class LocationUri:
+    scheme: str
+    host: str
+    path: str
+
+    @property
+    def create_call(self) -> str:
+        return CREATE_CALL_BY_SCHEME[self.scheme]
+
+    def matches(self, stored_uri: str) -> bool:
+        """Whether a LocationUri stored by DataSync names the same place as this URI."""
+        try:
+            return _comparison_key(parse_location_uri(stored_uri)) == _comparison_key(self)
+        except ValueError:
+            return False
+
+
+def parse_location_uri(uri: str) -> LocationUri:
+    """Split `scheme://host/path`; raise ValueError with a reason for anything else."""
+    found = _URI.match(uri)
+    if not found:
+        raise ValueError(f"{uri!r} is not a location URI of the form scheme://host/path")
+    scheme = found["scheme"].lower()
+    if scheme not in CREATE_CALL_BY_SCHEME:
+        known = ", ".join(sorted(CREATE_CALL_BY_SCHEME))
+        raise ValueError(f"{uri!r} has the scheme {scheme!r}; DataSync locations use one of {known}")
+    path = found["path"] or ""
+    if path.endswith("/"):
+        path = path[:-1]
+    return LocationUri(scheme=scheme, host=found["host"].lower(), path=path)
+
+
+def _comparison_key(uri: LocationUri) -> tuple[str, str, str]:
+    path = uri.path.lower() if uri.scheme in CASE_INSENSITIVE_PATH_SCHEMES else uri.path
+    return uri.scheme, uri.host, path
