@@ -28,7 +28,7 @@ def datasync_client(*, retry_in_sdk: bool = True):
     response can make a second location, task or execution: those calls use `retry_in_sdk=False` and rely
     on the step's own look-up-before-create when Step Functions retries the whole step.
     """
-    retries = {"mode": "standard", "max_attempts": 3 if retry_in_sdk else 1}
+    retries = {"mode": "standard", "total_max_attempts": 3 if retry_in_sdk else 1}
     return boto3.client("datasync", config=Config(retries=retries, user_agent_extra="datasync-workflow"))
 
 

@@ -1,7 +1,8 @@
 """Step 8 (only after SUCCESS, only when asked): delete the task. Its locations stay."""
 
 from datasync_steps.datasync import datasync_client, translate_errors
-from datasync_steps.errors import DataSyncTaskNotFoundError
+from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError
+from datasync_steps.lookup import describe_task
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 
 
@@ -11,12 +12,16 @@ class DeleteEvent(StepEvent):
 
 def delete_task(client, task_arn: str) -> dict:
     try:
-        with translate_errors(f"delete task {task_arn}", not_found=DataSyncTaskNotFoundError):
+        with translate_errors(f"delete task {task_arn}"):
             client.delete_task(TaskArn=task_arn)
-    except DataSyncTaskNotFoundError:
-        # An earlier try of this step deleted it and then failed before answering.
-        logger.info("The task was already deleted", extra={"task_arn": task_arn})
-        return {"TaskDeleted": True}
+    except DataSyncRequestError:
+        try:
+            describe_task(client, task_arn)
+        except DataSyncTaskNotFoundError:
+            # An earlier try of this step deleted it and then failed before answering.
+            logger.info("The task was already deleted", extra={"task_arn": task_arn})
+            return {"TaskDeleted": True}
+        raise
     metrics.add_metric(name="TasksDeleted", unit=MetricUnit.Count, value=1)
     logger.info("Deleted the task", extra={"task_arn": task_arn})
     return {"TaskDeleted": True}

@@ -51,7 +51,9 @@ def tasks_linking(client, source_arns: list[str], destination_arns: list[str]) -
 
 
 def describe_task(client, task_arn: str) -> dict:
-    with translate_errors(f"find task {task_arn}", not_found=DataSyncTaskNotFoundError):
+    # The ARN is well formed (the input was checked), so DataSync refusing to describe it means it does not
+    # know the task in this account and region, whatever words its message uses.
+    with translate_errors(f"find task {task_arn} in this account and region", refused=DataSyncTaskNotFoundError):
         return client.describe_task(TaskArn=task_arn)
 
 

@@ -91,6 +91,8 @@ def parse_workflow_input(raw: Any) -> WorkflowInput:
     problems = []
     if not raw.get("task_arn") and not (raw.get("source_location_uri") and raw.get("destination_location_uri")):
         problems.append("give task_arn, or both source_location_uri and destination_location_uri")
+    if raw.get("delete_task_after_execution") is True and raw.get("wait_for_completion") is False:
+        problems.append("delete_task_after_execution needs wait_for_completion: a running task cannot be deleted")
     try:
         workflow_input = WorkflowInput.model_validate(raw)
     except ValidationError as invalid:
@@ -125,5 +127,4 @@ def _check_against_api(operation: str, params: dict[str, Any]) -> None:
     shape = _datasync_model().operation_model(operation).input_shape
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
-        lines = report.generate_report().splitlines()[1:]  # the first line only says validation failed
-        raise ValueError(", ".join(line.rstrip(".") for line in lines))
+        raise ValueError(", ".join(report.generate_report().splitlines()))

@@ -1,0 +1,191 @@
+"""Step 2: create missing locations. moto has only S3 and SMB locations; every scheme's CreateLocation*
+call is checked with Stubber, which validates the request against the real DataSync API model."""
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from datasync_steps.create_locations import create_locations
+from datasync_steps.errors import DataSyncMultipleLocationsError, DataSyncTaskCreationError
+from datasync_steps.state import Target
+from datasync_steps.workflow_input import parse_workflow_input
+from tests.conftest import AGENT_ARN, location_arns, make_s3_location, make_smb_location, s3_kwargs, smb_kwargs
+
+URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
+SG = ["arn:aws:ec2:us-east-1:111122223333:security-group/sg-0123456789abcdef0"]
+FSX = "arn:aws:fsx:us-east-1:111122223333:file-system/fs-0123456789abcdef0"
+SVM = "arn:aws:fsx:us-east-1:111122223333:storage-virtual-machine/fs-0123456789abcdef0/svm-0123456789abcdef0"
+NEW_ARN = "arn:aws:datasync:us-east-1:111122223333:location/loc-0123456789abcdef0"
+
+
+def config_for(**overrides):
+    return parse_workflow_input(
+        {
+            **URIS,
+            "create_task_kwargs": {"Name": "t"},
+            "create_source_location_kwargs": smb_kwargs(),
+            "create_destination_location_kwargs": s3_kwargs(),
+            **overrides,
+        }
+    )
+
+
+def test_both_locations_are_created(datasync):
+    target = create_locations(datasync, datasync, config_for(), Target())
+    assert set(location_arns(datasync)) == set(target["CreatedLocationArns"])
+    assert len(target["CreatedLocationArns"]) == 2
+    assert target["SourceLocationArn"] in target["CreatedLocationArns"]
+
+
+def test_a_known_location_is_kept_and_only_the_missing_one_created(datasync):
+    destination = make_s3_location(datasync)
+    target = create_locations(datasync, datasync, config_for(), Target(DestinationLocationArn=destination))
+    assert target["DestinationLocationArn"] == destination
+    assert target["CreatedLocationArns"] == [target["SourceLocationArn"]]
+    assert len(location_arns(datasync)) == 2
+
+
+def test_a_retried_step_creates_nothing_twice(datasync):
+    first = create_locations(datasync, datasync, config_for(), Target())
+    # The first try created both but its answer was lost; Step Functions runs the step again.
+    second = create_locations(datasync, datasync, config_for(), Target())
+    assert len(location_arns(datasync)) == 2
+    assert (second["SourceLocationArn"], second["DestinationLocationArn"]) == (
+        first["SourceLocationArn"],
+        first["DestinationLocationArn"],
+    )
+
+
+def test_a_location_that_appeared_twice_meanwhile_follows_the_choice_rule(datasync):
+    make_smb_location(datasync), make_smb_location(datasync)
+    with pytest.raises(DataSyncMultipleLocationsError):
+        create_locations(datasync, datasync, config_for(), Target())
+
+
+def test_kwargs_that_make_another_uri_are_refused_and_the_location_removed(datasync):
+    config = config_for(create_source_location_kwargs=smb_kwargs(host="otherhost"))
+    with pytest.raises(DataSyncTaskCreationError) as raised:
+        create_locations(datasync, datasync, config, Target())
+    assert "got the URI smb://otherhost/directory/, which does not match source_location_uri" in str(raised.value)
+    assert location_arns(datasync) == []
+
+
+@pytest.mark.parametrize(
+    ("uri", "create_call", "kwargs"),
+    [
+        ("s3://mybucket/prefix/", "create_location_s3", s3_kwargs()),
+        ("smb://hostname/share/dir/", "create_location_smb", smb_kwargs(subdirectory="/share/dir")),
+        (
+            "nfs://10.0.0.5/export/data/",
+            "create_location_nfs",
+            {"ServerHostname": "10.0.0.5", "Subdirectory": "/export/data", "OnPremConfig": {"AgentArns": [AGENT_ARN]}},
+        ),
+        (
+            "efs://us-east-1.fs-0123456789abcdef0/data/",
+            "create_location_efs",
+            {
+                "EfsFilesystemArn": "arn:aws:elasticfilesystem:us-east-1:111122223333:file-system/fs-0123456789abcdef0",
+                "Subdirectory": "/data",
+                "Ec2Config": {
+                    "SubnetArn": "arn:aws:ec2:us-east-1:111122223333:subnet/subnet-0123456789abcdef0",
+                    "SecurityGroupArns": SG,
+                },
+            },
+        ),
+        (
+            "fsxw://us-east-1.fs-0123456789abcdef0/share/",
+            "create_location_fsx_windows",
+            {
+                "FsxFilesystemArn": FSX,
+                "SecurityGroupArns": SG,
+                "User": "admin",
+                "Password": "p",
+                "Subdirectory": "/share",
+            },
+        ),
+        (
+            "fsxl://us-east-1.fs-0123456789abcdef0/data/",
+            "create_location_fsx_lustre",
+            {"FsxFilesystemArn": FSX, "SecurityGroupArns": SG},
+        ),
+        (
+            "fsxz://us-east-1.fs-0123456789abcdef0/fsx/vol/",
+            "create_location_fsx_open_zfs",
+            {
+                "FsxFilesystemArn": FSX,
+                "SecurityGroupArns": SG,
+                "Protocol": {"NFS": {"MountOptions": {"Version": "AUTOMATIC"}}},
+            },
+        ),
+        (
+            "fsxn-nfs://us-east-1.fs-0123456789abcdef0/vol1/",
+            "create_location_fsx_ontap",
+            {
+                "StorageVirtualMachineArn": SVM,
+                "SecurityGroupArns": SG,
+                "Protocol": {"NFS": {"MountOptions": {"Version": "NFS3"}}},
+            },
+        ),
+        (
+            "fsxn-smb://us-east-1.fs-0123456789abcdef0/share/",
+            "create_location_fsx_ontap",
+            {
+                "StorageVirtualMachineArn": SVM,
+                "SecurityGroupArns": SG,
+                "Protocol": {"SMB": {"User": "admin", "Password": "p"}},
+            },
+        ),
+        (
+            "hdfs://namenode:8020/data/",
+            "create_location_hdfs",
+            {
+                "NameNodes": [{"Hostname": "namenode", "Port": 8020}],
+                "AuthenticationType": "SIMPLE",
+                "SimpleUser": "hdfs",
+                "AgentArns": [AGENT_ARN],
+                "Subdirectory": "/data",
+            },
+        ),
+        (
+            "object-storage://storage.example.com/bucket/data/",
+            "create_location_object_storage",
+            {
+                "ServerHostname": "storage.example.com",
+                "BucketName": "bucket",
+                "Subdirectory": "/data",
+                "AgentArns": [AGENT_ARN],
+            },
+        ),
+        (
+            "azure-blob://account.blob.core.windows.net/container/data/",
+            "create_location_azure_blob",
+            {
+                "ContainerUrl": "https://account.blob.core.windows.net/container",
+                "AuthenticationType": "SAS",
+                "SasConfiguration": {"Token": "sp=r&st=2026-01-01"},
+                "Subdirectory": "/data",
+                "AgentArns": [AGENT_ARN],
+            },
+        ),
+    ],
+)
+def test_every_scheme_is_created_with_its_own_call(uri, create_call, kwargs):
+    client = boto3.client("datasync", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    scheme = uri.split("://")[0]
+    config = parse_workflow_input(
+        {
+            "source_location_uri": uri,
+            "destination_location_uri": "s3://mybucket/prefix",
+            "create_task_kwargs": {"Name": "t"},
+            "create_source_location_kwargs": kwargs,
+        }
+    )
+    existing = "arn:aws:datasync:us-east-1:111122223333:location/loc-0000000000000000d"
+    with Stubber(client) as stubber:
+        scheme_filter = {"Filters": [{"Name": "LocationUri", "Values": [f"{scheme}://"], "Operator": "BeginsWith"}]}
+        stubber.add_response("list_locations", {"Locations": []}, scheme_filter)
+        stubber.add_response(create_call, {"LocationArn": NEW_ARN}, kwargs)
+        stubber.add_response("list_locations", {"Locations": [{"LocationArn": NEW_ARN, "LocationUri": uri}]}, {})
+        target = create_locations(client, client, config, Target(DestinationLocationArn=existing))
+        stubber.assert_no_pending_responses()
+    assert target["SourceLocationArn"] == NEW_ARN and target["CreatedLocationArns"] == [NEW_ARN]

@@ -1,0 +1,86 @@
+"""How DataSync's errors reach the state machine. Stubber answers with the errors the API model declares."""
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from botocore.stub import Stubber
+
+from datasync_steps.datasync import translate_errors
+from datasync_steps.errors import (
+    DataSyncRequestError,
+    DataSyncTaskCreationError,
+    DataSyncTaskNotFoundError,
+    DataSyncTransientError,
+)
+
+TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+
+
+@pytest.fixture
+def stubbed():
+    client = boto3.client("datasync", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        yield client, stubber
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("ThrottlingException", 400), ("InternalException", 500), ("ServiceUnavailable", 503), ("Whatever", 502)],
+)
+def test_throttling_and_server_errors_are_transient(stubbed, code, status):
+    client, stubber = stubbed
+    stubber.add_client_error("describe_task", code, "slow down", http_status_code=status)
+    with pytest.raises(DataSyncTransientError, match=f"DataSync failed to read the task, will retry: {code}"):
+        with translate_errors("read the task"):
+            client.describe_task(TaskArn=TASK_ARN)
+
+
+def test_not_found_becomes_the_not_found_error_with_datasyncs_words(stubbed):
+    client, stubber = stubbed
+    stubber.add_client_error("update_task", "InvalidRequestException", f"Task {TASK_ARN} not found.")
+    with pytest.raises(
+        DataSyncTaskNotFoundError,
+        match=f"Could not update the task: InvalidRequestException: Task {TASK_ARN} not found",
+    ):
+        with translate_errors("update the task", not_found=DataSyncTaskNotFoundError):
+            client.update_task(TaskArn=TASK_ARN, Name="n")
+
+
+def test_other_invalid_requests_carry_datasyncs_message_and_code(stubbed):
+    client, stubber = stubbed
+    stubber.add_client_error(
+        "create_task",
+        "InvalidRequestException",
+        "DataSync location access test failed",
+        modeled_fields={"datasyncErrorCode": "LocationAccessDenied"},
+    )
+    with pytest.raises(DataSyncTaskCreationError) as raised:
+        with translate_errors(
+            "create the task", refused=DataSyncTaskCreationError, not_found=DataSyncTaskNotFoundError
+        ):
+            client.create_task(SourceLocationArn=TASK_ARN, DestinationLocationArn=TASK_ARN)
+    assert str(raised.value) == (
+        "DataSync refused to create the task: InvalidRequestException: DataSync location access test failed "
+        "(DataSync error code LocationAccessDenied)"
+    )
+
+
+def test_refusals_default_to_the_request_error(stubbed):
+    client, stubber = stubbed
+    stubber.add_client_error("start_task_execution", "InvalidRequestException", "Task is already running")
+    with pytest.raises(DataSyncRequestError, match="DataSync refused to start the task: .*already running"):
+        with translate_errors("start the task"):
+            client.start_task_execution(TaskArn=TASK_ARN)
+
+
+def test_network_failures_are_transient():
+    with pytest.raises(DataSyncTransientError, match="Could not reach DataSync to list the tasks"):
+        with translate_errors("list the tasks"):
+            raise EndpointConnectionError(endpoint_url="https://datasync.us-east-1.amazonaws.com")
+
+
+def test_sdk_retries_are_off_for_calls_that_create():
+    from datasync_steps.datasync import datasync_client
+
+    assert datasync_client(retry_in_sdk=False).meta.config.retries["total_max_attempts"] == 1
+    assert datasync_client().meta.config.retries["total_max_attempts"] == 3

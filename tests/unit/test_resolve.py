@@ -1,0 +1,177 @@
+"""Step 1: validate the input and find the task. moto for the behaviour; Stubber for the paging and
+filters that moto ignores."""
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from datasync_steps.errors import (
+    DataSyncInvalidInputError,
+    DataSyncLocationNotFoundError,
+    DataSyncMultipleLocationsError,
+    DataSyncMultipleTasksError,
+    DataSyncTaskNotFoundError,
+)
+from datasync_steps.lookup import matching_location_arns, tasks_linking
+from datasync_steps.resolve import resolve
+from tests.conftest import make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs
+
+URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
+CREATE_ALL = {
+    **URIS,
+    "create_task_kwargs": {"Name": "created"},
+    "create_source_location_kwargs": smb_kwargs(),
+    "create_destination_location_kwargs": s3_kwargs(),
+}
+
+
+def test_a_given_task_arn_runs_that_task(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    task = make_task(datasync, source, destination)
+    resolved = resolve(datasync, {"task_arn": task})
+    assert resolved["plan"] == {"route": "run", "update_task": False}
+    assert resolved["target"]["TaskArn"] == task
+    assert resolved["target"]["SourceLocationArn"] == source
+    assert resolved["config"]["wait_interval_seconds"] == 30
+
+
+def test_a_task_arn_that_does_not_exist_is_not_found(datasync):
+    missing = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+    with pytest.raises(DataSyncTaskNotFoundError, match=f"find task {missing}"):
+        resolve(datasync, {"task_arn": missing})
+
+
+def test_the_one_task_linking_the_uris_is_found(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    other_destination = make_s3_location(datasync, subdirectory="other")
+    make_task(datasync, source, other_destination)
+    task = make_task(datasync, source, destination)
+    resolved = resolve(datasync, {**URIS, "update_task_kwargs": {"Name": "n"}})
+    assert resolved["target"]["TaskArn"] == task
+    assert resolved["plan"] == {"route": "run", "update_task": True}
+
+
+def test_several_matching_tasks_fail_without_random_choice(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    tasks = [make_task(datasync, source, destination) for _ in range(2)]
+    with pytest.raises(DataSyncMultipleTasksError) as raised:
+        resolve(datasync, URIS)
+    assert all(task in str(raised.value) for task in tasks)
+    assert "allow_random_task_choice" in str(raised.value)
+
+
+def test_several_matching_tasks_pick_one_with_random_choice(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    tasks = {make_task(datasync, source, destination) for _ in range(3)}
+    chosen = {resolve(datasync, {**URIS, "allow_random_task_choice": True})["target"]["TaskArn"] for _ in range(30)}
+    assert chosen <= tasks and len(chosen) > 1
+
+
+def test_no_task_and_no_create_kwargs_is_not_found(datasync):
+    make_smb_location(datasync), make_s3_location(datasync)
+    with pytest.raises(DataSyncTaskNotFoundError, match="No DataSync task links smb://hostname/directory/ to s3://"):
+        resolve(datasync, URIS)
+
+
+def test_no_task_with_existing_locations_plans_to_create_the_task(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    resolved = resolve(datasync, CREATE_ALL)
+    assert resolved["plan"]["route"] == "create_task"
+    assert (resolved["target"]["SourceLocationArn"], resolved["target"]["DestinationLocationArn"]) == (
+        source,
+        destination,
+    )
+
+
+def test_missing_locations_plan_to_create_them(datasync):
+    destination = make_s3_location(datasync)
+    resolved = resolve(datasync, CREATE_ALL)
+    assert resolved["plan"]["route"] == "create_locations"
+    assert resolved["target"]["SourceLocationArn"] is None
+    assert resolved["target"]["DestinationLocationArn"] == destination
+
+
+def test_a_missing_location_without_kwargs_is_not_found_and_nothing_is_created(datasync):
+    with pytest.raises(DataSyncLocationNotFoundError) as raised:
+        resolve(datasync, {**CREATE_ALL, "create_destination_location_kwargs": {}})
+    assert "destination_location_uri s3://mybucket/prefix" in str(raised.value)
+    assert "source" not in str(raised.value)  # the source can be created
+    assert datasync.list_locations()["Locations"] == []
+
+
+def test_several_matching_locations_fail_without_random_choice(datasync):
+    make_s3_location(datasync), make_s3_location(datasync)
+    with pytest.raises(DataSyncMultipleLocationsError, match="2 DataSync locations match s3://mybucket/prefix"):
+        resolve(datasync, CREATE_ALL)
+    resolved = resolve(datasync, {**CREATE_ALL, "allow_random_location_choice": True})
+    assert resolved["target"]["DestinationLocationArn"] is not None
+
+
+def test_invalid_input_touches_nothing(datasync):
+    stubbed = Stubber(datasync)  # no responses added: any DataSync call would fail the test
+    with stubbed, pytest.raises(DataSyncInvalidInputError):
+        resolve(datasync, {**URIS, "max_iterations": 0})
+
+
+# What moto ignores: paging and filters. Stubber checks the requests against the real API model.
+
+LOC = "arn:aws:datasync:us-east-1:111122223333:location/loc-{:017x}"
+TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-{:017x}"
+
+
+@pytest.fixture
+def stubbed():
+    client = boto3.client("datasync", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_locations_are_read_from_every_page_with_a_scheme_filter(stubbed):
+    client, stubber = stubbed
+    scheme_filter = [{"Name": "LocationUri", "Values": ["s3://"], "Operator": "BeginsWith"}]
+    stubber.add_response(
+        "list_locations",
+        {"Locations": [{"LocationArn": LOC.format(1), "LocationUri": "s3://mybucket/prefix/"}], "NextToken": "t2"},
+        {"Filters": scheme_filter},
+    )
+    stubber.add_response(
+        "list_locations",
+        {
+            "Locations": [
+                {"LocationArn": LOC.format(2), "LocationUri": "s3://mybucket/Prefix/"},
+                {"LocationArn": LOC.format(3), "LocationUri": "s3://MYBUCKET/prefix"},
+            ]
+        },
+        {"Filters": scheme_filter, "NextToken": "t2"},
+    )
+    assert matching_location_arns(client, "s3://mybucket/prefix") == [LOC.format(1), LOC.format(3)]
+
+
+def test_tasks_are_listed_per_source_location_and_checked_end_to_end(stubbed):
+    client, stubber = stubbed
+    source, destination, elsewhere = LOC.format(1), LOC.format(2), LOC.format(3)
+    stubber.add_response(
+        "list_tasks",
+        {"Tasks": [{"TaskArn": TASK.format(1)}], "NextToken": "t2"},
+        {"Filters": [{"Name": "LocationId", "Values": [source], "Operator": "Equals"}]},
+    )
+    stubber.add_response(
+        "list_tasks",
+        {"Tasks": [{"TaskArn": TASK.format(2)}, {"TaskArn": TASK.format(3)}]},
+        {"Filters": [{"Name": "LocationId", "Values": [source], "Operator": "Equals"}], "NextToken": "t2"},
+    )
+    # The LocationId filter also returns tasks that have the location as their destination.
+    for number, (task_source, task_destination) in enumerate(
+        [(source, destination), (elsewhere, source), (source, elsewhere)], start=1
+    ):
+        stubber.add_response(
+            "describe_task",
+            {
+                "TaskArn": TASK.format(number),
+                "SourceLocationArn": task_source,
+                "DestinationLocationArn": task_destination,
+            },
+            {"TaskArn": TASK.format(number)},
+        )
+    assert tasks_linking(client, [source], [destination]) == [TASK.format(1)]

@@ -1,0 +1,289 @@
+"""Steps 3 to 8 and the cancel step, each against moto; Stubber where moto lacks the call or the field."""
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from datasync_steps import describe as describe_step
+from datasync_steps.cancel import cancel_execution
+from datasync_steps.check_status import check_status
+from datasync_steps.create_task import create_task
+from datasync_steps.delete import delete_task
+from datasync_steps.describe import describe_execution
+from datasync_steps.errors import DataSyncTaskCreationError, DataSyncTaskExecutionFailedError, DataSyncTaskNotFoundError
+from datasync_steps.start import StartEvent, start_execution
+from datasync_steps.state import Target
+from datasync_steps.update import update_task
+from datasync_steps.workflow_input import parse_workflow_input
+from tests.conftest import location_arns, make_s3_location, make_smb_location, make_task, task_arns
+
+TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
+
+
+@pytest.fixture
+def stubbed():
+    client = boto3.client("datasync", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def task(datasync):
+    return make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+
+
+def started(client, task_arn, retry_count=0, entered=None):
+    event = StartEvent(
+        execution_id="e",
+        TaskArn=task_arn,
+        task_execution_kwargs={},
+        retry_count=retry_count,
+        entered_time=entered or datetime.now(UTC),
+    )
+    return start_execution(client, client, event)
+
+
+def test_create_task_links_the_locations_with_the_kwargs(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    config = parse_workflow_input(
+        {
+            "source_location_uri": "smb://hostname/directory",
+            "destination_location_uri": "s3://mybucket/prefix",
+            "create_task_kwargs": {"Name": "Created by the workflow"},
+        }
+    )
+    target = create_task(
+        datasync, datasync, config, Target(SourceLocationArn=source, DestinationLocationArn=destination)
+    )
+    described = datasync.describe_task(TaskArn=target["TaskArn"])
+    assert (described["SourceLocationArn"], described["DestinationLocationArn"]) == (source, destination)
+    assert described["Name"] == "Created by the workflow"
+    assert target["TaskCreated"] is True
+    # Retried after a lost answer: the same task, not a second one.
+    again = create_task(
+        datasync, datasync, config, Target(SourceLocationArn=source, DestinationLocationArn=destination)
+    )
+    assert again["TaskArn"] == target["TaskArn"] and len(task_arns(datasync)) == 1
+
+
+def test_create_task_refused_by_datasync_is_a_creation_error(stubbed):
+    client, stubber = stubbed
+    source, destination = (
+        "arn:aws:datasync:us-east-1:111122223333:location/loc-0123456789abcdef0",
+        "arn:aws:datasync:us-east-1:111122223333:location/loc-0123456789abcdef1",
+    )
+    config = parse_workflow_input(
+        {
+            "source_location_uri": "smb://h/d",
+            "destination_location_uri": "s3://b/p",
+            "create_task_kwargs": {"Name": "n"},
+        }
+    )
+    stubber.add_response("list_tasks", {"Tasks": []})
+    stubber.add_client_error("create_task", "InvalidRequestException", "Source location is not available.")
+    with pytest.raises(DataSyncTaskCreationError, match="Source location is not available"):
+        create_task(client, client, config, Target(SourceLocationArn=source, DestinationLocationArn=destination))
+
+
+def test_update_changes_the_task(datasync, task):
+    update_task(datasync, task, {"Name": "Updated by the workflow"})
+    assert datasync.describe_task(TaskArn=task)["Name"] == "Updated by the workflow"
+
+
+def test_update_of_a_missing_task_is_not_found(stubbed):
+    client, stubber = stubbed
+    stubber.add_client_error("update_task", "InvalidRequestException", f"Task {TASK} not found.")
+    with pytest.raises(DataSyncTaskNotFoundError):
+        update_task(client, TASK, {"Name": "n"})
+
+
+def test_start_passes_the_execution_kwargs(stubbed):
+    client, stubber = stubbed
+    kwargs = {
+        "OverrideOptions": {"BytesPerSecond": 1048576},
+        "Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}],
+    }
+    stubber.add_response("start_task_execution", {"TaskExecutionArn": EXECUTION}, {"TaskArn": TASK, **kwargs})
+    event = StartEvent(
+        execution_id="e", TaskArn=TASK, task_execution_kwargs=kwargs, retry_count=0, entered_time=datetime.now(UTC)
+    )
+    assert start_execution(client, client, event) == {
+        "TaskExecutionArn": EXECUTION,
+        "Status": "STARTED",
+        "checks_done": 0,
+    }
+
+
+def test_a_retried_start_adopts_the_execution_the_first_try_started(stubbed):
+    # moto has no ListTaskExecutions.
+    client, stubber = stubbed
+    entered = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    older = f"{TASK}/execution/exec-0123456789abcdef1"
+    stubber.add_response(
+        "list_task_executions",
+        {
+            "TaskExecutions": [
+                {"TaskExecutionArn": older, "Status": "SUCCESS"},
+                {"TaskExecutionArn": EXECUTION, "Status": "LAUNCHING"},
+            ]
+        },
+        {"TaskArn": TASK},
+    )
+    stubber.add_response(
+        "describe_task_execution",
+        {
+            "TaskExecutionArn": EXECUTION,
+            "Status": "LAUNCHING",
+            "StartTime": datetime(2026, 11, 23, 12, 0, 1, tzinfo=UTC),
+        },
+        {"TaskExecutionArn": EXECUTION},
+    )
+    assert started(client, TASK, retry_count=1, entered=entered)["TaskExecutionArn"] == EXECUTION
+
+
+def test_a_retried_start_starts_when_the_first_try_did_not(stubbed):
+    client, stubber = stubbed
+    entered = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    earlier_run = f"{TASK}/execution/exec-0123456789abcdef1"
+    stubber.add_response(
+        "list_task_executions",
+        {"TaskExecutions": [{"TaskExecutionArn": earlier_run, "Status": "TRANSFERRING"}]},
+        {"TaskArn": TASK},
+    )
+    stubber.add_response(
+        "describe_task_execution",
+        {
+            "TaskExecutionArn": earlier_run,
+            "Status": "TRANSFERRING",
+            "StartTime": datetime(2026, 11, 23, 11, 0, tzinfo=UTC),
+        },
+        {"TaskExecutionArn": earlier_run},
+    )
+    stubber.add_response("start_task_execution", {"TaskExecutionArn": EXECUTION}, {"TaskArn": TASK})
+    assert started(client, TASK, retry_count=1, entered=entered)["TaskExecutionArn"] == EXECUTION
+
+
+def test_check_status_counts_the_checks(datasync, task):
+    execution = started(datasync, task)["TaskExecutionArn"]
+    first = check_status(datasync, execution, 0)
+    second = check_status(datasync, execution, first["checks_done"])
+    assert second["checks_done"] == 2 and second["TaskExecutionArn"] == execution
+
+
+class StatusSays:
+    """A DataSync client that reports one status: Stubber refuses statuses outside the API model's enum."""
+
+    def __init__(self, status):
+        self.status = status
+
+    def describe_task_execution(self, TaskExecutionArn):
+        return {"TaskExecutionArn": TaskExecutionArn, "Status": self.status}
+
+
+def unknown_status_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "does not know" in r.getMessage()]
+
+
+def test_an_unknown_status_is_logged_and_passed_on(caplog):
+    assert check_status(StatusSays("QUEUED"), EXECUTION, 0)["Status"] == "QUEUED"
+    assert unknown_status_warnings(caplog) == []
+    assert check_status(StatusSays("PAUSED"), EXECUTION, 1) == {
+        "TaskExecutionArn": EXECUTION,
+        "Status": "PAUSED",
+        "checks_done": 2,
+    }
+    assert unknown_status_warnings(caplog) == ["DataSync reported a status this workflow does not know; waiting on"]
+
+
+def test_describe_returns_json_with_iso_timestamps(stubbed):
+    client, stubber = stubbed
+    stubber.add_response(
+        "describe_task_execution",
+        {
+            "TaskExecutionArn": EXECUTION,
+            "Status": "SUCCESS",
+            "StartTime": datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
+            "BytesTransferred": 2048,
+            "FilesTransferred": 3,
+            "Result": {"TotalDuration": 61000, "TransferStatus": "SUCCESS"},
+        },
+        {"TaskExecutionArn": EXECUTION},
+    )
+    description = describe_execution(client, EXECUTION)
+    assert description["StartTime"] == "2026-11-23T12:00:00+00:00"
+    assert "ResponseMetadata" not in description
+    json.dumps(description)
+
+
+def test_an_execution_that_ended_in_error_fails_with_datasyncs_code_and_detail(stubbed):
+    client, stubber = stubbed
+    stubber.add_response(
+        "describe_task_execution",
+        {
+            "TaskExecutionArn": EXECUTION,
+            "Status": "ERROR",
+            "Result": {"ErrorCode": "SockTimeout", "ErrorDetail": "Connection to the SMB server timed out"},
+        },
+    )
+    with pytest.raises(DataSyncTaskExecutionFailedError) as raised:
+        describe_execution(client, EXECUTION)
+    assert str(raised.value) == (
+        f"DataSync execution {EXECUTION} ended in ERROR: SockTimeout: Connection to the SMB server timed out."
+    )
+
+
+def test_describe_publishes_transfer_metrics(stubbed, monkeypatch, capsys):
+    client, stubber = stubbed
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    stubber.add_response(
+        "describe_task_execution",
+        {
+            "TaskExecutionArn": EXECUTION,
+            "Status": "SUCCESS",
+            "BytesTransferred": 2048,
+            "FilesTransferred": 3,
+            "Result": {"TotalDuration": 61000},
+        },
+    )
+    describe_step.metrics.clear_metrics()
+    describe_execution(client, EXECUTION)
+    describe_step.metrics.flush_metrics()
+    emf = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    published = {
+        name: emf[name] for name in ("ExecutionsSucceeded", "BytesTransferred", "FilesTransferred", "Duration")
+    }
+    assert published == {
+        "ExecutionsSucceeded": [1.0],
+        "BytesTransferred": [2048.0],
+        "FilesTransferred": [3.0],
+        "Duration": [61000.0],
+    }
+    units = {m["Name"]: m["Unit"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert units["BytesTransferred"] == "Bytes" and units["Duration"] == "Milliseconds"
+
+
+def test_delete_removes_the_task_and_keeps_the_locations(datasync, task):
+    delete_task(datasync, task)
+    assert task_arns(datasync) == [] and len(location_arns(datasync)) == 2
+    # Retried after a lost answer: the task is already gone, which is what was asked.
+    assert delete_task(datasync, task) == {"TaskDeleted": True}
+
+
+def test_cancel_stops_a_running_execution(datasync, task):
+    execution = started(datasync, task)["TaskExecutionArn"]
+    assert cancel_execution(datasync, execution) == {"Cancelled": True}
+    assert datasync.describe_task(TaskArn=task)["Status"] == "AVAILABLE"
+
+
+def test_cancel_of_an_execution_that_already_ended_is_not_an_error(stubbed):
+    client, stubber = stubbed
+    stubber.add_client_error(
+        "cancel_task_execution", "InvalidRequestException", "Sync task cannot be cancelled in its current status"
+    )
+    stubber.add_response("describe_task_execution", {"TaskExecutionArn": EXECUTION, "Status": "SUCCESS"})
+    assert cancel_execution(client, EXECUTION) == {"Cancelled": False, "Status": "SUCCESS"}
