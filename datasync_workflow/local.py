@@ -8,6 +8,7 @@ Python handler here, the way Lambda would (JSON in, JSON out, an exception repor
 import importlib
 import io
 import json
+import logging
 import os
 import time
 import traceback
@@ -82,7 +83,7 @@ def run_local(
             history = _follow(sfn, execution_arn, 10, on_event or (lambda event: None), seen=len(history))
             described = sfn.describe_execution(executionArn=execution_arn)
         if described["status"] != "SUCCEEDED":
-            _invoke("cleanup", _status_change_event(described, region))
+            _clean_up(described, region)
         return LocalExecution(
             execution_arn=execution_arn,
             status=described["status"],
@@ -109,6 +110,14 @@ def _follow(sfn, execution_arn: str, timeout: float, on_event, seen: int = 0) ->
         if not running or time.monotonic() > deadline:
             return history
         time.sleep(0.05)
+
+
+def _clean_up(described: dict, region: str) -> None:
+    """Do what the deployed stack's EventBridge rule does when an execution ends without success."""
+    try:
+        _invoke("cleanup", _status_change_event(described, region))
+    except Exception as error:  # as with an EventBridge target, a failed clean-up does not change the result
+        logging.getLogger(__name__).warning("The clean-up step failed: %s", error)
 
 
 def _status_change_event(described: dict, region: str) -> dict:

@@ -4,7 +4,6 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-
 from datasync_steps.datasync import translate_errors
 from datasync_steps.errors import (
     DataSyncRequestError,
@@ -30,20 +29,24 @@ def stubbed():
 def test_throttling_and_server_errors_are_transient(stubbed, code, status):
     client, stubber = stubbed
     stubber.add_client_error("describe_task", code, "slow down", http_status_code=status)
-    with pytest.raises(DataSyncTransientError, match=f"DataSync failed to read the task, will retry: {code}"):
-        with translate_errors("read the task"):
-            client.describe_task(TaskArn=TASK_ARN)
+    with (
+        pytest.raises(DataSyncTransientError, match=f"DataSync failed to read the task, will retry: {code}"),
+        translate_errors("read the task"),
+    ):
+        client.describe_task(TaskArn=TASK_ARN)
 
 
 def test_not_found_becomes_the_not_found_error_with_datasyncs_words(stubbed):
     client, stubber = stubbed
     stubber.add_client_error("update_task", "InvalidRequestException", f"Task {TASK_ARN} not found.")
-    with pytest.raises(
-        DataSyncTaskNotFoundError,
-        match=f"Could not update the task: InvalidRequestException: Task {TASK_ARN} not found",
+    with (
+        pytest.raises(
+            DataSyncTaskNotFoundError,
+            match=f"Could not update the task: InvalidRequestException: Task {TASK_ARN} not found",
+        ),
+        translate_errors("update the task", not_found=DataSyncTaskNotFoundError),
     ):
-        with translate_errors("update the task", not_found=DataSyncTaskNotFoundError):
-            client.update_task(TaskArn=TASK_ARN, Name="n")
+        client.update_task(TaskArn=TASK_ARN, Name="n")
 
 
 def test_other_invalid_requests_carry_datasyncs_message_and_code(stubbed):
@@ -54,11 +57,11 @@ def test_other_invalid_requests_carry_datasyncs_message_and_code(stubbed):
         "DataSync location access test failed",
         modeled_fields={"datasyncErrorCode": "LocationAccessDenied"},
     )
-    with pytest.raises(DataSyncTaskCreationError) as raised:
-        with translate_errors(
-            "create the task", refused=DataSyncTaskCreationError, not_found=DataSyncTaskNotFoundError
-        ):
-            client.create_task(SourceLocationArn=TASK_ARN, DestinationLocationArn=TASK_ARN)
+    with (
+        pytest.raises(DataSyncTaskCreationError) as raised,
+        translate_errors("create the task", refused=DataSyncTaskCreationError, not_found=DataSyncTaskNotFoundError),
+    ):
+        client.create_task(SourceLocationArn=TASK_ARN, DestinationLocationArn=TASK_ARN)
     assert str(raised.value) == (
         "DataSync refused to create the task: InvalidRequestException: DataSync location access test failed "
         "(DataSync error code LocationAccessDenied)"
@@ -68,15 +71,19 @@ def test_other_invalid_requests_carry_datasyncs_message_and_code(stubbed):
 def test_refusals_default_to_the_request_error(stubbed):
     client, stubber = stubbed
     stubber.add_client_error("start_task_execution", "InvalidRequestException", "Task is already running")
-    with pytest.raises(DataSyncRequestError, match="DataSync refused to start the task: .*already running"):
-        with translate_errors("start the task"):
-            client.start_task_execution(TaskArn=TASK_ARN)
+    with (
+        pytest.raises(DataSyncRequestError, match=r"DataSync refused to start the task: .*already running"),
+        translate_errors("start the task"),
+    ):
+        client.start_task_execution(TaskArn=TASK_ARN)
 
 
 def test_network_failures_are_transient():
-    with pytest.raises(DataSyncTransientError, match="Could not reach DataSync to list the tasks"):
-        with translate_errors("list the tasks"):
-            raise EndpointConnectionError(endpoint_url="https://datasync.us-east-1.amazonaws.com")
+    with (
+        pytest.raises(DataSyncTransientError, match="Could not reach DataSync to list the tasks"),
+        translate_errors("list the tasks"),
+    ):
+        raise EndpointConnectionError(endpoint_url="https://datasync.us-east-1.amazonaws.com")
 
 
 def test_sdk_retries_are_off_for_calls_that_create():

@@ -1,5 +1,4 @@
 import pytest
-
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME, parse_location_uri
 
 

@@ -1,0 +1,54 @@
+"""`datasync-workflow run --local`: progress on stderr, output on stdout, exit status."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from datasync_workflow.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_the_installed_command_runs_the_demo_example_from_an_empty_account():
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "datasync-workflow"), "run", "--local", "-"],
+        input=(EXAMPLES / "find_or_create_update_run_delete.json")
+        .read_text()
+        .replace('"wait_interval_seconds": 1', '"wait_interval_seconds": 0'),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    output = json.loads(done.stdout)  # stdout holds the output JSON and nothing else
+    assert output["TaskCreated"] is True and len(output["CreatedLocationArns"]) == 2 and output["TaskDeleted"] is True
+    for line in ("-> Create missing locations", "-> Update task", "DataSync status: SUCCESS", "Execution SUCCEEDED"):
+        assert line in done.stderr
+
+
+def test_a_failed_run_exits_1_with_error_and_cause(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    (tmp_path / "input.json").write_text((EXAMPLES / "find_task_by_uris.json").read_text())
+    assert main(["run", "--local", str(tmp_path / "input.json")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "Error: DataSyncTaskNotFoundError" in captured.err
+    assert "Cause: No DataSync task links smb://hostname/directory/ to s3://mybucket/prefix" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "examples/run_task_arn.json"], "only --local runs are supported"),
+        (["run", "--local", "no-such-file.json"], "cannot read the input no-such-file.json"),
+        (["launch"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,81 @@
+"""The definition file itself: what every Task retries and catches, and that it fits the code."""
+
+import importlib
+import inspect
+import json
+
+import pytest
+from datasync_steps import cleanup, errors
+
+from datasync_workflow.definition import ASL_PATH, STEPS, placeholders
+
+DEFINITION = json.loads(ASL_PATH.read_text())
+STATES = DEFINITION["States"]
+TASKS = {name: state for name, state in STATES.items() if state["Type"] == "Task"}
+LAMBDA_SERVICE_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+USER_FACING_ERRORS = {
+    name
+    for name, cls in inspect.getmembers(errors, inspect.isclass)
+    if issubclass(cls, errors.DataSyncWorkflowError) and cls is not errors.DataSyncWorkflowError
+}
+
+
+def test_the_placeholders_are_exactly_the_step_functions():
+    assert placeholders() == {step.placeholder for step in STEPS if step.placeholder}
+
+
+def test_every_step_handler_exists():
+    for step in STEPS:
+        assert callable(importlib.import_module(step.module).handler)
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_every_task_retries_lambda_and_transient_errors_with_backoff_and_jitter(name):
+    retried = {error for retrier in TASKS[name]["Retry"] for error in retrier["ErrorEquals"]}
+    assert LAMBDA_SERVICE_ERRORS | {"DataSyncTransientError"} <= retried
+    assert not retried & (USER_FACING_ERRORS | {"States.ALL", "States.TaskFailed"})
+    for retrier in TASKS[name]["Retry"]:
+        assert retrier["BackoffRate"] > 1 and retrier["JitterStrategy"] == "FULL" and retrier["MaxAttempts"] >= 3
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_every_task_catches_every_error(name):
+    assert [catcher["ErrorEquals"] for catcher in TASKS[name]["Catch"]] == [["States.ALL"]]
+
+
+def test_every_state_is_reachable_and_every_target_exists():
+    def targets(state):
+        found = [state.get("Next"), state.get("Default")]
+        found += [choice["Next"] for choice in state.get("Choices", [])]
+        found += [catcher["Next"] for catcher in state.get("Catch", [])]
+        return [target for target in found if target]
+
+    reached, frontier = set(), [DEFINITION["StartAt"]]
+    while frontier:
+        name = frontier.pop()
+        if name not in reached:
+            reached.add(name)
+            assert name in STATES, f"{name} is a target but no state"
+            frontier += targets(STATES[name])
+    assert reached == set(STATES)
+
+
+def test_failures_after_the_start_cancel_the_execution():
+    assert TASKS["Check execution status"]["Catch"][0]["Next"] == "Cancel execution after failure"
+
+
+def test_every_user_facing_error_is_explained_by_its_own_message():
+    # Classify failure sends errors named DataSync* to the state that uses the Lambda's message as Cause.
+    (rule,) = STATES["Classify failure"]["Choices"]
+    assert rule == {"Variable": "$.error.Error", "StringMatches": "DataSync*", "Next": "Explain failure"}
+    assert all(name.startswith("DataSync") for name in USER_FACING_ERRORS | {"DataSyncTransientError"})
+    assert STATES["Execution timed out"]["Error"] == "DataSyncExecutionTimeoutError"
+
+
+def test_the_clean_up_step_reads_the_state_that_starts_the_execution():
+    assert TASKS[cleanup.START_STATE]["ResultPath"] == "$.execution"

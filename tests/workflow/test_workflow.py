@@ -1,0 +1,231 @@
+"""The real state machine definition, run by moto's Step Functions engine with the steps in-process:
+one test per path of the contract and per behaviour Airflow's DataSyncOperator tests assert."""
+
+import json
+
+import pytest
+
+from datasync_workflow.local import run_local
+from tests import fakes
+from tests.conftest import (
+    location_arns,
+    make_s3_location,
+    make_smb_location,
+    make_task,
+    s3_kwargs,
+    smb_kwargs,
+    task_arns,
+)
+
+URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
+FAST = {"wait_interval_seconds": 0}
+CREATE_ALL = {
+    **URIS,
+    **FAST,
+    "create_task_kwargs": {"Name": "Created by the workflow"},
+    "create_source_location_kwargs": smb_kwargs(),
+    "create_destination_location_kwargs": s3_kwargs(),
+}
+
+
+def run(execution_input: dict, **kwargs):
+    return run_local(execution_input, timeout=kwargs.pop("timeout", 60), **kwargs)
+
+
+def entered_states(execution) -> list[str]:
+    return [e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e]
+
+
+def failed(execution, error: str) -> str:
+    assert (execution.status, execution.error, execution.output) == ("FAILED", error, None), execution.cause
+    assert "Traceback" not in execution.cause and "stackTrace" not in execution.cause
+    return execution.cause
+
+
+@pytest.fixture
+def linked(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    return source, destination, make_task(datasync, source, destination)
+
+
+def test_a_task_arn_runs_to_success_and_returns_the_final_description(datasync, linked):
+    task = linked[2]
+    execution = run({"task_arn": task, **FAST})
+    assert execution.status == "SUCCEEDED"
+    output = execution.output
+    assert output["TaskArn"] == task
+    assert output["TaskExecutionArn"].startswith(f"{task}/execution/")
+    assert output["TaskExecution"]["Status"] == "SUCCESS"
+    assert output["TaskExecution"]["TaskExecutionArn"] == output["TaskExecutionArn"]
+    assert (output["TaskCreated"], output["CreatedLocationArns"], output["TaskDeleted"]) == (False, [], False)
+    assert "Create task" not in entered_states(execution) and "Update task" not in entered_states(execution)
+    # moto reports INITIALIZING first, a status DataSync does not have: the loop waits on through it.
+    assert entered_states(execution).count("Check execution status") == 5
+
+
+def test_the_one_task_linking_the_uris_is_run(datasync, linked):
+    execution = run({**URIS, **FAST})
+    assert execution.output["TaskArn"] == linked[2]
+
+
+def test_several_matching_tasks_fail_without_random_choice(datasync, linked):
+    source, destination, first = linked
+    second = make_task(datasync, source, destination)
+    cause = failed(run({**URIS, **FAST}), "DataSyncMultipleTasksError")
+    assert first in cause and second in cause
+
+
+def test_several_matching_tasks_run_one_with_random_choice(datasync, linked):
+    source, destination, first = linked
+    second = make_task(datasync, source, destination)
+    execution = run({**URIS, **FAST, "allow_random_task_choice": True})
+    assert execution.output["TaskArn"] in {first, second}
+
+
+def test_a_task_is_created_reusing_the_locations(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    execution = run(CREATE_ALL)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert (execution.output["TaskCreated"], execution.output["CreatedLocationArns"]) == (True, [])
+    assert sorted(location_arns(datasync)) == sorted([source, destination])
+    task = datasync.describe_task(TaskArn=execution.output["TaskArn"])
+    assert (task["SourceLocationArn"], task["DestinationLocationArn"]) == (source, destination)
+    assert task["Name"] == "Created by the workflow"
+    assert "Create missing locations" not in entered_states(execution)
+
+
+def test_locations_and_task_are_created_from_an_empty_account(datasync):
+    execution = run(CREATE_ALL)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert sorted(execution.output["CreatedLocationArns"]) == sorted(location_arns(datasync))
+    assert len(location_arns(datasync)) == 2 and task_arns(datasync) == [execution.output["TaskArn"]]
+    # The next run finds what the first one created instead of creating more.
+    again = run(CREATE_ALL)
+    assert again.output["TaskArn"] == execution.output["TaskArn"] and again.output["TaskCreated"] is False
+    assert len(location_arns(datasync)) == 2 and len(task_arns(datasync)) == 1
+
+
+def test_a_missing_location_without_kwargs_fails_and_creates_nothing(datasync):
+    make_smb_location(datasync)
+    cause = failed(run({**CREATE_ALL, "create_destination_location_kwargs": {}}), "DataSyncLocationNotFoundError")
+    assert "destination_location_uri s3://mybucket/prefix" in cause
+    assert len(location_arns(datasync)) == 1 and task_arns(datasync) == []
+
+
+def test_several_matching_locations_fail_while_creating_a_task(datasync):
+    make_smb_location(datasync), make_smb_location(datasync)
+    cause = failed(run(CREATE_ALL), "DataSyncMultipleLocationsError")
+    assert "2 DataSync locations match smb://hostname/directory/" in cause
+    assert task_arns(datasync) == []
+    execution = run({**CREATE_ALL, "allow_random_location_choice": True})
+    assert execution.status == "SUCCEEDED" and len(location_arns(datasync)) == 3
+
+
+def test_no_task_and_no_create_kwargs_is_not_found(datasync):
+    make_smb_location(datasync), make_s3_location(datasync)
+    cause = failed(run({**URIS, **FAST}), "DataSyncTaskNotFoundError")
+    assert cause == (
+        "No DataSync task links smb://hostname/directory/ to s3://mybucket/prefix, and create_task_kwargs is empty, "
+        "so none was created."
+    )
+
+
+def test_a_task_arn_that_does_not_exist_is_not_found(datasync):
+    missing = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+    cause = failed(run({"task_arn": missing}), "DataSyncTaskNotFoundError")
+    assert missing in cause
+
+
+def test_the_task_is_updated_before_the_run(datasync, linked):
+    execution = run({"task_arn": linked[2], **FAST, "update_task_kwargs": {"Name": "Updated by the workflow"}})
+    assert execution.status == "SUCCEEDED"
+    assert datasync.describe_task(TaskArn=linked[2])["Name"] == "Updated by the workflow"
+    states = entered_states(execution)
+    assert states.index("Update task") < states.index("Start execution")
+
+
+def test_the_task_is_deleted_after_success_and_the_locations_kept(datasync, linked):
+    execution = run({"task_arn": linked[2], **FAST, "delete_task_after_execution": True})
+    assert execution.output["TaskDeleted"] is True
+    assert task_arns(datasync) == [] and sorted(location_arns(datasync)) == sorted(linked[:2])
+
+
+def test_a_failed_execution_fails_with_datasyncs_error_and_keeps_the_task(datasync, linked, monkeypatch):
+    fakes.executions_end_in_error(monkeypatch, "SockTimeout", "The SMB server did not answer")
+    execution = run({"task_arn": linked[2], **FAST, "delete_task_after_execution": True})
+    cause = failed(execution, "DataSyncTaskExecutionFailedError")
+    assert cause.endswith("ended in ERROR: SockTimeout: The SMB server did not answer.")
+    assert task_arns(datasync) == [linked[2]]  # never deleted after a failed run
+
+
+def test_a_run_over_max_iterations_is_cancelled_and_times_out(datasync, linked):
+    execution = run({"task_arn": linked[2], **FAST, "max_iterations": 2})
+    cause = failed(execution, "DataSyncExecutionTimeoutError")
+    execution_arn = next(iter(fakes.backend().task_executions))
+    assert cause == (
+        f"DataSync execution {execution_arn} did not finish within max_iterations=2 status checks 0 seconds apart, "
+        "so it was cancelled."
+    )
+    assert fakes.backend().task_executions[execution_arn].status == "ERROR"  # moto's cancelled status
+    assert datasync.describe_task(TaskArn=linked[2])["Status"] == "AVAILABLE"
+    assert entered_states(execution).count("Check execution status") == 2
+
+
+def test_without_waiting_the_run_succeeds_at_the_start(datasync, linked):
+    execution = run({"task_arn": linked[2], "wait_for_completion": False})
+    assert execution.status == "SUCCEEDED"
+    assert set(execution.output) == {"TaskArn", "TaskExecutionArn", "TaskCreated", "CreatedLocationArns"}
+    assert fakes.backend().task_executions[execution.output["TaskExecutionArn"]].status == "INITIALIZING"
+    assert "Check execution status" not in entered_states(execution)
+
+
+def test_invalid_input_fails_listing_every_bad_field_and_touches_nothing(datasync):
+    execution = run({**CREATE_ALL, "wait_interval_seconds": 1000, "max_iterations": 0, "colour": "blue"})
+    cause = failed(execution, "DataSyncInvalidInputError")
+    assert "wait_interval_seconds" in cause and "max_iterations" in cause and "colour: unknown key" in cause
+    assert location_arns(datasync) == [] and task_arns(datasync) == []
+    assert entered_states(execution) == [
+        "Validate input and find task",
+        "Classify failure",
+        "Explain failure",
+        "Failed",
+    ]
+
+
+def test_a_refused_task_creation_is_a_creation_error(datasync, monkeypatch):
+    fakes.fail_calls(monkeypatch, "create_task", fakes.refused("The location is not available."))
+    cause = failed(run(CREATE_ALL), "DataSyncTaskCreationError")
+    assert "DataSync refused to create a task from" in cause and "The location is not available." in cause
+
+
+def test_throttling_is_retried_by_the_state_machine(datasync, linked, monkeypatch):
+    calls = fakes.fail_calls(monkeypatch, "describe_task_execution", fakes.throttled(), times=3)
+    execution = run({"task_arn": linked[2], **FAST})
+    assert execution.status == "SUCCEEDED", execution.cause
+    retried = [e for e in execution.history if e["type"] == "LambdaFunctionFailed"]
+    # botocore retries twice in the step, then Step Functions retries the step itself.
+    assert [e["lambdaFunctionFailedEventDetails"]["error"] for e in retried] == ["DataSyncTransientError"]
+    assert calls[0] > 3
+
+
+def test_a_failure_while_waiting_cancels_the_execution(datasync, linked, monkeypatch):
+    fakes.fail_calls(monkeypatch, "describe_task_execution", fakes.refused("Access denied to the execution."))
+    cause = failed(run({"task_arn": linked[2], **FAST}), "DataSyncRequestError")
+    assert "Access denied to the execution." in cause
+    (execution,) = fakes.backend().task_executions.values()
+    assert execution.status == "ERROR"  # cancelled
+
+
+def test_a_stopped_workflow_cancels_its_datasync_execution(datasync, linked):
+    execution = run({"task_arn": linked[2], "wait_interval_seconds": 30}, timeout=2)
+    assert execution.status == "ABORTED"
+    (datasync_execution,) = fakes.backend().task_executions.values()
+    assert datasync_execution.status == "ERROR"  # cancelled by the clean-up step
+    assert datasync.describe_task(TaskArn=linked[2])["Status"] == "AVAILABLE"
+
+
+def test_history_is_oldest_first_and_the_output_is_json(datasync, linked):
+    execution = run({"task_arn": linked[2], **FAST})
+    assert execution.history[0]["type"] == "ExecutionStarted"
+    assert execution.history[-1]["type"] == "ExecutionSucceeded"
+    assert json.loads(execution.history[-1]["executionSucceededEventDetails"]["output"]) == execution.output
