@@ -2,6 +2,7 @@ import os
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 REGION = "us-east-1"
@@ -23,6 +24,15 @@ def aws():
 @pytest.fixture
 def datasync(aws):
     return boto3.client("datasync", region_name=REGION)
+
+
+@pytest.fixture
+def stubbed():
+    """A DataSync client whose answers a test queues with Stubber, which checks requests against the API model."""
+    client = boto3.client("datasync", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
 
 
 def smb_kwargs(host: str = "hostname", subdirectory: str = "directory/") -> dict:

@@ -1,9 +1,7 @@
 """How DataSync's errors reach the state machine. Stubber answers with the errors the API model declares."""
 
-import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from botocore.stub import Stubber
 from datasync_steps.datasync import translate_errors
 from datasync_steps.errors import (
     DataSyncRequestError,
@@ -13,13 +11,6 @@ from datasync_steps.errors import (
 )
 
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
-
-
-@pytest.fixture
-def stubbed():
-    client = boto3.client("datasync", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    with Stubber(client) as stubber:
-        yield client, stubber
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 """Step 1: validate the input and find the task. moto for the behaviour; Stubber for the paging and
 filters that moto ignores."""
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 from datasync_steps.errors import (
@@ -117,14 +116,6 @@ def test_invalid_input_touches_nothing(datasync):
 
 LOC = "arn:aws:datasync:us-east-1:111122223333:location/loc-{:017x}"
 TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-{:017x}"
-
-
-@pytest.fixture
-def stubbed():
-    client = boto3.client("datasync", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 def test_locations_are_read_from_every_page_with_a_scheme_filter(stubbed):

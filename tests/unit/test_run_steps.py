@@ -3,9 +3,7 @@
 import json
 from datetime import UTC, datetime
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 from datasync_steps import describe as describe_step
 from datasync_steps.cancel import cancel_execution
 from datasync_steps.check_status import check_status
@@ -22,14 +20,6 @@ from tests.conftest import location_arns, make_s3_location, make_smb_location, m
 
 TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
-
-
-@pytest.fixture
-def stubbed():
-    client = boto3.client("datasync", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 @pytest.fixture
