@@ -53,8 +53,8 @@ def print_progress(event: dict) -> None:
         print(f"-> {entered['name']}", file=sys.stderr)
     exited = event.get("stateExitedEventDetails")
     if exited and exited["name"] == CHECK_STATE:
-        execution = json.loads(exited["output"])["execution"]
-        print(f"   DataSync status: {execution['Status']} (check {execution['checks_done']})", file=sys.stderr)
+        check = json.loads(exited["output"])["execution"]["check"]
+        print(f"   DataSync status: {check['Status']} (check {check['checks_done']})", file=sys.stderr)
 
 
 if __name__ == "__main__":

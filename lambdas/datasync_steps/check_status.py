@@ -19,7 +19,7 @@ def check_status(client, execution_arn: str, checks_done: int) -> dict:
         logger.warning("DataSync reported a status this workflow does not know; waiting on", extra={"status": status})
     logger.info("Execution status", extra={"status": status, "check": checks_done + 1})
     metrics.add_metric(name="StatusChecks", unit=MetricUnit.Count, value=1)
-    return {"TaskExecutionArn": execution_arn, "Status": status, "checks_done": checks_done + 1}
+    return {"Status": status, "checks_done": checks_done + 1}
 
 
 @step_handler(CheckStatusEvent)

@@ -8,6 +8,11 @@ from datasync_steps.errors import DataSyncTaskNotFoundError
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 
 FINAL_STATUSES = {"SUCCESS", "ERROR"}
+CONSOLE_DOMAINS = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
 
 
 class StartEvent(StepEvent):
@@ -25,14 +30,28 @@ def start_execution(client, start_client, event: StartEvent) -> dict:
         earlier = execution_started_since(client, task_arn, event.entered_time)
         if earlier:
             logger.info("Found the execution an earlier try started", extra={"task_execution_arn": earlier})
-            return {"TaskExecutionArn": earlier, "Status": "STARTED", "checks_done": 0}
+            return started(earlier)
     with translate_errors(f"start task {task_arn}", not_found=DataSyncTaskNotFoundError):
         execution_arn = start_client.start_task_execution(TaskArn=task_arn, **event.task_execution_kwargs)[
             "TaskExecutionArn"
         ]
     metrics.add_metric(name="ExecutionsStarted", unit=MetricUnit.Count, value=1)
     logger.info("Started the execution", extra={"task_execution_arn": execution_arn})
-    return {"TaskExecutionArn": execution_arn, "Status": "STARTED", "checks_done": 0}
+    return started(execution_arn)
+
+
+def started(execution_arn: str) -> dict:
+    """The state machine's record of the execution; check-status keeps its `check` part up to date."""
+    return {"TaskExecutionArn": execution_arn, "ConsoleUrls": console_urls(execution_arn), "check": {"checks_done": 0}}
+
+
+def console_urls(execution_arn: str) -> dict:
+    """The DataSync console pages of the task and of the execution."""
+    _, partition, _, region, _, resource = execution_arn.split(":", 5)
+    task_id, _, execution_id = resource.removeprefix("task/").split("/")
+    domain = CONSOLE_DOMAINS.get(partition, CONSOLE_DOMAINS["aws"])
+    home = f"https://{domain}/datasync/home?region={region}#"
+    return {"Task": f"{home}/tasks/{task_id}", "TaskExecution": f"{home}/history/{task_id}/{execution_id}"}
 
 
 def execution_started_since(client, task_arn: str, since: datetime) -> str | None:

@@ -58,6 +58,8 @@ def test_a_task_arn_runs_to_success_and_returns_the_final_description(datasync, 
     assert output["TaskExecution"]["Status"] == "SUCCESS"
     assert output["TaskExecution"]["TaskExecutionArn"] == output["TaskExecutionArn"]
     assert (output["TaskCreated"], output["CreatedLocationArns"], output["TaskDeleted"]) == (False, [], False)
+    task_id, execution_id = output["TaskExecutionArn"].split("/")[1::2]
+    assert output["ConsoleUrls"]["TaskExecution"].endswith(f"#/history/{task_id}/{execution_id}")
     assert "Create task" not in entered_states(execution) and "Update task" not in entered_states(execution)
     # moto reports INITIALIZING first, a status DataSync does not have: the loop waits on through it.
     assert entered_states(execution).count("Check execution status") == 5
@@ -174,7 +176,7 @@ def test_a_run_over_max_iterations_is_cancelled_and_times_out(datasync, linked):
 def test_without_waiting_the_run_succeeds_at_the_start(datasync, linked):
     execution = run({"task_arn": linked[2], "wait_for_completion": False})
     assert execution.status == "SUCCEEDED"
-    assert set(execution.output) == {"TaskArn", "TaskExecutionArn", "TaskCreated", "CreatedLocationArns"}
+    assert set(execution.output) == {"TaskArn", "TaskExecutionArn", "TaskCreated", "CreatedLocationArns", "ConsoleUrls"}
     assert fakes.backend().task_executions[execution.output["TaskExecutionArn"]].status == "INITIALIZING"
     assert "Check execution status" not in entered_states(execution)
 
