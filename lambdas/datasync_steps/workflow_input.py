@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.uris import parse_location_uri
 
+MAX_WAIT_INTERVAL_SECONDS = 900
 TASK_ARN_PATTERN = r"^arn:aws[\w-]*:datasync:[a-z0-9-]+:[0-9]{12}:task/task-[0-9a-f]{17}$"
 
 # Each kwargs field is checked against the DataSync API's own input shape; the workflow fills in the
@@ -37,7 +38,7 @@ class WorkflowInput(BaseModel):
     allow_random_task_choice: bool = False
     allow_random_location_choice: bool = False
     wait_for_completion: bool = True
-    wait_interval_seconds: int = Field(default=30, ge=0, le=900)
+    wait_interval_seconds: int = Field(default=30, ge=0, le=MAX_WAIT_INTERVAL_SECONDS)
     max_iterations: int = Field(default=60, ge=1)
 
     @field_validator(

@@ -4,11 +4,11 @@ call is checked with Stubber, which validates the request against the real DataS
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from datasync_steps.create_locations import create_locations
 from datasync_steps.errors import DataSyncMultipleLocationsError, DataSyncTaskCreationError
 from datasync_steps.state import Target
 from datasync_steps.workflow_input import parse_workflow_input
-
 from tests.conftest import AGENT_ARN, location_arns, make_s3_location, make_smb_location, s3_kwargs, smb_kwargs
 
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}

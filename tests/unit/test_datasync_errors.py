@@ -2,6 +2,7 @@
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
+
 from datasync_steps.datasync import translate_errors
 from datasync_steps.errors import (
     DataSyncRequestError,

@@ -3,6 +3,7 @@ filters that moto ignores."""
 
 import pytest
 from botocore.stub import Stubber
+
 from datasync_steps.errors import (
     DataSyncInvalidInputError,
     DataSyncLocationNotFoundError,
@@ -12,7 +13,6 @@ from datasync_steps.errors import (
 )
 from datasync_steps.lookup import matching_location_arns, tasks_linking
 from datasync_steps.resolve import resolve
-
 from tests.conftest import make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs
 
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}

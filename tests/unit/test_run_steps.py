@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from datasync_steps import describe as describe_step
 from datasync_steps.cancel import cancel_execution
 from datasync_steps.check_status import check_status
@@ -15,7 +16,6 @@ from datasync_steps.start import StartEvent, console_urls, start_execution
 from datasync_steps.state import Target
 from datasync_steps.update import update_task
 from datasync_steps.workflow_input import parse_workflow_input
-
 from tests.conftest import location_arns, make_s3_location, make_smb_location, make_task, task_arns
 
 TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"

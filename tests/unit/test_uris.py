@@ -1,4 +1,5 @@
 import pytest
+
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME, parse_location_uri
 
 

@@ -1,7 +1,7 @@
 import pytest
+
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.workflow_input import parse_workflow_input
-
 from tests.conftest import s3_kwargs, smb_kwargs
 
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"

@@ -5,8 +5,8 @@ import inspect
 import json
 
 import pytest
-from datasync_steps import cleanup, errors
 
+from datasync_steps import cleanup, errors
 from datasync_workflow.definition import ASL_PATH, STEPS, placeholders
 
 DEFINITION = json.loads(ASL_PATH.read_text())

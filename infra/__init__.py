@@ -1,0 +1,1 @@
+"""CDK: the reusable DataSyncWorkflow construct and the stack that deploys it."""

@@ -1,0 +1,62 @@
+"""The stack's configuration: the CDK context key `datasync_workflow` (cdk.json, or -c on the command line)."""
+
+import json
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from datasync_steps.workflow_input import parse_workflow_input
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[0-9a-zA-Z-_.]{1,64}$")
+    expression: str = Field(pattern=r"^(rate|cron|at)\(.+\)$", description="an EventBridge Scheduler expression")
+    timezone: str | None = None
+    input: dict[str, Any]
+
+    @field_validator("input")
+    @classmethod
+    def valid_execution_input(cls, execution_input: dict[str, Any]) -> dict[str, Any]:
+        # A schedule whose input the workflow would refuse fails here, at synth, not at 2 a.m.
+        parse_workflow_input(execution_input)
+        return execution_input
+
+
+class WorkflowConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    passable_role_arns: list[str] = Field(
+        default=[],
+        description="IAM roles the steps may hand to DataSync (S3 bucket access, EFS access, task reports)",
+    )
+    schedules: list[Schedule] = []
+    alarm_emails: list[str] = []
+    log_retention: str = Field(default="ONE_MONTH", description="a CDK RetentionDays name, e.g. TWO_WEEKS or ONE_YEAR")
+    powertools_layer_arn: str | None = Field(
+        default=None, description="a Powertools layer ARN; by default the AWS one matching the tested version"
+    )
+
+    @field_validator("log_retention")
+    @classmethod
+    def retention_name(cls, name: str) -> str:
+        if name not in logs.RetentionDays.__members__:
+            raise ValueError(f"{name!r} is not one of {', '.join(logs.RetentionDays.__members__)}")
+        return name
+
+    @field_validator("passable_role_arns")
+    @classmethod
+    def role_arns(cls, arns: list[str]) -> list[str]:
+        for arn in arns:
+            if not arn.startswith("arn:") or ":role/" not in arn:
+                raise ValueError(f"{arn!r} is not an IAM role ARN")
+        return arns
+
+
+def load_config(context_value: Any) -> WorkflowConfig:
+    """The config from a context value: an object from cdk.json, or a JSON string from `-c`."""
+    if context_value is None:
+        return WorkflowConfig()
+    return WorkflowConfig.model_validate(json.loads(context_value) if isinstance(context_value, str) else context_value)

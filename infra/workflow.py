@@ -1,0 +1,288 @@
+"""The DataSyncWorkflow construct: step functions, their roles, the state machine, logs, alarm and schedules."""
+
+from importlib.metadata import version
+
+from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_ssm as ssm
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from datasync_steps.cleanup import STOPPED_STATUSES
+from datasync_workflow.definition import LAMBDAS_PATH, STEP_TIMEOUT_SECONDS, STEPS, Step, definition_text
+from infra.config import Schedule, WorkflowConfig
+
+# The newest runtime both aws-cdk-lib and the AWS-managed Powertools layer support.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/{version}"
+
+# Listing and describing every task of a location can take a while; the other steps make one or two calls.
+SLOW_STEPS = {"resolve", "create-locations", "create-task"}
+SLOW_STEP_TIMEOUT, STEP_TIMEOUT = Duration.minutes(2), Duration.seconds(STEP_TIMEOUT_SECONDS)
+MEMORY_MB = 256
+
+
+CREATE_LOCATION_ACTIONS = [
+    f"datasync:CreateLocation{kind}"
+    for kind in (
+        "S3",
+        "Smb",
+        "Nfs",
+        "Efs",
+        "FsxWindows",
+        "FsxLustre",
+        "FsxOpenZfs",
+        "FsxOntap",
+        "Hdfs",
+        "ObjectStorage",
+        "AzureBlob",
+    )
+]
+# Per step: (actions, resources), a resource being "*" or the kind of DataSync ARN: any of this account's and
+# region's tasks, locations or executions, since the execution input decides which.
+PERMISSIONS = {
+    "resolve": [(["datasync:DescribeTask"], ["task"]), (["datasync:ListLocations", "datasync:ListTasks"], ["*"])],
+    "create-locations": [
+        (["datasync:ListLocations", *CREATE_LOCATION_ACTIONS], ["*"]),
+        (["datasync:DeleteLocation", "datasync:TagResource"], ["location"]),
+    ],
+    "create-task": [
+        (["datasync:ListTasks"], ["*"]),
+        (["datasync:DescribeTask"], ["task"]),
+        (["datasync:CreateTask"], ["location", "task"]),
+        (["datasync:TagResource"], ["task"]),
+    ],
+    "update": [(["datasync:UpdateTask"], ["task"])],
+    "start": [
+        (["datasync:StartTaskExecution"], ["task"]),
+        (["datasync:ListTaskExecutions"], ["*"]),
+        (["datasync:DescribeTaskExecution", "datasync:TagResource"], ["execution"]),
+    ],
+    "check-status": [(["datasync:DescribeTaskExecution"], ["execution"])],
+    "describe": [(["datasync:DescribeTaskExecution"], ["execution"])],
+    "delete": [(["datasync:DeleteTask", "datasync:DescribeTask"], ["task"])],
+    "cancel": [(["datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"], ["execution"])],
+    "cleanup": [(["datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"], ["execution"])],
+}
+# Steps whose kwargs may carry a role for DataSync (S3Config, EFS access, TaskReportConfig).
+STEPS_THAT_PASS_ROLES = {"create-locations", "create-task", "update", "start"}
+
+XRAY_REASON = (
+    "Resource * is only granted for what supports nothing narrower: X-Ray's PutTraceSegments and "
+    "PutTelemetryRecords, and DataSync's List* and CreateLocation* actions."
+)
+WILDCARD_REASONS = {
+    "task": "The workflow runs whichever task of this account and region the execution input names or finds.",
+    "location": "The workflow creates, links and removes locations that the execution input describes.",
+    "execution": "The workflow follows and cancels the executions of whichever task it runs.",
+}
+
+
+class DataSyncWorkflow(Construct):
+    """Everything the workflow needs in one account and region; embed it in any stack."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: WorkflowConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config
+        stack = Stack.of(self)
+        self._arn = {
+            kind: stack.format_arn(service="datasync", resource=kind, resource_name="*")
+            for kind in ("task", "location")
+        }
+        self._arn["execution"] = stack.format_arn(service="datasync", resource="task", resource_name="*/execution/*")
+
+        self.code = lambda_.Code.from_asset(str(LAMBDAS_PATH), exclude=["**/__pycache__"])
+        self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "PowertoolsLayer",
+            config.powertools_layer_arn
+            or ssm.StringParameter.value_for_string_parameter(
+                self, POWERTOOLS_LAYER_PARAMETER.format(version=version("aws-lambda-powertools"))
+            ),
+        )
+        self.functions = {step.name: self._function(step) for step in STEPS}
+
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_string(definition_text()),
+            definition_substitutions={
+                step.placeholder: self.functions[step.name].function_arn for step in STEPS if step.placeholder
+            },
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            # The overall timeout is the definition's own TimeoutSeconds: CDK ignores `timeout` for a
+            # definition given as a string.
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self._log_group("StateMachineLogs"),
+                level=sfn.LogLevel.ALL,
+                include_execution_data=True,
+            ),
+        )
+        # The definition invokes each function by its unqualified ARN: no versions or aliases are granted.
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[self.functions[step.name].function_arn for step in STEPS if step.placeholder],
+            )
+        )
+        _acknowledge(self.state_machine.role, "Resource::*", XRAY_REASON)
+        self._clean_up_stopped_executions()
+        self.alarm = self._alarm_on_failures()
+        self.schedules = [self._schedule(schedule) for schedule in config.schedules]
+
+    def _log_group(self, construct_id: str) -> logs.LogGroup:
+        return logs.LogGroup(
+            self,
+            construct_id,
+            retention=logs.RetentionDays[self.config.log_retention],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+    def _function(self, step: Step) -> lambda_.Function:
+        construct_id = "".join(part.capitalize() for part in step.name.split("-"))
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"The DataSync workflow's {step.name} step",
+        )
+        for statement in self._permissions(step.name):
+            role.add_to_policy(statement)
+        log_group = self._log_group(f"{construct_id}Logs")
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self,
+            f"{construct_id}Function",
+            description=f"DataSync workflow: {step.name}",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            code=self.code,
+            handler=step.handler,
+            layers=[self.powertools_layer],
+            memory_size=MEMORY_MB,
+            timeout=SLOW_STEP_TIMEOUT if step.name in SLOW_STEPS else STEP_TIMEOUT,
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": "datasync-workflow",
+                "POWERTOOLS_METRICS_NAMESPACE": "DataSyncWorkflow",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        self._acknowledge_wildcards(step, role)
+        return function
+
+    def _permissions(self, step_name: str) -> list[iam.PolicyStatement]:
+        """Only the DataSync actions the step calls, on the narrowest resources DataSync supports."""
+        statements = [
+            iam.PolicyStatement(actions=actions, resources=[self._arn.get(kind, kind) for kind in kinds])
+            for actions, kinds in PERMISSIONS[step_name]
+        ]
+        if step_name in STEPS_THAT_PASS_ROLES and self.config.passable_role_arns:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=self.config.passable_role_arns,
+                    conditions={"StringEquals": {"iam:PassedToService": "datasync.amazonaws.com"}},
+                )
+            )
+        return statements
+
+    def _clean_up_stopped_executions(self) -> None:
+        """Step Functions runs no Catch on abort or timeout: cancel the DataSync execution from EventBridge."""
+        cleanup = self.functions["cleanup"]
+        executions = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        cleanup.add_to_role_policy(iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions]))
+        events.Rule(
+            self,
+            "CleanUpStoppedExecutions",
+            description="Cancel the DataSync execution of a workflow that was aborted, timed out or failed",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"status": sorted(STOPPED_STATUSES), "stateMachineArn": [self.state_machine.state_machine_arn]},
+            ),
+            targets=[events_targets.LambdaFunction(cleanup, retry_attempts=8, max_event_age=Duration.hours(2))],
+        )
+        machine_id = Stack.of(self).get_logical_id(self.state_machine.node.default_child)
+        _acknowledge(
+            cleanup.role,
+            f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<{machine_id}.Name>:*",
+            "The clean-up step reads the history of whichever execution of this one state machine stopped.",
+        )
+
+    def _alarm_on_failures(self) -> cloudwatch.Alarm:
+        period = Duration.minutes(5)
+        alarm = cloudwatch.Alarm(
+            self,
+            "FailedOrTimedOut",
+            alarm_description="A DataSync workflow execution failed or timed out",
+            metric=cloudwatch.MathExpression(
+                expression="failed + timedOut",
+                using_metrics={
+                    "failed": self.state_machine.metric_failed(period=period, statistic="Sum"),
+                    "timedOut": self.state_machine.metric_timed_out(period=period, statistic="Sum"),
+                },
+                period=period,
+                label="Failed or timed-out executions",
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        if self.config.alarm_emails:
+            self.topic = sns.Topic(
+                self,
+                "AlarmTopic",
+                display_name="DataSync workflow failures",
+                master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
+                enforce_ssl=True,
+            )
+            for email in self.config.alarm_emails:
+                self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
+        return alarm
+
+    def _schedule(self, schedule: Schedule) -> scheduler.Schedule:
+        return scheduler.Schedule(
+            self,
+            f"Schedule-{schedule.name}",
+            description=f"Starts the DataSync workflow: {schedule.name}",
+            schedule=scheduler.ScheduleExpression.expression(
+                schedule.expression, TimeZone.of(schedule.timezone) if schedule.timezone else None
+            ),
+            target=scheduler_targets.StepFunctionsStartExecution(
+                self.state_machine, input=scheduler.ScheduleTargetInput.from_object(schedule.input)
+            ),
+        )
+
+    def _acknowledge_wildcards(self, step: Step, role: iam.Role) -> None:
+        _acknowledge(role, "Resource::*", XRAY_REASON)
+        kinds = {kind for _, step_kinds in PERMISSIONS[step.name] for kind in step_kinds}
+        for kind in sorted(kinds - {"*"}):
+            pattern = "task/*/execution/*" if kind == "execution" else f"{kind}/*"
+            finding = f"Resource::arn:<AWS::Partition>:datasync:<AWS::Region>:<AWS::AccountId>:{pattern}"
+            _acknowledge(role, finding, WILDCARD_REASONS[kind])
+
+
+def _acknowledge(construct: Construct, finding: str, reason: str) -> None:
+    Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason))

@@ -1,0 +1,330 @@
+"""The synthesized CloudFormation template, read as a reviewer would: roles, wiring, logs, checks."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from aws_cdk import Stack, aws_iam
+from cfnlint.api import lint_all
+
+from datasync_steps.errors import DataSyncInvalidInputError
+from datasync_workflow.definition import STEPS, definition_text, derived_execution_timeout, placeholders
+from infra.stack import STACK_NAME, build_app
+
+ROOT = Path(__file__).resolve().parents[2]
+BUCKET_ROLE = "arn:aws:iam::111122223333:role/datasync-bucket-access"
+NIGHTLY_INPUT = {"task_arn": "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"}
+CONFIG = {
+    "passable_role_arns": [BUCKET_ROLE],
+    "schedules": [
+        {"name": "nightly", "expression": "cron(0 2 * * ? *)", "timezone": "Europe/Paris", "input": NIGHTLY_INPUT}
+    ],
+    "alarm_emails": ["ops@example.com"],
+    "log_retention": "TWO_WEEKS",
+}
+
+TASK = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":datasync:",
+            {"Ref": "AWS::Region"},
+            ":",
+            {"Ref": "AWS::AccountId"},
+            ":task/*",
+        ],
+    ]
+}
+LOCATION = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":datasync:",
+            {"Ref": "AWS::Region"},
+            ":",
+            {"Ref": "AWS::AccountId"},
+            ":location/*",
+        ],
+    ]
+}
+EXECUTION = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":datasync:",
+            {"Ref": "AWS::Region"},
+            ":",
+            {"Ref": "AWS::AccountId"},
+            ":task/*/execution/*",
+        ],
+    ]
+}
+CREATE_LOCATIONS = [
+    f"datasync:CreateLocation{kind}"
+    for kind in (
+        "AzureBlob",
+        "Efs",
+        "FsxLustre",
+        "FsxOntap",
+        "FsxOpenZfs",
+        "FsxWindows",
+        "Hdfs",
+        "Nfs",
+        "ObjectStorage",
+        "S3",
+        "Smb",
+    )
+]
+XRAY = {"xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["*"]}
+LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+# What each step's role may do, written out independently of infra/: action -> its resources.
+ALLOWED = {
+    "resolve": {"datasync:DescribeTask": [TASK], "datasync:ListLocations": "*", "datasync:ListTasks": "*"},
+    "create-locations": {
+        "datasync:ListLocations": "*",
+        **dict.fromkeys(CREATE_LOCATIONS, "*"),
+        "datasync:DeleteLocation": [LOCATION],
+        "datasync:TagResource": [LOCATION],
+        "iam:PassRole": [BUCKET_ROLE],
+    },
+    "create-task": {
+        "datasync:ListTasks": "*",
+        "datasync:DescribeTask": [TASK],
+        "datasync:CreateTask": [LOCATION, TASK],
+        "datasync:TagResource": [TASK],
+        "iam:PassRole": [BUCKET_ROLE],
+    },
+    "update": {"datasync:UpdateTask": [TASK], "iam:PassRole": [BUCKET_ROLE]},
+    "start": {
+        "datasync:StartTaskExecution": [TASK],
+        "datasync:ListTaskExecutions": "*",
+        "datasync:DescribeTaskExecution": [EXECUTION],
+        "datasync:TagResource": [EXECUTION],
+        "iam:PassRole": [BUCKET_ROLE],
+    },
+    "check-status": {"datasync:DescribeTaskExecution": [EXECUTION]},
+    "describe": {"datasync:DescribeTaskExecution": [EXECUTION]},
+    "delete": {"datasync:DeleteTask": [TASK], "datasync:DescribeTask": [TASK]},
+    "cancel": {"datasync:CancelTaskExecution": [EXECUTION], "datasync:DescribeTaskExecution": [EXECUTION]},
+    "cleanup": {
+        "datasync:CancelTaskExecution": [EXECUTION],
+        "datasync:DescribeTaskExecution": [EXECUTION],
+        "states:GetExecutionHistory": "the state machine's executions",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    build_app(outdir=str(outdir), context={"datasync_workflow": CONFIG}).synth()
+    return json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
+
+
+def resources(template, kind):
+    return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def the(template, kind):
+    (properties,) = resources(template, kind).values()
+    return properties
+
+
+def functions_by_step(template):
+    handlers = {step.handler: step.name for step in STEPS}
+    return {handlers[p["Handler"]]: (name, p) for name, p in resources(template, "AWS::Lambda::Function").items()}
+
+
+def role_permissions(template, role_id):
+    """action -> resources of every statement in the role's policies."""
+    granted = {}
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Roles"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                assert statement["Effect"] == "Allow"
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                for action in actions:
+                    assert action not in granted, f"{action} granted twice"
+                    listed = (
+                        statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                    )
+                    granted[action] = listed, statement.get("Condition")
+    return granted
+
+
+def test_synth_passes_cdk_nag_with_only_acknowledged_findings(template):
+    assert template["Resources"]  # build_app adds AwsSolutionsChecks: a finding not acknowledged fails synth
+
+
+def test_cdk_nag_fails_the_synth_on_an_unacknowledged_finding(tmp_path):
+    app = build_app(outdir=str(tmp_path))
+    careless = Stack(app, "Careless")
+    aws_iam.Role(careless, "Role", assumed_by=aws_iam.ServicePrincipal("lambda.amazonaws.com")).add_to_policy(
+        aws_iam.PolicyStatement(actions=["datasync:*"], resources=["*"])
+    )
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = (tmp_path / "validation-report.json").read_text()
+    assert "AwsSolutions-IAM5[Action::datasync:*]" in report and "Careless/Role" in report
+    assert "DataSyncWorkflow/" not in report
+
+
+def test_cfn_lint_finds_no_errors(template):
+    errors = [str(match) for match in lint_all(json.dumps(template)) if match.rule.id.startswith("E")]
+    assert errors == []
+
+
+def test_the_definition_is_the_file_and_its_placeholders_are_the_substitutions(template):
+    machine = the(template, "AWS::StepFunctions::StateMachine")
+    assert machine["DefinitionString"] == definition_text()
+    assert set(machine["DefinitionSubstitutions"]) == placeholders()
+    functions = functions_by_step(template)
+    for step in STEPS:
+        if step.placeholder:
+            assert machine["DefinitionSubstitutions"][step.placeholder] == {
+                "Fn::GetAtt": [functions[step.name][0], "Arn"]
+            }
+
+
+def test_the_execution_timeout_is_derived_from_the_input_bounds():
+    assert json.loads(definition_text())["TimeoutSeconds"] == derived_execution_timeout()
+    assert 25 * 86400 < derived_execution_timeout() < 31 * 86400  # 2,777 checks at most, each <= 930 s apart
+
+
+def test_each_step_role_allows_only_what_the_step_calls(template):
+    functions = functions_by_step(template)
+    assert set(functions) == set(ALLOWED)
+    for step_name, (_, function) in functions.items():
+        role_id = function["Role"]["Fn::GetAtt"][0]
+        granted = role_permissions(template, role_id)
+        logs = {action for action in granted if action.startswith("logs:")}
+        assert logs == LOGS, step_name
+        assert {action: granted[action][0] for action in XRAY} == XRAY, step_name
+        datasync_and_iam = {a: r for a, (r, _) in granted.items() if not a.startswith(("logs:", "xray:"))}
+        expected = {action: ["*"] if listed == "*" else listed for action, listed in ALLOWED[step_name].items()}
+        if "states:GetExecutionHistory" in expected:
+            executions = datasync_and_iam.pop("states:GetExecutionHistory")
+            assert ":execution:" in json.dumps(executions) and "StateMachine" in json.dumps(executions)
+            expected.pop("states:GetExecutionHistory")
+        assert datasync_and_iam == expected, step_name
+        if "iam:PassRole" in granted:
+            assert granted["iam:PassRole"][1] == {"StringEquals": {"iam:PassedToService": "datasync.amazonaws.com"}}
+
+
+def test_no_role_has_managed_policies(template):
+    for role in resources(template, "AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role
+
+
+def test_the_state_machine_may_invoke_only_its_own_step_functions(template):
+    machine = the(template, "AWS::StepFunctions::StateMachine")
+    role_id = machine["RoleArn"]["Fn::GetAtt"][0]
+    granted = role_permissions(template, role_id)
+    functions = functions_by_step(template)
+    invoked = [{"Fn::GetAtt": [functions[step.name][0], "Arn"]} for step in STEPS if step.placeholder]
+    assert granted["lambda:InvokeFunction"][0] == invoked
+    assert set(granted) - {"lambda:InvokeFunction"} <= {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+    }
+
+
+def test_functions_run_arm64_on_the_newest_runtime_with_the_matching_powertools_layer(template):
+    from importlib.metadata import version
+
+    parameter = f"/aws/service/powertools/python/arm64/python3.14/{version('aws-lambda-powertools')}"
+    (layer_parameter,) = [name for name, p in template["Parameters"].items() if p.get("Default") == parameter]
+    for step_name, (_, function) in functions_by_step(template).items():
+        assert function["Runtime"] == "python3.14" and function["Architectures"] == ["arm64"], step_name
+        assert function["Layers"] == [{"Ref": layer_parameter}]
+        assert function["TracingConfig"] == {"Mode": "Active"}
+        assert function["MemorySize"] == 256
+        assert function["Timeout"] == (120 if step_name in {"resolve", "create-locations", "create-task"} else 30)
+        assert function["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "datasync-workflow"
+        assert "LogGroup" in function["LoggingConfig"]
+
+
+def test_every_log_group_is_made_by_the_stack_with_the_configured_retention(template):
+    groups = resources(template, "AWS::Logs::LogGroup")
+    assert len(groups) == len(STEPS) + 1
+    assert {group["RetentionInDays"] for group in groups.values()} == {14}
+
+
+def test_the_state_machine_logs_all_events_and_traces(template):
+    machine = the(template, "AWS::StepFunctions::StateMachine")
+    assert machine["LoggingConfiguration"]["Level"] == "ALL"
+    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is True
+    assert machine["TracingConfiguration"] == {"Enabled": True}
+    assert machine["StateMachineType"] == "STANDARD"
+
+
+def test_stopped_executions_are_cleaned_up_by_eventbridge(template):
+    rule = the(template, "AWS::Events::Rule")
+    assert rule["EventPattern"]["detail-type"] == ["Step Functions Execution Status Change"]
+    assert sorted(rule["EventPattern"]["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [functions_by_step(template)["cleanup"][0], "Arn"]}
+
+
+def test_failed_and_timed_out_executions_raise_an_alarm_that_notifies_the_topic(template):
+    alarm = the(template, "AWS::CloudWatch::Alarm")
+    metrics = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    assert alarm["Threshold"] == 1 and alarm["TreatMissingData"] == "notBreaching"
+    (topic_id,) = resources(template, "AWS::SNS::Topic")
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    assert the(template, "AWS::SNS::Subscription")["Endpoint"] == "ops@example.com"
+    assert "KmsMasterKeyId" in the(template, "AWS::SNS::Topic")
+
+
+def test_schedules_start_the_state_machine_with_their_input(template):
+    schedule = the(template, "AWS::Scheduler::Schedule")
+    assert schedule["ScheduleExpression"] == "cron(0 2 * * ? *)"
+    assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
+    (machine_id,) = resources(template, "AWS::StepFunctions::StateMachine")
+    assert schedule["Target"]["Arn"] == {"Ref": machine_id}
+    assert json.loads(schedule["Target"]["Input"]) == NIGHTLY_INPUT
+
+
+def test_a_schedule_with_bad_input_fails_the_synth(tmp_path):
+    bad = {"schedules": [{"name": "bad", "expression": "rate(1 day)", "input": {"task_arn": "nope"}}]}
+    with pytest.raises(DataSyncInvalidInputError, match="task_arn"):
+        build_app(outdir=str(tmp_path), context={"datasync_workflow": bad})
+
+
+def test_the_stack_outputs_the_state_machine_arn(template):
+    (machine_id,) = resources(template, "AWS::StepFunctions::StateMachine")
+    assert template["Outputs"]["StateMachineArn"]["Value"] == {"Ref": machine_id}
+
+
+def test_app_py_synthesizes_with_no_aws_credentials(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment.update(CDK_OUTDIR=str(tmp_path), AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    done = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / f"{STACK_NAME}.template.json").exists()
