@@ -4,8 +4,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+CDK_CLI := node_modules/.installed
+# jsii runs on the machine's Node; these keep its banner and the CLI's telemetry quiet.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+# The CDK command line runs `python3 app.py` (cdk.json): the one in the virtual environment.
+CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test e2e lint format synth bootstrap deploy destroy clean
 
 install: $(INSTALLED)
 
@@ -15,12 +21,20 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,infra]'
 	touch $@
 
+$(CDK_CLI): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 # Runs examples/find_or_create_update_run_delete.json on this machine, from an empty emulated account.
 demo: install
 	$(BIN)/datasync-workflow run --local examples/find_or_create_update_run_delete.json
 
 test: install
 	$(BIN)/python -m pytest
+
+# Against a deployed stack: DATASYNC_WORKFLOW_STACK=DataSyncWorkflow make e2e (see tests/e2e).
+e2e: install
+	$(BIN)/python -m pytest tests/e2e -v
 
 lint: install
 	$(BIN)/ruff check .
@@ -30,5 +44,18 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The CloudFormation template into cdk.out/, with no AWS account or credentials.
+synth: install
+	CDK_OUTDIR=cdk.out $(BIN)/python app.py
+
+bootstrap: install $(CDK_CLI)
+	$(CDK) bootstrap
+
+deploy: install $(CDK_CLI)
+	$(CDK) deploy DataSyncWorkflow
+
+destroy: install $(CDK_CLI)
+	$(CDK) destroy DataSyncWorkflow
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache cdk.out
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache cdk.out

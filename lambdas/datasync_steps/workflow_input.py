@@ -11,6 +11,7 @@ from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.uris import parse_location_uri
 
 MAX_WAIT_INTERVAL_SECONDS = 900
+STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
 TASK_ARN_PATTERN = r"^arn:aws[\w-]*:datasync:[a-z0-9-]+:[0-9]{12}:task/task-[0-9a-f]{17}$"
 
 # Each kwargs field is checked against the DataSync API's own input shape; the workflow fills in the
@@ -89,6 +90,8 @@ def parse_workflow_input(raw: Any) -> WorkflowInput:
     """The validated input, or DataSyncInvalidInputError naming every bad field at once."""
     if not isinstance(raw, dict):
         raise DataSyncInvalidInputError(f"The execution input must be a JSON object, not {type(raw).__name__}.")
+    # Step Functions' own key, set by a parent state machine to link the two executions.
+    raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
     problems = []
     if not raw.get("task_arn") and not (raw.get("source_location_uri") and raw.get("destination_location_uri")):
         problems.append("give task_arn, or both source_location_uri and destination_location_uri")

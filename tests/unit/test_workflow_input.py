@@ -134,3 +134,9 @@ def test_deleting_a_task_that_is_not_waited_for_is_refused():
     assert "delete_task_after_execution needs wait_for_completion" in invalid(
         {"task_arn": TASK_ARN, "delete_task_after_execution": True, "wait_for_completion": False}
     )
+
+
+def test_the_key_a_parent_state_machine_adds_is_accepted_and_dropped():
+    parent = "arn:aws:states:us-east-1:111122223333:execution:parent:run-1"
+    config = parse_workflow_input({"task_arn": TASK_ARN, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": parent})
+    assert "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID" not in config.model_dump()
