@@ -4,16 +4,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-CDK_CLI := node_modules/.installed
+NODE_TOOLS := node_modules/.installed
 # jsii runs on the machine's Node; these keep its banner and the CLI's telemetry quiet.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 # The CDK command line runs `python3 app.py` (cdk.json): the one in the virtual environment.
 CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
 
-.PHONY: install demo test e2e lint format synth bootstrap deploy destroy clean
+.PHONY: install demo test e2e bench lint format synth bootstrap deploy destroy clean
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(NODE_TOOLS)
 
 $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,infra]'
 	touch $@
 
-$(CDK_CLI): package.json package-lock.json
+$(NODE_TOOLS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
@@ -36,6 +36,10 @@ test: install
 e2e: install
 	$(BIN)/python -m pytest tests/e2e -v
 
+# Prints the transitions, invocations and history events of a run, and what runs of a few lengths cost.
+bench: install
+	$(BIN)/python scripts/benchmark.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -48,13 +52,13 @@ format: install
 synth: install
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py
 
-bootstrap: install $(CDK_CLI)
+bootstrap: install
 	$(CDK) bootstrap
 
-deploy: install $(CDK_CLI)
+deploy: install
 	$(CDK) deploy DataSyncWorkflow
 
-destroy: install $(CDK_CLI)
+destroy: install
 	$(CDK) destroy DataSyncWorkflow
 
 clean:

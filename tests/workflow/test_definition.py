@@ -3,11 +3,12 @@
 import importlib
 import inspect
 import json
+import subprocess
 
 import pytest
 
 from datasync_steps import cleanup, errors
-from datasync_workflow.definition import ASL_PATH, STEPS, placeholders
+from datasync_workflow.definition import ASL_PATH, STEPS, placeholders, render_definition
 
 DEFINITION = json.loads(ASL_PATH.read_text())
 STATES = DEFINITION["States"]
@@ -79,3 +80,13 @@ def test_every_user_facing_error_is_explained_by_its_own_message():
 
 def test_the_clean_up_step_reads_the_state_that_starts_the_execution():
     assert TASKS[cleanup.START_STATE]["ResultPath"] == "$.execution"
+
+
+def test_the_definition_passes_the_asl_validator(tmp_path):
+    validator = ASL_PATH.parents[1] / "node_modules" / ".bin" / "asl-validator"
+    assert validator.exists(), "asl-validator is installed by `make install` (package.json)"
+    arns = {step.placeholder: f"arn:aws:lambda:us-east-1:111122223333:function:{step.name}" for step in STEPS}
+    rendered = tmp_path / "definition.json"
+    rendered.write_text(render_definition({key: arn for key, arn in arns.items() if key}))
+    done = subprocess.run([str(validator), "--json-path", str(rendered)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
