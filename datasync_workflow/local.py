@@ -177,7 +177,7 @@ class _LambdaContext:
     def __init__(self, step_name: str):
         self.function_name = FUNCTION_PREFIX + step_name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = function_arn("us-east-1", step_name)
+        self.invoked_function_arn = function_arn(os.environ.get("AWS_REGION", "us-east-1"), step_name)
         self.memory_limit_in_mb = 256
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{self.function_name}"

@@ -46,6 +46,22 @@ def fail_calls(monkeypatch, method: str, error: Exception, times: int | None = N
     return calls
 
 
+def lose_answers(monkeypatch, method: str, times: int = 1) -> list[int]:
+    """DataSync does `method` but the answer is lost the first `times` calls: a 500 after the change is made."""
+    original = getattr(DataSyncResponse, method)
+    calls = [0]
+
+    def answer_lost(self):
+        calls[0] += 1
+        answer = original(self)
+        if calls[0] <= times:
+            raise JsonRESTError("InternalException", "An internal error occurred.")
+        return answer
+
+    monkeypatch.setattr(DataSyncResponse, method, answer_lost)
+    return calls
+
+
 def throttled() -> JsonRESTError:
     return JsonRESTError("ThrottlingException", "Rate exceeded")
 

@@ -31,13 +31,14 @@ def create_locations(client, create_client, config: WorkflowInput, target: Targe
 
 def find_or_create_location(client, create_client, config: WorkflowInput, side: str) -> tuple[str, bool]:
     uri = getattr(config, f"{side}_location_uri")
-    # A retry of this step after a create whose answer was lost finds that location here.
+    # None matched when the run began: one that does now was made by an earlier try of this step whose
+    # answer was lost, so it is reported as created by this run.
     existing = choose_location(
         matching_location_arns(client, uri), allow_random=config.allow_random_location_choice, uri=uri
     )
     if existing:
-        logger.info("Found the location on second look", extra={"uri": uri, "location_arn": existing})
-        return existing, False
+        logger.info("Found the location an earlier try created", extra={"uri": uri, "location_arn": existing})
+        return existing, True
     create_call = parse_location_uri(uri).create_call
     with translate_errors(f"create the {side} location {uri} ({create_call})", refused=DataSyncTaskCreationError):
         arn = getattr(create_client, create_call)(**getattr(config, f"create_{side}_location_kwargs"))["LocationArn"]

@@ -15,7 +15,7 @@ def create_task(client, create_client, config: WorkflowInput, target: Target) ->
     # this step whose answer was lost.
     existing = tasks_linking(client, [source], [destination])
     if existing:
-        logger.info("Found the task on second look", extra={"task_arn": existing[0]})
+        logger.info("Found the task an earlier try created", extra={"task_arn": existing[0]})
         return target.model_copy(update={"TaskArn": existing[0], "TaskCreated": True}).model_dump()
     with translate_errors(f"create a task from {source} to {destination}", refused=DataSyncTaskCreationError):
         task_arn = create_client.create_task(

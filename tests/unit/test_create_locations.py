@@ -54,6 +54,7 @@ def test_a_retried_step_creates_nothing_twice(datasync):
         first["SourceLocationArn"],
         first["DestinationLocationArn"],
     )
+    assert sorted(second["CreatedLocationArns"]) == sorted(first["CreatedLocationArns"])
 
 
 def test_a_location_that_appeared_twice_meanwhile_follows_the_choice_rule(datasync):

@@ -210,6 +210,20 @@ def test_throttling_is_retried_by_the_state_machine(datasync, linked, monkeypatc
     assert calls[0] > 3
 
 
+@pytest.mark.parametrize("create_call", ["create_location_smb", "create_location_s3", "create_task"])
+def test_a_retried_create_whose_answer_was_lost_makes_nothing_twice(datasync, monkeypatch, create_call):
+    calls = fakes.lose_answers(monkeypatch, create_call)
+    execution = run(CREATE_ALL)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert calls[0] == 1  # the retry found what the lost call had made, and did not call again
+    assert len(location_arns(datasync)) == 2 and task_arns(datasync) == [execution.output["TaskArn"]]
+    assert sorted(execution.output["CreatedLocationArns"]) == sorted(location_arns(datasync))
+    failures = [
+        e["lambdaFunctionFailedEventDetails"]["error"] for e in execution.history if e["type"] == "LambdaFunctionFailed"
+    ]
+    assert failures == ["DataSyncTransientError"]
+
+
 def test_a_failure_while_waiting_cancels_the_execution(datasync, linked, monkeypatch):
     fakes.fail_calls(monkeypatch, "describe_task_execution", fakes.refused("Access denied to the execution."))
     cause = failed(run({"task_arn": linked[2], **FAST}), "DataSyncRequestError")
