@@ -78,9 +78,13 @@ PERMISSIONS = {
 # Steps whose kwargs may carry a role for DataSync (S3Config, EFS access, TaskReportConfig).
 STEPS_THAT_PASS_ROLES = {"create-locations", "create-task", "update", "start"}
 
-XRAY_REASON = (
+FUNCTION_WILDCARD_REASON = (
     "Resource * is only granted for what supports nothing narrower: X-Ray's PutTraceSegments and "
     "PutTelemetryRecords, and DataSync's List* and CreateLocation* actions."
+)
+STATE_MACHINE_WILDCARD_REASON = (
+    "CDK's grants for tracing (X-Ray trace and sampling actions) and for logging to a log group (CloudWatch "
+    "Logs' log-delivery actions); neither supports resource-level permissions."
 )
 WILDCARD_REASONS = {
     "task": "The workflow runs whichever task of this account and region the execution input names or finds.",
@@ -137,7 +141,7 @@ class DataSyncWorkflow(Construct):
                 resources=[self.functions[step.name].function_arn for step in STEPS if step.placeholder],
             )
         )
-        _acknowledge(self.state_machine.role, "Resource::*", XRAY_REASON)
+        _acknowledge(self.state_machine.role, "Resource::*", STATE_MACHINE_WILDCARD_REASON)
         self._clean_up_stopped_executions()
         self.alarm = self._alarm_on_failures()
         self.schedules = [self._schedule(schedule) for schedule in config.schedules]
@@ -230,6 +234,7 @@ class DataSyncWorkflow(Construct):
         )
 
     def _alarm_on_failures(self) -> cloudwatch.Alarm:
+        self.topic: sns.Topic | None = None
         period = Duration.minutes(5)
         alarm = cloudwatch.Alarm(
             self,
@@ -276,7 +281,7 @@ class DataSyncWorkflow(Construct):
         )
 
     def _acknowledge_wildcards(self, step: Step, role: iam.Role) -> None:
-        _acknowledge(role, "Resource::*", XRAY_REASON)
+        _acknowledge(role, "Resource::*", FUNCTION_WILDCARD_REASON)
         kinds = {kind for _, step_kinds in PERMISSIONS[step.name] for kind in step_kinds}
         for kind in sorted(kinds - {"*"}):
             pattern = "task/*/execution/*" if kind == "execution" else f"{kind}/*"
