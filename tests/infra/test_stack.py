@@ -29,48 +29,14 @@ CONFIG = {
     "log_retention": "TWO_WEEKS",
 }
 
-TASK = {
-    "Fn::Join": [
-        "",
-        [
-            "arn:",
-            {"Ref": "AWS::Partition"},
-            ":datasync:",
-            {"Ref": "AWS::Region"},
-            ":",
-            {"Ref": "AWS::AccountId"},
-            ":task/*",
-        ],
-    ]
-}
-LOCATION = {
-    "Fn::Join": [
-        "",
-        [
-            "arn:",
-            {"Ref": "AWS::Partition"},
-            ":datasync:",
-            {"Ref": "AWS::Region"},
-            ":",
-            {"Ref": "AWS::AccountId"},
-            ":location/*",
-        ],
-    ]
-}
-EXECUTION = {
-    "Fn::Join": [
-        "",
-        [
-            "arn:",
-            {"Ref": "AWS::Partition"},
-            ":datasync:",
-            {"Ref": "AWS::Region"},
-            ":",
-            {"Ref": "AWS::AccountId"},
-            ":task/*/execution/*",
-        ],
-    ]
-}
+
+def datasync_arns(resource: str) -> dict:
+    """Any DataSync ARN of the stack's account and region under `resource`, as CloudFormation spells it."""
+    partition, region, account = ({"Ref": f"AWS::{name}"} for name in ("Partition", "Region", "AccountId"))
+    return {"Fn::Join": ["", ["arn:", partition, ":datasync:", region, ":", account, f":{resource}"]]}
+
+
+TASK, LOCATION, EXECUTION = (datasync_arns(r) for r in ("task/*", "location/*", "task/*/execution/*"))
 CREATE_LOCATIONS = [
     f"datasync:CreateLocation{kind}"
     for kind in (
