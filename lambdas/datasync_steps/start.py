@@ -61,7 +61,8 @@ def execution_started_since(client, task_arn: str, since: datetime) -> str | Non
             e["TaskExecutionArn"] for page in pages for e in page["TaskExecutions"] if e["Status"] not in FINAL_STATUSES
         ]
         for execution_arn in unfinished:
-            if client.describe_task_execution(TaskExecutionArn=execution_arn)["StartTime"] >= since:
+            start_time = client.describe_task_execution(TaskExecutionArn=execution_arn).get("StartTime")
+            if start_time is not None and start_time >= since:
                 return execution_arn
     return None
 
