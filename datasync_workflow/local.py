@@ -76,12 +76,11 @@ def run_local(
         execution_arn = sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(execution_input))[
             "executionArn"
         ]
-        history = _follow(sfn, execution_arn, timeout, on_event or (lambda event: None))
-        described = sfn.describe_execution(executionArn=execution_arn)
+        on_event = on_event or (lambda event: None)
+        described, history = _follow(sfn, execution_arn, timeout, on_event)
         if described["status"] == "RUNNING":
             sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout", cause=f"ran over {timeout} s")
-            history = _follow(sfn, execution_arn, 10, on_event or (lambda event: None), seen=len(history))
-            described = sfn.describe_execution(executionArn=execution_arn)
+            described, history = _follow(sfn, execution_arn, 10, on_event, seen=len(history))
         if described["status"] != "SUCCEEDED":
             _clean_up(described, region)
         return LocalExecution(
@@ -94,11 +93,13 @@ def run_local(
         )
 
 
-def _follow(sfn, execution_arn: str, timeout: float, on_event, seen: int = 0) -> list[dict]:
-    """Poll the history until the execution ends or `timeout` passes, passing new events to `on_event`."""
+def _follow(sfn, execution_arn: str, timeout: float, on_event, seen: int = 0) -> tuple[dict, list[dict]]:
+    """Poll until the execution ends or `timeout` passes, passing new history events to `on_event`; return
+    the last description and the whole history."""
     deadline = time.monotonic() + timeout
     while True:
-        running = sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+        # Described before the history is read, so a finished execution's history is complete.
+        described = sfn.describe_execution(executionArn=execution_arn)
         history = [
             event
             for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
@@ -107,8 +108,8 @@ def _follow(sfn, execution_arn: str, timeout: float, on_event, seen: int = 0) ->
         for event in history[seen:]:
             on_event(event)
         seen = len(history)
-        if not running or time.monotonic() > deadline:
-            return history
+        if described["status"] != "RUNNING" or time.monotonic() > deadline:
+            return described, history
         time.sleep(0.05)
 
 

@@ -19,9 +19,9 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 import boto3
 from moto import mock_aws
 
+from datasync_workflow.cli import CHECK_STATE
 from datasync_workflow.local import run_local
 
-CHECK_STATE = "Check execution status"
 MEMORY_GB = 0.25
 
 
