@@ -33,32 +33,31 @@ def executions_end_in_error(monkeypatch, error_code: str, error_detail: str) -> 
 
 def fail_calls(monkeypatch, method: str, error: Exception, times: int | None = None) -> list[int]:
     """Make moto's DataSync answer `method` with `error`, the first `times` calls or always."""
-    original = getattr(DataSyncResponse, method)
-    calls = [0]
-
-    def failing(self):
-        calls[0] += 1
-        if times is None or calls[0] <= times:
-            raise error
-        return original(self)
-
-    monkeypatch.setattr(DataSyncResponse, method, failing)
-    return calls
+    return _fail(monkeypatch, method, error, times, after_doing_it=False)
 
 
 def lose_answers(monkeypatch, method: str, times: int = 1) -> list[int]:
     """DataSync does `method` but the answer is lost the first `times` calls: a 500 after the change is made."""
+    lost = JsonRESTError("InternalException", "An internal error occurred.")
+    return _fail(monkeypatch, method, lost, times, after_doing_it=True)
+
+
+def _fail(monkeypatch, method: str, error: Exception, times: int | None, after_doing_it: bool) -> list[int]:
+    """Replace moto's answer to `method` with `error` for the first `times` calls; return the call count."""
     original = getattr(DataSyncResponse, method)
     calls = [0]
 
-    def answer_lost(self):
+    def answer(self):
         calls[0] += 1
-        answer = original(self)
-        if calls[0] <= times:
-            raise JsonRESTError("InternalException", "An internal error occurred.")
-        return answer
+        failing = times is None or calls[0] <= times
+        if failing and not after_doing_it:
+            raise error
+        result = original(self)
+        if failing:
+            raise error
+        return result
 
-    monkeypatch.setattr(DataSyncResponse, method, answer_lost)
+    monkeypatch.setattr(DataSyncResponse, method, answer)
     return calls
 
 
