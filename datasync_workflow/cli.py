@@ -54,7 +54,11 @@ def print_progress(event: dict) -> None:
     exited = event.get("stateExitedEventDetails")
     if exited and exited["name"] == CHECK_STATE:
         check = json.loads(exited["output"])["execution"]["check"]
-        print(f"   DataSync status: {check['Status']} (check {check['checks_done']})", file=sys.stderr)
+        progress = ""
+        if "FilesTransferred" in check:
+            files, mebibytes = check["FilesTransferred"], check["BytesTransferred"] / 2**20
+            progress = f", {files:,} files and {mebibytes:,.1f} MiB transferred"
+        print(f"   DataSync status: {check['Status']}{progress} (check {check['checks_done']})", file=sys.stderr)
 
 
 if __name__ == "__main__":

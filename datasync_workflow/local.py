@@ -3,6 +3,8 @@
 The definition is statemachine/datasync_workflow.asl.json, the file CDK deploys. moto's Step Functions
 engine calls lambda:Invoke for each Task state; a botocore hook answers those calls by running the step's
 Python handler here, the way Lambda would (JSON in, JSON out, an exception reported as a function error).
+DataSync is moto's, extended by `emulated_datasync` (installed when this module is imported) to behave like
+the real service.
 """
 
 import importlib
@@ -26,10 +28,17 @@ from botocore.response import StreamingBody
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from datasync_workflow import emulated_datasync
 from datasync_workflow.definition import STEPS, render_definition
 
 FUNCTION_PREFIX = "datasync-workflow-"
 FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+# About what a warm Lambda invocation through Step Functions takes. Without it an in-process step answers in a
+# few milliseconds, and a wait loop with wait_interval_seconds 0 would spend max_iterations checks in less
+# time than an emulated transfer takes, which AWS never does.
+INVOKE_SECONDS = 0.04
+
+emulated_datasync.install()
 
 
 @dataclass
@@ -151,6 +160,7 @@ def _answer_invoke(params: dict, **_) -> tuple[AWSResponse, dict]:
     body = params["body"]
     event = json.loads(body or b"{}")
     response = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+    invoked = time.monotonic()
     try:
         result = _invoke(step_name, event)
     except Exception as error:  # Lambda reports any exception as an unhandled function error
@@ -160,6 +170,7 @@ def _answer_invoke(params: dict, **_) -> tuple[AWSResponse, dict]:
             "stackTrace": traceback.format_exception(error),
         }
         response["FunctionError"] = "Unhandled"
+    time.sleep(max(0.0, INVOKE_SECONDS - (time.monotonic() - invoked)))
     payload = json.dumps(result).encode()
     response["Payload"] = StreamingBody(io.BytesIO(payload), len(payload))
     return AWSResponse(params.get("url", ""), 200, {}, None), response

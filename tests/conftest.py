@@ -5,6 +5,8 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from datasync_workflow import emulated_datasync
+
 REGION = "us-east-1"
 AGENT_ARN = "arn:aws:datasync:us-east-1:111122223333:agent/agent-0123456789abcdef0"
 BUCKET_ROLE_ARN = "arn:aws:iam::111122223333:role/bucket-access"
@@ -13,6 +15,8 @@ BUCKET_ROLE_ARN = "arn:aws:iam::111122223333:role/bucket-access"
 os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
 os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
+# Every tier sees the DataSync that run_local sees: moto's, extended to behave like the real service.
+emulated_datasync.install()
 
 
 @pytest.fixture

@@ -1,13 +1,11 @@
-"""Small fakes layered on moto for what its DataSync never does by itself: fail, throttle or refuse.
+"""Small fakes layered on the emulated DataSync for what it never does by itself: throttle, refuse, lose answers.
 
 Each patches moto's server side only, so the steps' boto3 calls and error handling run unchanged.
 """
 
-import json
-
 from moto.core.exceptions import JsonRESTError
 from moto.datasync.exceptions import InvalidRequestException
-from moto.datasync.models import DataSyncBackend, TaskExecution, datasync_backends
+from moto.datasync.models import DataSyncBackend, datasync_backends
 from moto.datasync.responses import DataSyncResponse
 
 from tests.conftest import REGION
@@ -15,20 +13,6 @@ from tests.conftest import REGION
 
 def backend() -> DataSyncBackend:
     return datasync_backends["123456789012"][REGION]
-
-
-def executions_end_in_error(monkeypatch, error_code: str, error_detail: str) -> None:
-    """Executions run through moto's statuses and end in ERROR with DataSync's Result fields."""
-    monkeypatch.setattr(TaskExecution, "TASK_EXECUTION_SUCCESS_STATES", ("ERROR",))
-    describe = DataSyncResponse.describe_task_execution
-
-    def with_result(self):
-        body = json.loads(describe(self))
-        if body["Status"] == "ERROR":
-            body["Result"] = {"ErrorCode": error_code, "ErrorDetail": error_detail, "TransferStatus": "ERROR"}
-        return json.dumps(body)
-
-    monkeypatch.setattr(DataSyncResponse, "describe_task_execution", with_result)
 
 
 def fail_calls(monkeypatch, method: str, error: Exception, times: int | None = None) -> list[int]:

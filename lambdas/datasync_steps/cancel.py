@@ -15,9 +15,12 @@ def cancel_execution(client, execution_arn: str) -> dict:
         with translate_errors(f"cancel execution {execution_arn}"):
             client.cancel_task_execution(TaskExecutionArn=execution_arn)
     except DataSyncRequestError:
-        # DataSync refuses to cancel an execution that has already ended.
+        # DataSync refuses to cancel an execution that has already ended or is being cancelled.
         with translate_errors(f"read the status of execution {execution_arn}"):
             status = client.describe_task_execution(TaskExecutionArn=execution_arn)["Status"]
+        if status == "CANCELLING":
+            logger.info("The execution was already being cancelled", extra={"task_execution_arn": execution_arn})
+            return {"Cancelled": True, "Status": status}
         if status not in FINAL_STATUSES:
             raise
         logger.info("The execution had already ended", extra={"task_execution_arn": execution_arn, "status": status})

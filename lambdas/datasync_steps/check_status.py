@@ -12,14 +12,20 @@ class CheckStatusEvent(StepEvent):
     checks_done: int
 
 
+# Shown while waiting: how far the transfer has got.
+PROGRESS_COUNTERS = ("FilesTransferred", "BytesTransferred")
+
+
 def check_status(client, execution_arn: str, checks_done: int) -> dict:
     with translate_errors(f"read the status of execution {execution_arn}"):
-        status = client.describe_task_execution(TaskExecutionArn=execution_arn)["Status"]
+        described = client.describe_task_execution(TaskExecutionArn=execution_arn)
+    status = described["Status"]
     if status not in KNOWN_STATUSES:
         logger.warning("DataSync reported a status this workflow does not know; waiting on", extra={"status": status})
     logger.info("Execution status", extra={"status": status, "check": checks_done + 1})
     metrics.add_metric(name="StatusChecks", unit=MetricUnit.Count, value=1)
-    return {"Status": status, "checks_done": checks_done + 1}
+    progress = {counter: described[counter] for counter in PROGRESS_COUNTERS if counter in described}
+    return {"Status": status, "checks_done": checks_done + 1, **progress}
 
 
 @step_handler(CheckStatusEvent)

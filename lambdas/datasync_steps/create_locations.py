@@ -10,7 +10,7 @@ from datasync_steps.workflow_input import WorkflowInput
 
 
 def create_locations(client, create_client, config: WorkflowInput, target: Target) -> dict:
-    """Create each location the target lacks; `create_client` must not retry on its own."""
+    """Create each location the target lacks; `create_client` is a `datasync_client(creates=True)`."""
     created = list(target.CreatedLocationArns)
     arns = {}
     for side in ("source", "destination"):
@@ -59,4 +59,4 @@ def find_or_create_location(client, create_client, config: WorkflowInput, side: 
 
 @step_handler(TargetEvent)
 def handler(event: TargetEvent) -> dict:
-    return create_locations(datasync_client(), datasync_client(retry_in_sdk=False), event.config, event.target)
+    return create_locations(datasync_client(), datasync_client(creates=True), event.config, event.target)

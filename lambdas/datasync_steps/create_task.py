@@ -28,4 +28,4 @@ def create_task(client, create_client, config: WorkflowInput, target: Target) ->
 
 @step_handler(TargetEvent)
 def handler(event: TargetEvent) -> dict:
-    return create_task(datasync_client(), datasync_client(retry_in_sdk=False), event.config, event.target)
+    return create_task(datasync_client(), datasync_client(creates=True), event.config, event.target)

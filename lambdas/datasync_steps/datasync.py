@@ -10,26 +10,30 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from datasync_steps.errors import DataSyncRequestError, DataSyncTransientError, DataSyncWorkflowError
 
-TRANSIENT_ERROR_CODES = {
-    "InternalException",
-    "ThrottlingException",
-    "Throttling",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "ServiceUnavailable",
-}
+# A throttled request was refused before DataSync did anything.
+THROTTLING_ERROR_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+TRANSIENT_ERROR_CODES = THROTTLING_ERROR_CODES | {"InternalException", "ServiceUnavailable"}
 _NOT_FOUND = re.compile(r"not\s+found|does\s+not\s+exist|unable\s+to\s+find|no\s+such", re.IGNORECASE)
 
 
-def datasync_client(*, retry_in_sdk: bool = True):
-    """A DataSync client.
+def datasync_client(*, creates: bool = False):
+    """A DataSync client; botocore retries its throttled, failed and unanswered calls.
 
-    No DataSync create or start call takes a client token, so a call that botocore repeats after a lost
-    response can make a second location, task or execution: those calls use `retry_in_sdk=False` and rely
-    on the step's own look-up-before-create when Step Functions retries the whole step.
+    No DataSync create or start call takes a client token, so repeating one whose answer was lost can make a
+    second location, task or execution. A client that `creates` repeats only throttled calls, which DataSync
+    refused before acting; the steps' look-up-before-create covers the rest when Step Functions retries them.
     """
-    retries = {"mode": "standard", "total_max_attempts": 3 if retry_in_sdk else 1}
-    return boto3.client("datasync", config=Config(retries=retries, user_agent_extra="datasync-workflow"))
+    config = Config(retries={"mode": "standard", "total_max_attempts": 3}, user_agent_extra="datasync-workflow")
+    client = boto3.client("datasync", config=config)
+    if creates:
+        client.meta.events.register_first("needs-retry.datasync", _retry_only_when_throttled)
+    return client
+
+
+def _retry_only_when_throttled(response=None, **_) -> bool | None:
+    """False stops botocore's retry; None leaves the decision to its standard retry handler."""
+    error_code = response[1].get("Error", {}).get("Code") if response else None
+    return None if error_code in THROTTLING_ERROR_CODES else False
 
 
 @contextmanager

@@ -23,7 +23,7 @@ class StartEvent(StepEvent):
 
 
 def start_execution(client, start_client, event: StartEvent) -> dict:
-    """Start the task; `start_client` must not retry on its own."""
+    """Start the task; `start_client` is a `datasync_client(creates=True)`."""
     task_arn = event.TaskArn
     if event.retry_count:
         # An earlier try may have started the execution and then failed before answering.
@@ -69,4 +69,4 @@ def execution_started_since(client, task_arn: str, since: datetime) -> str | Non
 
 @step_handler(StartEvent)
 def handler(event: StartEvent) -> dict:
-    return start_execution(datasync_client(), datasync_client(retry_in_sdk=False), event)
+    return start_execution(datasync_client(), datasync_client(creates=True), event)

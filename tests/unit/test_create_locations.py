@@ -1,21 +1,19 @@
-"""Step 2: create missing locations. moto has only S3 and SMB locations; every scheme's CreateLocation*
-call is checked with Stubber, which validates the request against the real DataSync API model."""
+"""Step 2: create missing locations, every scheme's with its own CreateLocation* call, against the emulated
+DataSync (botocore still validates each request against the real API model before it reaches it)."""
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from datasync_steps.create_locations import create_locations
 from datasync_steps.errors import DataSyncMultipleLocationsError, DataSyncTaskCreationError
+from datasync_steps.lookup import matching_location_arns
 from datasync_steps.state import Target
-from datasync_steps.workflow_input import parse_workflow_input
+from datasync_steps.workflow_input import _operation_name, parse_workflow_input
 from tests.conftest import AGENT_ARN, location_arns, make_s3_location, make_smb_location, s3_kwargs, smb_kwargs
 
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
 SG = ["arn:aws:ec2:us-east-1:111122223333:security-group/sg-0123456789abcdef0"]
 FSX = "arn:aws:fsx:us-east-1:111122223333:file-system/fs-0123456789abcdef0"
 SVM = "arn:aws:fsx:us-east-1:111122223333:storage-virtual-machine/fs-0123456789abcdef0/svm-0123456789abcdef0"
-NEW_ARN = "arn:aws:datasync:us-east-1:111122223333:location/loc-0123456789abcdef0"
 
 
 def config_for(**overrides):
@@ -107,7 +105,7 @@ def test_kwargs_that_make_another_uri_are_refused_and_the_location_removed(datas
         (
             "fsxl://us-east-1.fs-0123456789abcdef0/data/",
             "create_location_fsx_lustre",
-            {"FsxFilesystemArn": FSX, "SecurityGroupArns": SG},
+            {"FsxFilesystemArn": FSX, "SecurityGroupArns": SG, "Subdirectory": "/data"},
         ),
         (
             "fsxz://us-east-1.fs-0123456789abcdef0/fsx/vol/",
@@ -116,6 +114,7 @@ def test_kwargs_that_make_another_uri_are_refused_and_the_location_removed(datas
                 "FsxFilesystemArn": FSX,
                 "SecurityGroupArns": SG,
                 "Protocol": {"NFS": {"MountOptions": {"Version": "AUTOMATIC"}}},
+                "Subdirectory": "/fsx/vol",
             },
         ),
         (
@@ -125,6 +124,7 @@ def test_kwargs_that_make_another_uri_are_refused_and_the_location_removed(datas
                 "StorageVirtualMachineArn": SVM,
                 "SecurityGroupArns": SG,
                 "Protocol": {"NFS": {"MountOptions": {"Version": "NFS3"}}},
+                "Subdirectory": "/vol1",
             },
         ),
         (
@@ -134,6 +134,7 @@ def test_kwargs_that_make_another_uri_are_refused_and_the_location_removed(datas
                 "StorageVirtualMachineArn": SVM,
                 "SecurityGroupArns": SG,
                 "Protocol": {"SMB": {"User": "admin", "Password": "p"}},
+                "Subdirectory": "/share",
             },
         ),
         (
@@ -170,9 +171,7 @@ def test_kwargs_that_make_another_uri_are_refused_and_the_location_removed(datas
         ),
     ],
 )
-def test_every_scheme_is_created_with_its_own_call(uri, create_call, kwargs):
-    client = boto3.client("datasync", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    scheme = uri.split("://")[0]
+def test_every_scheme_is_created_with_its_own_call_and_found_again_by_its_uri(datasync, uri, create_call, kwargs):
     config = parse_workflow_input(
         {
             "source_location_uri": uri,
@@ -181,12 +180,12 @@ def test_every_scheme_is_created_with_its_own_call(uri, create_call, kwargs):
             "create_source_location_kwargs": kwargs,
         }
     )
-    existing = "arn:aws:datasync:us-east-1:111122223333:location/loc-0000000000000000d"
-    with Stubber(client) as stubber:
-        scheme_filter = {"Filters": [{"Name": "LocationUri", "Values": [f"{scheme}://"], "Operator": "BeginsWith"}]}
-        stubber.add_response("list_locations", {"Locations": []}, scheme_filter)
-        stubber.add_response(create_call, {"LocationArn": NEW_ARN}, kwargs)
-        stubber.add_response("list_locations", {"Locations": [{"LocationArn": NEW_ARN, "LocationUri": uri}]}, {})
-        target = create_locations(client, client, config, Target(DestinationLocationArn=existing))
-        stubber.assert_no_pending_responses()
-    assert target["SourceLocationArn"] == NEW_ARN and target["CreatedLocationArns"] == [NEW_ARN]
+    calls = []
+    datasync.meta.events.register("before-call.datasync.*", lambda model, **_: calls.append(model.name))
+    target = create_locations(datasync, datasync, config, Target(DestinationLocationArn=make_s3_location(datasync)))
+    created = target["SourceLocationArn"]
+    assert target["CreatedLocationArns"] == [created]
+    assert _operation_name(create_call) in calls
+    assert matching_location_arns(datasync, uri) == [created]
+    (stored,) = [loc["LocationUri"] for loc in datasync.list_locations()["Locations"] if loc["LocationArn"] == created]
+    assert stored.endswith("/")  # as DataSync stores it

@@ -1,15 +1,18 @@
-"""How DataSync's errors reach the state machine. Stubber answers with the errors the API model declares."""
+"""How DataSync's errors reach the state machine. Stubber answers with the errors the API model declares; the
+clients' own retries run against the emulated DataSync with faults injected into moto's answers."""
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
-from datasync_steps.datasync import translate_errors
+from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import (
     DataSyncRequestError,
     DataSyncTaskCreationError,
     DataSyncTaskNotFoundError,
     DataSyncTransientError,
 )
+from tests import fakes
+from tests.conftest import location_arns, s3_kwargs, smb_kwargs
 
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 
@@ -78,8 +81,18 @@ def test_network_failures_are_transient():
         raise EndpointConnectionError(endpoint_url="https://datasync.us-east-1.amazonaws.com")
 
 
-def test_sdk_retries_are_off_for_calls_that_create():
-    from datasync_steps.datasync import datasync_client
+def test_a_client_that_creates_repeats_a_throttled_call_once_and_nothing_else(datasync, monkeypatch):
+    throttled = fakes.fail_calls(monkeypatch, "create_location_smb", fakes.throttled(), times=1)
+    datasync_client(creates=True).create_location_smb(**smb_kwargs())
+    assert throttled[0] == 2 and len(location_arns(datasync)) == 1
+    # An answer lost after DataSync acted is not repeated: that would make a second location.
+    lost = fakes.lose_answers(monkeypatch, "create_location_s3")
+    with pytest.raises(ClientError, match="InternalException"):
+        datasync_client(creates=True).create_location_s3(**s3_kwargs())
+    assert lost[0] == 1 and len(location_arns(datasync)) == 2
 
-    assert datasync_client(retry_in_sdk=False).meta.config.retries["total_max_attempts"] == 1
-    assert datasync_client().meta.config.retries["total_max_attempts"] == 3
+
+def test_other_clients_repeat_failed_calls(datasync, monkeypatch):
+    calls = fakes.fail_calls(monkeypatch, "list_locations", fakes.throttled(), times=2)
+    datasync_client().list_locations()
+    assert calls[0] == 3

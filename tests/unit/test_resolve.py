@@ -1,5 +1,4 @@
-"""Step 1: validate the input and find the task. moto for the behaviour; Stubber for the paging and
-filters that moto ignores."""
+"""Step 1: validate the input and find the task, against the emulated DataSync."""
 
 import pytest
 from botocore.stub import Stubber
@@ -112,57 +111,23 @@ def test_invalid_input_touches_nothing(datasync):
         resolve(datasync, {**URIS, "max_iterations": 0})
 
 
-# What moto ignores: paging and filters. Stubber checks the requests against the real API model.
-
-LOC = "arn:aws:datasync:us-east-1:111122223333:location/loc-{:017x}"
-TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-{:017x}"
+# Paging and filters, which plain moto ignored, run in the emulated DataSync: more than one page (100) each.
 
 
-def test_locations_are_read_from_every_page_with_a_scheme_filter(stubbed):
-    client, stubber = stubbed
-    scheme_filter = [{"Name": "LocationUri", "Values": ["s3://"], "Operator": "BeginsWith"}]
-    stubber.add_response(
-        "list_locations",
-        {"Locations": [{"LocationArn": LOC.format(1), "LocationUri": "s3://mybucket/prefix/"}], "NextToken": "t2"},
-        {"Filters": scheme_filter},
-    )
-    stubber.add_response(
-        "list_locations",
-        {
-            "Locations": [
-                {"LocationArn": LOC.format(2), "LocationUri": "s3://mybucket/Prefix/"},
-                {"LocationArn": LOC.format(3), "LocationUri": "s3://MYBUCKET/prefix"},
-            ]
-        },
-        {"Filters": scheme_filter, "NextToken": "t2"},
-    )
-    assert matching_location_arns(client, "s3://mybucket/prefix") == [LOC.format(1), LOC.format(3)]
+def test_locations_are_read_from_every_page_and_matched_by_the_contracts_rules(datasync):
+    other_buckets = [make_s3_location(datasync, bucket=f"bucket{i}") for i in range(120)]
+    first = make_s3_location(datasync, subdirectory="prefix/")
+    make_s3_location(datasync, subdirectory="Prefix")  # S3 keys are case-sensitive: another place
+    upper_case_host = make_s3_location(datasync, bucket="MYBUCKET")
+    make_smb_location(datasync, host="mybucket", subdirectory="prefix")  # another scheme
+    assert "NextToken" in datasync.list_locations() and len(other_buckets) == 120
+    assert matching_location_arns(datasync, "s3://mybucket/prefix") == [first, upper_case_host]
 
 
-def test_tasks_are_listed_per_source_location_and_checked_end_to_end(stubbed):
-    client, stubber = stubbed
-    source, destination, elsewhere = LOC.format(1), LOC.format(2), LOC.format(3)
-    stubber.add_response(
-        "list_tasks",
-        {"Tasks": [{"TaskArn": TASK.format(1)}], "NextToken": "t2"},
-        {"Filters": [{"Name": "LocationId", "Values": [source], "Operator": "Equals"}]},
-    )
-    stubber.add_response(
-        "list_tasks",
-        {"Tasks": [{"TaskArn": TASK.format(2)}, {"TaskArn": TASK.format(3)}]},
-        {"Filters": [{"Name": "LocationId", "Values": [source], "Operator": "Equals"}], "NextToken": "t2"},
-    )
-    # The LocationId filter also returns tasks that have the location as their destination.
-    for number, (task_source, task_destination) in enumerate(
-        [(source, destination), (elsewhere, source), (source, elsewhere)], start=1
-    ):
-        stubber.add_response(
-            "describe_task",
-            {
-                "TaskArn": TASK.format(number),
-                "SourceLocationArn": task_source,
-                "DestinationLocationArn": task_destination,
-            },
-            {"TaskArn": TASK.format(number)},
-        )
-    assert tasks_linking(client, [source], [destination]) == [TASK.format(1)]
+def test_tasks_are_listed_per_source_location_over_every_page_and_checked_end_to_end(datasync):
+    source, destination, elsewhere = make_smb_location(datasync), make_s3_location(datasync), make_s3_location(datasync)
+    for _ in range(101):
+        make_task(datasync, source, elsewhere)
+    make_task(datasync, elsewhere, source)  # the LocationId filter also lists tasks with it as destination
+    linking = make_task(datasync, source, destination)
+    assert tasks_linking(datasync, [source], [destination]) == [linking]

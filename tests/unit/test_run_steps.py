@@ -1,6 +1,7 @@
-"""Steps 3 to 8 and the cancel step, each against moto; Stubber where moto lacks the call or the field."""
+"""Steps 3 to 8 and the cancel step, each against the emulated DataSync; Stubber for answers it never gives."""
 
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -11,11 +12,18 @@ from datasync_steps.check_status import check_status
 from datasync_steps.create_task import create_task
 from datasync_steps.delete import delete_task
 from datasync_steps.describe import describe_execution
-from datasync_steps.errors import DataSyncTaskCreationError, DataSyncTaskExecutionFailedError, DataSyncTaskNotFoundError
+from datasync_steps.errors import (
+    DataSyncRequestError,
+    DataSyncTaskCreationError,
+    DataSyncTaskExecutionFailedError,
+    DataSyncTaskNotFoundError,
+)
 from datasync_steps.start import StartEvent, console_urls, start_execution
 from datasync_steps.state import Target
 from datasync_steps.update import update_task
 from datasync_steps.workflow_input import parse_workflow_input
+from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
+from tests import fakes
 from tests.conftest import location_arns, make_s3_location, make_smb_location, make_task, task_arns
 
 TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
@@ -118,53 +126,29 @@ def test_console_urls_follow_the_partition():
     assert urls["Task"] == "https://console.amazonaws.cn/datasync/home?region=cn-north-1#/tasks/task-0123456789abcdef0"
 
 
-def test_a_retried_start_adopts_the_execution_the_first_try_started(stubbed):
-    # moto has no ListTaskExecutions.
-    client, stubber = stubbed
-    entered = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-    older = f"{TASK}/execution/exec-0123456789abcdef1"
-    stubber.add_response(
-        "list_task_executions",
-        {
-            "TaskExecutions": [
-                {"TaskExecutionArn": older, "Status": "SUCCESS"},
-                {"TaskExecutionArn": EXECUTION, "Status": "LAUNCHING"},
-            ]
-        },
-        {"TaskArn": TASK},
-    )
-    stubber.add_response(
-        "describe_task_execution",
-        {
-            "TaskExecutionArn": EXECUTION,
-            "Status": "LAUNCHING",
-            "StartTime": datetime(2026, 11, 23, 12, 0, 1, tzinfo=UTC),
-        },
-        {"TaskExecutionArn": EXECUTION},
-    )
-    assert started(client, TASK, retry_count=1, entered=entered)["TaskExecutionArn"] == EXECUTION
+def test_a_retried_start_adopts_the_execution_the_first_try_started(datasync, task):
+    entered = datetime.now(UTC)
+    first_try = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]  # its answer was lost
+    assert started(datasync, task, retry_count=1, entered=entered)["TaskExecutionArn"] == first_try
+    assert list(fakes.backend().task_executions) == [first_try]
 
 
-def test_a_retried_start_starts_when_the_first_try_did_not(stubbed):
-    client, stubber = stubbed
-    entered = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-    earlier_run = f"{TASK}/execution/exec-0123456789abcdef1"
-    stubber.add_response(
-        "list_task_executions",
-        {"TaskExecutions": [{"TaskExecutionArn": earlier_run, "Status": "TRANSFERRING"}]},
-        {"TaskArn": TASK},
-    )
-    stubber.add_response(
-        "describe_task_execution",
-        {
-            "TaskExecutionArn": earlier_run,
-            "Status": "TRANSFERRING",
-            "StartTime": datetime(2026, 11, 23, 11, 0, tzinfo=UTC),
-        },
-        {"TaskExecutionArn": earlier_run},
-    )
-    stubber.add_response("start_task_execution", {"TaskExecutionArn": EXECUTION}, {"TaskArn": TASK})
-    assert started(client, TASK, retry_count=1, entered=entered)["TaskExecutionArn"] == EXECUTION
+def test_a_retried_start_starts_when_the_first_try_did_not(datasync, task):
+    with emulated_transfers(EmulatedTransfer(seconds=0.1)):
+        earlier_run = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    time.sleep(0.2)
+    other_filters = {"Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/other"}]}
+    earlier_unfinished = datasync.start_task_execution(TaskArn=task, **other_filters)["TaskExecutionArn"]
+    # Both started before this step was entered, so neither is the first try's.
+    started_now = started(datasync, task, retry_count=1, entered=datetime.now(UTC))["TaskExecutionArn"]
+    assert started_now not in (earlier_run, earlier_unfinished)
+    assert datasync.describe_task_execution(TaskExecutionArn=started_now)["Status"] == "QUEUED"
+
+
+def test_a_start_refused_while_the_task_runs_with_the_same_filters_is_a_request_error(datasync, task):
+    running = started(datasync, task)["TaskExecutionArn"]
+    with pytest.raises(DataSyncRequestError, match=f"its execution {running} is LAUNCHING"):
+        started(datasync, task)
 
 
 def test_check_status_counts_the_checks(datasync, task):
@@ -198,22 +182,17 @@ def test_an_unknown_status_is_logged_and_passed_on(caplog):
     assert unknown_status_warnings(caplog) == ["DataSync reported a status this workflow does not know; waiting on"]
 
 
-def test_describe_returns_json_with_iso_timestamps(stubbed):
-    client, stubber = stubbed
-    stubber.add_response(
-        "describe_task_execution",
-        {
-            "TaskExecutionArn": EXECUTION,
-            "Status": "SUCCESS",
-            "StartTime": datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
-            "BytesTransferred": 2048,
-            "FilesTransferred": 3,
-            "Result": {"TotalDuration": 61000, "TransferStatus": "SUCCESS"},
-        },
-        {"TaskExecutionArn": EXECUTION},
+def test_describe_returns_the_final_description_as_json_with_iso_timestamps(datasync, task):
+    with emulated_transfers(EmulatedTransfer(seconds=0.1, files=3, bytes=2048)):
+        execution = started(datasync, task)["TaskExecutionArn"]
+    time.sleep(0.2)
+    description = describe_execution(datasync, execution)
+    assert datetime.fromisoformat(description["StartTime"]).tzinfo is not None
+    assert (description["Status"], description["FilesTransferred"], description["BytesTransferred"]) == (
+        "SUCCESS",
+        3,
+        2048,
     )
-    description = describe_execution(client, EXECUTION)
-    assert description["StartTime"] == "2026-11-23T12:00:00+00:00"
     assert "ResponseMetadata" not in description
     json.dumps(description)
 
@@ -275,13 +254,10 @@ def test_delete_removes_the_task_and_keeps_the_locations(datasync, task):
 def test_cancel_stops_a_running_execution(datasync, task):
     execution = started(datasync, task)["TaskExecutionArn"]
     assert cancel_execution(datasync, execution) == {"Cancelled": True}
+    assert datasync.describe_task_execution(TaskExecutionArn=execution)["Status"] == "CANCELLING"
+    # Asked again while DataSync is still cancelling it: already done, not an error.
+    assert cancel_execution(datasync, execution) == {"Cancelled": True, "Status": "CANCELLING"}
+    time.sleep(CANCELLING_SECONDS)
+    assert datasync.describe_task_execution(TaskExecutionArn=execution)["Status"] == "ERROR"
     assert datasync.describe_task(TaskArn=task)["Status"] == "AVAILABLE"
-
-
-def test_cancel_of_an_execution_that_already_ended_is_not_an_error(stubbed):
-    client, stubber = stubbed
-    stubber.add_client_error(
-        "cancel_task_execution", "InvalidRequestException", "Sync task cannot be cancelled in its current status"
-    )
-    stubber.add_response("describe_task_execution", {"TaskExecutionArn": EXECUTION, "Status": "SUCCESS"})
-    assert cancel_execution(client, EXECUTION) == {"Cancelled": False, "Status": "SUCCESS"}
+    assert cancel_execution(datasync, execution) == {"Cancelled": False, "Status": "ERROR"}

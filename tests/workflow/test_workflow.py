@@ -2,9 +2,12 @@
 one test per path of the contract and per behaviour Airflow's DataSyncOperator tests assert."""
 
 import json
+import time
+from datetime import datetime
 
 import pytest
 
+from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
 from datasync_workflow.local import run_local
 from tests import fakes
 from tests.conftest import (
@@ -61,8 +64,26 @@ def test_a_task_arn_runs_to_success_and_returns_the_final_description(datasync, 
     task_id, execution_id = output["TaskExecutionArn"].split("/")[1::2]
     assert output["ConsoleUrls"]["TaskExecution"].endswith(f"#/history/{task_id}/{execution_id}")
     assert "Create task" not in entered_states(execution) and "Update task" not in entered_states(execution)
-    # moto reports INITIALIZING first, a status DataSync does not have: the loop waits on through it.
-    assert entered_states(execution).count("Check execution status") == 5
+    described = output["TaskExecution"]
+    assert described["FilesTransferred"] == described["EstimatedFilesToTransfer"] == EmulatedTransfer.files
+    assert described["BytesTransferred"] == described["BytesWritten"] == EmulatedTransfer.bytes
+    assert {described["Result"][f"{phase}Status"] for phase in ("Prepare", "Transfer", "Verify")} == {"SUCCESS"}
+    start, launch, end = (datetime.fromisoformat(described[key]) for key in ("StartTime", "LaunchTime", "EndTime"))
+    assert start <= launch < end
+
+
+def test_the_wait_loop_sees_only_real_datasync_statuses_in_order(datasync, linked):
+    execution = run({"task_arn": linked[2], **FAST})
+    statuses = [
+        json.loads(e["stateExitedEventDetails"]["output"])["execution"]["check"]["Status"]
+        for e in execution.history
+        if e.get("stateExitedEventDetails", {}).get("name") == "Check execution status"
+    ]
+    order = ["LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "SUCCESS"]
+    assert statuses[-1] == "SUCCESS" and set(statuses) <= set(order)
+    assert [order.index(status) for status in statuses] == sorted(order.index(status) for status in statuses)
+    # The default max_iterations is enough even with no wait between checks.
+    assert len(statuses) < 60
 
 
 def test_the_one_task_linking_the_uris_is_run(datasync, linked):
@@ -152,9 +173,9 @@ def test_the_task_is_deleted_after_success_and_the_locations_kept(datasync, link
     assert task_arns(datasync) == [] and sorted(location_arns(datasync)) == sorted(linked[:2])
 
 
-def test_a_failed_execution_fails_with_datasyncs_error_and_keeps_the_task(datasync, linked, monkeypatch):
-    fakes.executions_end_in_error(monkeypatch, "SockTimeout", "The SMB server did not answer")
-    execution = run({"task_arn": linked[2], **FAST, "delete_task_after_execution": True})
+def test_a_failed_execution_fails_with_datasyncs_error_and_keeps_the_task(datasync, linked):
+    with emulated_transfers(EmulatedTransfer(error_code="SockTimeout", error_detail="The SMB server did not answer")):
+        execution = run({"task_arn": linked[2], **FAST, "delete_task_after_execution": True})
     cause = failed(execution, "DataSyncTaskExecutionFailedError")
     assert cause.endswith("ended in ERROR: SockTimeout: The SMB server did not answer.")
     assert task_arns(datasync) == [linked[2]]  # never deleted after a failed run
@@ -168,16 +189,18 @@ def test_a_run_over_max_iterations_is_cancelled_and_times_out(datasync, linked):
         f"DataSync execution {execution_arn} did not finish within max_iterations=2 status checks 0 seconds apart, "
         "so it was cancelled."
     )
-    assert fakes.backend().task_executions[execution_arn].status == "ERROR"  # moto's cancelled status
-    assert datasync.describe_task(TaskArn=linked[2])["Status"] == "AVAILABLE"
     assert entered_states(execution).count("Check execution status") == 2
+    time.sleep(CANCELLING_SECONDS)
+    assert fakes.backend().task_executions[execution_arn].status == "ERROR"
+    assert datasync.describe_task(TaskArn=linked[2])["Status"] == "AVAILABLE"
 
 
 def test_without_waiting_the_run_succeeds_at_the_start(datasync, linked):
-    execution = run({"task_arn": linked[2], "wait_for_completion": False})
+    with emulated_transfers(EmulatedTransfer(seconds=60)):
+        execution = run({"task_arn": linked[2], "wait_for_completion": False})
     assert execution.status == "SUCCEEDED"
     assert set(execution.output) == {"TaskArn", "TaskExecutionArn", "TaskCreated", "CreatedLocationArns", "ConsoleUrls"}
-    assert fakes.backend().task_executions[execution.output["TaskExecutionArn"]].status == "INITIALIZING"
+    assert fakes.backend().task_executions[execution.output["TaskExecutionArn"]].status in ("LAUNCHING", "PREPARING")
     assert "Check execution status" not in entered_states(execution)
 
 
@@ -229,13 +252,15 @@ def test_a_failure_while_waiting_cancels_the_execution(datasync, linked, monkeyp
     cause = failed(run({"task_arn": linked[2], **FAST}), "DataSyncRequestError")
     assert "Access denied to the execution." in cause
     (execution,) = fakes.backend().task_executions.values()
-    assert execution.status == "ERROR"  # cancelled
+    assert execution.cancel_time is not None
 
 
 def test_a_stopped_workflow_cancels_its_datasync_execution(datasync, linked):
-    execution = run({"task_arn": linked[2], "wait_interval_seconds": 30}, timeout=2)
+    with emulated_transfers(EmulatedTransfer(seconds=60)):
+        execution = run({"task_arn": linked[2], "wait_interval_seconds": 30}, timeout=2)
     assert execution.status == "ABORTED"
     (datasync_execution,) = fakes.backend().task_executions.values()
+    time.sleep(CANCELLING_SECONDS)
     assert datasync_execution.status == "ERROR"  # cancelled by the clean-up step
     assert datasync.describe_task(TaskArn=linked[2])["Status"] == "AVAILABLE"
 

@@ -1,0 +1,662 @@
+"""moto's DataSync, extended to behave like the real service as far as the workflow's steps can see.
+
+moto stores DataSync's resources but little more: its executions move one status per describe call, it has
+only S3 and SMB locations, and it ignores filters and paging. `install()` (run once, when
+`datasync_workflow.local` is imported) extends its backend and its response class in place, so that callers
+keep creating resources through moto inside `mock_aws()`, keep reading moto's backend objects, and keep
+wrapping `DataSyncResponse` methods to inject faults:
+
+- an execution runs by itself with time: QUEUED (while another execution of its task runs), LAUNCHING,
+  PREPARING, TRANSFERRING, VERIFYING, then SUCCESS or ERROR; CancelTaskExecution ends it through CANCELLING;
+- a start while the task has an unfinished execution is queued when its Includes/Excludes differ from that
+  execution's, and refused otherwise (the DataSync user guide, "Queueing your task");
+- descriptions carry times, counters, Result and the options the execution ran with;
+- every CreateLocation* call of the contract's schemes, LocationUris ending in `/`, ListLocations and ListTasks
+  Filters, paging (MaxResults <= 100, NextToken), ListTaskExecutions, and tags.
+
+What an execution does (how long it takes, what it transfers, whether it fails) is an `EmulatedTransfer`,
+set for the executions started inside `emulated_transfers(...)`.
+"""
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.datasync import urls as datasync_urls
+from moto.datasync.exceptions import InvalidRequestException
+from moto.datasync.models import DataSyncBackend, Location, Task, TaskExecution, datasync_backends
+from moto.datasync.responses import DataSyncResponse
+from moto.utilities.utils import get_partition
+
+PHASES = ("LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING")
+PHASE_SHARES = {"LAUNCHING": 0.1, "PREPARING": 0.2, "TRANSFERRING": 0.55, "VERIFYING": 0.15}  # of the seconds
+FINAL_STATUSES = ("SUCCESS", "ERROR")
+CANCELLING_SECONDS = 0.2
+MAX_RESULTS = 100
+DEFAULT_OPTIONS = {
+    "VerifyMode": "POINT_IN_TIME_CONSISTENT",
+    "OverwriteMode": "ALWAYS",
+    "Atime": "BEST_EFFORT",
+    "Mtime": "PRESERVE",
+    "Uid": "INT_VALUE",
+    "Gid": "INT_VALUE",
+    "PreserveDeletedFiles": "PRESERVE",
+    "PreserveDevices": "NONE",
+    "PosixPermissions": "PRESERVE",
+    "BytesPerSecond": -1,
+    "TaskQueueing": "ENABLED",
+    "LogLevel": "OFF",
+    "TransferMode": "CHANGED",
+    "SecurityDescriptorCopyFlags": "NONE",
+    "ObjectTags": "PRESERVE",
+}
+# Request members that DataSync keeps but never gives back.
+SECRETS = {"Password", "SecretKey", "SasConfiguration", "KerberosKeytab", "KerberosKrb5Conf", "AccessKey"}
+
+
+@dataclass(frozen=True)
+class EmulatedTransfer:
+    """What an emulated execution does once it launches."""
+
+    seconds: float = 1.5  # from launch to SUCCESS; a failing one ends in ERROR halfway through TRANSFERRING
+    files: int = 1_000
+    bytes: int = 2 * 1024**3
+    error_code: str | None = None  # set: the execution ends in ERROR with this Result.ErrorCode ...
+    error_detail: str = "The emulated transfer failed."  # ... and this Result.ErrorDetail
+
+    def phase_seconds(self, phase: str) -> float:
+        return self.seconds * PHASE_SHARES[phase]
+
+
+_transfer = EmulatedTransfer()
+
+
+@contextmanager
+def emulated_transfers(transfer: EmulatedTransfer) -> Iterator[EmulatedTransfer]:
+    """Executions started inside this block do what `transfer` says."""
+    global _transfer
+    before, _transfer = _transfer, transfer
+    try:
+        yield transfer
+    finally:
+        _transfer = before
+
+
+def _now() -> float:
+    return time.time()
+
+
+class EmulatedLocation(Location):
+    def __init__(self, arn: str, uri: str, typ: str, metadata: dict, region_name: str):
+        super().__init__(uri, region_name=region_name, typ=typ, metadata=metadata)
+        self.arn = arn
+        self.creation_time = _now()
+
+
+class EmulatedTask(Task):
+    def __init__(self, arn: str, source: str, destination: str, settings: dict, region_name: str):
+        super().__init__(source, destination, settings.get("Name"), region_name=region_name, metadata=settings)
+        self.arn = arn
+        self.creation_time = _now()
+
+    @property
+    def options(self) -> dict:
+        return {**DEFAULT_OPTIONS, **(self.metadata.get("Options") or {})}
+
+
+class EmulatedExecution(TaskExecution):
+    """An execution whose status follows the clock. `launch_time` is None while it is queued."""
+
+    def __init__(self, arn: str, task: EmulatedTask, request: dict, transfer: EmulatedTransfer, backend):
+        self.arn, self.task_arn = arn, task.arn
+        self.request = request
+        self.transfer = transfer
+        self.options = {**task.options, **(request.get("OverrideOptions") or {})}
+        self.includes = request.get("Includes") or task.metadata.get("Includes") or []
+        self.excludes = request.get("Excludes") or task.metadata.get("Excludes") or []
+        self.start_time = _now()
+        self.launch_time: float | None = None
+        self.cancel_time: float | None = None
+        self._backend = backend
+
+    @property
+    def status(self) -> str:
+        """DataSync's status of the execution now, as a describe call would give it."""
+        now = self._backend.advance()
+        return self.status_at(now)
+
+    @status.setter
+    def status(self, value: str) -> None:  # moto's TaskExecution sets it; here the clock decides
+        pass
+
+    def end_time(self) -> float:
+        """When the execution ends (or ended): the clock has it from launch, or from a cancellation."""
+        if self.cancel_time is not None:
+            return self.cancel_time + CANCELLING_SECONDS
+        assert self.launch_time is not None
+        if self.transfer.error_code:  # it fails halfway through TRANSFERRING
+            return (
+                self.launch_time
+                + sum(self.transfer.phase_seconds(p) for p in PHASES[:2])
+                + (self.transfer.phase_seconds("TRANSFERRING") / 2)
+            )
+        return self.launch_time + self.transfer.seconds
+
+    def status_at(self, now: float) -> str:
+        if self.cancel_time is not None:
+            return "CANCELLING" if now < self.end_time() else "ERROR"
+        if self.launch_time is None:
+            return "QUEUED"
+        if now >= self.end_time():
+            return "ERROR" if self.transfer.error_code else "SUCCESS"
+        return self._phase_at(now)[0]
+
+    def _phase_at(self, moment: float) -> tuple[str, float]:
+        """The phase running at `moment` and the share of it done; a phase that just ended counts as done."""
+        elapsed, phase_start = moment - self.launch_time, 0.0
+        for phase in PHASES:
+            length = self.transfer.phase_seconds(phase)
+            if elapsed <= phase_start + length + 1e-9:
+                return phase, min(max((elapsed - phase_start) / length, 0.0), 1.0)
+            phase_start += length
+        return "VERIFYING", 1.0
+
+    def description(self, now: float) -> dict:
+        status = self.status_at(now)
+        described = {
+            "TaskExecutionArn": self.arn,
+            "Status": status,
+            "Options": self.options,
+            "StartTime": self.start_time,
+            "TaskMode": "BASIC",
+        }
+        for key, value in (("Includes", self.includes), ("Excludes", self.excludes)):
+            if value:
+                described[key] = value
+        for key in ("ManifestConfig", "TaskReportConfig"):
+            if self.request.get(key):
+                described[key] = self.request[key]
+        if status in FINAL_STATUSES:
+            described["EndTime"] = self.end_time()
+        if self.launch_time is None:
+            described["Result"] = {f"{p.capitalize()}Status": "PENDING" for p in PHASES[1:]}
+            return described
+        described["LaunchTime"] = self.launch_time
+        # Counters stop where the execution stopped: at its end, its failure or its cancellation.
+        stopped_at = min(now, self.cancel_time if self.cancel_time is not None else self.end_time())
+        phase, done = self._phase_at(stopped_at)
+        reached = PHASES.index(phase)
+        files, size = self.transfer.files, self.transfer.bytes
+        transferred = 1.0 if reached > 2 else (done if reached == 2 else 0.0)
+        described.update(
+            EstimatedFilesToTransfer=files if reached > 1 else 0,
+            EstimatedBytesToTransfer=size if reached > 1 else 0,
+            EstimatedFilesToDelete=0,
+            FilesTransferred=round(files * transferred),
+            BytesWritten=round(size * transferred),
+            BytesTransferred=round(size * transferred),
+            BytesCompressed=round(size * transferred),
+            FilesDeleted=0,
+            FilesSkipped=0,
+            FilesVerified=round(files * done) if reached == 3 else 0,
+        )
+        failed = status in ("ERROR", "CANCELLING")
+        result = {"TotalDuration": round((stopped_at - self.launch_time) * 1000)}
+        for index, name in ((1, "Prepare"), (2, "Transfer"), (3, "Verify")):
+            if reached > index or (reached == index and status == "SUCCESS"):
+                result[f"{name}Duration"] = round(self.transfer.phase_seconds(PHASES[index]) * 1000)
+                result[f"{name}Status"] = "SUCCESS"
+            elif reached == index and failed:
+                result[f"{name}Duration"] = round(done * self.transfer.phase_seconds(PHASES[index]) * 1000)
+                result[f"{name}Status"] = "ERROR"
+            else:
+                result[f"{name}Status"] = "PENDING"
+        if status == "ERROR" and self.cancel_time is None:
+            result.update(ErrorCode=self.transfer.error_code, ErrorDetail=self.transfer.error_detail)
+        described["Result"] = result
+        return described
+
+
+def _locked(method: Callable) -> Callable:
+    def under_lock(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return under_lock
+
+
+class EmulatedDataSyncBackend(DataSyncBackend):
+    """moto's DataSync backend with executions that run by themselves, filters, paging and tags.
+
+    Step Functions runs the steps on its own threads, so every change happens under one lock.
+    """
+
+    def __init__(self, region_name: str, account_id: str):
+        super().__init__(region_name, account_id)
+        self.lock = threading.RLock()
+        self.tags: dict[str, list[dict]] = {}
+
+    @property
+    def _url_module(self):  # moto looks for the URLs beside the backend class's module
+        return datasync_urls
+
+    def _new_arn(self, kind: str, id_prefix: str) -> str:
+        self.arn_counter += 1
+        prefix = f"arn:{get_partition(self.region_name)}:datasync:{self.region_name}:{self.account_id}"
+        return f"{prefix}:{kind}/{id_prefix}-{self.arn_counter:017x}"
+
+    @_locked
+    def create_location(self, location_uri: str, typ: str, metadata: dict[str, Any], tags=None) -> str:
+        location = EmulatedLocation(self._new_arn("location", "loc"), location_uri, typ, metadata, self.region_name)
+        self.locations[location.arn] = location
+        self.tags[location.arn] = list(tags or [])
+        return location.arn
+
+    @_locked
+    def create_task(self, source_location_arn: str, destination_location_arn: str, settings: dict, tags=None) -> str:
+        for arn in (source_location_arn, destination_location_arn):
+            if arn not in self.locations:
+                raise InvalidRequestException(f"Location {arn} not found.")
+        task = EmulatedTask(
+            self._new_arn("task", "task"), source_location_arn, destination_location_arn, settings, self.region_name
+        )
+        self.tags[task.arn] = list(tags or [])
+        self.tasks[task.arn] = task
+        return task.arn
+
+    @_locked
+    def update_task(self, task_arn: str, changes: dict) -> None:
+        task = self._get_task(task_arn)
+        options = {**(task.metadata.get("Options") or {}), **(changes.get("Options") or {})}
+        task.metadata = {**task.metadata, **changes, "Options": options}
+        task.name = task.metadata.get("Name")
+
+    @_locked
+    def delete_location(self, location_arn: str) -> None:
+        super().delete_location(location_arn)
+        self.tags.pop(location_arn, None)
+
+    @_locked
+    def delete_task(self, task_arn: str) -> None:
+        super().delete_task(task_arn)
+        self.tags.pop(task_arn, None)
+
+    def _get_task(self, task_arn: str) -> EmulatedTask:
+        if task_arn not in self.tasks:
+            raise InvalidRequestException(f"Task {task_arn} not found.")
+        return self.tasks[task_arn]
+
+    def _get_task_execution(self, task_execution_arn: str) -> EmulatedExecution:
+        if task_execution_arn not in self.task_executions:
+            raise InvalidRequestException(f"Task execution {task_execution_arn} not found.")
+        return self.task_executions[task_execution_arn]
+
+    def executions_of(self, task_arn: str) -> list[EmulatedExecution]:
+        return [e for e in self.task_executions.values() if e.task_arn == task_arn]
+
+    @_locked
+    def start_task_execution(self, task_arn: str, request: dict | None = None) -> str:
+        task = self._get_task(task_arn)
+        now = self.advance()
+        execution = EmulatedExecution(
+            f"{task_arn}/execution/exec-{self.arn_counter + 1:017x}", task, request or {}, _transfer, self
+        )
+        for unfinished in self.executions_of(task_arn):
+            if unfinished.status_at(now) in FINAL_STATUSES:
+                continue
+            same_filters = (unfinished.includes, unfinished.excludes) == (execution.includes, execution.excludes)
+            if same_filters or execution.options["TaskQueueing"] == "DISABLED":
+                raise InvalidRequestException(
+                    f"Cannot start task {task_arn}: its execution {unfinished.arn} is {unfinished.status_at(now)} "
+                    "and a task runs one execution at a time. Only an execution with other Includes or Excludes "
+                    "filters can be queued behind it."
+                )
+        self.arn_counter += 1
+        self.task_executions[execution.arn] = execution
+        self.tags[execution.arn] = list(execution.request.get("Tags") or [])
+        self.advance()
+        return execution.arn
+
+    @_locked
+    def cancel_task_execution(self, task_execution_arn: str) -> None:
+        execution = self._get_task_execution(task_execution_arn)
+        status = execution.status_at(self.advance())
+        if status in (*FINAL_STATUSES, "CANCELLING"):
+            raise InvalidRequestException(f"Sync task cannot be cancelled in its current status: {status}")
+        execution.cancel_time = _now()
+        self.advance()
+
+    @_locked
+    def advance(self) -> float:
+        """Bring every task and its queue up to now: a queued execution launches when the one before it ends."""
+        now = _now()
+        for task in self.tasks.values():
+            executions = self.executions_of(task.arn)
+            free_since = 0.0  # when the task last became free; None while an execution runs
+            for execution in executions:
+                if execution.launch_time is None and execution.cancel_time is not None:
+                    continue  # cancelled while queued: it never launches and holds nobody up
+                if execution.launch_time is None:
+                    if free_since is None:
+                        break
+                    execution.launch_time = max(free_since, execution.start_time)
+                end = execution.end_time()
+                free_since = end if end <= now else None
+            statuses = {execution.status_at(now) for execution in executions}
+            running = statuses - {"QUEUED", *FINAL_STATUSES}
+            task.status = "RUNNING" if running else "QUEUED" if "QUEUED" in statuses else "AVAILABLE"
+            task.current_task_execution_arn = executions[-1].arn if executions else None
+        return now
+
+    @_locked
+    def list_locations(self, filters: list[dict]) -> list[EmulatedLocation]:
+        fields = {
+            "LocationUri": lambda location: location.uri,
+            "LocationType": lambda location: location.typ,
+            "CreationTime": lambda location: location.creation_time,
+        }
+        return [location for location in self.locations.values() if _matches(location, filters, fields)]
+
+    @_locked
+    def list_tasks(self, filters: list[dict]) -> list[EmulatedTask]:
+        self.advance()
+        fields = {
+            "LocationId": lambda task: (task.source_location_arn, task.destination_location_arn),
+            "CreationTime": lambda task: task.creation_time,
+        }
+        return [task for task in self.tasks.values() if _matches(task, filters, fields)]
+
+    @_locked
+    def tag_resource(self, resource_arn: str, tags: list[dict]) -> None:
+        current = self._tags_of(resource_arn)
+        keys = {tag["Key"] for tag in tags}
+        self.tags[resource_arn] = [tag for tag in current if tag["Key"] not in keys] + list(tags)
+
+    @_locked
+    def untag_resource(self, resource_arn: str, keys: list[str]) -> None:
+        self.tags[resource_arn] = [tag for tag in self._tags_of(resource_arn) if tag["Key"] not in keys]
+
+    def _tags_of(self, resource_arn: str) -> list[dict]:
+        if resource_arn not in self.tags:
+            raise InvalidRequestException(f"Resource {resource_arn} not found.")
+        return self.tags[resource_arn]
+
+
+STRING_OPERATORS = {
+    "Equals": lambda value, wanted: value in wanted,
+    "NotEquals": lambda value, wanted: value not in wanted,
+    "In": lambda value, wanted: value in wanted,
+    "Contains": lambda value, wanted: any(w in value for w in wanted),
+    "NotContains": lambda value, wanted: not any(w in value for w in wanted),
+    "BeginsWith": lambda value, wanted: any(value.startswith(w) for w in wanted),
+}
+NUMBER_OPERATORS = {
+    "Equals": lambda value, wanted: value in wanted,
+    "NotEquals": lambda value, wanted: value not in wanted,
+    "LessThan": lambda value, wanted: all(value < w for w in wanted),
+    "LessThanOrEqual": lambda value, wanted: all(value <= w for w in wanted),
+    "GreaterThan": lambda value, wanted: all(value > w for w in wanted),
+    "GreaterThanOrEqual": lambda value, wanted: all(value >= w for w in wanted),
+}
+
+
+def _matches(resource, filters: list[dict], fields: dict[str, Callable]) -> bool:
+    """Whether `resource` passes every filter, as ListLocations and ListTasks apply them (case-sensitive)."""
+    for given in filters:
+        name, operator = given["Name"], given["Operator"]
+        if name not in fields:
+            raise InvalidRequestException(f"Filter name {name} is not valid here; use one of {', '.join(fields)}.")
+        if name == "CreationTime":
+            operators, wanted = NUMBER_OPERATORS, [_creation_time(value) for value in given["Values"]]
+        else:
+            operators, wanted = STRING_OPERATORS, given["Values"]
+        if operator not in operators:
+            raise InvalidRequestException(f"Operator {operator} cannot be used with the filter {name}.")
+        values = fields[name](resource)
+        if name == "LocationId":  # a task passes when its source or its destination does
+            passes = any(operators[operator](value, wanted) for value in values)
+            if operator.startswith("Not"):
+                passes = all(operators[operator](value, wanted) for value in values)
+        else:
+            passes = operators[operator](values, wanted)
+        if not passes:
+            return False
+    return True
+
+
+def _creation_time(value: str) -> float:
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        raise InvalidRequestException(f"CreationTime {value!r} is not of the form yyyy-MM-dd HH:mm:ss.") from None
+
+
+def _page(items: list, max_results: int | None, next_token: str | None) -> tuple[list, str | None]:
+    """One page of `items` and the token of the next, as DataSync's List* calls give them."""
+    size = MAX_RESULTS if max_results is None else max_results
+    if not 0 <= size <= MAX_RESULTS:
+        raise InvalidRequestException(
+            f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy constraint: "
+            f"Member must have value less than or equal to {MAX_RESULTS}"
+        )
+    try:
+        start = int(base64.urlsafe_b64decode(next_token).decode()) if next_token else 0
+    except ValueError:
+        raise InvalidRequestException(f"Invalid NextToken {next_token!r}.") from None
+    end = start + size
+    token = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+    return items[start:end], token
+
+
+def _uri(scheme: str, host: str, *path: str | None) -> str:
+    """A LocationUri as DataSync stores it: the path's parts joined, ending in `/`."""
+    parts = [part.strip("/") for part in path if part and part.strip("/")]
+    return f"{scheme}://{host}/" + "".join(f"{part}/" for part in parts)
+
+
+def _fsx_host(arn: str, from_end: int = 1) -> str:
+    """`region.fs-id` of an FSx (or EFS) ARN: the file system is the last part, or the one before for an SVM."""
+    return f"{arn.split(':')[3]}.{arn.split('/')[-from_end]}"
+
+
+def _location(action: str, p: dict) -> tuple[str, str]:
+    """The LocationType and the LocationUri of a location that `action` makes from the request `p`."""
+    subdirectory = p.get("Subdirectory")
+    match action:
+        case "create_location_s3":
+            return "S3", _uri("s3", p["S3BucketArn"].split(":")[-1], subdirectory)
+        case "create_location_smb" | "create_location_nfs":
+            typ = action.removeprefix("create_location_").upper()
+            return typ, _uri(typ.lower(), p["ServerHostname"], subdirectory)
+        case "create_location_efs":
+            return "EFS", _uri("efs", _fsx_host(p["EfsFilesystemArn"]), subdirectory)
+        case "create_location_fsx_windows":
+            return "FSX_WINDOWS", _uri("fsxw", _fsx_host(p["FsxFilesystemArn"]), subdirectory)
+        case "create_location_fsx_lustre":
+            return "FSX_LUSTRE", _uri("fsxl", _fsx_host(p["FsxFilesystemArn"]), subdirectory)
+        case "create_location_fsx_open_zfs":
+            return "FSX_OPENZFS_NFS", _uri("fsxz", _fsx_host(p["FsxFilesystemArn"]), subdirectory)
+        case "create_location_fsx_ontap":
+            protocol = "SMB" if "SMB" in p["Protocol"] else "NFS"
+            host = _fsx_host(p["StorageVirtualMachineArn"], from_end=2)
+            return f"FSX_ONTAP_{protocol}", _uri(f"fsxn-{protocol.lower()}", host, subdirectory)
+        case "create_location_hdfs":
+            name_node = p["NameNodes"][0]
+            return "HDFS", _uri("hdfs", f"{name_node['Hostname']}:{name_node['Port']}", subdirectory)
+        case "create_location_object_storage":
+            return "OBJECT_STORAGE", _uri("object-storage", p["ServerHostname"], p["BucketName"], subdirectory)
+        case "create_location_azure_blob":
+            host, _, container = p["ContainerUrl"].split("://", 1)[1].partition("/")
+            return "AZURE_BLOB", _uri("azure-blob", host, container, subdirectory)
+    raise NotImplementedError(action)
+
+
+CREATE_LOCATION_ACTIONS = (
+    "create_location_s3",
+    "create_location_smb",
+    "create_location_nfs",
+    "create_location_efs",
+    "create_location_fsx_windows",
+    "create_location_fsx_lustre",
+    "create_location_fsx_open_zfs",
+    "create_location_fsx_ontap",
+    "create_location_hdfs",
+    "create_location_object_storage",
+    "create_location_azure_blob",
+)
+
+
+class _EmulatedResponses:
+    """The response methods `install()` puts on moto's DataSyncResponse (moto dispatches by method name)."""
+
+    datasync_backend: EmulatedDataSyncBackend
+    _get_param: Callable
+
+    body: str
+
+    def _params(self) -> dict:
+        return json.loads(self.body or "{}")
+
+    def _create_location(self, action: str) -> str:
+        params = self._params()
+        typ, uri = _location(action, params)
+        metadata = {key: value for key, value in params.items() if key != "Tags"}
+        arn = self.datasync_backend.create_location(uri, typ, metadata, params.get("Tags"))
+        return _json({"LocationArn": arn})
+
+    def _describe_location(self) -> str:
+        location = self.datasync_backend.locations.get(self._get_param("LocationArn"))
+        if location is None:
+            raise InvalidRequestException(f"Location {self._get_param('LocationArn')} not found.")
+        shown = {key: value for key, value in location.metadata.items() if key not in SECRETS}
+        return _json(
+            {**shown, "LocationArn": location.arn, "LocationUri": location.uri, "CreationTime": location.creation_time}
+        )
+
+    def list_locations(self) -> str:
+        locations = self.datasync_backend.list_locations(self._get_param("Filters") or [])
+        page, token = _page(locations, self._get_param("MaxResults"), self._get_param("NextToken"))
+        return _json(
+            {"Locations": [{"LocationArn": loc.arn, "LocationUri": loc.uri} for loc in page], "NextToken": token}
+        )
+
+    def create_task(self) -> str:
+        params = self._params()
+        settings = {key: value for key, value in params.items() if key not in ("Tags", "SourceLocationArn")}
+        settings.pop("DestinationLocationArn")
+        arn = self.datasync_backend.create_task(
+            params["SourceLocationArn"], params["DestinationLocationArn"], settings, params.get("Tags")
+        )
+        return _json({"TaskArn": arn})
+
+    def update_task(self) -> str:
+        changes = {key: value for key, value in self._params().items() if key != "TaskArn"}
+        self.datasync_backend.update_task(self._get_param("TaskArn"), changes)
+        return _json({})
+
+    def describe_task(self) -> str:
+        backend = self.datasync_backend
+        backend.advance()
+        task = backend._get_task(self._get_param("TaskArn"))
+        described = {key: value for key, value in task.metadata.items() if key != "Name"}
+        described.update(
+            TaskArn=task.arn,
+            Status=task.status,
+            Name=task.name,
+            SourceLocationArn=task.source_location_arn,
+            DestinationLocationArn=task.destination_location_arn,
+            Options=task.options,
+            CreationTime=task.creation_time,
+            TaskMode=task.metadata.get("TaskMode", "BASIC"),
+            CurrentTaskExecutionArn=task.current_task_execution_arn,
+        )
+        return _json(described)
+
+    def list_tasks(self) -> str:
+        tasks = self.datasync_backend.list_tasks(self._get_param("Filters") or [])
+        page, token = _page(tasks, self._get_param("MaxResults"), self._get_param("NextToken"))
+        entries = [
+            {"TaskArn": t.arn, "Status": t.status, "Name": t.name, "TaskMode": t.metadata.get("TaskMode", "BASIC")}
+            for t in page
+        ]
+        return _json({"Tasks": entries, "NextToken": token})
+
+    def start_task_execution(self) -> str:
+        request = {key: value for key, value in self._params().items() if key != "TaskArn"}
+        arn = self.datasync_backend.start_task_execution(self._get_param("TaskArn"), request)
+        return _json({"TaskExecutionArn": arn})
+
+    def describe_task_execution(self) -> str:
+        backend = self.datasync_backend
+        with backend.lock:
+            execution = backend._get_task_execution(self._get_param("TaskExecutionArn"))
+            return _json(execution.description(backend.advance()))
+
+    def list_task_executions(self) -> str:
+        backend = self.datasync_backend
+        with backend.lock:
+            now = backend.advance()
+            task_arn = self._get_param("TaskArn")
+            if task_arn is not None:
+                backend._get_task(task_arn)
+            executions = [e for e in backend.task_executions.values() if task_arn in (None, e.task_arn)]
+            page, token = _page(executions, self._get_param("MaxResults"), self._get_param("NextToken"))
+            entries = [{"TaskExecutionArn": e.arn, "Status": e.status_at(now), "TaskMode": "BASIC"} for e in page]
+        return _json({"TaskExecutions": entries, "NextToken": token})
+
+    def cancel_task_execution(self) -> str:
+        self.datasync_backend.cancel_task_execution(self._get_param("TaskExecutionArn"))
+        return _json({})
+
+    def tag_resource(self) -> str:
+        self.datasync_backend.tag_resource(self._get_param("ResourceArn"), self._get_param("Tags"))
+        return _json({})
+
+    def untag_resource(self) -> str:
+        self.datasync_backend.untag_resource(self._get_param("ResourceArn"), self._get_param("Keys"))
+        return _json({})
+
+    def list_tags_for_resource(self) -> str:
+        backend = self.datasync_backend
+        with backend.lock:
+            tags = list(backend._tags_of(self._get_param("ResourceArn")))
+        page, token = _page(tags, self._get_param("MaxResults"), self._get_param("NextToken"))
+        return _json({"Tags": page, "NextToken": token})
+
+
+def _json(body: dict) -> str:
+    return json.dumps({key: value for key, value in body.items() if value is not None})
+
+
+def _location_methods() -> dict[str, Callable]:
+    methods = {}
+    for action in CREATE_LOCATION_ACTIONS:
+
+        def create(self, action=action):
+            return self._create_location(action)
+
+        methods[action] = create
+        methods[action.replace("create_", "describe_", 1)] = _EmulatedResponses._describe_location
+    return methods
+
+
+def install() -> None:
+    """Extend moto's DataSync in place, once. Wrappers that tests put on DataSyncResponse methods afterwards
+    stay in effect, since nothing is installed again."""
+    if datasync_backends.backend is EmulatedDataSyncBackend:
+        return
+    # Backends are made on first use in each account and region; any made before now were moto's plain ones.
+    datasync_backends.backend = EmulatedDataSyncBackend
+    for account_backends in datasync_backends.values():
+        account_backends.backend = EmulatedDataSyncBackend
+        account_backends.clear()
+    methods = {name: member for name, member in vars(_EmulatedResponses).items() if callable(member)}
+    for name, method in {**methods, **_location_methods()}.items():
+        if not name.startswith("__"):
+            setattr(DataSyncResponse, name, method)
