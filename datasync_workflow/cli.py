@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+
 CHECK_STATE = "Check execution status"
 
 
@@ -21,9 +23,27 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--region", default="us-east-1")
     run.add_argument("--timeout", type=float, default=900, help="seconds before the execution is stopped")
     run.add_argument("--verbose", action="store_true", help="also print the steps' own logs")
+    emulated = run.add_argument_group("the emulated DataSync of a --local run")
+    emulated.add_argument(
+        "--transfer-seconds",
+        type=float,
+        default=EmulatedTransfer.seconds,
+        help="how long each execution takes from launch to its end (default: %(default)s)",
+    )
+    emulated.add_argument(
+        "--fail-with",
+        metavar="CODE[:DETAIL]",
+        help="each execution ends in ERROR with this Result.ErrorCode and ErrorDetail",
+    )
     args = parser.parse_args(argv)
     if not args.local:
         parser.error("only --local runs are supported here; start a deployed state machine with the AWS CLI")
+    error_code, _, error_detail = (args.fail_with or "").partition(":")
+    transfer = EmulatedTransfer(
+        seconds=args.transfer_seconds,
+        error_code=error_code.strip() or None,
+        error_detail=error_detail.strip() or EmulatedTransfer.error_detail,
+    )
     try:
         text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text()
         execution_input = json.loads(text)
@@ -38,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("moto").setLevel(logging.CRITICAL)
     from datasync_workflow.local import run_local
 
-    execution = run_local(execution_input, region=args.region, timeout=args.timeout, on_event=print_progress)
+    with emulated_transfers(transfer):
+        execution = run_local(execution_input, region=args.region, timeout=args.timeout, on_event=print_progress)
     print(f"Execution {execution.status}", file=sys.stderr)
     if execution.status == "SUCCEEDED":
         print(json.dumps(execution.output, indent=2))

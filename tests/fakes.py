@@ -3,11 +3,13 @@
 Each patches moto's server side only, so the steps' boto3 calls and error handling run unchanged.
 """
 
+import botocore
 from moto.core.exceptions import JsonRESTError
 from moto.datasync.exceptions import InvalidRequestException
 from moto.datasync.models import DataSyncBackend, datasync_backends
 from moto.datasync.responses import DataSyncResponse
 
+from datasync_steps.workflow_input import _datasync_model
 from tests.conftest import REGION
 
 
@@ -43,6 +45,31 @@ def _fail(monkeypatch, method: str, error: Exception, times: int | None, after_d
 
     monkeypatch.setattr(DataSyncResponse, method, answer)
     return calls
+
+
+def throttle_every_other_call(monkeypatch) -> list[int]:
+    """Throttle every second DataSync call, whatever the action; return the count of throttled calls."""
+    calls, throttled_calls = [0], [0]
+    for operation in _datasync_model().operation_names:
+        action = botocore.xform_name(operation)
+        if hasattr(DataSyncResponse, action):
+            monkeypatch.setattr(
+                DataSyncResponse,
+                action,
+                _throttled_every_other(getattr(DataSyncResponse, action), calls, throttled_calls),
+            )
+    return throttled_calls
+
+
+def _throttled_every_other(answer, calls: list[int], throttled_calls: list[int]):
+    def maybe_throttled(self):
+        calls[0] += 1
+        if calls[0] % 2 == 0:
+            throttled_calls[0] += 1
+            raise throttled()
+        return answer(self)
+
+    return maybe_throttled
 
 
 def throttled() -> JsonRESTError:

@@ -25,8 +25,25 @@ def test_the_installed_command_runs_the_demo_example_from_an_empty_account():
     assert done.returncode == 0, done.stderr
     output = json.loads(done.stdout)  # stdout holds the output JSON and nothing else
     assert output["TaskCreated"] is True and len(output["CreatedLocationArns"]) == 2 and output["TaskDeleted"] is True
+    assert output["TaskExecution"]["FilesTransferred"] > 0 and output["TaskExecution"]["BytesTransferred"] > 0
     for line in ("-> Create missing locations", "-> Update task", "DataSync status: SUCCESS", "Execution SUCCEEDED"):
         assert line in done.stderr
+    # Progress only, with no log lines, and only statuses DataSync has.
+    statuses = {"LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "SUCCESS"}
+    for line in done.stderr.splitlines():
+        if line.startswith("   DataSync status: "):
+            assert line.removeprefix("   DataSync status: ").split(",")[0].split(" ")[0] in statuses, line
+        else:
+            assert line.startswith("-> ") or line == "Execution SUCCEEDED", line
+
+
+def test_a_local_run_can_be_made_to_fail_as_datasync_would(capsys, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    argv = ["run", "--local", str(EXAMPLES / "find_or_create_update_run_delete.json")]
+    assert main([*argv, "--transfer-seconds", "0.5", "--fail-with", "SockTimeout: The share went away"]) == 1
+    error = capsys.readouterr().err
+    assert "Error: DataSyncTaskExecutionFailedError" in error
+    assert "ended in ERROR: SockTimeout: The share went away." in error
 
 
 def test_a_failed_run_exits_1_with_error_and_cause(tmp_path, capsys, monkeypatch):

@@ -233,18 +233,31 @@ def test_throttling_is_retried_by_the_state_machine(datasync, linked, monkeypatc
     assert calls[0] > 3
 
 
-@pytest.mark.parametrize("create_call", ["create_location_smb", "create_location_s3", "create_task"])
-def test_a_retried_create_whose_answer_was_lost_makes_nothing_twice(datasync, monkeypatch, create_call):
+@pytest.mark.parametrize(
+    "create_call", ["create_location_smb", "create_location_s3", "create_task", "start_task_execution"]
+)
+def test_a_retried_create_or_start_whose_answer_was_lost_makes_nothing_twice(datasync, monkeypatch, create_call):
     calls = fakes.lose_answers(monkeypatch, create_call)
     execution = run(CREATE_ALL)
     assert execution.status == "SUCCEEDED", execution.cause
     assert calls[0] == 1  # the retry found what the lost call had made, and did not call again
     assert len(location_arns(datasync)) == 2 and task_arns(datasync) == [execution.output["TaskArn"]]
+    assert list(fakes.backend().task_executions) == [execution.output["TaskExecutionArn"]]
     assert sorted(execution.output["CreatedLocationArns"]) == sorted(location_arns(datasync))
     failures = [
         e["lambdaFunctionFailedEventDetails"]["error"] for e in execution.history if e["type"] == "LambdaFunctionFailed"
     ]
     assert failures == ["DataSyncTransientError"]
+
+
+def test_with_every_second_datasync_call_throttled_each_thing_is_made_and_started_once(datasync, monkeypatch):
+    throttled = fakes.throttle_every_other_call(monkeypatch)
+    execution = run(CREATE_ALL, timeout=120)
+    monkeypatch.undo()
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert len(location_arns(datasync)) == 2 and task_arns(datasync) == [execution.output["TaskArn"]]
+    assert list(fakes.backend().task_executions) == [execution.output["TaskExecutionArn"]]
+    assert throttled[0] >= 10  # every create and the start among them: botocore repeats a throttled call
 
 
 def test_a_failure_while_waiting_cancels_the_execution(datasync, linked, monkeypatch):

@@ -1,0 +1,270 @@
+"""The emulated DataSync that run_local and every test use: moto's backend and responses, extended to behave as
+the DataSync API reference and user guide describe, called through boto3 as the steps call it."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.exceptions import ClientError
+
+from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
+from tests import fakes
+from tests.conftest import make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs
+
+QUICK = EmulatedTransfer(seconds=0.5)
+ONLY_A = {"Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}]}
+
+
+@pytest.fixture
+def task(datasync):
+    return make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+
+
+def start(datasync, task_arn, transfer=QUICK, **kwargs) -> str:
+    with emulated_transfers(transfer):
+        return datasync.start_task_execution(TaskArn=task_arn, **kwargs)["TaskExecutionArn"]
+
+
+def describe(datasync, execution_arn) -> dict:
+    return datasync.describe_task_execution(TaskExecutionArn=execution_arn)
+
+
+def statuses_until_final(execution, timeout=5.0) -> list[str]:
+    """The statuses moto's backend object reports, read every 10 ms with no DataSync call in between."""
+    seen, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = execution.status
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        if status in ("SUCCESS", "ERROR"):
+            return seen
+        time.sleep(0.01)
+    raise AssertionError(f"still {seen[-1]} after {timeout} s")
+
+
+def refusal(call) -> str:
+    with pytest.raises(ClientError) as refused:
+        call()
+    assert refused.value.response["Error"]["Code"] == "InvalidRequestException"
+    return refused.value.response["Error"]["Message"]
+
+
+def test_an_execution_moves_through_datasyncs_statuses_by_itself(datasync, task):
+    execution_arn = start(datasync, task)
+    began = time.monotonic()
+    seen = statuses_until_final(fakes.backend().task_executions[execution_arn])
+    assert seen == ["LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "SUCCESS"]
+    assert 0.4 < time.monotonic() - began < 1.0
+    assert datasync.describe_task(TaskArn=task)["Status"] == "AVAILABLE"
+
+
+def test_a_running_task_says_so_and_names_its_most_recent_execution(datasync, task):
+    execution_arn = start(datasync, task)
+    described = datasync.describe_task(TaskArn=task)
+    assert (described["Status"], described["CurrentTaskExecutionArn"]) == ("RUNNING", execution_arn)
+    assert datasync.list_tasks()["Tasks"][0]["Status"] == "RUNNING"
+    time.sleep(0.6)
+    described = datasync.describe_task(TaskArn=task)
+    assert (described["Status"], described["CurrentTaskExecutionArn"]) == ("AVAILABLE", execution_arn)
+
+
+def test_a_start_with_other_filters_is_queued_until_the_unfinished_one_ends(datasync, task):
+    first = start(datasync, task)
+    queued = start(datasync, task, **ONLY_A)
+    assert describe(datasync, queued)["Status"] == "QUEUED"
+    assert "LaunchTime" not in describe(datasync, queued)
+    assert statuses_until_final(fakes.backend().task_executions[queued]) == [
+        "QUEUED",
+        "LAUNCHING",
+        "PREPARING",
+        "TRANSFERRING",
+        "VERIFYING",
+        "SUCCESS",
+    ]
+    first_ended, described = describe(datasync, first)["EndTime"], describe(datasync, queued)
+    assert described["StartTime"] < first_ended <= described["LaunchTime"]
+    assert described["Includes"] == ONLY_A["Includes"]
+
+
+def test_a_start_with_the_same_filters_as_an_unfinished_execution_is_refused(datasync, task):
+    running = start(datasync, task, **ONLY_A)
+    message = refusal(lambda: datasync.start_task_execution(TaskArn=task, **ONLY_A))
+    assert running in message and "one execution at a time" in message
+    assert list(fakes.backend().task_executions) == [running]
+
+
+def test_with_task_queueing_disabled_any_second_start_is_refused(datasync, task):
+    start(datasync, task)
+    refusal(lambda: datasync.start_task_execution(TaskArn=task, OverrideOptions={"TaskQueueing": "DISABLED"}, **ONLY_A))
+
+
+def test_cancelling_ends_the_execution_in_error_and_frees_the_task(datasync, task):
+    execution_arn = start(datasync, task, EmulatedTransfer(seconds=30))
+    time.sleep(0.1)
+    datasync.cancel_task_execution(TaskExecutionArn=execution_arn)
+    assert describe(datasync, execution_arn)["Status"] == "CANCELLING"
+    assert "cannot be cancelled in its current status: CANCELLING" in refusal(
+        lambda: datasync.cancel_task_execution(TaskExecutionArn=execution_arn)
+    )
+    time.sleep(CANCELLING_SECONDS)
+    described = describe(datasync, execution_arn)
+    assert described["Status"] == "ERROR" and "ErrorCode" not in described["Result"]
+    assert datasync.describe_task(TaskArn=task)["Status"] == "AVAILABLE"
+    assert "ERROR" in refusal(lambda: datasync.cancel_task_execution(TaskExecutionArn=execution_arn))
+
+
+def test_a_cancelled_queued_execution_never_launches_nor_holds_up_the_next(datasync, task):
+    first = start(datasync, task, EmulatedTransfer(seconds=0.3))
+    cancelled = start(datasync, task, **ONLY_A)
+    after = start(datasync, task, Includes=[{"FilterType": "SIMPLE_PATTERN", "Value": "/b"}])
+    datasync.cancel_task_execution(TaskExecutionArn=cancelled)
+    assert statuses_until_final(fakes.backend().task_executions[after])[-1] == "SUCCESS"
+    assert "LaunchTime" not in describe(datasync, cancelled) and describe(datasync, cancelled)["Status"] == "ERROR"
+    assert describe(datasync, after)["LaunchTime"] >= describe(datasync, first)["EndTime"]
+
+
+def test_an_execution_made_to_fail_ends_in_error_with_the_given_code(datasync, task):
+    failing = EmulatedTransfer(seconds=0.5, files=10, error_code="SockTimeout", error_detail="The share went away")
+    execution_arn = start(datasync, task, failing)
+    assert statuses_until_final(fakes.backend().task_executions[execution_arn])[-1] == "ERROR"
+    described = describe(datasync, execution_arn)
+    assert described["Result"]["ErrorCode"] == "SockTimeout"
+    assert described["Result"]["ErrorDetail"] == "The share went away"
+    assert (described["Result"]["PrepareStatus"], described["Result"]["TransferStatus"]) == ("SUCCESS", "ERROR")
+    assert described["Result"]["VerifyStatus"] == "PENDING"
+    assert 0 < described["FilesTransferred"] < described["EstimatedFilesToTransfer"] == 10
+
+
+def test_a_finished_description_carries_times_counters_result_and_options(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    task = datasync.create_task(
+        SourceLocationArn=source, DestinationLocationArn=destination, Options={"LogLevel": "BASIC"}
+    )["TaskArn"]
+    report = {"Destination": {"S3": {"S3BucketArn": "arn:aws:s3:::r", "BucketAccessRoleArn": "arn:aws:iam::1:role/r"}}}
+    execution_arn = start(
+        datasync,
+        task,
+        EmulatedTransfer(seconds=0.2, files=7, bytes=4096),
+        OverrideOptions={"BytesPerSecond": 1048576},
+        TaskReportConfig=report,
+    )
+    time.sleep(0.3)
+    described = describe(datasync, execution_arn)
+    assert described["Status"] == "SUCCESS"
+    assert described["Options"]["LogLevel"] == "BASIC" and described["Options"]["BytesPerSecond"] == 1048576
+    assert described["Options"]["VerifyMode"] == "POINT_IN_TIME_CONSISTENT"  # DataSync's default
+    assert described["TaskReportConfig"] == report
+    assert described["StartTime"] == described["LaunchTime"] < described["EndTime"]
+    counters = ("EstimatedFilesToTransfer", "FilesTransferred", "FilesVerified", "EstimatedBytesToTransfer")
+    assert [described[counter] for counter in counters] == [7, 7, 7, 4096]
+    assert described["BytesTransferred"] == described["BytesWritten"] == 4096
+    result = described["Result"]
+    assert {result[f"{phase}Status"] for phase in ("Prepare", "Transfer", "Verify")} == {"SUCCESS"}
+    assert 150 <= result["TotalDuration"] <= 260
+    assert result["TotalDuration"] >= result["PrepareDuration"] + result["TransferDuration"] + result["VerifyDuration"]
+
+
+def test_update_task_changes_only_what_it_names(datasync, task):
+    datasync.update_task(TaskArn=task, Options={"LogLevel": "TRANSFER"})
+    datasync.update_task(TaskArn=task, Options={"BytesPerSecond": 1024})
+    described = datasync.describe_task(TaskArn=task)
+    assert described["Name"] == "task"
+    assert (described["Options"]["LogLevel"], described["Options"]["BytesPerSecond"]) == ("TRANSFER", 1024)
+
+
+def test_task_executions_are_listed_page_by_page(datasync, task):
+    executions = [start(datasync, task, EmulatedTransfer(seconds=0))]
+    for _ in range(4):
+        time.sleep(0.01)
+        executions.append(start(datasync, task, EmulatedTransfer(seconds=0)))
+    listed, token = [], None
+    while True:
+        page = datasync.list_task_executions(TaskArn=task, MaxResults=2, **({"NextToken": token} if token else {}))
+        assert len(page["TaskExecutions"]) <= 2
+        listed += [(e["TaskExecutionArn"], e["Status"]) for e in page["TaskExecutions"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert listed == [(arn, "SUCCESS") for arn in executions]
+    assert len(list(datasync.get_paginator("list_task_executions").paginate().search("TaskExecutions"))) == 5
+
+
+def test_locations_are_filtered_as_datasync_filters_them(datasync):
+    s3 = make_s3_location(datasync, bucket="data-archive", subdirectory="2026")
+    s3_other = make_s3_location(datasync, bucket="Data-archive")
+    smb = make_smb_location(datasync, host="files.example.com", subdirectory="share")
+
+    def listed(*filters) -> list[str]:
+        return [loc["LocationArn"] for loc in datasync.list_locations(Filters=list(filters))["Locations"]]
+
+    def uri_filter(operator, *values):
+        return {"Name": "LocationUri", "Values": list(values), "Operator": operator}
+
+    assert datasync.describe_location_s3(LocationArn=s3)["LocationUri"] == "s3://data-archive/2026/"
+    assert listed(uri_filter("BeginsWith", "s3://data")) == [s3]  # case-sensitive
+    assert listed(uri_filter("Equals", "s3://data-archive/2026/")) == [s3]
+    assert listed(uri_filter("Equals", "s3://data-archive/2026")) == []
+    assert listed(uri_filter("In", "s3://Data-archive/prefix/", "smb://files.example.com/share/")) == [s3_other, smb]
+    assert listed(uri_filter("Contains", "example")) == [smb]
+    assert listed(uri_filter("NotContains", "archive")) == [smb]
+    assert listed({"Name": "LocationType", "Values": ["SMB"], "Operator": "Equals"}) == [smb]
+    assert listed({"Name": "LocationType", "Values": ["S3"], "Operator": "NotEquals"}) == [smb]
+    assert listed(uri_filter("BeginsWith", "s3://"), uri_filter("Contains", "2026")) == [s3]  # filters combine
+    later = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    assert listed({"Name": "CreationTime", "Values": [later], "Operator": "LessThan"}) == [s3, s3_other, smb]
+    assert listed({"Name": "CreationTime", "Values": [later], "Operator": "GreaterThanOrEqual"}) == []
+    assert "LocationId" in refusal(lambda: listed({"Name": "LocationId", "Values": [s3], "Operator": "Equals"}))
+    assert "LessThan" in refusal(lambda: listed(uri_filter("LessThan", "s3://")))
+
+
+def test_locations_come_in_pages_of_at_most_a_hundred(datasync):
+    created = [make_s3_location(datasync, bucket=f"bucket{number}") for number in range(130)]
+    first = datasync.list_locations()
+    assert len(first["Locations"]) == 100
+    second = datasync.list_locations(NextToken=first["NextToken"])
+    assert "NextToken" not in second
+    assert [loc["LocationArn"] for loc in first["Locations"] + second["Locations"]] == created
+    assert "less than or equal to 100" in refusal(lambda: datasync.list_locations(MaxResults=101))
+    refusal(lambda: datasync.list_locations(NextToken="not-a-token"))
+
+
+def test_tasks_are_filtered_on_their_source_or_destination(datasync):
+    a, b, c = make_s3_location(datasync), make_smb_location(datasync), make_s3_location(datasync, bucket="c")
+    a_to_b, b_to_c = make_task(datasync, a, b), make_task(datasync, b, c)
+
+    def listed(operator, *values) -> list[str]:
+        filters = [{"Name": "LocationId", "Values": list(values), "Operator": operator}]
+        return [task["TaskArn"] for task in datasync.list_tasks(Filters=filters)["Tasks"]]
+
+    assert listed("Equals", b) == [a_to_b, b_to_c]
+    assert listed("Equals", c) == [b_to_c]
+    assert listed("In", a, c) == [a_to_b, b_to_c]
+    assert listed("NotEquals", a) == [b_to_c]
+
+
+def test_tags_are_kept_on_create_and_start_and_changed_by_the_tag_calls(datasync):
+    tags = [{"Key": "team", "Value": "data"}]
+    location = datasync.create_location_smb(**smb_kwargs(), Tags=tags)["LocationArn"]
+    destination = datasync.create_location_s3(**s3_kwargs())["LocationArn"]
+    task = datasync.create_task(SourceLocationArn=location, DestinationLocationArn=destination, Tags=tags)["TaskArn"]
+    execution_arn = start(datasync, task, Tags=[{"Key": "run", "Value": "nightly"}])
+
+    def tags_of(arn):
+        return datasync.list_tags_for_resource(ResourceArn=arn)["Tags"]
+
+    assert tags_of(location) == tags_of(task) == tags and tags_of(destination) == []
+    assert tags_of(execution_arn) == [{"Key": "run", "Value": "nightly"}]
+    datasync.tag_resource(ResourceArn=task, Tags=[{"Key": "team", "Value": "ops"}, {"Key": "tier", "Value": "1"}])
+    assert tags_of(task) == [{"Key": "team", "Value": "ops"}, {"Key": "tier", "Value": "1"}]
+    datasync.untag_resource(ResourceArn=task, Keys=["team"])
+    assert tags_of(task) == [{"Key": "tier", "Value": "1"}]
+    datasync.delete_location(LocationArn=destination)
+    refusal(lambda: tags_of(destination))
+
+
+def test_a_location_describes_itself_without_its_secrets(datasync):
+    location = make_smb_location(datasync)
+    described = datasync.describe_location_smb(LocationArn=location)
+    assert described["LocationUri"] == "smb://hostname/directory/"
+    assert described["User"] == "u" and "Password" not in described
+    assert isinstance(described["CreationTime"], datetime)
