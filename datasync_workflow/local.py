@@ -28,6 +28,7 @@ from botocore.response import StreamingBody
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from datasync_steps.observability import metrics
 from datasync_workflow import emulated_datasync
 from datasync_workflow.definition import STEPS, render_definition
 
@@ -179,8 +180,13 @@ def _answer_invoke(params: dict, **_) -> tuple[AWSResponse, dict]:
 def _invoke(step_name: str, event: dict) -> Any:
     step = next(step for step in STEPS if step.name == step_name)
     handler = getattr(importlib.import_module(step.module), step.handler.rsplit(".", 1)[1])
-    # A JSON round trip, as Lambda does: the handler gets and gives plain JSON.
-    return json.loads(json.dumps(handler(event, _LambdaContext(step.name))))
+    try:
+        # A JSON round trip, as Lambda does: the handler gets and gives plain JSON.
+        return json.loads(json.dumps(handler(event, _LambdaContext(step.name))))
+    finally:
+        # Powertools keeps the metrics it does not publish while disabled, and prints a metric to stdout once it
+        # holds 100 values; dropped after each invocation, they never reach the command line's output.
+        metrics.clear_metrics()
 
 
 class _LambdaContext:

@@ -56,6 +56,19 @@ def test_a_failed_run_exits_1_with_error_and_cause(tmp_path, capsys, monkeypatch
     assert "Cause: No DataSync task links smb://hostname/directory/ to s3://mybucket/prefix" in captured.err
 
 
+def test_a_long_local_run_prints_nothing_but_its_output_on_stdout(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    (tmp_path / "input.json").write_text(
+        (EXAMPLES / "find_or_create_update_run_delete.json")
+        .read_text()
+        .replace('"wait_interval_seconds": 1', '"wait_interval_seconds": 0, "max_iterations": 101')
+    )
+    # 101 status checks: more values of one metric than Powertools keeps before printing them.
+    assert main(["run", "--local", str(tmp_path / "input.json"), "--transfer-seconds", "60"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Error: DataSyncExecutionTimeoutError" in captured.err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
