@@ -15,6 +15,7 @@ import os
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 INVOKE_SECONDS = 0.04
 
 emulated_datasync.install()
+# Metrics are not published locally (see _invoke); Powertools would warn on stderr after every step that adds none.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 @dataclass

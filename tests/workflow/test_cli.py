@@ -12,16 +12,18 @@ from datasync_workflow.cli import main
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def test_the_installed_command_runs_the_demo_example_from_an_empty_account():
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "datasync-workflow"), "run", "--local", "-"],
-        input=(EXAMPLES / "find_or_create_update_run_delete.json")
-        .read_text()
-        .replace('"wait_interval_seconds": 1', '"wait_interval_seconds": 0'),
+def run_installed_command(example: str, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "datasync-workflow"), "run", "--local", "-", *options],
+        input=(EXAMPLES / example).read_text().replace('"wait_interval_seconds": 1', '"wait_interval_seconds": 0'),
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_the_installed_command_runs_the_demo_example_from_an_empty_account():
+    done = run_installed_command("find_or_create_update_run_delete.json")
     assert done.returncode == 0, done.stderr
     output = json.loads(done.stdout)  # stdout holds the output JSON and nothing else
     assert output["TaskCreated"] is True and len(output["CreatedLocationArns"]) == 2 and output["TaskDeleted"] is True
@@ -37,13 +39,16 @@ def test_the_installed_command_runs_the_demo_example_from_an_empty_account():
             assert line.startswith("-> ") or line == "Execution SUCCEEDED", line
 
 
-def test_a_local_run_can_be_made_to_fail_as_datasync_would(capsys, monkeypatch):
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    argv = ["run", "--local", str(EXAMPLES / "find_or_create_update_run_delete.json")]
-    assert main([*argv, "--transfer-seconds", "0.5", "--fail-with", "SockTimeout: The share went away"]) == 1
-    error = capsys.readouterr().err
-    assert "Error: DataSyncTaskExecutionFailedError" in error
-    assert "ended in ERROR: SockTimeout: The share went away." in error
+def test_a_local_run_can_be_made_to_fail_as_datasync_would():
+    done = run_installed_command(
+        "find_or_create_update_run_delete.json", "--transfer-seconds", "0.5", "--fail-with", "SockTimeout: Gone"
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert "Error: DataSyncTaskExecutionFailedError" in done.stderr
+    assert "ended in ERROR: SockTimeout: Gone." in done.stderr
+    # Progress, then the ending, and no log or warning lines from the steps or the clean-up.
+    ending = ("Execution FAILED", "Error: ", "Cause: ")
+    assert all(line.startswith(("-> ", "   DataSync status: ", *ending)) for line in done.stderr.splitlines())
 
 
 def test_a_failed_run_exits_1_with_error_and_cause(tmp_path, capsys, monkeypatch):
