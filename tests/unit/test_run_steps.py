@@ -93,31 +93,28 @@ def test_update_changes_the_task(datasync, task):
     assert datasync.describe_task(TaskArn=task)["Name"] == "Updated by the workflow"
 
 
-def test_update_of_a_missing_task_is_not_found(stubbed):
-    client, stubber = stubbed
-    stubber.add_client_error("update_task", "InvalidRequestException", f"Task {TASK} not found.")
-    with pytest.raises(DataSyncTaskNotFoundError):
-        update_task(client, TASK, {"Name": "n"})
+def test_update_of_a_missing_task_is_not_found(datasync):
+    missing = TASK.replace("111122223333", "123456789012")
+    with pytest.raises(DataSyncTaskNotFoundError, match=f"Task {missing} not found"):
+        update_task(datasync, missing, {"Name": "n"})
 
 
-def test_start_passes_the_execution_kwargs(stubbed):
-    client, stubber = stubbed
+def test_start_passes_the_execution_kwargs_and_gives_the_console_links(datasync, task):
     kwargs = {
         "OverrideOptions": {"BytesPerSecond": 1048576},
         "Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}],
     }
-    stubber.add_response("start_task_execution", {"TaskExecutionArn": EXECUTION}, {"TaskArn": TASK, **kwargs})
     event = StartEvent(
-        execution_id="e", TaskArn=TASK, task_execution_kwargs=kwargs, retry_count=0, entered_time=datetime.now(UTC)
+        execution_id="e", TaskArn=task, task_execution_kwargs=kwargs, retry_count=0, entered_time=datetime.now(UTC)
     )
+    execution_arn = start_execution(datasync, datasync, event)["TaskExecutionArn"]
+    described = datasync.describe_task_execution(TaskExecutionArn=execution_arn)
+    assert described["Options"]["BytesPerSecond"] == 1048576 and described["Includes"] == kwargs["Includes"]
+    task_id, execution_id = execution_arn.split("/")[1::2]
     console = "https://console.aws.amazon.com/datasync/home?region=us-east-1#"
-    assert start_execution(client, client, event) == {
-        "TaskExecutionArn": EXECUTION,
-        "ConsoleUrls": {
-            "Task": f"{console}/tasks/task-0123456789abcdef0",
-            "TaskExecution": f"{console}/history/task-0123456789abcdef0/exec-0123456789abcdef0",
-        },
-        "check": {"checks_done": 0},
+    assert console_urls(execution_arn) == {
+        "Task": f"{console}/tasks/{task_id}",
+        "TaskExecution": f"{console}/history/{task_id}/{execution_id}",
     }
 
 
@@ -197,38 +194,25 @@ def test_describe_returns_the_final_description_as_json_with_iso_timestamps(data
     json.dumps(description)
 
 
-def test_an_execution_that_ended_in_error_fails_with_datasyncs_code_and_detail(stubbed):
-    client, stubber = stubbed
-    stubber.add_response(
-        "describe_task_execution",
-        {
-            "TaskExecutionArn": EXECUTION,
-            "Status": "ERROR",
-            "Result": {"ErrorCode": "SockTimeout", "ErrorDetail": "Connection to the SMB server timed out"},
-        },
-    )
+def test_an_execution_that_ended_in_error_fails_with_datasyncs_code_and_detail(datasync, task):
+    failing = EmulatedTransfer(0.1, error_code="SockTimeout", error_detail="Connection to the SMB server timed out")
+    with emulated_transfers(failing):
+        execution = started(datasync, task)["TaskExecutionArn"]
+    time.sleep(0.2)
     with pytest.raises(DataSyncTaskExecutionFailedError) as raised:
-        describe_execution(client, EXECUTION)
+        describe_execution(datasync, execution)
     assert str(raised.value) == (
-        f"DataSync execution {EXECUTION} ended in ERROR: SockTimeout: Connection to the SMB server timed out."
+        f"DataSync execution {execution} ended in ERROR: SockTimeout: Connection to the SMB server timed out."
     )
 
 
-def test_describe_publishes_transfer_metrics(stubbed, monkeypatch, capsys):
-    client, stubber = stubbed
+def test_describe_publishes_transfer_metrics(datasync, task, monkeypatch, capsys):
+    with emulated_transfers(EmulatedTransfer(seconds=0.1, files=3, bytes=2048)):
+        execution = started(datasync, task)["TaskExecutionArn"]
+    time.sleep(0.2)
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    stubber.add_response(
-        "describe_task_execution",
-        {
-            "TaskExecutionArn": EXECUTION,
-            "Status": "SUCCESS",
-            "BytesTransferred": 2048,
-            "FilesTransferred": 3,
-            "Result": {"TotalDuration": 61000},
-        },
-    )
     describe_step.metrics.clear_metrics()
-    describe_execution(client, EXECUTION)
+    description = describe_execution(datasync, execution)
     describe_step.metrics.flush_metrics()
     emf = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     published = {
@@ -238,7 +222,7 @@ def test_describe_publishes_transfer_metrics(stubbed, monkeypatch, capsys):
         "ExecutionsSucceeded": [1.0],
         "BytesTransferred": [2048.0],
         "FilesTransferred": [3.0],
-        "Duration": [61000.0],
+        "Duration": [float(description["Result"]["TotalDuration"])],
     }
     units = {m["Name"]: m["Unit"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert units["BytesTransferred"] == "Bytes" and units["Duration"] == "Milliseconds"
