@@ -10,6 +10,7 @@ from pathlib import Path
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 
 CHECK_STATE = "Check execution status"
+WAIT_STATE = "Wait for DataSync's event"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +74,10 @@ def print_progress(event: dict) -> None:
     if entered:
         print(f"-> {entered['name']}", file=sys.stderr)
     exited = event.get("stateExitedEventDetails")
+    if exited and exited["name"] == WAIT_STATE:
+        woken_by = json.loads(exited["output"])["execution"].get("event")  # absent when the wait timed out
+        if woken_by:
+            print(f"   DataSync status: {woken_by['Status']} (DataSync's event)", file=sys.stderr)
     if exited and exited["name"] == CHECK_STATE:
         check = json.loads(exited["output"])["execution"]["check"]
         progress = ""

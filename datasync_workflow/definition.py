@@ -5,8 +5,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from datasync_steps.workflow_input import MAX_WAIT_INTERVAL_SECONDS
-
 ASL_PATH = Path(__file__).resolve().parent.parent / "statemachine" / "datasync_workflow.asl.json"
 LAMBDAS_PATH = ASL_PATH.parent.parent / "lambdas"
 
@@ -28,24 +26,17 @@ STEPS = (
     Step("create-task", "CreateTaskFunctionArn", "datasync_steps.create_task.handler"),
     Step("update", "UpdateTaskFunctionArn", "datasync_steps.update.handler"),
     Step("start", "StartExecutionFunctionArn", "datasync_steps.start.handler"),
+    Step("await-event", "AwaitEventFunctionArn", "datasync_steps.await_event.handler"),
     Step("check-status", "CheckStatusFunctionArn", "datasync_steps.check_status.handler"),
     Step("describe", "DescribeExecutionFunctionArn", "datasync_steps.describe.handler"),
     Step("delete", "DeleteTaskFunctionArn", "datasync_steps.delete.handler"),
     Step("cancel", "CancelExecutionFunctionArn", "datasync_steps.cancel.handler"),
     Step("cleanup", None, "datasync_steps.cleanup.handler"),
+    Step("resume", None, "datasync_steps.resume.handler"),
 )
 
 
-# A Standard execution fails at 25,000 history events, and one Wait -> check -> Choice round adds 9, so no
-# execution can make more status checks than this, each at most MAX_WAIT_INTERVAL_SECONDS apart.
-MOST_STATUS_CHECKS = 25_000 // 9
 STEP_TIMEOUT_SECONDS = 30  # the Lambda timeout of every step that makes only one or two DataSync calls
-SETUP_SECONDS = 3600  # finding or creating the task, updating and starting it, with every retry
-
-
-def derived_execution_timeout() -> int:
-    """The state machine's TimeoutSeconds: the longest a run that keeps within the input's bounds can last."""
-    return MOST_STATUS_CHECKS * (MAX_WAIT_INTERVAL_SECONDS + STEP_TIMEOUT_SECONDS) + SETUP_SECONDS
 
 
 def definition_text() -> str:

@@ -22,6 +22,7 @@ import base64
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +39,9 @@ PHASES = ("LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING")
 PHASE_SHARES = {"LAUNCHING": 0.1, "PREPARING": 0.2, "TRANSFERRING": 0.55, "VERIFYING": 0.15}  # of the seconds
 FINAL_STATUSES = ("SUCCESS", "ERROR")
 CANCELLING_SECONDS = 0.2
+TICK_SECONDS = 0.02  # how often the emulation looks for state changes to publish while anybody listens
 MAX_RESULTS = 100
+MAX_TAGS = 50
 DEFAULT_OPTIONS = {
     "VerifyMode": "POINT_IN_TIME_CONSISTENT",
     "OverwriteMode": "ALWAYS",
@@ -241,6 +244,56 @@ class EmulatedDataSyncBackend(DataSyncBackend):
         super().__init__(region_name, account_id)
         self.lock = threading.RLock()
         self.tags: dict[str, list[dict]] = {}
+        self._listeners: list[Callable[[dict], None]] = []
+        self._published: dict[str, str] = {}  # the status each execution's last state-change event gave
+
+    def subscribe(self, listener: Callable[[dict], None]) -> Callable[[], None]:
+        """Send `listener` the state-change events DataSync sends EventBridge, as the executions change; return
+        the function that stops it. A thread of the emulation delivers them, within TICK_SECONDS of the change."""
+        with self.lock:
+            now = self.advance()
+            for execution in self.task_executions.values():
+                self._published.setdefault(execution.arn, execution.status_at(now))
+            self._listeners.append(listener)
+            if len(self._listeners) == 1:
+                threading.Thread(
+                    target=self._publish_while_listened, name="emulated-datasync-events", daemon=True
+                ).start()
+
+        def unsubscribe() -> None:
+            with self.lock:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _publish_while_listened(self) -> None:
+        while True:
+            with self.lock:
+                if not self._listeners:
+                    return
+                listeners, now = list(self._listeners), self.advance()
+                changed = [e for e in self.task_executions.values() if self._published.get(e.arn) != e.status_at(now)]
+                for execution in changed:
+                    self._published[execution.arn] = execution.status_at(now)
+                events = [self._state_change_event(execution, execution.status_at(now)) for execution in changed]
+            for event in events:
+                for listener in listeners:
+                    listener(event)
+            time.sleep(TICK_SECONDS)
+
+    def _state_change_event(self, execution: EmulatedExecution, status: str) -> dict:
+        """The event as EventBridge delivers it: the execution in `resources`, only its state in `detail`."""
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "DataSync Task Execution State Change",
+            "source": "aws.datasync",
+            "account": self.account_id,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region_name,
+            "resources": [execution.arn],
+            "detail": {"State": status},
+        }
 
     @property
     def _url_module(self):  # moto looks for the URLs beside the backend class's module
@@ -254,8 +307,8 @@ class EmulatedDataSyncBackend(DataSyncBackend):
     @_locked
     def create_location(self, location_uri: str, typ: str, metadata: dict[str, Any], tags=None) -> str:
         location = EmulatedLocation(self._new_arn("location", "loc"), location_uri, typ, metadata, self.region_name)
+        self._set_tags(location.arn, tags or [])
         self.locations[location.arn] = location
-        self.tags[location.arn] = list(tags or [])
         return location.arn
 
     @_locked
@@ -266,7 +319,7 @@ class EmulatedDataSyncBackend(DataSyncBackend):
         task = EmulatedTask(
             self._new_arn("task", "task"), source_location_arn, destination_location_arn, settings, self.region_name
         )
-        self.tags[task.arn] = list(tags or [])
+        self._set_tags(task.arn, tags or [])
         self.tasks[task.arn] = task
         return task.arn
 
@@ -317,9 +370,9 @@ class EmulatedDataSyncBackend(DataSyncBackend):
                     "and a task runs one execution at a time. Only an execution with other Includes or Excludes "
                     "filters can be queued behind it."
                 )
+        self._set_tags(execution.arn, execution.request.get("Tags") or [])
         self.arn_counter += 1
         self.task_executions[execution.arn] = execution
-        self.tags[execution.arn] = list(execution.request.get("Tags") or [])
         self.advance()
         return execution.arn
 
@@ -374,13 +427,17 @@ class EmulatedDataSyncBackend(DataSyncBackend):
 
     @_locked
     def tag_resource(self, resource_arn: str, tags: list[dict]) -> None:
-        current = self._tags_of(resource_arn)
         keys = {tag["Key"] for tag in tags}
-        self.tags[resource_arn] = [tag for tag in current if tag["Key"] not in keys] + list(tags)
+        self._set_tags(resource_arn, [tag for tag in self._tags_of(resource_arn) if tag["Key"] not in keys] + tags)
 
     @_locked
     def untag_resource(self, resource_arn: str, keys: list[str]) -> None:
         self.tags[resource_arn] = [tag for tag in self._tags_of(resource_arn) if tag["Key"] not in keys]
+
+    def _set_tags(self, resource_arn: str, tags: list[dict]) -> None:
+        if len(tags) > MAX_TAGS:
+            raise InvalidRequestException(f"A resource can have at most {MAX_TAGS} tags, not {len(tags)}.")
+        self.tags[resource_arn] = list(tags)
 
     def _tags_of(self, resource_arn: str) -> list[dict]:
         if resource_arn not in self.tags:

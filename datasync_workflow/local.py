@@ -17,7 +17,7 @@ import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 from unittest.mock import patch
@@ -28,13 +28,17 @@ from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.datasync.models import datasync_backends
+from moto.events.models import EventPattern
 
+from datasync_steps import waiting
 from datasync_steps.observability import metrics
+from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_workflow import emulated_datasync
 from datasync_workflow.definition import STEPS, render_definition
 
 FUNCTION_PREFIX = "datasync-workflow-"
-FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+WAITING_TABLE_NAME = "datasync-workflow-waiting"
 # About what a warm Lambda invocation through Step Functions takes. Without it an in-process step answers in a
 # few milliseconds, and a wait loop with wait_interval_seconds 0 would spend max_iterations checks in less
 # time than an emulated transfer takes, which AWS never does.
@@ -78,7 +82,10 @@ def run_local(
         # What Lambda's environment gives a function; metrics would print to stdout, so they are off.
         local_environment = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
         local_environment["POWERTOOLS_METRICS_DISABLED"] = os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")
+        local_environment[waiting.TABLE_NAME_VARIABLE] = WAITING_TABLE_NAME
         stack.enter_context(patch.dict(os.environ, local_environment))
+        _create_waiting_table(region)
+        stack.enter_context(_datasync_events_reach_the_workflow(region))
         sfn = boto3.client("stepfunctions", region_name=region)
         values = {step.placeholder: function_arn(region, step.name) for step in STEPS if step.placeholder}
         machine_arn = sfn.create_state_machine(
@@ -86,13 +93,14 @@ def run_local(
             definition=render_definition(values),
             roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
         )["stateMachineArn"]
-        execution_arn = sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(execution_input))[
-            "executionArn"
-        ]
+        execution_arn = sfn.start_execution(
+            stateMachineArn=machine_arn, name=uuid.uuid4().hex, input=json.dumps(execution_input)
+        )["executionArn"]
         on_event = on_event or (lambda event: None)
         described, history = _follow(sfn, execution_arn, timeout, on_event)
         if described["status"] == "RUNNING":
             sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout", cause=f"ran over {timeout} s")
+            _release_waiting_states(sfn, execution_arn)
             described, history = _follow(sfn, execution_arn, 10, on_event, seen=len(history))
         if described["status"] != "SUCCEEDED":
             _clean_up(described, region)
@@ -132,6 +140,53 @@ def _clean_up(described: dict, region: str) -> None:
         _invoke("cleanup", _status_change_event(described, region))
     except Exception as error:  # as with an EventBridge target, a failed clean-up does not change the result
         logging.getLogger(__name__).warning("The clean-up step failed: %s", error)
+
+
+def _create_waiting_table(region: str) -> None:
+    """The deployed stack's table of waiting task tokens, in moto's DynamoDB."""
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    with suppress(dynamodb.exceptions.ResourceInUseException):  # made by an earlier run in the same mock
+        dynamodb.create_table(
+            TableName=WAITING_TABLE_NAME,
+            KeySchema=[
+                {"AttributeName": waiting.PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": waiting.SORT_KEY, "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": waiting.PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": waiting.SORT_KEY, "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+
+def _release_waiting_states(sfn, execution_arn: str) -> None:
+    """moto's engine notices a stop only when the state waiting for a task token gets an answer (AWS stops the
+    execution at once): answer it, and the stopped execution ends there, ABORTED."""
+    table = waiting.waiting_table()
+    for item in table.scan()["Items"]:
+        if item[waiting.SORT_KEY] == execution_arn:
+            with suppress(sfn.exceptions.InvalidToken, sfn.exceptions.TaskTimedOut, sfn.exceptions.TaskDoesNotExist):
+                sfn.send_task_success(taskToken=item[waiting.TOKEN], output="{}")
+
+
+@contextmanager
+def _datasync_events_reach_the_workflow(region: str) -> Iterator[None]:
+    """What the deployed stack's EventBridge rule does: DataSync's completion events run the resume step."""
+    rule = EventPattern.load(json.dumps(COMPLETION_EVENTS))
+
+    def deliver(event: dict) -> None:
+        if rule.matches_event(event):
+            try:
+                _invoke("resume", event)
+            except Exception as error:  # as with an EventBridge target: the wait's timeout is the safety net
+                logging.getLogger(__name__).warning("The resume step failed: %s", error)
+
+    unsubscribe = datasync_backends[DEFAULT_ACCOUNT_ID][region].subscribe(deliver)
+    try:
+        yield
+    finally:
+        unsubscribe()
 
 
 def _status_change_event(described: dict, region: str) -> dict:

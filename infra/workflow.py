@@ -5,6 +5,7 @@ from importlib.metadata import version
 from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
@@ -19,7 +20,9 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from datasync_steps import waiting
 from datasync_steps.cleanup import STOPPED_STATUSES
+from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_workflow.definition import LAMBDAS_PATH, STEP_TIMEOUT_SECONDS, STEPS, Step, definition_text
 from infra.config import Schedule, WorkflowConfig
 
@@ -67,13 +70,20 @@ PERMISSIONS = {
     "start": [
         (["datasync:StartTaskExecution"], ["task"]),
         (["datasync:ListTaskExecutions"], ["*"]),
-        (["datasync:DescribeTaskExecution", "datasync:TagResource"], ["execution"]),
+        (["datasync:TagResource", "datasync:ListTagsForResource"], ["execution"]),
     ],
+    "await-event": [(["datasync:DescribeTaskExecution"], ["execution"])],
     "check-status": [(["datasync:DescribeTaskExecution"], ["execution"])],
     "describe": [(["datasync:DescribeTaskExecution"], ["execution"])],
     "delete": [(["datasync:DeleteTask", "datasync:DescribeTask"], ["task"])],
     "cancel": [(["datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"], ["execution"])],
     "cleanup": [(["datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"], ["execution"])],
+    "resume": [],
+}
+# The steps that keep and claim the waiting executions' task tokens, and what each does to the table.
+TABLE_ACTIONS = {
+    "await-event": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+    "resume": ["dynamodb:Query", "dynamodb:DeleteItem"],
 }
 # Steps whose kwargs may carry a role for DataSync (S3Config, EFS access, TaskReportConfig).
 STEPS_THAT_PASS_ROLES = {"create-locations", "create-task", "update", "start"}
@@ -115,6 +125,23 @@ class DataSyncWorkflow(Construct):
                 self, POWERTOOLS_LAYER_PARAMETER.format(version=version("aws-lambda-powertools"))
             ),
         )
+        self.waiting_table = dynamodb.Table(
+            self,
+            "WaitingExecutions",
+            partition_key=dynamodb.Attribute(name=waiting.PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=waiting.SORT_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=waiting.EXPIRES_AT,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        _acknowledge(
+            self.waiting_table,
+            "AwsSolutions-DDB3",
+            "The table holds only task tokens of running executions, each expiring within hours of its wait: "
+            "there is nothing to recover to a point in time.",
+            finding_is_rule=True,
+        )
         self.functions = {step.name: self._function(step) for step in STEPS}
 
         self.state_machine = sfn.StateMachine(
@@ -142,6 +169,7 @@ class DataSyncWorkflow(Construct):
             )
         )
         _acknowledge(self.state_machine.role, "Resource::*", STATE_MACHINE_WILDCARD_REASON)
+        self._resume_on_datasync_events()
         self._clean_up_stopped_executions()
         self.alarm = self._alarm_on_failures()
         self.schedules = [self._schedule(schedule) for schedule in config.schedules]
@@ -184,8 +212,11 @@ class DataSyncWorkflow(Construct):
                 "POWERTOOLS_SERVICE_NAME": "datasync-workflow",
                 "POWERTOOLS_METRICS_NAMESPACE": "DataSyncWorkflow",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                **({waiting.TABLE_NAME_VARIABLE: self.waiting_table.table_name} if step.name in TABLE_ACTIONS else {}),
             },
         )
+        if step.name in TABLE_ACTIONS:
+            self.waiting_table.grant(role, *TABLE_ACTIONS[step.name])
         self._acknowledge_wildcards(step, role)
         return function
 
@@ -204,6 +235,36 @@ class DataSyncWorkflow(Construct):
                 )
             )
         return statements
+
+    def _resume_on_datasync_events(self) -> None:
+        """DataSync's state-change event of a finished execution wakes the workflow executions waiting for it."""
+        # Its own policy: the state machine names the await-event function, whose role's default policy would
+        # otherwise have to name the state machine first.
+        iam.Policy(
+            self,
+            "SendTaskSuccess",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess"], resources=[self.state_machine.state_machine_arn]
+                )
+            ],
+            roles=[self.functions[name].role for name in TABLE_ACTIONS],
+        )
+        events.Rule(
+            self,
+            "ResumeOnDataSyncEvents",
+            description="Wake the workflow executions waiting for a DataSync execution that ended",
+            event_pattern=events.EventPattern(
+                source=COMPLETION_EVENTS["source"],
+                detail_type=COMPLETION_EVENTS["detail-type"],
+                detail=COMPLETION_EVENTS["detail"],
+            ),
+            targets=[
+                events_targets.LambdaFunction(
+                    self.functions["resume"], retry_attempts=8, max_event_age=Duration.hours(1)
+                )
+            ],
+        )
 
     def _clean_up_stopped_executions(self) -> None:
         """Step Functions runs no Catch on abort or timeout: cancel the DataSync execution from EventBridge."""
@@ -289,5 +350,6 @@ class DataSyncWorkflow(Construct):
             _acknowledge(role, finding, WILDCARD_REASONS[kind])
 
 
-def _acknowledge(construct: Construct, finding: str, reason: str) -> None:
-    Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason))
+def _acknowledge(construct: Construct, finding: str, reason: str, *, finding_is_rule: bool = False) -> None:
+    rule_id = finding if finding_is_rule else f"AwsSolutions-IAM5[{finding}]"
+    Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))

@@ -23,7 +23,12 @@ def resolve(client, raw_input: Any) -> dict:
     logger.info("Resolved the task", extra={"route": route, "target": target.model_dump()})
     return {
         "config": config.model_dump(),
-        "plan": {"route": route, "update_task": bool(config.update_task_kwargs)},
+        "plan": {
+            "route": route,
+            "update_task": bool(config.update_task_kwargs),
+            # A task state's timeout is at least 1 s: an interval of 0 waits for the event at most that long.
+            "wait_seconds": max(1, config.wait_interval_seconds),
+        },
         "target": target.model_dump(),
     }
 

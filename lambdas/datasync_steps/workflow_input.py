@@ -10,7 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.uris import parse_location_uri
 
-MAX_WAIT_INTERVAL_SECONDS = 900
+MAX_WAIT_INTERVAL_SECONDS = 86_400
+MAX_TAGS, STARTED_BY_TAG = 50, "datasync-workflow:execution"  # DataSync's limit per resource; the workflow's tag
+# A Standard execution fails when its history reaches 25,000 events. A status check is one round of the wait
+# loop: the wait for DataSync's event timing out (6 events), the check (5) and the route onwards (2).
+HISTORY_LIMIT, EVENTS_PER_CHECK = 25_000, 13
+# Everything outside the loop: its longest path takes about 70 events, every retry its steps allow about 200.
+RESERVED_EVENTS = 1_000
+MAX_ITERATIONS = (HISTORY_LIMIT - RESERVED_EVENTS) // EVENTS_PER_CHECK
+# Step Functions also ends a Standard execution after a year; finding, creating and starting take at most an hour.
+EXECUTION_TIMEOUT_SECONDS, SETUP_SECONDS = 365 * 86_400, 3600
 STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
 TASK_ARN_PATTERN = r"^arn:aws[\w-]*:datasync:[a-z0-9-]+:[0-9]{12}:task/task-[0-9a-f]{17}$"
 
@@ -40,7 +49,7 @@ class WorkflowInput(BaseModel):
     allow_random_location_choice: bool = False
     wait_for_completion: bool = True
     wait_interval_seconds: int = Field(default=30, ge=0, le=MAX_WAIT_INTERVAL_SECONDS)
-    max_iterations: int = Field(default=60, ge=1)
+    max_iterations: int = Field(default=60, ge=1, le=MAX_ITERATIONS)
 
     @field_validator(
         "create_task_kwargs",
@@ -69,6 +78,12 @@ class WorkflowInput(BaseModel):
         given = filled_in & kwargs.keys()
         if given:
             raise ValueError(f"must not set {', '.join(sorted(given))}: the workflow sets it")
+        tags = kwargs.get("Tags") if info.field_name == "task_execution_kwargs" else None
+        if isinstance(tags, list) and (len(tags) >= MAX_TAGS or STARTED_BY_TAG in str(tags)):
+            raise ValueError(
+                f"Tags: at most {MAX_TAGS - 1}, none with the key {STARTED_BY_TAG}: the workflow adds that tag, "
+                "which names the workflow execution that started the DataSync execution"
+            )
         if info.field_name != "create_task_kwargs" or kwargs:
             _check_against_api(operation, {**dict.fromkeys(filled_in, _FILLED_IN), **kwargs})
         return kwargs
@@ -101,6 +116,14 @@ def parse_workflow_input(raw: Any) -> WorkflowInput:
         workflow_input = WorkflowInput.model_validate(raw)
     except ValidationError as invalid:
         problems += [_describe(error) for error in invalid.errors()]
+    else:
+        longest_wait = workflow_input.max_iterations * max(1, workflow_input.wait_interval_seconds)
+        if workflow_input.wait_for_completion and longest_wait > EXECUTION_TIMEOUT_SECONDS - SETUP_SECONDS:
+            problems.append(
+                f"max_iterations times wait_interval_seconds: the checks could wait {longest_wait:,} s, longer than a "
+                f"Step Functions execution can run (a year, {EXECUTION_TIMEOUT_SECONDS:,} s, less "
+                f"{SETUP_SECONDS:,} s to set up)"
+            )
     if problems:
         raise DataSyncInvalidInputError(f"Invalid workflow input: {'; '.join(problems)}.")
     return workflow_input
@@ -111,6 +134,11 @@ def _describe(error: dict[str, Any]) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         return f"{field}: unknown key (the keys are {', '.join(WorkflowInput.model_fields)})"
+    if field == "max_iterations" and error["type"] == "less_than_equal":
+        message = (
+            f"at most {MAX_ITERATIONS:,}: more status checks could fill Step Functions' {HISTORY_LIMIT:,}-event "
+            f"execution history ({EVENTS_PER_CHECK} events each, {RESERVED_EVENTS:,} kept for the rest of the run)"
+        )
     if error["type"] == "string_pattern_mismatch":
         message = "must be a DataSync task ARN (arn:aws:datasync:REGION:ACCOUNT:task/task-...)"
     if error["type"] == "value_error" or "input" not in error:

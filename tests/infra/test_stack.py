@@ -14,7 +14,8 @@ from aws_cdk import Stack, aws_iam
 from cfnlint.api import lint_all
 
 from datasync_steps.errors import DataSyncInvalidInputError
-from datasync_workflow.definition import STEPS, definition_text, derived_execution_timeout, placeholders
+from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
+from datasync_workflow.definition import STEPS, definition_text, placeholders
 from infra.stack import STACK_NAME, build_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,9 +78,15 @@ ALLOWED = {
     "start": {
         "datasync:StartTaskExecution": [TASK],
         "datasync:ListTaskExecutions": "*",
-        "datasync:DescribeTaskExecution": [EXECUTION],
         "datasync:TagResource": [EXECUTION],
+        "datasync:ListTagsForResource": [EXECUTION],
         "iam:PassRole": [BUCKET_ROLE],
+    },
+    "await-event": {
+        "datasync:DescribeTaskExecution": [EXECUTION],
+        "dynamodb:PutItem": "the waiting table",
+        "dynamodb:DeleteItem": "the waiting table",
+        "states:SendTaskSuccess": "the state machine",
     },
     "check-status": {"datasync:DescribeTaskExecution": [EXECUTION]},
     "describe": {"datasync:DescribeTaskExecution": [EXECUTION]},
@@ -90,6 +97,17 @@ ALLOWED = {
         "datasync:DescribeTaskExecution": [EXECUTION],
         "states:GetExecutionHistory": "the state machine's executions",
     },
+    "resume": {
+        "dynamodb:Query": "the waiting table",
+        "dynamodb:DeleteItem": "the waiting table",
+        "states:SendTaskSuccess": "the state machine",
+    },
+}
+# Resources the template names by logical id: how each must look.
+OWN_RESOURCES = {
+    "the state machine's executions": lambda listed: ":execution:" in listed and "StateMachine" in listed,
+    "the waiting table": lambda listed: listed.startswith('[{"Fn::GetAtt": ["WorkflowWaitingExecutions'),
+    "the state machine": lambda listed: listed.startswith('[{"Ref": "WorkflowStateMachine'),
 }
 
 
@@ -166,8 +184,8 @@ def test_the_definition_is_the_file_and_its_placeholders_are_the_substitutions(t
 
 
 def test_the_execution_timeout_is_derived_from_the_input_bounds():
-    assert json.loads(definition_text())["TimeoutSeconds"] == derived_execution_timeout()
-    assert 25 * 86400 < derived_execution_timeout() < 31 * 86400  # 2,777 checks at most, each <= 930 s apart
+    # Step Functions' own limit for a Standard execution; the input model refuses runs that could outlast it.
+    assert json.loads(definition_text())["TimeoutSeconds"] == EXECUTION_TIMEOUT_SECONDS == 365 * 86400
 
 
 def test_each_step_role_allows_only_what_the_step_calls(template):
@@ -181,10 +199,12 @@ def test_each_step_role_allows_only_what_the_step_calls(template):
         assert {action: granted[action][0] for action in XRAY} == XRAY, step_name
         datasync_and_iam = {a: r for a, (r, _) in granted.items() if not a.startswith(("logs:", "xray:"))}
         expected = {action: ["*"] if listed == "*" else listed for action, listed in ALLOWED[step_name].items()}
-        if "states:GetExecutionHistory" in expected:
-            executions = datasync_and_iam.pop("states:GetExecutionHistory")
-            assert ":execution:" in json.dumps(executions) and "StateMachine" in json.dumps(executions)
-            expected.pop("states:GetExecutionHistory")
+        for action, listed in list(expected.items()):
+            if isinstance(listed, str) and listed in OWN_RESOURCES:
+                assert OWN_RESOURCES[expected.pop(action)](json.dumps(datasync_and_iam.pop(action))), (
+                    step_name,
+                    action,
+                )
         assert datasync_and_iam == expected, step_name
         if "iam:PassRole" in granted:
             assert granted["iam:PassRole"][1] == {"StringEquals": {"iam:PassedToService": "datasync.amazonaws.com"}}
@@ -247,12 +267,53 @@ def test_the_state_machine_logs_all_events_and_traces(template):
     assert machine["StateMachineType"] == "STANDARD"
 
 
+def rule_for(template, detail_type: str) -> dict:
+    (rule,) = [
+        r
+        for r in resources(template, "AWS::Events::Rule").values()
+        if r["EventPattern"]["detail-type"] == [detail_type]
+    ]
+    return rule
+
+
 def test_stopped_executions_are_cleaned_up_by_eventbridge(template):
-    rule = the(template, "AWS::Events::Rule")
-    assert rule["EventPattern"]["detail-type"] == ["Step Functions Execution Status Change"]
+    rule = rule_for(template, "Step Functions Execution Status Change")
     assert sorted(rule["EventPattern"]["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [functions_by_step(template)["cleanup"][0], "Arn"]}
+
+
+def test_datasyncs_completion_events_run_the_resume_step(template):
+    rule = rule_for(template, "DataSync Task Execution State Change")
+    assert rule["EventPattern"] == {
+        "source": ["aws.datasync"],
+        "detail-type": ["DataSync Task Execution State Change"],
+        "detail": {"State": ["ERROR", "SUCCESS"]},
+    }
+    (target,) = rule["Targets"]
+    functions = functions_by_step(template)
+    assert target["Arn"] == {"Fn::GetAtt": [functions["resume"][0], "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 8
+    invokers = [
+        permission
+        for permission in resources(template, "AWS::Lambda::Permission").values()
+        if permission["FunctionName"] == target["Arn"]
+    ]
+    assert [(p["Principal"], p["Action"]) for p in invokers] == [("events.amazonaws.com", "lambda:InvokeFunction")]
+
+
+def test_the_waiting_table_is_on_demand_encrypted_and_expires_its_tokens(template):
+    table = the(template, "AWS::DynamoDB::Table")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ExpiresAt", "Enabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert [key["AttributeName"] for key in table["KeySchema"]] == ["TaskExecutionArn", "WorkflowExecution"]
+    functions = functions_by_step(template)
+    (table_id,) = resources(template, "AWS::DynamoDB::Table")
+    for step_name in ("await-event", "resume"):
+        variables = functions[step_name][1]["Environment"]["Variables"]
+        assert variables["WAITING_TABLE_NAME"] == {"Ref": table_id}
+    assert "WAITING_TABLE_NAME" not in functions["check-status"][1]["Environment"]["Variables"]
 
 
 def test_failed_and_timed_out_executions_raise_an_alarm_that_notifies_the_topic(template):

@@ -260,6 +260,8 @@ def test_tags_are_kept_on_create_and_start_and_changed_by_the_tag_calls(datasync
     assert tags_of(task) == [{"Key": "tier", "Value": "1"}]
     datasync.delete_location(LocationArn=destination)
     refusal(lambda: tags_of(destination))
+    fifty_more = [{"Key": f"k{number}", "Value": "v"} for number in range(50)]
+    assert "at most 50 tags" in refusal(lambda: datasync.tag_resource(ResourceArn=task, Tags=fifty_more))
 
 
 def test_a_location_describes_itself_without_its_secrets(datasync):

@@ -27,7 +27,7 @@ def test_a_given_task_arn_runs_that_task(datasync):
     source, destination = make_smb_location(datasync), make_s3_location(datasync)
     task = make_task(datasync, source, destination)
     resolved = resolve(datasync, {"task_arn": task})
-    assert resolved["plan"] == {"route": "run", "update_task": False}
+    assert resolved["plan"] == {"route": "run", "update_task": False, "wait_seconds": 30}
     assert resolved["target"]["TaskArn"] == task
     assert resolved["target"]["SourceLocationArn"] == source
     assert resolved["config"]["wait_interval_seconds"] == 30
@@ -46,7 +46,7 @@ def test_the_one_task_linking_the_uris_is_found(datasync):
     task = make_task(datasync, source, destination)
     resolved = resolve(datasync, {**URIS, "update_task_kwargs": {"Name": "n"}})
     assert resolved["target"]["TaskArn"] == task
-    assert resolved["plan"] == {"route": "run", "update_task": True}
+    assert resolved["plan"] == {"route": "run", "update_task": True, "wait_seconds": 30}
 
 
 def test_several_matching_tasks_fail_without_random_choice(datasync):

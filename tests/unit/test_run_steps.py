@@ -2,7 +2,7 @@
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
@@ -35,14 +35,8 @@ def task(datasync):
     return make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
 
 
-def started(client, task_arn, retry_count=0, entered=None):
-    event = StartEvent(
-        execution_id="e",
-        TaskArn=task_arn,
-        task_execution_kwargs={},
-        retry_count=retry_count,
-        entered_time=entered or datetime.now(UTC),
-    )
+def started(client, task_arn, retry_count=0, execution_id="e"):
+    event = StartEvent(execution_id=execution_id, TaskArn=task_arn, task_execution_kwargs={}, retry_count=retry_count)
     return start_execution(client, client, event)
 
 
@@ -104,9 +98,7 @@ def test_start_passes_the_execution_kwargs_and_gives_the_console_links(datasync,
         "OverrideOptions": {"BytesPerSecond": 1048576},
         "Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}],
     }
-    event = StartEvent(
-        execution_id="e", TaskArn=task, task_execution_kwargs=kwargs, retry_count=0, entered_time=datetime.now(UTC)
-    )
+    event = StartEvent(execution_id="e", TaskArn=task, task_execution_kwargs=kwargs, retry_count=0)
     execution_arn = start_execution(datasync, datasync, event)["TaskExecutionArn"]
     described = datasync.describe_task_execution(TaskExecutionArn=execution_arn)
     assert described["Options"]["BytesPerSecond"] == 1048576 and described["Includes"] == kwargs["Includes"]
@@ -123,22 +115,31 @@ def test_console_urls_follow_the_partition():
     assert urls["Task"] == "https://console.amazonaws.cn/datasync/home?region=cn-north-1#/tasks/task-0123456789abcdef0"
 
 
-def test_a_retried_start_adopts_the_execution_the_first_try_started(datasync, task):
-    entered = datetime.now(UTC)
-    first_try = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]  # its answer was lost
-    assert started(datasync, task, retry_count=1, entered=entered)["TaskExecutionArn"] == first_try
+def test_each_execution_is_tagged_with_the_workflow_execution_that_started_it(datasync, task):
+    workflow_execution = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:nightly-2026-11-24"
+    execution_arn = started(datasync, task, execution_id=workflow_execution)["TaskExecutionArn"]
+    tags = datasync.list_tags_for_resource(ResourceArn=execution_arn)["Tags"]
+    assert tags == [{"Key": "datasync-workflow:execution", "Value": workflow_execution}]
+
+
+def test_a_retried_start_adopts_the_execution_the_first_try_started_even_once_it_ended(datasync, task):
+    with emulated_transfers(EmulatedTransfer(seconds=0.1)):
+        first_try = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]  # its answer was lost
+    time.sleep(0.2)
+    assert datasync.describe_task_execution(TaskExecutionArn=first_try)["Status"] == "SUCCESS"
+    assert started(datasync, task, retry_count=1, execution_id="run-1")["TaskExecutionArn"] == first_try
     assert list(fakes.backend().task_executions) == [first_try]
 
 
 def test_a_retried_start_starts_when_the_first_try_did_not(datasync, task):
     with emulated_transfers(EmulatedTransfer(seconds=0.1)):
-        earlier_run = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+        another_run = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
     time.sleep(0.2)
     other_filters = {"Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/other"}]}
-    earlier_unfinished = datasync.start_task_execution(TaskArn=task, **other_filters)["TaskExecutionArn"]
-    # Both started before this step was entered, so neither is the first try's.
-    started_now = started(datasync, task, retry_count=1, entered=datetime.now(UTC))["TaskExecutionArn"]
-    assert started_now not in (earlier_run, earlier_unfinished)
+    unfinished = datasync.start_task_execution(TaskArn=task, **other_filters)["TaskExecutionArn"]
+    # Neither was started by this workflow execution, however recent.
+    started_now = started(datasync, task, retry_count=1, execution_id="run-2")["TaskExecutionArn"]
+    assert started_now not in (another_run, unfinished)
     assert datasync.describe_task_execution(TaskExecutionArn=started_now)["Status"] == "QUEUED"
 
 

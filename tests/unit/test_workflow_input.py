@@ -1,7 +1,7 @@
 import pytest
 
 from datasync_steps.errors import DataSyncInvalidInputError
-from datasync_steps.workflow_input import parse_workflow_input
+from datasync_steps.workflow_input import MAX_ITERATIONS, parse_workflow_input
 from tests.conftest import s3_kwargs, smb_kwargs
 
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
@@ -49,7 +49,7 @@ def test_every_bad_field_is_reported_at_once():
     cause = invalid(
         {
             "task_arn": "my_aws_datasync_task_arn",
-            "wait_interval_seconds": 901,
+            "wait_interval_seconds": 86_401,
             "max_iterations": 0,
             "wait_for_completion": "yes",
             "allow_random_task_choice": 1,
@@ -59,13 +59,41 @@ def test_every_bad_field_is_reported_at_once():
     for expected in (
         "task_arn: must be a DataSync task ARN",
         "'my_aws_datasync_task_arn'",
-        "wait_interval_seconds: Input should be less than or equal to 900 (got 901)",
+        "wait_interval_seconds: Input should be less than or equal to 86400 (got 86401)",
         "max_iterations: Input should be greater than or equal to 1 (got 0)",
         "wait_for_completion: Input should be a valid boolean (got 'yes')",
         "allow_random_task_choice: Input should be a valid boolean (got 1)",
         "taskArn: unknown key",
     ):
         assert expected in cause
+
+
+def test_more_checks_than_the_execution_history_holds_are_refused_naming_the_largest_allowed():
+    assert MAX_ITERATIONS == (25_000 - 1_000) // 13 == 1846
+    parse_workflow_input({"task_arn": TASK_ARN, "max_iterations": MAX_ITERATIONS, "wait_interval_seconds": 60})
+    cause = invalid({"task_arn": TASK_ARN, "max_iterations": MAX_ITERATIONS + 1, "wait_interval_seconds": 60})
+    assert "max_iterations: at most 1,846: more status checks could fill Step Functions' 25,000-event" in cause
+    assert "(got 1847)" in cause
+
+
+def test_checks_that_could_outlast_a_year_are_refused():
+    a_day = 86_400
+    parse_workflow_input({"task_arn": TASK_ARN, "max_iterations": 364, "wait_interval_seconds": a_day})
+    cause = invalid({"task_arn": TASK_ARN, "max_iterations": 365, "wait_interval_seconds": a_day})
+    assert "max_iterations times wait_interval_seconds: the checks could wait 31,536,000 s" in cause
+    # Without waiting there are no checks.
+    parse_workflow_input(
+        {"task_arn": TASK_ARN, "max_iterations": 365, "wait_interval_seconds": a_day, "wait_for_completion": False}
+    )
+
+
+def test_execution_tags_leave_room_for_the_workflows_own():
+    tags = [{"Key": f"k{number}", "Value": "v"} for number in range(49)]
+    parse_workflow_input({"task_arn": TASK_ARN, "task_execution_kwargs": {"Tags": tags}})
+    too_many = {"task_arn": TASK_ARN, "task_execution_kwargs": {"Tags": [*tags, {"Key": "k49", "Value": "v"}]}}
+    assert "task_execution_kwargs: Tags: at most 49, none with the key datasync-workflow:execution" in invalid(too_many)
+    ours = {"Tags": [{"Key": "datasync-workflow:execution", "Value": "mine"}]}
+    assert "datasync-workflow:execution" in invalid({"task_arn": TASK_ARN, "task_execution_kwargs": ours})
 
 
 def test_numbers_are_not_taken_from_strings():

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from datasync_workflow.cli import main
+from datasync_workflow.local import _invoke
+from tests.conftest import make_s3_location, make_smb_location, make_task
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -61,17 +63,13 @@ def test_a_failed_run_exits_1_with_error_and_cause(tmp_path, capsys, monkeypatch
     assert "Cause: No DataSync task links smb://hostname/directory/ to s3://mybucket/prefix" in captured.err
 
 
-def test_a_long_local_run_prints_nothing_but_its_output_on_stdout(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    (tmp_path / "input.json").write_text(
-        (EXAMPLES / "find_or_create_update_run_delete.json")
-        .read_text()
-        .replace('"wait_interval_seconds": 1', '"wait_interval_seconds": 0, "max_iterations": 101')
-    )
-    # 101 status checks: more values of one metric than Powertools keeps before printing them.
-    assert main(["run", "--local", str(tmp_path / "input.json"), "--transfer-seconds", "60"]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == "" and "Error: DataSyncExecutionTimeoutError" in captured.err
+def test_steps_run_locally_never_print_their_metrics_on_stdout(datasync, capsys):
+    task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+    execution_arn = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    # More status checks than the 100 values of one metric that Powertools keeps before printing them.
+    for checks_done in range(101):
+        _invoke("check-status", {"execution_id": "e", "TaskExecutionArn": execution_arn, "checks_done": checks_done})
+    assert capsys.readouterr().out == ""
 
 
 @pytest.mark.parametrize(

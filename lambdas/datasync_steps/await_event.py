@@ -1,0 +1,34 @@
+"""While waiting: leave the state's task token for DataSync's state-change event, then check once.
+
+The state that runs this step waits for its token (lambda:invoke.waitForTaskToken) up to wait_interval_seconds;
+the resume step sends it back when DataSync's event says the execution ended. The check after storing the
+token catches an execution that ended before anybody waited for its event.
+"""
+
+import boto3
+
+from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.observability import StepEvent, logger, step_handler
+from datasync_steps.start import FINAL_STATUSES
+from datasync_steps.waiting import resume, wait_for, waiting_table
+
+
+class AwaitEvent(StepEvent):
+    TaskExecutionArn: str
+    token: str
+    wait_seconds: int
+
+
+def await_event(table, sfn, client, event: AwaitEvent) -> dict:
+    item = wait_for(table, event.TaskExecutionArn, event.execution_id, event.token, event.wait_seconds)
+    with translate_errors(f"read the status of execution {event.TaskExecutionArn}"):
+        status = client.describe_task_execution(TaskExecutionArn=event.TaskExecutionArn)["Status"]
+    if status in FINAL_STATUSES:
+        logger.info("The execution had already ended", extra={"status": status})
+        resume(table, sfn, item, status)
+    return {"Status": status}
+
+
+@step_handler(AwaitEvent)
+def handler(event: AwaitEvent) -> dict:
+    return await_event(waiting_table(), boto3.client("stepfunctions"), datasync_client(), event)

@@ -1,0 +1,40 @@
+"""Wake the workflow executions waiting for a DataSync execution that ended, from DataSync's own event.
+
+An EventBridge rule (COMPLETION_EVENTS) starts this step; AWS delivers service events on a best-effort basis,
+so the waiting state's timeout and status check remain the safety net.
+"""
+
+import boto3
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel
+
+from datasync_steps.observability import logger, step_handler
+from datasync_steps.start import FINAL_STATUSES
+from datasync_steps.waiting import resume_all, waiting_table
+
+COMPLETION_EVENTS = {
+    "source": ["aws.datasync"],
+    "detail-type": ["DataSync Task Execution State Change"],
+    "detail": {"State": sorted(FINAL_STATUSES)},
+}
+
+
+class StateChange(BaseModel):
+    State: str
+
+
+class StateChangeEvent(EventBridgeModel):
+    detail: StateChange
+
+
+def resume_waiting(table, sfn, event: StateChangeEvent) -> dict:
+    if event.detail.State not in FINAL_STATUSES:
+        return {"Resumed": 0}
+    resumed = sum(resume_all(table, sfn, arn, event.detail.State) for arn in event.resources if "/execution/" in arn)
+    logger.info("DataSync execution ended", extra={"state": event.detail.State, "resumed": resumed})
+    return {"Resumed": resumed}
+
+
+@step_handler(StateChangeEvent, correlation_id_path="resources[0]")
+def handler(event: StateChangeEvent) -> dict:
+    return resume_waiting(waiting_table(), boto3.client("stepfunctions"), event)

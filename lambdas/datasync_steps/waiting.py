@@ -1,0 +1,75 @@
+"""The workflow executions that wait for a DataSync execution to end, and how they are woken.
+
+A waiting execution's task token is kept in a DynamoDB table under the DataSync execution's ARN and the
+workflow execution's id. Whoever learns that the DataSync execution ended (DataSync's event through the
+resume step, or the waiting step's own check) claims the item by deleting it and sends the token back, so a
+duplicated event, or an event racing the check, wakes each execution once. A token that nobody claims expires
+through the table's TTL.
+"""
+
+import json
+import os
+import time
+
+import boto3
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from datasync_steps.observability import logger
+
+TABLE_NAME_VARIABLE = "WAITING_TABLE_NAME"
+PARTITION_KEY, SORT_KEY, TOKEN, EXPIRES_AT = "TaskExecutionArn", "WorkflowExecution", "TaskToken", "ExpiresAt"
+# A token is kept this much longer than its wait; DynamoDB removes it some time after it expires.
+EXPIRY_MARGIN_SECONDS = 3600
+# Step Functions' answers to a token whose wait is over: the execution stopped, or moved on without it.
+GONE_ERROR_CODES = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
+
+
+def waiting_table():
+    return boto3.resource("dynamodb").Table(os.environ[TABLE_NAME_VARIABLE])
+
+
+def wait_for(table, task_execution_arn: str, workflow_execution: str, token: str, wait_seconds: int) -> dict:
+    item = {
+        PARTITION_KEY: task_execution_arn,
+        SORT_KEY: workflow_execution,
+        TOKEN: token,
+        EXPIRES_AT: int(time.time()) + wait_seconds + EXPIRY_MARGIN_SECONDS,
+    }
+    table.put_item(Item=item)
+    return item
+
+
+def resume_all(table, sfn, task_execution_arn: str, status: str) -> int:
+    """Wake every workflow execution waiting for `task_execution_arn`, which ended in `status`; return how many."""
+    query = {"KeyConditionExpression": Key(PARTITION_KEY).eq(task_execution_arn)}
+    items, page = [], {}
+    while True:
+        page = table.query(**query, **({"ExclusiveStartKey": page["LastEvaluatedKey"]} if page else {}))
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            break
+    return sum(resume(table, sfn, item, status) for item in items)
+
+
+def resume(table, sfn, item: dict, status: str) -> bool:
+    """Claim the waiting `item` and send its token back with `status`; False when another claimed it first or
+    its execution no longer waits."""
+    try:
+        table.delete_item(
+            Key={PARTITION_KEY: item[PARTITION_KEY], SORT_KEY: item[SORT_KEY]},
+            ConditionExpression=Attr(TOKEN).eq(item[TOKEN]),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    try:
+        sfn.send_task_success(taskToken=item[TOKEN], output=json.dumps({"Status": status}))
+    except ClientError as error:
+        if error.response["Error"]["Code"] in GONE_ERROR_CODES:
+            logger.info("The execution no longer waits", extra={"workflow_execution": item[SORT_KEY]})
+            return False
+        raise
+    logger.info("Resumed a waiting execution", extra={"workflow_execution": item[SORT_KEY], "status": status})
+    return True
