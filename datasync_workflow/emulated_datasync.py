@@ -166,7 +166,7 @@ class EmulatedExecution(TaskExecution):
         for phase in PHASES:
             length = self.transfer.phase_seconds(phase)
             if elapsed <= phase_start + length + 1e-9:
-                return phase, min(max((elapsed - phase_start) / length, 0.0), 1.0)
+                return phase, min(max((elapsed - phase_start) / length, 0.0), 1.0) if length else 1.0
             phase_start += length
         return "VERIFYING", 1.0
 

@@ -10,6 +10,7 @@ from moto.datasync.models import DataSyncBackend, datasync_backends
 from moto.datasync.responses import DataSyncResponse
 
 from datasync_steps.workflow_input import _datasync_model
+from datasync_workflow.emulated_datasync import EmulatedDataSyncBackend
 from tests.conftest import REGION
 
 
@@ -70,6 +71,11 @@ def _throttled_every_other(answer, calls: list[int], throttled_calls: list[int])
         return answer(self)
 
     return maybe_throttled
+
+
+def drop_datasync_events(monkeypatch) -> None:
+    """EventBridge delivers none of DataSync's state-change events (AWS promises them on a best-effort basis)."""
+    monkeypatch.setattr(EmulatedDataSyncBackend, "subscribe", lambda self, listener: lambda: None)
 
 
 def throttled() -> JsonRESTError:

@@ -4,9 +4,11 @@ one test per path of the contract and per behaviour Airflow's DataSyncOperator t
 import json
 import time
 from datetime import datetime
+from itertools import pairwise
 
 import pytest
 
+from datasync_steps.workflow_input import EVENTS_PER_CHECK
 from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
 from datasync_workflow.local import run_local
 from tests import fakes
@@ -279,6 +281,43 @@ def test_a_stopped_workflow_cancels_its_datasync_execution(datasync, linked):
     time.sleep(CANCELLING_SECONDS)
     assert datasync_execution.status == "ERROR"  # cancelled by the clean-up step
     assert datasync.describe_task(TaskArn=linked[2])["Status"] == "AVAILABLE"
+
+
+WAIT_STATE, CHECK_STATE = "Wait for DataSync's event", "Check execution status"
+
+
+def test_datasyncs_event_ends_an_hour_long_wait_within_seconds_of_the_transfers_end(datasync, linked):
+    started = time.monotonic()
+    execution = run({"task_arn": linked[2], "wait_interval_seconds": 3600})
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert time.monotonic() - started < 10  # the emulated transfer takes 1.5 s
+    assert CHECK_STATE not in entered_states(execution) and len(execution.history) < 120
+    (woken,) = [e for e in execution.history if e["type"] == "TaskSucceeded"]
+    assert json.loads(woken["taskSucceededEventDetails"]["output"]) == {"Status": "SUCCESS"}
+    assert fakes.backend().task_executions[execution.output["TaskExecutionArn"]].status == "SUCCESS"
+
+
+def test_without_the_event_the_status_checks_find_the_end(datasync, linked, monkeypatch):
+    fakes.drop_datasync_events(monkeypatch)
+    execution = run({"task_arn": linked[2], "wait_interval_seconds": 1})
+    assert execution.status == "SUCCEEDED", execution.cause
+    states = entered_states(execution)
+    assert states.count(CHECK_STATE) >= 1 and states.count(WAIT_STATE) == states.count(CHECK_STATE)
+    # Each fallback round costs what the input bound on max_iterations assumes.
+    entered_at = [
+        i for i, e in enumerate(execution.history) if e.get("stateEnteredEventDetails", {}).get("name") == WAIT_STATE
+    ]
+    rounds = {b - a for a, b in pairwise(entered_at)}
+    assert rounds <= {EVENTS_PER_CHECK} and len(entered_at) >= 2
+
+
+def test_an_execution_that_ends_before_the_wait_begins_is_not_missed(datasync, linked, monkeypatch):
+    fakes.drop_datasync_events(monkeypatch)
+    started = time.monotonic()
+    with emulated_transfers(EmulatedTransfer(seconds=0)):
+        execution = run({"task_arn": linked[2], "wait_interval_seconds": 3600})
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert time.monotonic() - started < 10 and CHECK_STATE not in entered_states(execution)
 
 
 def test_history_is_oldest_first_and_the_output_is_json(datasync, linked):
