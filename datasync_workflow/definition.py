@@ -47,9 +47,10 @@ def placeholders(text: str | None = None) -> set[str]:
     return set(re.findall(r"\$\{(\w+)\}", text if text is not None else definition_text()))
 
 
-def render_definition(values: dict[str, str]) -> str:
-    """The definition with each ${Placeholder} replaced, as CloudFormation's substitutions would."""
-    text = definition_text()
+def render_definition(values: dict[str, str], text: str | None = None) -> str:
+    """The definition (or another `text`) with each ${Placeholder} replaced, as CloudFormation's substitutions
+    would."""
+    text = definition_text() if text is None else text
     missing = placeholders(text) - values.keys()
     if missing:
         raise KeyError(f"no value for {', '.join(sorted(missing))}")

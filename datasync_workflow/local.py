@@ -68,13 +68,15 @@ def run_local(
     region: str = "us-east-1",
     timeout: float = 120,
     on_event: Callable[[dict], None] | None = None,
+    definition: str | None = None,
 ) -> LocalExecution:
     """Run one execution of the workflow locally and return how it ended.
 
     Inside an active `moto.mock_aws()` the caller's emulated DataSync is used; otherwise a fresh one is
     started for this call. `on_event` sees each history event as it happens. An execution still running
     after `timeout` seconds is stopped (ABORTED) and its DataSync execution cancelled, as the deployed
-    stack's clean-up rule does.
+    stack's clean-up rule does. `definition` replaces the definition file's text (the benchmark compares
+    variants with it).
     """
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
@@ -90,7 +92,7 @@ def run_local(
         values = {step.placeholder: function_arn(region, step.name) for step in STEPS if step.placeholder}
         machine_arn = sfn.create_state_machine(
             name=f"datasync-workflow-{uuid.uuid4().hex[:8]}",
-            definition=render_definition(values),
+            definition=render_definition(values, definition),
             roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
         )["stateMachineArn"]
         execution_arn = sfn.start_execution(

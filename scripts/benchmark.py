@@ -1,17 +1,25 @@
-"""Measure what one run of the workflow costs: state transitions, Lambda invocations, history events.
+"""Measure what one run of the workflow costs, waiting for DataSync's event or polling, and how soon it notices
+that a transfer ended.
 
-Runs the real definition locally (moto, with the emulated DataSync), counts what the history shows for the
-setup, each status check and the end, then prices runs of a few lengths and polling intervals. Prices are
-list prices passed as options (defaults: us-east-1, Standard workflows, arm64 Lambda); check your region's.
+Runs the real definition locally (moto, with the emulated DataSync), and a polling variant of it whose wait is a
+Wait state before each status check (what the workflow did before it waited for DataSync's event, and what
+Airflow's operator and the public Step Functions samples do). From the histories it counts the state
+transitions, history events and Lambda invocations of the setup and end of a run and of each status check, then
+prices transfers of a few lengths. Prices are list prices passed as options (defaults: us-east-1, Standard
+workflows, arm64 Lambda, DynamoDB on demand); check your region's. DataSync's events reach EventBridge at no
+charge.
 
     .venv/bin/python scripts/benchmark.py [--runs 5] [--transition-price 0.000025] ...
 """
 
 import argparse
+import json
 import math
 import os
 import statistics
-import time
+from contextlib import nullcontext
+from datetime import datetime
+from unittest.mock import patch
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -19,54 +27,77 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 import boto3
 from moto import mock_aws
 
-from datasync_workflow.cli import CHECK_STATE
-from datasync_workflow.emulated_datasync import EmulatedTransfer
+from datasync_steps.workflow_input import HISTORY_LIMIT
+from datasync_workflow.cli import CHECK_STATE, WAIT_STATE
+from datasync_workflow.definition import definition_text
+from datasync_workflow.emulated_datasync import EmulatedDataSyncBackend, EmulatedTransfer, emulated_transfers
 from datasync_workflow.local import run_local
 
 MEMORY_GB = 0.25
+ROLE = "arn:aws:iam::111122223333:role/bucket-access"
+DESCRIBE_STATE = "Describe finished execution"
+TRANSFERS = {"1 h": 3600, "24 h": 86_400, "7 days": 7 * 86_400}
 
 
-def one_run() -> tuple[float, list[dict]]:
-    with mock_aws():
-        datasync = boto3.client("datasync", region_name="us-east-1")
-        source = datasync.create_location_s3(
-            S3BucketArn="arn:aws:s3:::source", S3Config={"BucketAccessRoleArn": "arn:aws:iam::111122223333:role/r"}
-        )["LocationArn"]
-        destination = datasync.create_location_s3(
-            S3BucketArn="arn:aws:s3:::destination", S3Config={"BucketAccessRoleArn": "arn:aws:iam::111122223333:role/r"}
-        )["LocationArn"]
-        task = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)["TaskArn"]
-        started = time.perf_counter()
-        execution = run_local({"task_arn": task, "wait_interval_seconds": 0})
-        elapsed = time.perf_counter() - started
-    assert execution.status == "SUCCEEDED", execution.cause
-    return elapsed, execution.history
-
-
-def shape(history: list[dict]) -> dict:
-    """Transitions and invocations before the first check, per check, and after the last one."""
-    entered = [i for i, e in enumerate(history) if e["type"].endswith("StateEntered")]
-    checks = [i for i in entered if history[i]["stateEnteredEventDetails"]["name"] == CHECK_STATE]
-    invoked = [i for i, e in enumerate(history) if e["type"] == "LambdaFunctionScheduled"]
-
-    def count(indexes, start, stop):
-        return sum(start <= i < stop for i in indexes)
-
-    per_check_transitions = count(entered, checks[1], checks[2])
-    per_check_events = checks[2] - checks[1]
-    # The loop is entered once through its Wait state; everything else is setup or end.
-    fixed_transitions = len(entered) - per_check_transitions * len(checks)
-    fixed_invocations = len(invoked) - len(checks)
-    return {
-        "checks": len(checks),
-        "events": len(history),
-        "transitions": len(entered),
-        "invocations": len(invoked),
-        "per_check_transitions": per_check_transitions,
-        "per_check_events": per_check_events,
-        "fixed_transitions": fixed_transitions,
-        "fixed_invocations": fixed_invocations,
+def polling_definition() -> str:
+    """The definition with the wait for DataSync's event replaced by a plain Wait state before each check."""
+    definition = json.loads(definition_text())
+    definition["States"][WAIT_STATE] = {
+        "Type": "Wait",
+        "SecondsPath": "$.config.wait_interval_seconds",
+        "Next": CHECK_STATE,
     }
+    return json.dumps(definition)
+
+
+def one_run(
+    execution_input: dict, definition: str | None = None, events: bool = True, transfer_seconds: float = 1.5
+) -> list[dict]:
+    no_events = patch.object(EmulatedDataSyncBackend, "subscribe", lambda self, listener: lambda: None)
+    with mock_aws(), no_events if not events else nullcontext(), emulated_transfers(EmulatedTransfer(transfer_seconds)):
+        datasync = boto3.client("datasync", region_name="us-east-1")
+        source, destination = (
+            datasync.create_location_s3(S3BucketArn=f"arn:aws:s3:::{bucket}", S3Config={"BucketAccessRoleArn": ROLE})[
+                "LocationArn"
+            ]
+            for bucket in ("source", "destination")
+        )
+        task = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)["TaskArn"]
+        execution = run_local({"task_arn": task, **execution_input}, definition=definition)
+    assert execution.status == "SUCCEEDED", execution.cause
+    return execution.history
+
+
+def counts(history: list[dict]) -> dict:
+    """Transitions, history events, step invocations, and the status checks among them."""
+    return {
+        "transitions": sum(e["type"].endswith("StateEntered") for e in history),
+        "events": len(history),
+        "invocations": sum(e["type"] in ("LambdaFunctionScheduled", "TaskScheduled") for e in history),
+        "checks": sum(e.get("stateEnteredEventDetails", {}).get("name") == CHECK_STATE for e in history),
+    }
+
+
+def per_check(more: dict, fewer: dict) -> dict:
+    """What one status check adds, from two runs that differ only in how many they made."""
+    assert more["checks"] > fewer["checks"], (more, fewer)
+    extra = more["checks"] - fewer["checks"]
+    cost = {key: (more[key] - fewer[key]) / extra for key in ("transitions", "events", "invocations")}
+    assert all(value.is_integer() for value in cost.values()), cost
+    return {key: int(value) for key, value in cost.items()}
+
+
+def fixed(run: dict, check: dict) -> dict:
+    return {key: run[key] - run["checks"] * check[key] for key in ("transitions", "events", "invocations")}
+
+
+def seconds_to_notice(history: list[dict]) -> float:
+    """From the DataSync execution's EndTime to the workflow entering the state that describes it."""
+    ended = datetime.fromisoformat(
+        json.loads(history[-1]["executionSucceededEventDetails"]["output"])["TaskExecution"]["EndTime"]
+    )
+    (described,) = [e for e in history if e.get("stateEnteredEventDetails", {}).get("name") == DESCRIBE_STATE]
+    return (described["timestamp"] - ended).total_seconds()
 
 
 def main() -> None:
@@ -76,55 +107,70 @@ def main() -> None:
     parser.add_argument("--request-price", type=float, default=0.0000002, help="USD per Lambda request")
     parser.add_argument("--gb-second-price", type=float, default=0.0000133334, help="USD per GB-second, arm64")
     parser.add_argument("--invocation-seconds", type=float, default=0.3, help="billed seconds per step invocation")
+    parser.add_argument("--write-price", type=float, default=0.000000625, help="USD per DynamoDB write request")
+    parser.add_argument("--read-price", type=float, default=0.000000125, help="USD per DynamoDB read request")
     args = parser.parse_args()
 
-    one_run()  # warm up imports
-    timings, shapes = [], []
-    for _ in range(args.runs):
-        elapsed, history = one_run()
-        timings.append(elapsed)
-        shapes.append(shape(history))
-    measured = shapes[-1]
-    # How many checks a run makes depends on timing; what each check and the rest of a run cost does not.
-    invariant = ("per_check_transitions", "per_check_events", "fixed_transitions", "fixed_invocations")
-    assert all(s[key] == measured[key] for s in shapes for key in invariant), "runs differ in shape"
+    one_run({"wait_interval_seconds": 3600})  # warm up imports
+    by_event = [one_run({"wait_interval_seconds": 3600}) for _ in range(args.runs)]
+    polled = [one_run({"wait_interval_seconds": 1}, polling_definition()) for _ in range(args.runs)]
+    event_run, polling_run = counts(by_event[-1]), counts(polled[-1])
+    assert event_run["checks"] == 0, "the event ended the wait"
+    # Without the event, the safety net's checks find the end: two runs of different lengths give one check's cost.
+    short, long = (counts(one_run({"wait_interval_seconds": 1}, events=False, transfer_seconds=s)) for s in (1.5, 4))
+    event_check = per_check(long, short)
+    polling_check = per_check(counts(one_run({"wait_interval_seconds": 0}, polling_definition())), polling_run)
+    event_fixed, polling_fixed = fixed(event_run, event_check), fixed(polling_run, polling_check)
+    # Besides what the history shows, a run woken by the event runs the resume step once (EventBridge starts it).
+    event_fixed["invocations"] += 1
 
-    checks = sorted(s["checks"] for s in shapes)
+    print(f"Measured on {args.runs} local runs each (the emulated transfer takes about 1.5 s):")
+    print(f"  {'':34} {'transitions':>11} {'events':>7} {'invocations':>11}")
+    for label, numbers in (
+        ("waiting for the event, setup + end", event_fixed),
+        ("  + each status check (safety net)", event_check),
+        ("polling, setup + end", polling_fixed),
+        ("  + each status check", polling_check),
+    ):
+        print(f"  {label:34} {numbers['transitions']:>11} {numbers['events']:>7} {numbers['invocations']:>11}")
+    noticed_by_event = [seconds_to_notice(history) for history in by_event]
+    noticed_by_polling = [seconds_to_notice(history) for history in polled]
     print(
-        f"Local runs of {{task_arn}} with no wait between status checks, {args.runs} runs "
-        f"(the emulated transfer takes {EmulatedTransfer.seconds} s; {checks[0]} to {checks[-1]} checks):"
+        "  from DataSync's final state to the workflow moving on: "
+        f"by the event median {statistics.median(noticed_by_event):.2f} s (max {max(noticed_by_event):.2f} s); "
+        f"polling every 1 s median {statistics.median(noticed_by_polling):.2f} s (max {max(noticed_by_polling):.2f} s)"
     )
-    median, fastest, slowest = statistics.median(timings), min(timings), max(timings)
-    print(f"  wall time per run: median {median:.2f} s, min {fastest:.2f} s, max {slowest:.2f} s")
-    print(
-        f"  history events: {measured['events']}, state transitions: {measured['transitions']}, "
-        f"Lambda invocations: {measured['invocations']}"
-    )
-    print(
-        f"  per status check: {measured['per_check_transitions']} transitions, {measured['per_check_events']} "
-        f"history events, 1 invocation"
-    )
-    print(
-        f"  outside the loop: {measured['fixed_transitions']} transitions, {measured['fixed_invocations']} invocations"
-    )
-    most_checks = (25_000 - measured["events"]) // measured["per_check_events"] + measured["checks"]
-    print(f"  most status checks before the 25,000-event history limit: ~{most_checks}")
     print()
-    print("Cost of one deployed run (Step Functions transitions + Lambda requests and GB-seconds):")
-    print(f"  {'transfer':>9} {'interval':>9} {'checks':>7} {'transitions':>12} {'invocations':>12} {'USD':>10}")
-    for hours in (0.25, 1, 6, 24):
-        for interval in (30, 60, 300):
-            checks = math.ceil(hours * 3600 / interval)
-            transitions = measured["fixed_transitions"] + checks * measured["per_check_transitions"]
-            invocations = measured["fixed_invocations"] + checks
-            usd = (
-                transitions * args.transition_price
-                + invocations * args.request_price
-                + invocations * args.invocation_seconds * MEMORY_GB * args.gb_second_price
+
+    def cost(numbers: dict, checks: int, per_check_numbers: dict, writes: int, reads: int) -> dict:
+        total = {key: numbers[key] + checks * per_check_numbers[key] for key in numbers}
+        total["usd"] = (
+            total["transitions"] * args.transition_price
+            + total["invocations"] * (args.request_price + args.invocation_seconds * MEMORY_GB * args.gb_second_price)
+            + writes * args.write_price
+            + reads * args.read_price
+        )
+        return total
+
+    print("One run, deployed (Step Functions transitions + Lambda requests and GB-seconds + DynamoDB requests):")
+    columns = f"{'transitions':>11} {'events':>7} {'invocations':>11} {'USD':>9}"
+    print(f"  {'transfer':>8}  {'how it learns of the end':<38} {columns}")
+    for name, seconds in TRANSFERS.items():
+        rows = []
+        for interval in (3600, 86_400):
+            rounds = seconds // interval  # safety-net checks before the event arrives
+            # Each wait stores a token and one claim deletes it; the event reads the table once.
+            total = cost(event_fixed, rounds, event_check, writes=(rounds + 1) + 1, reads=1)
+            rows.append((f"DataSync's event, checks every {interval // 3600} h", total))
+        for interval in (30, 300):
+            checks = math.ceil(seconds / interval)
+            rows.append((f"polling every {interval} s", cost(polling_fixed, checks, polling_check, 0, 0)))
+        for label, total in rows:
+            over = "  over the history limit: fails" if total["events"] > HISTORY_LIMIT else ""
+            print(
+                f"  {name:>8}  {label:<38} {total['transitions']:>11,} {total['events']:>7,} "
+                f"{total['invocations']:>11,} {total['usd']:>9.4f}{over}"
             )
-            events = measured["events"] + (checks - measured["checks"]) * measured["per_check_events"]
-            note = "  (over the history limit: raise the interval)" if events > 25_000 else ""
-            print(f"  {hours:>8}h {interval:>8}s {checks:>7} {transitions:>12} {invocations:>12} {usd:>10.4f}{note}")
 
 
 if __name__ == "__main__":

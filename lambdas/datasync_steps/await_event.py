@@ -8,7 +8,7 @@ token catches an execution that ended before anybody waited for its event.
 import boto3
 
 from datasync_steps.datasync import datasync_client, translate_errors
-from datasync_steps.observability import StepEvent, logger, step_handler
+from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.start import FINAL_STATUSES
 from datasync_steps.waiting import resume, wait_for, waiting_table
 
@@ -21,6 +21,7 @@ class AwaitEvent(StepEvent):
 
 def await_event(table, sfn, client, event: AwaitEvent) -> dict:
     item = wait_for(table, event.TaskExecutionArn, event.execution_id, event.token, event.wait_seconds)
+    metrics.add_metric(name="EventWaits", unit=MetricUnit.Count, value=1)
     with translate_errors(f"read the status of execution {event.TaskExecutionArn}"):
         status = client.describe_task_execution(TaskExecutionArn=event.TaskExecutionArn)["Status"]
     if status in FINAL_STATUSES:

@@ -8,7 +8,7 @@ import boto3
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel
 
-from datasync_steps.observability import logger, step_handler
+from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.start import FINAL_STATUSES
 from datasync_steps.waiting import resume_all, waiting_table
 
@@ -31,6 +31,7 @@ def resume_waiting(table, sfn, event: StateChangeEvent) -> dict:
     if event.detail.State not in FINAL_STATUSES:
         return {"Resumed": 0}
     resumed = sum(resume_all(table, sfn, arn, event.detail.State) for arn in event.resources if "/execution/" in arn)
+    metrics.add_metric(name="WaitsEndedByEvent", unit=MetricUnit.Count, value=resumed)
     logger.info("DataSync execution ended", extra={"state": event.detail.State, "resumed": resumed})
     return {"Resumed": resumed}
 
