@@ -1,4 +1,5 @@
 import os
+from contextlib import contextmanager
 
 import boto3
 import pytest
@@ -30,13 +31,20 @@ def datasync(aws):
     return boto3.client("datasync", region_name=REGION)
 
 
-@pytest.fixture
-def stubbed():
-    """A DataSync client whose answers a test queues with Stubber, which checks requests against the API model."""
-    client = boto3.client("datasync", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+@contextmanager
+def stubbed_client(service: str):
+    """A client whose answers a test queues with Stubber, which checks requests against the API model and fails
+    on any call not queued."""
+    client = boto3.client(service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def stubbed():
+    with stubbed_client("datasync") as client_and_stubber:
+        yield client_and_stubber
 
 
 def smb_kwargs(host: str = "hostname", subdirectory: str = "directory/") -> dict:

@@ -7,13 +7,12 @@ import time
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from datasync_steps.await_event import AwaitEvent, await_event
 from datasync_steps.resume import StateChangeEvent, resume_waiting
 from datasync_steps.waiting import EXPIRY_MARGIN_SECONDS, PARTITION_KEY, SORT_KEY, TOKEN, wait_for
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
-from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
+from tests.conftest import REGION, make_s3_location, make_smb_location, make_task, stubbed_client
 
 WORKFLOW = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:run-1"
 
@@ -37,10 +36,8 @@ def table(aws):
 
 @pytest.fixture
 def sfn():
-    client = boto3.client("stepfunctions", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+    with stubbed_client("stepfunctions") as client_and_stubber:
+        yield client_and_stubber
 
 
 @pytest.fixture
