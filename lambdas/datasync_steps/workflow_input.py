@@ -104,7 +104,7 @@ class WorkflowInput(BaseModel):
 def parse_workflow_input(raw: Any) -> WorkflowInput:
     """The validated input, or DataSyncInvalidInputError naming every bad field at once."""
     if not isinstance(raw, dict):
-        raise DataSyncInvalidInputError(f"The execution input must be a JSON object, not {type(raw).__name__}.")
+        raise DataSyncInvalidInputError(f"The execution input must be a JSON object, not {_json_type(raw)}.")
     # Step Functions' own key, set by a parent state machine to link the two executions.
     raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
     problems = []
@@ -127,6 +127,18 @@ def parse_workflow_input(raw: Any) -> WorkflowInput:
     if problems:
         raise DataSyncInvalidInputError(f"Invalid workflow input: {'; '.join(problems)}.")
     return workflow_input
+
+
+def _json_type(value: Any) -> str:
+    names = {
+        type(None): "null",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+    }
+    return names.get(type(value), type(value).__name__)
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -219,10 +219,21 @@ def test_invalid_input_fails_listing_every_bad_field_and_touches_nothing(datasyn
     assert location_arns(datasync) == [] and task_arns(datasync) == []
     assert entered_states(execution) == [
         "Validate input and find task",
+        "Keep the input error",
         "Classify failure",
         "Explain failure",
         "Failed",
     ]
+
+
+@pytest.mark.parametrize(
+    ("execution_input", "kind"),
+    [(None, "null"), ([CREATE_ALL], "an array"), ("task_arn", "a string"), (5, "a number"), (True, "a boolean")],
+)
+def test_an_input_that_is_not_an_object_is_invalid_and_touches_nothing(datasync, execution_input, kind):
+    cause = failed(run(execution_input), "DataSyncInvalidInputError")
+    assert cause == f"The execution input must be a JSON object, not {kind}."
+    assert location_arns(datasync) == [] and task_arns(datasync) == []
 
 
 def test_a_refused_task_creation_is_a_creation_error(datasync, monkeypatch):
