@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from datasync_steps.cancel import cancel_execution
 from datasync_steps.datasync import datasync_client
 from datasync_steps.observability import logger, step_handler
+from datasync_steps.start import FOLLOW
 
 # The state whose output holds the started execution (statemachine/datasync_workflow.asl.json).
 START_STATE = "Start execution"
@@ -28,7 +29,9 @@ class StatusChangeEvent(BaseModel):
 
 
 def started_execution_arn(sfn, workflow_execution_arn: str) -> str | None:
-    """The DataSync execution the workflow started, read from its history, newest event first."""
+    """The DataSync execution the workflow followed as its own (started or joined), from the last time it left
+    the start state, reading its history newest event first; None when that start failed, or when it only
+    waited for or skipped another run's execution."""
     pages = sfn.get_paginator("get_execution_history").paginate(
         executionArn=workflow_execution_arn, reverseOrder=True, includeExecutionData=True
     )
@@ -36,7 +39,12 @@ def started_execution_arn(sfn, workflow_execution_arn: str) -> str | None:
         for event in page["events"]:
             exited = event.get("stateExitedEventDetails", {})
             if exited.get("name") == START_STATE:
-                return json.loads(exited["output"])["execution"]["TaskExecutionArn"]
+                output = json.loads(exited.get("output") or "{}")
+                execution = output.get("execution") if isinstance(output, dict) else None
+                # A caught failure also leaves the state, with the error beside what was there before.
+                if "error" in output or not isinstance(execution, dict) or execution.get("Action") != FOLLOW:
+                    return None
+                return execution.get("TaskExecutionArn")
     return None
 
 

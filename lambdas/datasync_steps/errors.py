@@ -37,6 +37,10 @@ class DataSyncTaskExecutionFailedError(DataSyncWorkflowError):
     pass
 
 
+class DataSyncTaskAlreadyRunningError(DataSyncWorkflowError):
+    """if_task_running is "fail" and the task has an unfinished execution."""
+
+
 class DataSyncRequestError(DataSyncWorkflowError):
     """DataSync refused an update, start, cancel or delete request."""
 

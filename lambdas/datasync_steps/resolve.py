@@ -30,6 +30,8 @@ def resolve(client, raw_input: Any) -> dict:
             "wait_seconds": max(1, config.wait_interval_seconds),
         },
         "target": target.model_dump(),
+        # The start step reads the status checks made so far: waiting for another run's execution counts.
+        "execution": {"check": {"checks_done": 0}},
     }
 
 

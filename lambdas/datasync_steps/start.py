@@ -1,10 +1,11 @@
-"""Step 5: StartTaskExecution, once, even when Step Functions retries this step."""
+"""Step 5: StartTaskExecution, once, even when Step Functions retries this step; or follow, wait for or skip
+the execution the task already runs."""
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from datasync_steps.datasync import datasync_client, translate_errors
-from datasync_steps.errors import DataSyncTaskNotFoundError
+from datasync_steps.errors import DataSyncRequestError, DataSyncTaskAlreadyRunningError, DataSyncTaskNotFoundError
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.workflow_input import STARTED_BY_TAG
 
@@ -16,38 +17,89 @@ CONSOLE_DOMAINS = {
 }
 
 
+# What the start did, for the state machine to route on.
+FOLLOW, QUEUE, SKIP = "follow", "queue", "skip"
+
+
 class StartEvent(StepEvent):
     TaskArn: str
     task_execution_kwargs: dict[str, Any]
+    if_task_running: Literal["queue", "join", "skip", "fail"] = "queue"
+    checks_done: int = 0
     retry_count: int
 
 
 def start_execution(client, start_client, event: StartEvent) -> dict:
-    """Start the task; `start_client` is a `datasync_client(creates=True)`."""
+    """Start the task, once even when Step Functions retries this step, unless it already runs: then do what
+    `if_task_running` says. `start_client` is a `datasync_client(creates=True)`."""
     task_arn, started_by = event.TaskArn, started_by_tag(event.execution_id)
     if event.retry_count:
         # An earlier try may have started the execution and then failed before answering.
         earlier = execution_started_by(client, task_arn, started_by)
         if earlier:
             logger.info("Found the execution an earlier try started", extra={"task_execution_arn": earlier})
-            return started(earlier)
+            return started(earlier, FOLLOW, event.checks_done, by_this_run=True)
+    running = unfinished_execution(client, task_arn)
+    if running:
+        return already_running(event, *running)
     kwargs = {**event.task_execution_kwargs}
     kwargs["Tags"] = [*kwargs.get("Tags", []), started_by]
-    with translate_errors(f"start task {task_arn}", not_found=DataSyncTaskNotFoundError):
-        execution_arn = start_client.start_task_execution(TaskArn=task_arn, **kwargs)["TaskExecutionArn"]
+    try:
+        with translate_errors(f"start task {task_arn}", not_found=DataSyncTaskNotFoundError):
+            execution_arn = start_client.start_task_execution(TaskArn=task_arn, **kwargs)["TaskExecutionArn"]
+    except DataSyncRequestError:
+        # Refused: another run may have started the task since it was looked at.
+        running = unfinished_execution(client, task_arn)
+        if running is None:
+            raise
+        return already_running(event, *running)
     metrics.add_metric(name="ExecutionsStarted", unit=MetricUnit.Count, value=1)
     logger.info("Started the execution", extra={"task_execution_arn": execution_arn})
-    return started(execution_arn)
+    return started(execution_arn, FOLLOW, event.checks_done, by_this_run=True)
+
+
+def already_running(event: StartEvent, execution_arn: str, status: str) -> dict:
+    logger.info(
+        "The task already runs",
+        extra={"task_execution_arn": execution_arn, "status": status, "if_task_running": event.if_task_running},
+    )
+    if event.if_task_running == "fail":
+        raise DataSyncTaskAlreadyRunningError(
+            f"Task {event.TaskArn} already has an unfinished execution, {execution_arn} ({status}), and "
+            'if_task_running is "fail", so nothing was started.'
+        )
+    action = {"join": FOLLOW, "skip": SKIP, "queue": QUEUE}[event.if_task_running]
+    return started(execution_arn, action, event.checks_done, by_this_run=False)
+
+
+def started(execution_arn: str, action: str, checks_done: int, *, by_this_run: bool) -> dict:
+    """The state machine's record of the execution it follows (or waits for, or skips); check-status keeps its
+    `check` part up to date."""
+    return {
+        "TaskExecutionArn": execution_arn,
+        "ExecutionStarted": by_this_run,
+        "Action": action,
+        "ConsoleUrls": console_urls(execution_arn),
+        "check": {"checks_done": checks_done},
+    }
+
+
+def unfinished_execution(client, task_arn: str) -> tuple[str, str] | None:
+    """The task's newest execution that has not ended, and its status."""
+    with translate_errors(f"list the executions of task {task_arn}"):
+        pages = client.get_paginator("list_task_executions").paginate(TaskArn=task_arn)
+        unfinished = [
+            (e["TaskExecutionArn"], e["Status"])
+            for page in pages
+            for e in page["TaskExecutions"]
+            if e["Status"] not in FINAL_STATUSES
+        ]
+    return unfinished[-1] if unfinished else None
 
 
 def started_by_tag(workflow_execution: str) -> dict:
     """The tag on each DataSync execution that names the workflow execution that started it."""
     return {"Key": STARTED_BY_TAG, "Value": re.sub(r"[^a-zA-Z0-9\s+=._:@/-]", "_", workflow_execution)[:256]}
-
-
-def started(execution_arn: str) -> dict:
-    """The state machine's record of the execution; check-status keeps its `check` part up to date."""
-    return {"TaskExecutionArn": execution_arn, "ConsoleUrls": console_urls(execution_arn), "check": {"checks_done": 0}}
 
 
 def console_urls(execution_arn: str) -> dict:

@@ -1,7 +1,7 @@
 """The execution input: the Airflow DataSyncOperator's parameters, checked before anything touches AWS."""
 
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import botocore.session
 from botocore.validate import ParamValidator
@@ -50,6 +50,7 @@ class WorkflowInput(BaseModel):
     wait_for_completion: bool = True
     wait_interval_seconds: int = Field(default=30, ge=0, le=MAX_WAIT_INTERVAL_SECONDS)
     max_iterations: int = Field(default=60, ge=1, le=MAX_ITERATIONS)
+    if_task_running: Literal["queue", "join", "skip", "fail"] = "queue"
 
     @field_validator(
         "create_task_kwargs",

@@ -5,6 +5,7 @@ import time
 from datetime import datetime
 
 import pytest
+from moto.datasync.responses import DataSyncResponse
 
 from datasync_steps import describe as describe_step
 from datasync_steps.cancel import cancel_execution
@@ -14,6 +15,7 @@ from datasync_steps.delete import delete_task
 from datasync_steps.describe import describe_execution
 from datasync_steps.errors import (
     DataSyncRequestError,
+    DataSyncTaskAlreadyRunningError,
     DataSyncTaskCreationError,
     DataSyncTaskExecutionFailedError,
     DataSyncTaskNotFoundError,
@@ -135,17 +137,55 @@ def test_a_retried_start_starts_when_the_first_try_did_not(datasync, task):
     with emulated_transfers(EmulatedTransfer(seconds=0.1)):
         another_run = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
     time.sleep(0.2)
-    other_filters = {"Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/other"}]}
-    unfinished = datasync.start_task_execution(TaskArn=task, **other_filters)["TaskExecutionArn"]
-    # Neither was started by this workflow execution, however recent.
-    started_now = started(datasync, task, retry_count=1, execution_id="run-2")["TaskExecutionArn"]
-    assert started_now not in (another_run, unfinished)
-    assert datasync.describe_task_execution(TaskExecutionArn=started_now)["Status"] == "QUEUED"
+    # Recent, but not started by this workflow execution.
+    record = started(datasync, task, retry_count=1, execution_id="run-2")
+    assert record["TaskExecutionArn"] != another_run
+    assert (record["ExecutionStarted"], record["Action"]) == (True, "follow")
 
 
-def test_a_start_refused_while_the_task_runs_with_the_same_filters_is_a_request_error(datasync, task):
-    running = started(datasync, task)["TaskExecutionArn"]
-    with pytest.raises(DataSyncRequestError, match=f"its execution {running} is LAUNCHING"):
+@pytest.mark.parametrize(("if_task_running", "action"), [("queue", "queue"), ("join", "follow"), ("skip", "skip")])
+def test_a_task_that_already_runs_is_waited_for_joined_or_skipped(datasync, task, if_task_running, action):
+    running = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
+    event = StartEvent(
+        execution_id="run-2",
+        TaskArn=task,
+        task_execution_kwargs={},
+        retry_count=0,
+        if_task_running=if_task_running,
+        checks_done=3,
+    )
+    record = start_execution(datasync, datasync, event)
+    assert (record["TaskExecutionArn"], record["ExecutionStarted"], record["Action"]) == (running, False, action)
+    assert record["check"] == {"checks_done": 3}  # waiting for another run's execution counts
+    assert list(fakes.backend().task_executions) == [running]
+
+
+def test_a_task_that_already_runs_fails_the_run_when_asked(datasync, task):
+    running = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
+    event = StartEvent(
+        execution_id="run-2", TaskArn=task, task_execution_kwargs={}, retry_count=0, if_task_running="fail"
+    )
+    with pytest.raises(DataSyncTaskAlreadyRunningError, match=f"unfinished execution, {running} \\(LAUNCHING\\)"):
+        start_execution(datasync, datasync, event)
+    assert list(fakes.backend().task_executions) == [running]
+
+
+def test_a_start_refused_because_another_run_started_meanwhile_follows_if_task_running(datasync, task, monkeypatch):
+    other_run = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
+    listed = DataSyncResponse.list_task_executions
+    answers = iter([json.dumps({"TaskExecutions": []})])  # the first look misses it: it had not started yet
+
+    def late_view(self):
+        return next(answers, None) or listed(self)
+
+    monkeypatch.setattr(DataSyncResponse, "list_task_executions", late_view)
+    record = started(datasync, task, execution_id="run-2")
+    assert (record["TaskExecutionArn"], record["Action"]) == (other_run, "queue")
+
+
+def test_a_start_refused_for_another_reason_is_a_request_error(datasync, task, monkeypatch):
+    fakes.fail_calls(monkeypatch, "start_task_execution", fakes.refused("The agent is offline."))
+    with pytest.raises(DataSyncRequestError, match="The agent is offline"):
         started(datasync, task)
 
 

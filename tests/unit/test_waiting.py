@@ -71,8 +71,11 @@ def items(table) -> list[dict]:
     return table.scan()["Items"]
 
 
-def test_the_waiting_step_keeps_its_token_until_an_hour_after_its_wait(table, sfn, datasync, execution_arn):
+def test_the_waiting_step_keeps_its_token_until_an_hour_after_its_wait(table, sfn, datasync):
     client, _ = sfn
+    task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+    with emulated_transfers(EmulatedTransfer(seconds=60)):
+        execution_arn = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
     event = AwaitEvent(execution_id=WORKFLOW, TaskExecutionArn=execution_arn, token="token-1", wait_seconds=600)
     assert await_event(table, client, datasync, event) == {"Status": "LAUNCHING"}
     (item,) = items(table)

@@ -31,6 +31,7 @@ def test_defaults_are_the_operators():
         "wait_for_completion": True,
         "wait_interval_seconds": 30,
         "max_iterations": 60,
+        "if_task_running": "queue",
     }
 
 

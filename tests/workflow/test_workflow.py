@@ -207,7 +207,15 @@ def test_without_waiting_the_run_succeeds_at_the_start(datasync, linked):
     with emulated_transfers(EmulatedTransfer(seconds=60)):
         execution = run({"task_arn": linked[2], "wait_for_completion": False})
     assert execution.status == "SUCCEEDED"
-    assert set(execution.output) == {"TaskArn", "TaskExecutionArn", "TaskCreated", "CreatedLocationArns", "ConsoleUrls"}
+    assert set(execution.output) == {
+        "TaskArn",
+        "TaskExecutionArn",
+        "ExecutionStarted",
+        "TaskCreated",
+        "CreatedLocationArns",
+        "ConsoleUrls",
+    }
+    assert execution.output["ExecutionStarted"] is True
     assert fakes.backend().task_executions[execution.output["TaskExecutionArn"]].status in ("LAUNCHING", "PREPARING")
     assert "Check execution status" not in entered_states(execution)
 
@@ -336,3 +344,63 @@ def test_history_is_oldest_first_and_the_output_is_json(datasync, linked):
     assert execution.history[0]["type"] == "ExecutionStarted"
     assert execution.history[-1]["type"] == "ExecutionSucceeded"
     assert json.loads(execution.history[-1]["executionSucceededEventDetails"]["output"]) == execution.output
+
+
+@pytest.fixture
+def another_runs_execution(datasync, linked):
+    """The task already runs an execution that another run started, for 2 s."""
+    with emulated_transfers(EmulatedTransfer(seconds=2)):
+        return datasync.start_task_execution(TaskArn=linked[2])["TaskExecutionArn"]
+
+
+def test_a_run_queues_behind_the_tasks_unfinished_execution_then_runs_its_own(datasync, linked, another_runs_execution):
+    execution = run({"task_arn": linked[2], "wait_interval_seconds": 3600})
+    assert execution.status == "SUCCEEDED", execution.cause
+    output = execution.output
+    assert output["ExecutionStarted"] is True and output["TaskExecutionArn"] != another_runs_execution
+    ended = datasync.describe_task_execution(TaskExecutionArn=another_runs_execution)["EndTime"]
+    assert datasync.describe_task_execution(TaskExecutionArn=output["TaskExecutionArn"])["StartTime"] >= ended
+    states = entered_states(execution)
+    assert states.index("Wait for the running execution") < states.index("Wait for DataSync's event")
+    assert states.count("Start execution") == 2
+
+
+def test_a_run_joins_the_tasks_unfinished_execution(datasync, linked, another_runs_execution):
+    execution = run({"task_arn": linked[2], "wait_interval_seconds": 3600, "if_task_running": "join"})
+    assert execution.status == "SUCCEEDED", execution.cause
+    output = execution.output
+    assert (output["TaskExecutionArn"], output["ExecutionStarted"]) == (another_runs_execution, False)
+    assert output["TaskExecution"]["Status"] == "SUCCESS"
+    assert list(fakes.backend().task_executions) == [another_runs_execution]
+
+
+def test_a_run_skips_when_the_task_runs(datasync, linked, another_runs_execution):
+    execution = run({"task_arn": linked[2], "if_task_running": "skip"})
+    assert execution.status == "SUCCEEDED", execution.cause
+    output = execution.output
+    assert (output["TaskExecutionArn"], output["ExecutionStarted"]) == (another_runs_execution, False)
+    assert "TaskExecution" not in output
+    assert fakes.backend().task_executions[another_runs_execution].status not in ("SUCCESS", "ERROR")
+
+
+def test_a_run_fails_when_the_task_runs_and_it_was_told_to(datasync, linked, another_runs_execution):
+    cause = failed(run({"task_arn": linked[2], "if_task_running": "fail"}), "DataSyncTaskAlreadyRunningError")
+    assert another_runs_execution in cause and 'if_task_running is "fail"' in cause
+    assert list(fakes.backend().task_executions) == [another_runs_execution]
+    assert fakes.backend().task_executions[another_runs_execution].cancel_time is None
+
+
+def test_an_unknown_if_task_running_is_invalid(datasync, linked):
+    cause = failed(run({"task_arn": linked[2], "if_task_running": "wait"}), "DataSyncInvalidInputError")
+    assert "if_task_running: Input should be 'queue', 'join', 'skip' or 'fail' (got 'wait')" in cause
+
+
+def test_a_run_that_queues_gives_up_without_cancelling_the_other_runs_execution(datasync, linked):
+    with emulated_transfers(EmulatedTransfer(seconds=60)):
+        other = datasync.start_task_execution(TaskArn=linked[2])["TaskExecutionArn"]
+    cause = failed(
+        run({"task_arn": linked[2], "wait_interval_seconds": 1, "max_iterations": 1}), "DataSyncExecutionTimeoutError"
+    )
+    assert other in cause and "so this run started nothing" in cause
+    assert list(fakes.backend().task_executions) == [other]
+    assert fakes.backend().task_executions[other].cancel_time is None  # the clean-up left it alone
