@@ -78,6 +78,19 @@ def run_local(
     stack's clean-up rule does. `definition` replaces the definition file's text (the benchmark compares
     variants with it).
     """
+    (execution,) = run_local_together([execution_input], region, timeout, on_event, definition)
+    return execution
+
+
+def run_local_together(
+    execution_inputs: list,
+    region: str = "us-east-1",
+    timeout: float = 120,
+    on_event: Callable[[dict], None] | None = None,
+    definition: str | None = None,
+) -> list[LocalExecution]:
+    """Start one execution per input at once, as overlapping schedules or a double click would, and return
+    how each ended; `timeout` is for them all."""
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         stack.enter_context(_steps_run_in_process())
@@ -95,25 +108,33 @@ def run_local(
             definition=render_definition(values, definition),
             roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
         )["stateMachineArn"]
-        execution_arn = sfn.start_execution(
-            stateMachineArn=machine_arn, name=uuid.uuid4().hex, input=json.dumps(execution_input)
-        )["executionArn"]
-        on_event = on_event or (lambda event: None)
-        described, history = _follow(sfn, execution_arn, timeout, on_event)
-        if described["status"] == "RUNNING":
-            sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout", cause=f"ran over {timeout} s")
-            _release_waiting_states(sfn, execution_arn)
-            described, history = _follow(sfn, execution_arn, 10, on_event, seen=len(history))
-        if described["status"] != "SUCCEEDED":
-            _clean_up(described, region)
-        return LocalExecution(
-            execution_arn=execution_arn,
-            status=described["status"],
-            output=json.loads(described["output"]) if described["status"] == "SUCCEEDED" else None,
-            error=described.get("error"),
-            cause=described.get("cause"),
-            history=history,
-        )
+        execution_arns = [
+            sfn.start_execution(stateMachineArn=machine_arn, name=uuid.uuid4().hex, input=json.dumps(execution_input))[
+                "executionArn"
+            ]
+            for execution_input in execution_inputs
+        ]
+        deadline = time.monotonic() + timeout
+        return [_finish(sfn, arn, deadline, on_event or (lambda event: None), region) for arn in execution_arns]
+
+
+def _finish(sfn, execution_arn: str, deadline: float, on_event, region: str) -> LocalExecution:
+    """Follow the execution to its end, stopping it at `deadline`, and clean up after a run that failed."""
+    described, history = _follow(sfn, execution_arn, max(0.0, deadline - time.monotonic()), on_event)
+    if described["status"] == "RUNNING":
+        sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout", cause="ran over the local timeout")
+        _release_waiting_states(sfn, execution_arn)
+        described, history = _follow(sfn, execution_arn, 10, on_event, seen=len(history))
+    if described["status"] != "SUCCEEDED":
+        _clean_up(described, region)
+    return LocalExecution(
+        execution_arn=execution_arn,
+        status=described["status"],
+        output=json.loads(described["output"]) if described["status"] == "SUCCEEDED" else None,
+        error=described.get("error"),
+        cause=described.get("cause"),
+        history=history,
+    )
 
 
 def _follow(sfn, execution_arn: str, timeout: float, on_event, seen: int = 0) -> tuple[dict, list[dict]]:

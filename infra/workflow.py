@@ -36,33 +36,46 @@ SLOW_STEP_TIMEOUT, STEP_TIMEOUT = Duration.minutes(2), Duration.seconds(STEP_TIM
 MEMORY_MB = 256
 
 
-CREATE_LOCATION_ACTIONS = [
-    f"datasync:CreateLocation{kind}"
-    for kind in (
-        "S3",
-        "Smb",
-        "Nfs",
-        "Efs",
-        "FsxWindows",
-        "FsxLustre",
-        "FsxOpenZfs",
-        "FsxOntap",
-        "Hdfs",
-        "ObjectStorage",
-        "AzureBlob",
-    )
-]
+LOCATION_KINDS = (
+    "S3",
+    "Smb",
+    "Nfs",
+    "Efs",
+    "FsxWindows",
+    "FsxLustre",
+    "FsxOpenZfs",
+    "FsxOntap",
+    "Hdfs",
+    "ObjectStorage",
+    "AzureBlob",
+)
+CREATE_LOCATION_ACTIONS = [f"datasync:CreateLocation{kind}" for kind in LOCATION_KINDS]
+# Runs racing to create the same location keep the oldest: its CreationTime is in its description.
+DESCRIBE_LOCATION_ACTIONS = [f"datasync:DescribeLocation{kind}" for kind in LOCATION_KINDS]
 # Per step: (actions, resources), a resource being "*" or the kind of DataSync ARN: any of this account's and
 # region's tasks, locations or executions, since the execution input decides which.
 PERMISSIONS = {
-    "resolve": [(["datasync:DescribeTask"], ["task"]), (["datasync:ListLocations", "datasync:ListTasks"], ["*"])],
+    "resolve": [
+        (["datasync:DescribeTask"], ["task"]),
+        (["datasync:ListLocations", "datasync:ListTasks"], ["*"]),
+        (DESCRIBE_LOCATION_ACTIONS, ["location"]),
+        (["datasync:ListTagsForResource"], ["location", "task"]),
+    ],
     "create-locations": [
         (["datasync:ListLocations", *CREATE_LOCATION_ACTIONS], ["*"]),
-        (["datasync:DeleteLocation", "datasync:TagResource"], ["location"]),
+        (
+            [
+                "datasync:DeleteLocation",
+                "datasync:TagResource",
+                "datasync:ListTagsForResource",
+                *DESCRIBE_LOCATION_ACTIONS,
+            ],
+            ["location"],
+        ),
     ],
     "create-task": [
         (["datasync:ListTasks"], ["*"]),
-        (["datasync:DescribeTask"], ["task"]),
+        (["datasync:DescribeTask", "datasync:DeleteTask", "datasync:ListTagsForResource"], ["task"]),
         (["datasync:CreateTask"], ["location", "task"]),
         (["datasync:TagResource"], ["task"]),
     ],

@@ -3,6 +3,8 @@
 Each patches moto's server side only, so the steps' boto3 calls and error handling run unchanged.
 """
 
+import time
+
 import botocore
 from moto.core.exceptions import JsonRESTError
 from moto.datasync.exceptions import InvalidRequestException
@@ -46,6 +48,17 @@ def _fail(monkeypatch, method: str, error: Exception, times: int | None, after_d
 
     monkeypatch.setattr(DataSyncResponse, method, answer)
     return calls
+
+
+def slow_answers(monkeypatch, method: str, seconds: float) -> None:
+    """DataSync takes `seconds` to act on `method`: runs racing each other overlap there."""
+    original = getattr(DataSyncResponse, method)
+
+    def answer_slowly(self):
+        time.sleep(seconds)
+        return original(self)
+
+    monkeypatch.setattr(DataSyncResponse, method, answer_slowly)
 
 
 def throttle_every_other_call(monkeypatch) -> list[int]:

@@ -2,30 +2,46 @@
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskCreationError
-from datasync_steps.lookup import tasks_linking
+from datasync_steps.lookup import by_age, made_by, task_created_at, tasks_linking, workflow_tag
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.workflow_input import WorkflowInput
 
 
-def create_task(client, create_client, config: WorkflowInput, target: Target) -> dict:
-    """CreateTask(SourceLocationArn, DestinationLocationArn, **create_task_kwargs), at most once."""
+def create_task(client, create_client, config: WorkflowInput, target: Target, made_by_run: dict) -> dict:
+    """CreateTask(SourceLocationArn, DestinationLocationArn, **create_task_kwargs), tagged `made_by_run`, at most
+    once. Runs racing to create it all keep the oldest, and each deletes its own if it lost."""
     source, destination = target.SourceLocationArn, target.DestinationLocationArn
-    # No task linked these locations when the run began: one that does now was made by an earlier try of
-    # this step whose answer was lost.
-    existing = tasks_linking(client, [source], [destination])
-    if existing:
-        logger.info("Found the task an earlier try created", extra={"task_arn": existing[0]})
-        return target.model_copy(update={"TaskArn": existing[0], "TaskCreated": True}).model_dump()
+    created_at = task_created_at(client)
+    # No task linked these locations when the run began: one that does now was made by an earlier try of this
+    # step whose answer was lost, or by a run racing this one.
+    found = tasks_linking(client, [source], [destination])
+    if found:
+        first = (by_age(found, created_at) or found)[0]
+        logger.info("Found the task made since the run began", extra={"task_arn": first})
+        return chosen(target, first, created=made_by(client, first) == made_by_run["Value"])
+    tags = [*config.create_task_kwargs.get("Tags", []), made_by_run]
     with translate_errors(f"create a task from {source} to {destination}", refused=DataSyncTaskCreationError):
         task_arn = create_client.create_task(
-            SourceLocationArn=source, DestinationLocationArn=destination, **config.create_task_kwargs
+            SourceLocationArn=source, DestinationLocationArn=destination, **{**config.create_task_kwargs, "Tags": tags}
         )["TaskArn"]
     metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)
     logger.info("Created a task", extra={"task_arn": task_arn})
-    return target.model_copy(update={"TaskArn": task_arn, "TaskCreated": True}).model_dump()
+    first = (by_age(tasks_linking(client, [source], [destination]), created_at) or [task_arn])[0]
+    if first != task_arn:
+        with translate_errors(f"delete task {task_arn}"):
+            client.delete_task(TaskArn=task_arn)
+        logger.info("A racing run made the task first: deleted this run's", extra={"task_arn": first})
+        return chosen(target, first, created=False)
+    return chosen(target, task_arn, created=True)
+
+
+def chosen(target: Target, task_arn: str, *, created: bool) -> dict:
+    return target.model_copy(update={"TaskArn": task_arn, "TaskCreated": created}).model_dump()
 
 
 @step_handler(TargetEvent)
 def handler(event: TargetEvent) -> dict:
-    return create_task(datasync_client(), datasync_client(creates=True), event.config, event.target)
+    return create_task(
+        datasync_client(), datasync_client(creates=True), event.config, event.target, workflow_tag(event.execution_id)
+    )

@@ -1,10 +1,18 @@
 """Finding the locations that match a URI and the tasks that link two sets of locations."""
 
 import random
+import re
+from collections.abc import Callable
 
 from datasync_steps.datasync import translate_errors
-from datasync_steps.errors import DataSyncMultipleLocationsError, DataSyncMultipleTasksError, DataSyncTaskNotFoundError
+from datasync_steps.errors import (
+    DataSyncLocationNotFoundError,
+    DataSyncMultipleLocationsError,
+    DataSyncMultipleTasksError,
+    DataSyncTaskNotFoundError,
+)
 from datasync_steps.uris import parse_location_uri
+from datasync_steps.workflow_input import WORKFLOW_TAG
 
 
 def matching_location_arns(client, uri: str) -> list[str]:
@@ -40,7 +48,10 @@ def tasks_linking(client, source_arns: list[str], destination_arns: list[str]) -
             pages = client.get_paginator("list_tasks").paginate(Filters=[on_location])
             candidates = [task["TaskArn"] for page in pages for task in page["Tasks"]]
         for task_arn in candidates:
-            task = describe_task(client, task_arn)
+            try:
+                task = describe_task(client, task_arn)
+            except DataSyncTaskNotFoundError:
+                continue  # deleted since it was listed: a racing run's loser
             if (
                 task["SourceLocationArn"] in source_arns
                 and task["DestinationLocationArn"] in destination_arns
@@ -75,3 +86,60 @@ def choose_location(location_arns: list[str], *, allow_random: bool, uri: str) -
             "Delete the extra locations or set allow_random_location_choice to true."
         )
     return random.choice(location_arns)
+
+
+def workflow_tag(workflow_execution: str) -> dict:
+    """The tag on each location, task and execution the workflow makes: the workflow execution that made it."""
+    return {"Key": WORKFLOW_TAG, "Value": re.sub(r"[^a-zA-Z0-9\s+=._:@/-]", "_", workflow_execution)[:256]}
+
+
+def made_by(client, arn: str) -> str | None:
+    """The workflow execution that made the location, task or execution `arn`, from its tag."""
+    with translate_errors(f"list the tags of {arn}", not_found=DataSyncTaskNotFoundError):
+        for page in client.get_paginator("list_tags_for_resource").paginate(ResourceArn=arn):
+            for tag in page["Tags"]:
+                if tag["Key"] == WORKFLOW_TAG:
+                    return tag["Value"]
+    return None
+
+
+def location_created_at(client, uri: str) -> Callable[[str], object]:
+    describe = getattr(client, parse_location_uri(uri).create_call.replace("create_", "describe_", 1))
+
+    def created_at(location_arn: str):
+        with translate_errors(f"describe location {location_arn}", not_found=DataSyncLocationNotFoundError):
+            return describe(LocationArn=location_arn)["CreationTime"]
+
+    return created_at
+
+
+def task_created_at(client) -> Callable[[str], object]:
+    return lambda task_arn: describe_task(client, task_arn)["CreationTime"]
+
+
+def by_age(arns: list[str], created_at: Callable[[str], object]) -> list[str]:
+    """The ARNs oldest first, then by ARN: runs racing to create the same thing all keep the first. One deleted
+    since it was listed (a racing run's loser) is left out."""
+    aged = []
+    for arn in arns:
+        try:
+            aged.append((created_at(arn), arn))
+        except (DataSyncTaskNotFoundError, DataSyncLocationNotFoundError):
+            continue
+    return [arn for _, arn in sorted(aged)]
+
+
+def without_racers(client, arns: list[str], created_at: Callable[[str], object]) -> list[str]:
+    """Matches where all but the oldest were made by workflow runs are runs that raced to create the same thing,
+    each loser deleting its own: the oldest is the match. Anything else is a choice the input's rules make."""
+    if len(arns) < 2:
+        return arns
+    first, *others = by_age(arns, created_at) or arns
+    return [first] if all(_made_by_a_run(client, arn) for arn in others) else arns
+
+
+def _made_by_a_run(client, arn: str) -> bool:
+    try:
+        return made_by(client, arn) is not None
+    except DataSyncTaskNotFoundError:
+        return True  # deleted since it was listed: a racing run's loser

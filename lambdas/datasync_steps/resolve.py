@@ -4,7 +4,16 @@ from typing import Any
 
 from datasync_steps.datasync import datasync_client
 from datasync_steps.errors import DataSyncLocationNotFoundError, DataSyncTaskNotFoundError
-from datasync_steps.lookup import choose_location, choose_task, describe_task, matching_location_arns, tasks_linking
+from datasync_steps.lookup import (
+    choose_location,
+    choose_task,
+    describe_task,
+    location_created_at,
+    matching_location_arns,
+    task_created_at,
+    tasks_linking,
+    without_racers,
+)
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Target
 from datasync_steps.workflow_input import WorkflowInput, parse_workflow_input
@@ -51,7 +60,7 @@ def find_task(client, config: WorkflowInput) -> tuple[str, Target]:
     task_arns = tasks_linking(client, source_arns, destination_arns) if source_arns and destination_arns else []
     if task_arns:
         task_arn = choose_task(
-            task_arns,
+            without_racers(client, task_arns, task_created_at(client)),
             allow_random=config.allow_random_task_choice,
             source_uri=source_uri,
             destination_uri=destination_uri,
@@ -62,6 +71,8 @@ def find_task(client, config: WorkflowInput) -> tuple[str, Target]:
             f"No DataSync task links {source_uri} to {destination_uri}, and create_task_kwargs is empty, "
             "so none was created."
         )
+    source_arns = without_racers(client, source_arns, location_created_at(client, source_uri))
+    destination_arns = without_racers(client, destination_arns, location_created_at(client, destination_uri))
     target = Target(
         SourceLocationArn=choose_location(
             source_arns, allow_random=config.allow_random_location_choice, uri=source_uri

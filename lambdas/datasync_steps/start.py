@@ -1,13 +1,12 @@
 """Step 5: StartTaskExecution, once, even when Step Functions retries this step; or follow, wait for or skip
 the execution the task already runs."""
 
-import re
 from typing import Any, Literal
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskAlreadyRunningError, DataSyncTaskNotFoundError
+from datasync_steps.lookup import made_by, workflow_tag
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.workflow_input import STARTED_BY_TAG
 
 FINAL_STATUSES = {"SUCCESS", "ERROR"}
 CONSOLE_DOMAINS = {
@@ -32,7 +31,7 @@ class StartEvent(StepEvent):
 def start_execution(client, start_client, event: StartEvent) -> dict:
     """Start the task, once even when Step Functions retries this step, unless it already runs: then do what
     `if_task_running` says. `start_client` is a `datasync_client(creates=True)`."""
-    task_arn, started_by = event.TaskArn, started_by_tag(event.execution_id)
+    task_arn, started_by = event.TaskArn, workflow_tag(event.execution_id)
     if event.retry_count:
         # An earlier try may have started the execution and then failed before answering.
         earlier = execution_started_by(client, task_arn, started_by)
@@ -97,11 +96,6 @@ def unfinished_execution(client, task_arn: str) -> tuple[str, str] | None:
     return unfinished[-1] if unfinished else None
 
 
-def started_by_tag(workflow_execution: str) -> dict:
-    """The tag on each DataSync execution that names the workflow execution that started it."""
-    return {"Key": STARTED_BY_TAG, "Value": re.sub(r"[^a-zA-Z0-9\s+=._:@/-]", "_", workflow_execution)[:256]}
-
-
 def console_urls(execution_arn: str) -> dict:
     """The DataSync console pages of the task and of the execution."""
     _, partition, _, region, _, resource = execution_arn.split(":", 5)
@@ -112,15 +106,12 @@ def console_urls(execution_arn: str) -> dict:
 
 
 def execution_started_by(client, task_arn: str, started_by: dict) -> str | None:
-    """The execution of the task whose tags say this workflow execution started it."""
+    """The execution of the task whose tag says this workflow execution started it."""
     with translate_errors(f"list the executions of task {task_arn}"):
         pages = client.get_paginator("list_task_executions").paginate(TaskArn=task_arn)
         execution_arns = [e["TaskExecutionArn"] for page in pages for e in page["TaskExecutions"]]
-        for execution_arn in reversed(execution_arns):  # the newest first, where DataSync lists them oldest first
-            tags = client.get_paginator("list_tags_for_resource").paginate(ResourceArn=execution_arn)
-            if started_by in (tag for page in tags for tag in page["Tags"]):
-                return execution_arn
-    return None
+    # The newest first, where DataSync lists them oldest first.
+    return next((arn for arn in reversed(execution_arns) if made_by(client, arn) == started_by["Value"]), None)
 
 
 @step_handler(StartEvent)

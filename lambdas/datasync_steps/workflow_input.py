@@ -11,7 +11,7 @@ from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.uris import parse_location_uri
 
 MAX_WAIT_INTERVAL_SECONDS = 86_400
-MAX_TAGS, STARTED_BY_TAG = 50, "datasync-workflow:execution"  # DataSync's limit per resource; the workflow's tag
+MAX_TAGS, WORKFLOW_TAG = 50, "datasync-workflow:execution"  # DataSync's limit per resource; the workflow's tag
 # A Standard execution fails when its history reaches 25,000 events. A status check is one round of the wait
 # loop: the wait for DataSync's event timing out (6 events), the check (5) and the route onwards (2).
 HISTORY_LIMIT, EVENTS_PER_CHECK = 25_000, 13
@@ -79,12 +79,8 @@ class WorkflowInput(BaseModel):
         given = filled_in & kwargs.keys()
         if given:
             raise ValueError(f"must not set {', '.join(sorted(given))}: the workflow sets it")
-        tags = kwargs.get("Tags") if info.field_name == "task_execution_kwargs" else None
-        if isinstance(tags, list) and (len(tags) >= MAX_TAGS or STARTED_BY_TAG in str(tags)):
-            raise ValueError(
-                f"Tags: at most {MAX_TAGS - 1}, none with the key {STARTED_BY_TAG}: the workflow adds that tag, "
-                "which names the workflow execution that started the DataSync execution"
-            )
+        if info.field_name != "update_task_kwargs":
+            _leave_room_for_the_workflow_tag(kwargs)
         if info.field_name != "create_task_kwargs" or kwargs:
             _check_against_api(operation, {**dict.fromkeys(filled_in, _FILLED_IN), **kwargs})
         return kwargs
@@ -92,6 +88,7 @@ class WorkflowInput(BaseModel):
     @field_validator("create_source_location_kwargs", "create_destination_location_kwargs")
     @classmethod
     def valid_for_uri_scheme(cls, kwargs: dict[str, Any], info) -> dict[str, Any]:
+        _leave_room_for_the_workflow_tag(kwargs)
         uri = info.data.get(info.field_name.removeprefix("create_").replace("_kwargs", "_uri"))
         if uri and kwargs:
             operation = _operation_name(parse_location_uri(uri).create_call)
@@ -100,6 +97,15 @@ class WorkflowInput(BaseModel):
             except ValueError as error:
                 raise ValueError(f"{error} (checked as {operation} input)") from None
         return kwargs
+
+
+def _leave_room_for_the_workflow_tag(kwargs: dict[str, Any]) -> None:
+    tags = kwargs.get("Tags")
+    if isinstance(tags, list) and (len(tags) >= MAX_TAGS or WORKFLOW_TAG in str(tags)):
+        raise ValueError(
+            f"Tags: at most {MAX_TAGS - 1}, none with the key {WORKFLOW_TAG}: the workflow adds that tag to what "
+            "it creates and starts, naming the workflow execution that did"
+        )
 
 
 def parse_workflow_input(raw: Any) -> WorkflowInput:

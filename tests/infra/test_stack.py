@@ -38,38 +38,47 @@ def datasync_arns(resource: str) -> dict:
 
 
 TASK, LOCATION, EXECUTION = (datasync_arns(r) for r in ("task/*", "location/*", "task/*/execution/*"))
-CREATE_LOCATIONS = [
-    f"datasync:CreateLocation{kind}"
-    for kind in (
-        "AzureBlob",
-        "Efs",
-        "FsxLustre",
-        "FsxOntap",
-        "FsxOpenZfs",
-        "FsxWindows",
-        "Hdfs",
-        "Nfs",
-        "ObjectStorage",
-        "S3",
-        "Smb",
-    )
-]
+LOCATION_KINDS = (
+    "AzureBlob",
+    "Efs",
+    "FsxLustre",
+    "FsxOntap",
+    "FsxOpenZfs",
+    "FsxWindows",
+    "Hdfs",
+    "Nfs",
+    "ObjectStorage",
+    "S3",
+    "Smb",
+)
+CREATE_LOCATIONS = [f"datasync:CreateLocation{kind}" for kind in LOCATION_KINDS]
+DESCRIBE_LOCATIONS = [f"datasync:DescribeLocation{kind}" for kind in LOCATION_KINDS]
 XRAY = {"xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["*"]}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 # What each step's role may do, written out independently of infra/: action -> its resources.
 ALLOWED = {
-    "resolve": {"datasync:DescribeTask": [TASK], "datasync:ListLocations": "*", "datasync:ListTasks": "*"},
+    "resolve": {
+        "datasync:DescribeTask": [TASK],
+        "datasync:ListLocations": "*",
+        "datasync:ListTasks": "*",
+        **{action: [LOCATION] for action in DESCRIBE_LOCATIONS},
+        "datasync:ListTagsForResource": [LOCATION, TASK],
+    },
     "create-locations": {
         "datasync:ListLocations": "*",
         **dict.fromkeys(CREATE_LOCATIONS, "*"),
         "datasync:DeleteLocation": [LOCATION],
         "datasync:TagResource": [LOCATION],
+        "datasync:ListTagsForResource": [LOCATION],
+        **{action: [LOCATION] for action in DESCRIBE_LOCATIONS},
         "iam:PassRole": [BUCKET_ROLE],
     },
     "create-task": {
         "datasync:ListTasks": "*",
         "datasync:DescribeTask": [TASK],
+        "datasync:DeleteTask": [TASK],
+        "datasync:ListTagsForResource": [TASK],
         "datasync:CreateTask": [LOCATION, TASK],
         "datasync:TagResource": [TASK],
         "iam:PassRole": [BUCKET_ROLE],

@@ -2,14 +2,16 @@
 DataSync (botocore still validates each request against the real API model before it reaches it)."""
 
 import pytest
+from moto.datasync.responses import DataSyncResponse
 
 from datasync_steps.create_locations import create_locations
-from datasync_steps.errors import DataSyncMultipleLocationsError, DataSyncTaskCreationError
-from datasync_steps.lookup import matching_location_arns
+from datasync_steps.errors import DataSyncTaskCreationError
+from datasync_steps.lookup import made_by, matching_location_arns, workflow_tag
 from datasync_steps.state import Target
 from datasync_steps.workflow_input import _operation_name, parse_workflow_input
 from tests.conftest import AGENT_ARN, location_arns, make_s3_location, make_smb_location, s3_kwargs, smb_kwargs
 
+RUN = workflow_tag("arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:run-1")
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
 SG = ["arn:aws:ec2:us-east-1:111122223333:security-group/sg-0123456789abcdef0"]
 FSX = "arn:aws:fsx:us-east-1:111122223333:file-system/fs-0123456789abcdef0"
@@ -29,7 +31,7 @@ def config_for(**overrides):
 
 
 def test_both_locations_are_created(datasync):
-    target = create_locations(datasync, datasync, config_for(), Target())
+    target = create_locations(datasync, datasync, config_for(), Target(), RUN)
     assert set(location_arns(datasync)) == set(target["CreatedLocationArns"])
     assert len(target["CreatedLocationArns"]) == 2
     assert target["SourceLocationArn"] in target["CreatedLocationArns"]
@@ -37,16 +39,16 @@ def test_both_locations_are_created(datasync):
 
 def test_a_known_location_is_kept_and_only_the_missing_one_created(datasync):
     destination = make_s3_location(datasync)
-    target = create_locations(datasync, datasync, config_for(), Target(DestinationLocationArn=destination))
+    target = create_locations(datasync, datasync, config_for(), Target(DestinationLocationArn=destination), RUN)
     assert target["DestinationLocationArn"] == destination
     assert target["CreatedLocationArns"] == [target["SourceLocationArn"]]
     assert len(location_arns(datasync)) == 2
 
 
 def test_a_retried_step_creates_nothing_twice(datasync):
-    first = create_locations(datasync, datasync, config_for(), Target())
+    first = create_locations(datasync, datasync, config_for(), Target(), RUN)
     # The first try created both but its answer was lost; Step Functions runs the step again.
-    second = create_locations(datasync, datasync, config_for(), Target())
+    second = create_locations(datasync, datasync, config_for(), Target(), RUN)
     assert len(location_arns(datasync)) == 2
     assert (second["SourceLocationArn"], second["DestinationLocationArn"]) == (
         first["SourceLocationArn"],
@@ -55,16 +57,33 @@ def test_a_retried_step_creates_nothing_twice(datasync):
     assert sorted(second["CreatedLocationArns"]) == sorted(first["CreatedLocationArns"])
 
 
-def test_a_location_that_appeared_twice_meanwhile_follows_the_choice_rule(datasync):
-    make_smb_location(datasync), make_smb_location(datasync)
-    with pytest.raises(DataSyncMultipleLocationsError):
-        create_locations(datasync, datasync, config_for(), Target())
+def test_locations_that_racing_runs_made_meanwhile_converge_on_the_oldest(datasync):
+    older, _ = make_smb_location(datasync), make_smb_location(datasync)
+    target = create_locations(datasync, datasync, config_for(), Target(), RUN)
+    assert target["SourceLocationArn"] == older
+    assert target["SourceLocationArn"] not in target["CreatedLocationArns"]  # another run made it
+
+
+def test_a_run_that_lost_the_race_to_create_a_location_deletes_its_own(datasync, monkeypatch):
+    create_smb, racers = DataSyncResponse.create_location_smb, []
+
+    def another_run_creates_first(self):
+        if not racers:
+            racers.append("the other run")
+            make_smb_location(datasync)
+        return create_smb(self)
+
+    monkeypatch.setattr(DataSyncResponse, "create_location_smb", another_run_creates_first)
+    target = create_locations(datasync, datasync, config_for(), Target(), RUN)
+    (smb,) = [loc for loc in datasync.list_locations()["Locations"] if loc["LocationUri"].startswith("smb://")]
+    assert target["SourceLocationArn"] == smb["LocationArn"] and smb["LocationArn"] not in target["CreatedLocationArns"]
+    assert made_by(datasync, target["DestinationLocationArn"]) == RUN["Value"]
 
 
 def test_kwargs_that_make_another_uri_are_refused_and_the_location_removed(datasync):
     config = config_for(create_source_location_kwargs=smb_kwargs(host="otherhost"))
     with pytest.raises(DataSyncTaskCreationError) as raised:
-        create_locations(datasync, datasync, config, Target())
+        create_locations(datasync, datasync, config, Target(), RUN)
     assert "got the URI smb://otherhost/directory/, which does not match source_location_uri" in str(raised.value)
     assert location_arns(datasync) == []
 
@@ -182,7 +201,8 @@ def test_every_scheme_is_created_with_its_own_call_and_found_again_by_its_uri(da
     )
     calls = []
     datasync.meta.events.register("before-call.datasync.*", lambda model, **_: calls.append(model.name))
-    target = create_locations(datasync, datasync, config, Target(DestinationLocationArn=make_s3_location(datasync)))
+    elsewhere = make_s3_location(datasync, bucket="elsewhere")
+    target = create_locations(datasync, datasync, config, Target(DestinationLocationArn=elsewhere), RUN)
     created = target["SourceLocationArn"]
     assert target["CreatedLocationArns"] == [created]
     assert _operation_name(create_call) in calls

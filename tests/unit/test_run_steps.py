@@ -20,6 +20,7 @@ from datasync_steps.errors import (
     DataSyncTaskExecutionFailedError,
     DataSyncTaskNotFoundError,
 )
+from datasync_steps.lookup import workflow_tag
 from datasync_steps.start import StartEvent, console_urls, start_execution
 from datasync_steps.state import Target
 from datasync_steps.update import update_task
@@ -28,6 +29,7 @@ from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTran
 from tests import fakes
 from tests.conftest import location_arns, make_s3_location, make_smb_location, make_task, task_arns
 
+RUN = workflow_tag("run-1")
 TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
 
@@ -52,7 +54,7 @@ def test_create_task_links_the_locations_with_the_kwargs(datasync):
         }
     )
     target = create_task(
-        datasync, datasync, config, Target(SourceLocationArn=source, DestinationLocationArn=destination)
+        datasync, datasync, config, Target(SourceLocationArn=source, DestinationLocationArn=destination), RUN
     )
     described = datasync.describe_task(TaskArn=target["TaskArn"])
     assert (described["SourceLocationArn"], described["DestinationLocationArn"]) == (source, destination)
@@ -60,9 +62,16 @@ def test_create_task_links_the_locations_with_the_kwargs(datasync):
     assert target["TaskCreated"] is True
     # Retried after a lost answer: the same task, not a second one.
     again = create_task(
-        datasync, datasync, config, Target(SourceLocationArn=source, DestinationLocationArn=destination)
+        datasync, datasync, config, Target(SourceLocationArn=source, DestinationLocationArn=destination), RUN
     )
     assert again["TaskArn"] == target["TaskArn"] and len(task_arns(datasync)) == 1
+    assert again["TaskCreated"] is True  # it was this run's, made by its earlier try
+    # Another run finds the same task, not made by it.
+    other = workflow_tag("run-2")
+    elsewhere = create_task(
+        datasync, datasync, config, Target(SourceLocationArn=source, DestinationLocationArn=destination), other
+    )
+    assert (elsewhere["TaskArn"], elsewhere["TaskCreated"]) == (target["TaskArn"], False)
 
 
 def test_create_task_refused_by_datasync_is_a_creation_error(stubbed):
@@ -81,7 +90,7 @@ def test_create_task_refused_by_datasync_is_a_creation_error(stubbed):
     stubber.add_response("list_tasks", {"Tasks": []})
     stubber.add_client_error("create_task", "InvalidRequestException", "Source location is not available.")
     with pytest.raises(DataSyncTaskCreationError, match="Source location is not available"):
-        create_task(client, client, config, Target(SourceLocationArn=source, DestinationLocationArn=destination))
+        create_task(client, client, config, Target(SourceLocationArn=source, DestinationLocationArn=destination), RUN)
 
 
 def test_update_changes_the_task(datasync, task):

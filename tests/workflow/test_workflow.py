@@ -10,7 +10,7 @@ import pytest
 
 from datasync_steps.workflow_input import EVENTS_PER_CHECK
 from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
-from datasync_workflow.local import run_local
+from datasync_workflow.local import run_local, run_local_together
 from tests import fakes
 from tests.conftest import (
     location_arns,
@@ -404,3 +404,21 @@ def test_a_run_that_queues_gives_up_without_cancelling_the_other_runs_execution(
     assert other in cause and "so this run started nothing" in cause
     assert list(fakes.backend().task_executions) == [other]
     assert fakes.backend().task_executions[other].cancel_time is None  # the clean-up left it alone
+
+
+@pytest.mark.parametrize("racing_calls", [["create_location_smb", "create_location_s3"], ["create_task"]])
+def test_runs_started_together_converge_on_one_task_and_one_location_per_uri(datasync, monkeypatch, racing_calls):
+    for method in racing_calls:  # slow enough that every run looks, finds nothing and creates
+        fakes.slow_answers(monkeypatch, method, 0.5)
+    if racing_calls == ["create_task"]:
+        make_smb_location(datasync), make_s3_location(datasync)
+    runs = run_local_together([CREATE_ALL] * 3, timeout=90)
+    assert [run.status for run in runs] == ["SUCCEEDED"] * 3, [run.cause for run in runs]
+    assert len(location_arns(datasync)) == 2 and len(task_arns(datasync)) == 1
+    assert {run.output["TaskArn"] for run in runs} == set(task_arns(datasync))
+    created = [arn for run in runs for arn in run.output["CreatedLocationArns"]]
+    assert sorted(created) == (sorted(location_arns(datasync)) if len(racing_calls) == 2 else [])
+    assert [run.output["TaskCreated"] for run in runs].count(True) == 1
+    # A later run finds them.
+    later = run(CREATE_ALL)
+    assert later.output["TaskArn"] == runs[0].output["TaskArn"] and later.output["TaskCreated"] is False
