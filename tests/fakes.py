@@ -28,6 +28,7 @@ def fail_calls(monkeypatch, method: str, error: Exception, times: int | None = N
 def lose_answers(monkeypatch, method: str, times: int = 1) -> list[int]:
     """DataSync does `method` but the answer is lost the first `times` calls: a 500 after the change is made."""
     lost = JsonRESTError("InternalException", "An internal error occurred.")
+    lost.code = 500  # as DataSync answers it: botocore's standard retry would repeat it
     return _fail(monkeypatch, method, lost, times, after_doing_it=True)
 
 

@@ -198,6 +198,7 @@ def test_a_run_over_max_iterations_is_cancelled_and_times_out(datasync, linked):
         "so it was cancelled."
     )
     assert entered_states(execution).count("Check execution status") == 2
+    assert "Cancel timed-out execution" in entered_states(execution)  # the state machine's, not the clean-up's
     time.sleep(CANCELLING_SECONDS)
     assert fakes.backend().task_executions[execution_arn].status == "ERROR"
     assert datasync.describe_task(TaskArn=linked[2])["Status"] == "AVAILABLE"
@@ -286,10 +287,11 @@ def test_with_every_second_datasync_call_throttled_each_thing_is_made_and_starte
 
 def test_a_failure_while_waiting_cancels_the_execution(datasync, linked, monkeypatch):
     fakes.fail_calls(monkeypatch, "describe_task_execution", fakes.refused("Access denied to the execution."))
-    cause = failed(run({"task_arn": linked[2], **FAST}), "DataSyncRequestError")
-    assert "Access denied to the execution." in cause
-    (execution,) = fakes.backend().task_executions.values()
-    assert execution.cancel_time is not None
+    execution = run({"task_arn": linked[2], **FAST})
+    assert "Access denied to the execution." in failed(execution, "DataSyncRequestError")
+    (datasync_execution,) = fakes.backend().task_executions.values()
+    assert datasync_execution.cancel_time is not None
+    assert "Cancel execution after failure" in entered_states(execution)
 
 
 def test_a_stopped_workflow_cancels_its_datasync_execution(datasync, linked):
@@ -422,3 +424,29 @@ def test_runs_started_together_converge_on_one_task_and_one_location_per_uri(dat
     # A later run finds them.
     later = run(CREATE_ALL)
     assert later.output["TaskArn"] == runs[0].output["TaskArn"] and later.output["TaskCreated"] is False
+
+
+def test_a_failing_cancel_still_reports_the_original_error(datasync, linked, monkeypatch):
+    # The waiting step's and the check's reads are refused; the cancel is refused while the execution runs.
+    fakes.fail_calls(monkeypatch, "describe_task_execution", fakes.refused("Access denied to the execution."), 2)
+    fakes.fail_calls(monkeypatch, "cancel_task_execution", fakes.refused("Access denied to cancel."))
+    execution = run({"task_arn": linked[2], **FAST})
+    cause = failed(execution, "DataSyncRequestError")
+    assert "Access denied to the execution." in cause and "cancel" not in cause
+    assert "Cancel execution after failure" in entered_states(execution)
+
+
+def test_an_execution_that_ends_just_before_the_cancel_is_described(datasync, linked, monkeypatch):
+    fakes.slow_answers(monkeypatch, "cancel_task_execution", 2)  # the transfer (1.5 s) ends meanwhile
+    execution = run({"task_arn": linked[2], **FAST, "max_iterations": 1})
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output["TaskExecution"]["Status"] == "SUCCESS"
+    states = entered_states(execution)
+    assert states.index("Cancel timed-out execution") < states.index("Describe finished execution")
+
+
+def test_a_refused_location_creation_is_a_creation_error(datasync, monkeypatch):
+    fakes.fail_calls(monkeypatch, "create_location_smb", fakes.refused("The agent is offline."))
+    cause = failed(run(CREATE_ALL), "DataSyncTaskCreationError")
+    assert "create the source location smb://hostname/directory/" in cause and "The agent is offline." in cause
+    assert task_arns(datasync) == []

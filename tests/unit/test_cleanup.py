@@ -1,0 +1,83 @@
+"""The clean-up step, started by EventBridge when a workflow execution stops: it cancels the DataSync execution
+the run followed as its own, whatever the history holds. Histories are written as Step Functions' API gives
+them (Stubber checks the calls); DataSync is the emulated one."""
+
+import json
+
+import pytest
+
+from datasync_steps.cancel import cancel_execution
+from datasync_steps.cleanup import START_STATE, StatusChange, clean_up
+from datasync_steps.errors import DataSyncRequestError
+from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+from tests import fakes
+from tests.conftest import make_s3_location, make_smb_location, make_task, stubbed_client
+
+WORKFLOW = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:run-1"
+
+
+@pytest.fixture
+def running(datasync):
+    task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+    with emulated_transfers(EmulatedTransfer(seconds=60)):
+        return datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+
+
+def start_exited(output: dict, event_id: int = 9) -> dict:
+    return {
+        "timestamp": 0,
+        "type": "TaskStateExited",
+        "id": event_id,
+        "stateExitedEventDetails": {"name": START_STATE, "output": json.dumps(output)},
+    }
+
+
+def cleaned(datasync, status: str, events: list[dict]) -> dict:
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        if status in ("ABORTED", "TIMED_OUT", "FAILED"):
+            expected = {"executionArn": WORKFLOW, "reverseOrder": True, "includeExecutionData": True}
+            stubber.add_response("get_execution_history", {"events": events}, expected)
+        return clean_up(sfn, datasync, StatusChange(executionArn=WORKFLOW, status=status))
+
+
+@pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
+def test_every_way_a_run_stops_cancels_the_execution_it_followed(datasync, running, status):
+    followed = {"execution": {"TaskExecutionArn": running, "Action": "follow", "ExecutionStarted": True}}
+    assert cleaned(datasync, status, [start_exited(followed)]) == {"Cancelled": True}
+    assert datasync.describe_task_execution(TaskExecutionArn=running)["Status"] == "CANCELLING"
+
+
+def test_a_run_that_succeeded_is_left_alone(datasync, running):
+    assert cleaned(datasync, "SUCCEEDED", []) == {"Cancelled": False}
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        {"execution": {"check": {"checks_done": 0}}, "error": {"Error": "DataSyncRequestError", "Cause": "{}"}},
+        {"execution": {"TaskExecutionArn": "x", "Action": "queue", "ExecutionStarted": False}},
+        {"execution": {"TaskExecutionArn": "x", "Action": "skip", "ExecutionStarted": False}},
+        {"unexpected": True},
+        ["not", "an", "object"],
+    ],
+    ids=["failed at the start", "queued behind another run", "skipped", "no execution", "not an object"],
+)
+def test_nothing_is_cancelled_when_the_run_started_nothing_of_its_own(datasync, running, output):
+    assert cleaned(datasync, "FAILED", [start_exited(output)]) == {"Cancelled": False}
+    assert datasync.describe_task_execution(TaskExecutionArn=running)["Status"] != "CANCELLING"
+
+
+def test_a_run_that_failed_before_the_start_has_nothing_to_cancel(datasync):
+    assert cleaned(datasync, "FAILED", []) == {"Cancelled": False}
+
+
+def test_an_execution_already_being_cancelled_is_not_an_error(datasync, running):
+    datasync.cancel_task_execution(TaskExecutionArn=running)
+    followed = {"execution": {"TaskExecutionArn": running, "Action": "follow", "ExecutionStarted": True}}
+    assert cleaned(datasync, "ABORTED", [start_exited(followed)]) == {"Cancelled": True, "Status": "CANCELLING"}
+
+
+def test_a_refused_cancel_of_a_running_execution_is_an_error(datasync, running, monkeypatch):
+    fakes.fail_calls(monkeypatch, "cancel_task_execution", fakes.refused("Access denied."))
+    with pytest.raises(DataSyncRequestError, match="Access denied"):
+        cancel_execution(datasync, running)
