@@ -4,7 +4,7 @@ import json
 from typing import Any
 
 from aws_cdk import aws_logs as logs
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from datasync_steps.workflow_input import parse_workflow_input
 
@@ -53,6 +53,12 @@ class WorkflowConfig(BaseModel):
             if not arn.startswith("arn:") or ":role/" not in arn:
                 raise ValueError(f"{arn!r} is not an IAM role ARN")
         return arns
+
+    @model_validator(mode="after")
+    def schedules_pass_only_passable_roles(self) -> "WorkflowConfig":
+        for schedule in self.schedules:
+            parse_workflow_input(schedule.input, passable_roles=self.passable_role_arns)
+        return self
 
 
 def load_config(context_value: Any) -> WorkflowConfig:

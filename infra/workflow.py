@@ -1,5 +1,6 @@
 """The DataSyncWorkflow construct: step functions, their roles, the state machine, logs, alarm and schedules."""
 
+import json
 from importlib.metadata import version
 
 from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations
@@ -23,6 +24,7 @@ from constructs import Construct
 from datasync_steps import waiting
 from datasync_steps.cleanup import STOPPED_STATUSES
 from datasync_steps.resume import COMPLETION_EVENTS
+from datasync_steps.workflow_input import PASSABLE_ROLES_VARIABLE
 from datasync_workflow.definition import LAMBDAS_PATH, STEP_TIMEOUT_SECONDS, STEPS, Step, definition_text
 from infra.config import Schedule, WorkflowConfig
 
@@ -226,6 +228,12 @@ class DataSyncWorkflow(Construct):
                 "POWERTOOLS_METRICS_NAMESPACE": "DataSyncWorkflow",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **({waiting.TABLE_NAME_VARIABLE: self.waiting_table.table_name} if step.name in TABLE_ACTIONS else {}),
+                # The resolve step refuses an input naming a role the other steps could not pass.
+                **(
+                    {PASSABLE_ROLES_VARIABLE: json.dumps(self.config.passable_role_arns)}
+                    if step.name == "resolve"
+                    else {}
+                ),
             },
         )
         if step.name in TABLE_ACTIONS:

@@ -17,6 +17,7 @@ from datasync_steps.start import FOLLOW
 # The state whose output holds the started execution (statemachine/datasync_workflow.asl.json).
 START_STATE = "Start execution"
 STOPPED_STATUSES = {"ABORTED", "TIMED_OUT", "FAILED"}
+HISTORY_PAGE_SIZE = 1000
 
 
 class StatusChange(BaseModel):
@@ -32,8 +33,12 @@ def started_execution_arn(sfn, workflow_execution_arn: str) -> str | None:
     """The DataSync execution the workflow followed as its own (started or joined), from the last time it left
     the start state, reading its history newest event first; None when that start failed, or when it only
     waited for or skipped another run's execution."""
+    # 1,000 events a page (the most the API gives): a history at the 25,000-event limit takes 25 calls.
     pages = sfn.get_paginator("get_execution_history").paginate(
-        executionArn=workflow_execution_arn, reverseOrder=True, includeExecutionData=True
+        executionArn=workflow_execution_arn,
+        reverseOrder=True,
+        includeExecutionData=True,
+        PaginationConfig={"PageSize": HISTORY_PAGE_SIZE},
     )
     for page in pages:
         for event in page["events"]:

@@ -13,6 +13,8 @@ from datasync_steps.errors import DataSyncRequestError, DataSyncTransientError, 
 # A throttled request was refused before DataSync did anything.
 THROTTLING_ERROR_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 TRANSIENT_ERROR_CODES = THROTTLING_ERROR_CODES | {"InternalException", "ServiceUnavailable"}
+# A missing permission: never "not found", whatever the call.
+ACCESS_DENIED_ERROR_CODES = {"AccessDeniedException", "AccessDenied"}
 _NOT_FOUND = re.compile(r"not\s+found|does\s+not\s+exist|unable\s+to\s+find|no\s+such", re.IGNORECASE)
 
 
@@ -55,6 +57,10 @@ def translate_errors(
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
         if code in TRANSIENT_ERROR_CODES or status >= 500:
             raise DataSyncTransientError(f"DataSync failed to {doing}, will retry: {said}") from error
+        if code in ACCESS_DENIED_ERROR_CODES:
+            raise DataSyncRequestError(
+                f"Access denied to {doing}: {said}. The step's role lacks that permission."
+            ) from error
         if not_found is not None and code == "InvalidRequestException" and _NOT_FOUND.search(message):
             raise not_found(f"Could not {doing}: {said}") from error
         raise refused(f"DataSync refused to {doing}: {said}") from error

@@ -16,7 +16,7 @@ from datasync_steps.lookup import (
 )
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Target
-from datasync_steps.workflow_input import WorkflowInput, parse_workflow_input
+from datasync_steps.workflow_input import WorkflowInput, parse_workflow_input, passable_roles_of_the_deployment
 
 # Where the state machine goes next.
 RUN, CREATE_LOCATIONS, CREATE_TASK = "run", "create_locations", "create_task"
@@ -27,7 +27,7 @@ class ResolveEvent(StepEvent):
 
 
 def resolve(client, raw_input: Any) -> dict:
-    config = parse_workflow_input(raw_input)
+    config = parse_workflow_input(raw_input, passable_roles_of_the_deployment())
     route, target = find_task(client, config) if not config.task_arn else (RUN, known_task(client, config.task_arn))
     logger.info("Resolved the task", extra={"route": route, "target": target.model_dump()})
     return {

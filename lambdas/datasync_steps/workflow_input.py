@@ -1,5 +1,8 @@
 """The execution input: the Airflow DataSyncOperator's parameters, checked before anything touches AWS."""
 
+import json
+import os
+from collections.abc import Iterator
 from functools import cache
 from typing import Any, Literal
 
@@ -21,6 +24,14 @@ MAX_ITERATIONS = (HISTORY_LIMIT - RESERVED_EVENTS) // EVENTS_PER_CHECK
 # Step Functions also ends a Standard execution after a year; finding, creating and starting take at most an hour.
 EXECUTION_TIMEOUT_SECONDS, SETUP_SECONDS = 365 * 86_400, 3600
 STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+PASSABLE_ROLES_VARIABLE = "PASSABLE_ROLE_ARNS"
+KWARGS_FIELDS = (
+    "create_task_kwargs",
+    "create_source_location_kwargs",
+    "create_destination_location_kwargs",
+    "update_task_kwargs",
+    "task_execution_kwargs",
+)
 TASK_ARN_PATTERN = r"^arn:aws[\w-]*:datasync:[a-z0-9-]+:[0-9]{12}:task/task-[0-9a-f]{17}$"
 
 # Each kwargs field is checked against the DataSync API's own input shape; the workflow fills in the
@@ -52,14 +63,7 @@ class WorkflowInput(BaseModel):
     max_iterations: int = Field(default=60, ge=1, le=MAX_ITERATIONS)
     if_task_running: Literal["queue", "join", "skip", "fail"] = "queue"
 
-    @field_validator(
-        "create_task_kwargs",
-        "create_source_location_kwargs",
-        "create_destination_location_kwargs",
-        "update_task_kwargs",
-        "task_execution_kwargs",
-        mode="before",
-    )
+    @field_validator(*KWARGS_FIELDS, mode="before")
     @classmethod
     def null_means_empty(cls, value: Any) -> Any:
         # Airflow's default for every kwargs parameter is None.
@@ -108,8 +112,30 @@ def _leave_room_for_the_workflow_tag(kwargs: dict[str, Any]) -> None:
         )
 
 
-def parse_workflow_input(raw: Any) -> WorkflowInput:
-    """The validated input, or DataSyncInvalidInputError naming every bad field at once."""
+def passable_roles_of_the_deployment() -> list[str] | None:
+    """The roles this deployment may pass to DataSync (PASSABLE_ROLE_ARNS, a JSON list the stack sets); None,
+    every role, where it is not set, as in a local run, which has no IAM."""
+    listed = os.environ.get(PASSABLE_ROLES_VARIABLE)
+    return None if listed is None else json.loads(listed)
+
+
+def roles_in(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """(where, role ARN) for every `...RoleArn` member inside kwargs: S3Config.BucketAccessRoleArn,
+    FileSystemAccessRoleArn, a task report's or manifest's role, CustomSecretConfig.SecretAccessRoleArn, ..."""
+    if isinstance(value, dict):
+        for key, member in value.items():
+            if key.endswith("RoleArn") and isinstance(member, str):
+                yield f"{where}.{key}", member
+            else:
+                yield from roles_in(member, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, member in enumerate(value):
+            yield from roles_in(member, f"{where}[{index}]")
+
+
+def parse_workflow_input(raw: Any, passable_roles: list[str] | None = None) -> WorkflowInput:
+    """The validated input, or DataSyncInvalidInputError naming every bad field at once. With `passable_roles`,
+    a role in the kwargs that is not among them is a bad field too: DataSync could not be handed it."""
     if not isinstance(raw, dict):
         raise DataSyncInvalidInputError(f"The execution input must be a JSON object, not {_json_type(raw)}.")
     # Step Functions' own key, set by a parent state machine to link the two executions.
@@ -124,6 +150,13 @@ def parse_workflow_input(raw: Any) -> WorkflowInput:
     except ValidationError as invalid:
         problems += [_describe(error) for error in invalid.errors()]
     else:
+        for field in KWARGS_FIELDS:
+            for where, role in roles_in(getattr(workflow_input, field), field):
+                if passable_roles is not None and role not in passable_roles:
+                    problems.append(
+                        f"{where}: this deployment may not pass the role {role} to DataSync; add it to the "
+                        "stack's passable_role_arns setting"
+                    )
         longest_wait = workflow_input.max_iterations * max(1, workflow_input.wait_interval_seconds)
         if workflow_input.wait_for_completion and longest_wait > EXECUTION_TIMEOUT_SECONDS - SETUP_SECONDS:
             problems.append(

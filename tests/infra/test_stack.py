@@ -20,6 +20,15 @@ from infra.stack import STACK_NAME, build_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET_ROLE = "arn:aws:iam::111122223333:role/datasync-bucket-access"
+
+
+def manifest_with(role: str) -> dict:
+    return {
+        "Action": "TRANSFER",
+        "Source": {"S3": {"ManifestObjectPath": "m.csv", "BucketAccessRoleArn": role, "S3BucketArn": "arn:aws:s3:::m"}},
+    }
+
+
 NIGHTLY_INPUT = {"task_arn": "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"}
 CONFIG = {
     "passable_role_arns": [BUCKET_ROLE],
@@ -349,6 +358,19 @@ def test_a_schedule_with_bad_input_fails_the_synth(tmp_path):
     bad = {"schedules": [{"name": "bad", "expression": "rate(1 day)", "input": {"task_arn": "nope"}}]}
     with pytest.raises(DataSyncInvalidInputError, match="task_arn"):
         build_app(outdir=str(tmp_path), context={"datasync_workflow": bad})
+
+
+def test_a_schedule_naming_a_role_the_stack_may_not_pass_fails_the_synth(tmp_path):
+    nightly = {**NIGHTLY_INPUT, "task_execution_kwargs": {"ManifestConfig": manifest_with("arn:aws:iam::1:role/other")}}
+    config = {**CONFIG, "schedules": [{"name": "n", "expression": "rate(1 day)", "input": nightly}]}
+    with pytest.raises(DataSyncInvalidInputError, match="may not pass the role arn:aws:iam::1:role/other"):
+        build_app(outdir=str(tmp_path), context={"datasync_workflow": config})
+
+
+def test_the_resolve_step_knows_which_roles_it_may_let_through(template):
+    for step_name, (_, function) in functions_by_step(template).items():
+        variables = function["Environment"]["Variables"]
+        assert variables.get("PASSABLE_ROLE_ARNS") == (json.dumps([BUCKET_ROLE]) if step_name == "resolve" else None)
 
 
 def test_the_stack_outputs_the_state_machine_arn(template):

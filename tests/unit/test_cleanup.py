@@ -35,7 +35,12 @@ def start_exited(output: dict, event_id: int = 9) -> dict:
 def cleaned(datasync, status: str, events: list[dict]) -> dict:
     with stubbed_client("stepfunctions") as (sfn, stubber):
         if status in ("ABORTED", "TIMED_OUT", "FAILED"):
-            expected = {"executionArn": WORKFLOW, "reverseOrder": True, "includeExecutionData": True}
+            expected = {
+                "executionArn": WORKFLOW,
+                "reverseOrder": True,
+                "includeExecutionData": True,
+                "maxResults": 1000,  # the most a page holds: a full history takes 25 calls
+            }
             stubber.add_response("get_execution_history", {"events": events}, expected)
         return clean_up(sfn, datasync, StatusChange(executionArn=WORKFLOW, status=status))
 
@@ -81,3 +86,12 @@ def test_a_refused_cancel_of_a_running_execution_is_an_error(datasync, running, 
     fakes.fail_calls(monkeypatch, "cancel_task_execution", fakes.refused("Access denied."))
     with pytest.raises(DataSyncRequestError, match="Access denied"):
         cancel_execution(datasync, running)
+
+
+def test_the_start_is_found_in_a_full_history_page_by_page(datasync, running):
+    followed = {"execution": {"TaskExecutionArn": running, "Action": "follow", "ExecutionStarted": True}}
+    filler = [{"timestamp": 0, "type": "TaskStateEntered", "id": i} for i in range(1000)]
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        stubber.add_response("get_execution_history", {"events": filler, "nextToken": "page-2"})
+        stubber.add_response("get_execution_history", {"events": [start_exited(followed)]})
+        assert clean_up(sfn, datasync, StatusChange(executionArn=WORKFLOW, status="TIMED_OUT")) == {"Cancelled": True}

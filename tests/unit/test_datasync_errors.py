@@ -96,3 +96,18 @@ def test_other_clients_repeat_failed_calls(datasync, monkeypatch):
     calls = fakes.fail_calls(monkeypatch, "list_locations", fakes.throttled(), times=2)
     datasync_client().list_locations()
     assert calls[0] == 3
+
+
+def test_access_denied_names_the_missing_permission_and_is_never_not_found(stubbed):
+    from datasync_steps.lookup import describe_task
+
+    client, stubber = stubbed
+    denied = (
+        "User: arn:aws:sts::111122223333:assumed-role/resolve/fn is not authorized to perform: "
+        f"datasync:DescribeTask on resource: {TASK_ARN}"
+    )
+    stubber.add_client_error("describe_task", "AccessDeniedException", denied, http_status_code=400)
+    with pytest.raises(DataSyncRequestError) as raised:
+        describe_task(client, TASK_ARN)
+    assert "not authorized to perform: datasync:DescribeTask" in str(raised.value)
+    assert "The step's role lacks that permission." in str(raised.value)

@@ -8,9 +8,9 @@ TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
 
 
-def invalid(raw) -> str:
+def invalid(raw, passable_roles=None) -> str:
     with pytest.raises(DataSyncInvalidInputError) as raised:
-        parse_workflow_input(raw)
+        parse_workflow_input(raw, passable_roles)
     return str(raised.value)
 
 
@@ -169,3 +169,26 @@ def test_the_key_a_parent_state_machine_adds_is_accepted_and_dropped():
     parent = "arn:aws:states:us-east-1:111122223333:execution:parent:run-1"
     config = parse_workflow_input({"task_arn": TASK_ARN, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": parent})
     assert "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID" not in config.model_dump()
+
+
+def test_a_role_the_deployment_may_not_pass_is_refused_naming_where_it_is_and_the_setting():
+    allowed = "arn:aws:iam::111122223333:role/allowed"
+    raw = {
+        **URIS,
+        "create_task_kwargs": {"Name": "t"},
+        "create_source_location_kwargs": smb_kwargs(),
+        "create_destination_location_kwargs": s3_kwargs(),
+        "task_execution_kwargs": {
+            "TaskReportConfig": {
+                "Destination": {"S3": {"S3BucketArn": "arn:aws:s3:::reports", "BucketAccessRoleArn": allowed}}
+            }
+        },
+    }
+    cause = invalid(raw, passable_roles=[allowed])
+    assert (
+        "create_destination_location_kwargs.S3Config.BucketAccessRoleArn: this deployment may not pass the role "
+        "arn:aws:iam::111122223333:role/bucket-access to DataSync; add it to the stack's passable_role_arns setting"
+    ) in cause
+    assert "TaskReportConfig" not in cause
+    parse_workflow_input(raw, passable_roles=[allowed, "arn:aws:iam::111122223333:role/bucket-access"])
+    parse_workflow_input(raw)  # no list: a local run, where every role passes

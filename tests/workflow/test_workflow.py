@@ -450,3 +450,11 @@ def test_a_refused_location_creation_is_a_creation_error(datasync, monkeypatch):
     cause = failed(run(CREATE_ALL), "DataSyncTaskCreationError")
     assert "create the source location smb://hostname/directory/" in cause and "The agent is offline." in cause
     assert task_arns(datasync) == []
+
+
+def test_a_role_the_deployment_may_not_pass_is_refused_before_anything_is_created(datasync, monkeypatch):
+    monkeypatch.setenv("PASSABLE_ROLE_ARNS", '["arn:aws:iam::111122223333:role/some-other-role"]')
+    cause = failed(run(CREATE_ALL), "DataSyncInvalidInputError")
+    assert "create_destination_location_kwargs.S3Config.BucketAccessRoleArn" in cause
+    assert "passable_role_arns" in cause
+    assert location_arns(datasync) == [] and task_arns(datasync) == []
