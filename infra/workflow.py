@@ -78,7 +78,7 @@ PERMISSIONS = {
     "create-task": [
         (["datasync:ListTasks"], ["*"]),
         (["datasync:DescribeTask", "datasync:DeleteTask", "datasync:ListTagsForResource"], ["task"]),
-        (["datasync:CreateTask"], ["location", "task"]),
+        (["datasync:CreateTask"], ["location", "task", "agent"]),
         (["datasync:TagResource"], ["task"]),
     ],
     "update": [(["datasync:UpdateTask"], ["task"])],
@@ -100,12 +100,31 @@ TABLE_ACTIONS = {
     "await-event": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
     "resume": ["dynamodb:Query", "dynamodb:DeleteItem"],
 }
+# What DataSync checks on its caller while it creates EFS and FSx locations and the tasks on them (the network
+# interfaces it places in the input's subnets, the file systems it mounts), after AWS's AWSDataSyncFullAccess.
+NETWORK_AND_STORAGE_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "elasticfilesystem:DescribeAccessPoints",
+    "elasticfilesystem:DescribeFileSystems",
+    "elasticfilesystem:DescribeMountTargets",
+    "fsx:DescribeFileSystems",
+    "fsx:DescribeStorageVirtualMachines",
+]
+STEPS_THAT_MAKE_NETWORK_INTERFACES = {"create-locations", "create-task"}
 # Steps whose kwargs may carry a role for DataSync (S3Config, EFS access, TaskReportConfig).
 STEPS_THAT_PASS_ROLES = {"create-locations", "create-task", "update", "start"}
 
 FUNCTION_WILDCARD_REASON = (
-    "Resource * is only granted for what supports nothing narrower: X-Ray's PutTraceSegments and "
-    "PutTelemetryRecords, and DataSync's List* and CreateLocation* actions."
+    "Resource * is only granted for what supports nothing narrower or names what the input decides: X-Ray's "
+    "PutTraceSegments and PutTelemetryRecords, DataSync's List* and CreateLocation* actions, and the EC2, EFS and "
+    "FSx actions DataSync checks on its caller while it creates EFS and FSx locations and their tasks (network "
+    "interfaces in the input's subnets, the input's file systems)."
 )
 STATE_MACHINE_WILDCARD_REASON = (
     "CDK's grants for tracing (X-Ray trace and sampling actions) and for logging to a log group (CloudWatch "
@@ -115,6 +134,7 @@ WILDCARD_REASONS = {
     "task": "The workflow runs whichever task of this account and region the execution input names or finds.",
     "location": "The workflow creates, links and removes locations that the execution input describes.",
     "execution": "The workflow follows and cancels the executions of whichever task it runs.",
+    "agent": "CreateTask may name the agents of the locations the execution input describes.",
 }
 
 
@@ -127,7 +147,7 @@ class DataSyncWorkflow(Construct):
         stack = Stack.of(self)
         self._arn = {
             kind: stack.format_arn(service="datasync", resource=kind, resource_name="*")
-            for kind in ("task", "location")
+            for kind in ("task", "location", "agent")
         }
         self._arn["execution"] = stack.format_arn(service="datasync", resource="task", resource_name="*/execution/*")
 
@@ -247,6 +267,31 @@ class DataSyncWorkflow(Construct):
             iam.PolicyStatement(actions=actions, resources=[self._arn.get(kind, kind) for kind in kinds])
             for actions, kinds in PERMISSIONS[step_name]
         ]
+        if step_name in STEPS_THAT_MAKE_NETWORK_INTERFACES:
+            statements.append(iam.PolicyStatement(actions=NETWORK_AND_STORAGE_ACTIONS, resources=["*"]))
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["iam:CreateServiceLinkedRole"],
+                    resources=[
+                        Stack.of(self).format_arn(
+                            service="iam",
+                            region="",
+                            resource="role",
+                            resource_name="aws-service-role/datasync.amazonaws.com/AWSServiceRoleForDataSync",
+                        )
+                    ],
+                    conditions={"StringLike": {"iam:AWSServiceName": "datasync.amazonaws.com"}},
+                )
+            )
+        if step_name == "create-locations":
+            # Credentials given in the kwargs become a secret DataSync manages, made on the caller's behalf.
+            secrets = Stack.of(self).format_arn(
+                service="secretsmanager",
+                resource="secret",
+                resource_name="aws-datasync!*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            statements.append(iam.PolicyStatement(actions=["secretsmanager:CreateSecret"], resources=[secrets]))
         if step_name in STEPS_THAT_PASS_ROLES and self.config.passable_role_arns:
             statements.append(
                 iam.PolicyStatement(
@@ -369,6 +414,12 @@ class DataSyncWorkflow(Construct):
             pattern = "task/*/execution/*" if kind == "execution" else f"{kind}/*"
             finding = f"Resource::arn:<AWS::Partition>:datasync:<AWS::Region>:<AWS::AccountId>:{pattern}"
             _acknowledge(role, finding, WILDCARD_REASONS[kind])
+        if step.name == "create-locations":
+            _acknowledge(
+                role,
+                "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:aws-datasync!*",
+                "Only the secrets DataSync names aws-datasync!… when it keeps a location's credentials for it.",
+            )
 
 
 def _acknowledge(construct: Construct, finding: str, reason: str, *, finding_is_rule: bool = False) -> None:

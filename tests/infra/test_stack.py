@@ -46,7 +46,7 @@ def datasync_arns(resource: str) -> dict:
     return {"Fn::Join": ["", ["arn:", partition, ":datasync:", region, ":", account, f":{resource}"]]}
 
 
-TASK, LOCATION, EXECUTION = (datasync_arns(r) for r in ("task/*", "location/*", "task/*/execution/*"))
+TASK, LOCATION, EXECUTION, AGENT = (datasync_arns(r) for r in ("task/*", "location/*", "task/*/execution/*", "agent/*"))
 LOCATION_KINDS = (
     "AzureBlob",
     "Efs",
@@ -62,6 +62,24 @@ LOCATION_KINDS = (
 )
 CREATE_LOCATIONS = [f"datasync:CreateLocation{kind}" for kind in LOCATION_KINDS]
 DESCRIBE_LOCATIONS = [f"datasync:DescribeLocation{kind}" for kind in LOCATION_KINDS]
+# What DataSync checks on its caller while it creates EFS and FSx locations and their tasks.
+NETWORK_AND_STORAGE = {
+    action: "*"
+    for action in (
+        "ec2:CreateNetworkInterface",
+        "ec2:CreateNetworkInterfacePermission",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:ModifyNetworkInterfaceAttribute",
+        "elasticfilesystem:DescribeAccessPoints",
+        "elasticfilesystem:DescribeFileSystems",
+        "elasticfilesystem:DescribeMountTargets",
+        "fsx:DescribeFileSystems",
+        "fsx:DescribeStorageVirtualMachines",
+    )
+}
 XRAY = {"xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["*"]}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
@@ -82,15 +100,20 @@ ALLOWED = {
         "datasync:ListTagsForResource": [LOCATION],
         **{action: [LOCATION] for action in DESCRIBE_LOCATIONS},
         "iam:PassRole": [BUCKET_ROLE],
+        **NETWORK_AND_STORAGE,
+        "iam:CreateServiceLinkedRole": "DataSync's service-linked role",
+        "secretsmanager:CreateSecret": "the secrets DataSync manages",
     },
     "create-task": {
         "datasync:ListTasks": "*",
         "datasync:DescribeTask": [TASK],
         "datasync:DeleteTask": [TASK],
         "datasync:ListTagsForResource": [TASK],
-        "datasync:CreateTask": [LOCATION, TASK],
+        "datasync:CreateTask": [LOCATION, TASK, AGENT],
         "datasync:TagResource": [TASK],
         "iam:PassRole": [BUCKET_ROLE],
+        **NETWORK_AND_STORAGE,
+        "iam:CreateServiceLinkedRole": "DataSync's service-linked role",
     },
     "update": {"datasync:UpdateTask": [TASK], "iam:PassRole": [BUCKET_ROLE]},
     "start": {
@@ -126,6 +149,10 @@ OWN_RESOURCES = {
     "the state machine's executions": lambda listed: ":execution:" in listed and "StateMachine" in listed,
     "the waiting table": lambda listed: listed.startswith('[{"Fn::GetAtt": ["WorkflowWaitingExecutions'),
     "the state machine": lambda listed: listed.startswith('[{"Ref": "WorkflowStateMachine'),
+    "DataSync's service-linked role": lambda listed: listed.endswith(
+        ':role/aws-service-role/datasync.amazonaws.com/AWSServiceRoleForDataSync"]]}]'
+    ),
+    "the secrets DataSync manages": lambda listed: listed.endswith(':secret:aws-datasync!*"]]}]'),
 }
 
 
