@@ -89,10 +89,12 @@ PERMISSIONS = {
     ],
     "await-event": [(["datasync:DescribeTaskExecution"], ["execution"])],
     "check-status": [(["datasync:DescribeTaskExecution"], ["execution"])],
-    "describe": [(["datasync:DescribeTaskExecution"], ["execution"])],
+    "describe": [(["datasync:DescribeTaskExecution", "datasync:ListTagsForResource"], ["execution"])],
     "delete": [(["datasync:DeleteTask", "datasync:DescribeTask"], ["task"])],
     "cancel": [(["datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"], ["execution"])],
-    "cleanup": [(["datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"], ["execution"])],
+    "cleanup": [
+        (["datasync:CancelTaskExecution", "datasync:DescribeTaskExecution", "datasync:TagResource"], ["execution"])
+    ],
     "resume": [],
 }
 # The steps that keep and claim the waiting executions' task tokens, and what each does to the table.

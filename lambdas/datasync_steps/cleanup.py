@@ -10,7 +10,8 @@ import boto3
 from pydantic import BaseModel
 
 from datasync_steps.cancel import cancel_execution
-from datasync_steps.datasync import datasync_client
+from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.lookup import workflow_tag
 from datasync_steps.observability import logger, step_handler
 from datasync_steps.start import FOLLOW
 
@@ -18,6 +19,7 @@ from datasync_steps.start import FOLLOW
 START_STATE = "Start execution"
 STOPPED_STATUSES = {"ABORTED", "TIMED_OUT", "FAILED"}
 HISTORY_PAGE_SIZE = 1000
+CANCELLED_TAG = "datasync-workflow:cancelled-when-stopped"
 
 
 class StatusChange(BaseModel):
@@ -60,7 +62,12 @@ def clean_up(sfn, client, change: StatusChange) -> dict:
     if execution_arn is None:
         return {"Cancelled": False}
     logger.info("The workflow stopped; cancelling its DataSync execution", extra={"status": change.status})
-    return cancel_execution(client, execution_arn)
+    cancelled = cancel_execution(client, execution_arn)
+    if cancelled["Cancelled"]:
+        # A redriven workflow execution would find it in ERROR: the tag says why.
+        with translate_errors(f"tag the cancelled execution {execution_arn}"):
+            client.tag_resource(ResourceArn=execution_arn, Tags=[workflow_tag(change.executionArn, CANCELLED_TAG)])
+    return cancelled
 
 
 @step_handler(StatusChangeEvent, correlation_id_path="detail.executionArn")

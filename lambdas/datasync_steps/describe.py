@@ -2,8 +2,10 @@
 
 import json
 
+from datasync_steps.cleanup import CANCELLED_TAG
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskExecutionFailedError
+from datasync_steps.lookup import made_by
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 
 
@@ -20,6 +22,12 @@ def describe_execution(client, execution_arn: str) -> dict:
     publish_metrics(description)
     if description["Status"] == "ERROR":
         result = description.get("Result", {})
+        stopped = made_by(client, execution_arn, CANCELLED_TAG)
+        if stopped:
+            raise DataSyncTaskExecutionFailedError(
+                f"DataSync execution {execution_arn} was cancelled by the workflow's clean-up when workflow "
+                f"execution {stopped} stopped; a redriven run cannot resume it. Start a new run."
+            )
         raise DataSyncTaskExecutionFailedError(
             f"DataSync execution {execution_arn} ended in ERROR: "
             f"{result.get('ErrorCode', 'no error code')}: {result.get('ErrorDetail', 'no error detail')}."

@@ -88,17 +88,18 @@ def choose_location(location_arns: list[str], *, allow_random: bool, uri: str) -
     return random.choice(location_arns)
 
 
-def workflow_tag(workflow_execution: str) -> dict:
-    """The tag on each location, task and execution the workflow makes: the workflow execution that made it."""
-    return {"Key": WORKFLOW_TAG, "Value": re.sub(r"[^a-zA-Z0-9\s+=._:@/-]", "_", workflow_execution)[:256]}
+def workflow_tag(workflow_execution: str, key: str = WORKFLOW_TAG) -> dict:
+    """The tag on each location, task and execution the workflow makes: the workflow execution that made it (or,
+    with another `key`, that did something else to it)."""
+    return {"Key": key, "Value": re.sub(r"[^a-zA-Z0-9\s+=._:@/-]", "_", workflow_execution)[:256]}
 
 
-def made_by(client, arn: str) -> str | None:
-    """The workflow execution that made the location, task or execution `arn`, from its tag."""
+def made_by(client, arn: str, key: str = WORKFLOW_TAG) -> str | None:
+    """The workflow execution that made the location, task or execution `arn` (or did what `key` says)."""
     with translate_errors(f"list the tags of {arn}", not_found=DataSyncTaskNotFoundError):
         for page in client.get_paginator("list_tags_for_resource").paginate(ResourceArn=arn):
             for tag in page["Tags"]:
-                if tag["Key"] == WORKFLOW_TAG:
+                if tag["Key"] == key:
                     return tag["Value"]
     return None
 

@@ -130,12 +130,13 @@ ALLOWED = {
         "states:SendTaskSuccess": "the state machine",
     },
     "check-status": {"datasync:DescribeTaskExecution": [EXECUTION]},
-    "describe": {"datasync:DescribeTaskExecution": [EXECUTION]},
+    "describe": {"datasync:DescribeTaskExecution": [EXECUTION], "datasync:ListTagsForResource": [EXECUTION]},
     "delete": {"datasync:DeleteTask": [TASK], "datasync:DescribeTask": [TASK]},
     "cancel": {"datasync:CancelTaskExecution": [EXECUTION], "datasync:DescribeTaskExecution": [EXECUTION]},
     "cleanup": {
         "datasync:CancelTaskExecution": [EXECUTION],
         "datasync:DescribeTaskExecution": [EXECUTION],
+        "datasync:TagResource": [EXECUTION],
         "states:GetExecutionHistory": "the state machine's executions",
     },
     "resume": {

@@ -3,13 +3,15 @@ the run followed as its own, whatever the history holds. Histories are written a
 them (Stubber checks the calls); DataSync is the emulated one."""
 
 import json
+import time
 
 import pytest
 
 from datasync_steps.cancel import cancel_execution
 from datasync_steps.cleanup import START_STATE, StatusChange, clean_up
-from datasync_steps.errors import DataSyncRequestError
-from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_steps.describe import describe_execution
+from datasync_steps.errors import DataSyncRequestError, DataSyncTaskExecutionFailedError
+from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task, stubbed_client
 
@@ -50,6 +52,16 @@ def test_every_way_a_run_stops_cancels_the_execution_it_followed(datasync, runni
     followed = {"execution": {"TaskExecutionArn": running, "Action": "follow", "ExecutionStarted": True}}
     assert cleaned(datasync, status, [start_exited(followed)]) == {"Cancelled": True}
     assert datasync.describe_task_execution(TaskExecutionArn=running)["Status"] == "CANCELLING"
+    tags = datasync.list_tags_for_resource(ResourceArn=running)["Tags"]
+    assert {"Key": "datasync-workflow:cancelled-when-stopped", "Value": WORKFLOW} in tags
+
+
+def test_a_redriven_run_that_finds_its_execution_cancelled_by_the_clean_up_says_so(datasync, running):
+    followed = {"execution": {"TaskExecutionArn": running, "Action": "follow", "ExecutionStarted": True}}
+    cleaned(datasync, "ABORTED", [start_exited(followed)])
+    time.sleep(CANCELLING_SECONDS)
+    with pytest.raises(DataSyncTaskExecutionFailedError, match="was cancelled by the workflow's clean-up when"):
+        describe_execution(datasync, running)
 
 
 def test_a_run_that_succeeded_is_left_alone(datasync, running):
