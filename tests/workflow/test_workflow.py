@@ -7,8 +7,10 @@ from datetime import datetime
 from itertools import pairwise
 
 import pytest
+from moto.core.exceptions import JsonRESTError
 
 from datasync_steps.workflow_input import EVENTS_PER_CHECK
+from datasync_workflow.definition import definition_text
 from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
 from datasync_workflow.local import run_local, run_local_together
 from tests import fakes
@@ -459,3 +461,19 @@ def test_a_role_the_deployment_may_not_pass_is_refused_before_anything_is_create
     assert "create_destination_location_kwargs.S3Config.BucketAccessRoleArn" in cause
     assert "passable_role_arns" in cause
     assert location_arns(datasync) == [] and task_arns(datasync) == []
+
+
+def test_datasync_failing_past_the_last_retry_ends_the_run_with_the_transient_error(datasync, linked, monkeypatch):
+    # The real definition, retrying at 1 s intervals so that the test does not wait a minute of backoff.
+    definition = json.loads(definition_text())
+    for state in definition["States"].values():
+        for retrier in state.get("Retry", []):
+            retrier.update(IntervalSeconds=1, BackoffRate=1, MaxDelaySeconds=1)
+    down = JsonRESTError("InternalException", "An internal error occurred.")
+    down.code = 500
+    fakes.fail_calls(monkeypatch, "start_task_execution", down)
+    execution = run_local({"task_arn": linked[2], **FAST}, timeout=60, definition=json.dumps(definition))
+    cause = failed(execution, "DataSyncTransientError")
+    assert cause.startswith(f"DataSync failed to start task {linked[2]}, will retry: InternalException")
+    assert step_failures(execution) == ["DataSyncTransientError"] * 6  # the first try and its 5 retries
+    assert fakes.backend().task_executions == {}
