@@ -10,6 +10,7 @@ import pytest
 from moto.core.exceptions import JsonRESTError
 
 from datasync_steps.workflow_input import EVENTS_PER_CHECK
+from datasync_workflow import local
 from datasync_workflow.definition import definition_text
 from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
 from datasync_workflow.local import run_local, run_local_together
@@ -463,16 +464,36 @@ def test_a_role_the_deployment_may_not_pass_is_refused_before_anything_is_create
     assert location_arns(datasync) == [] and task_arns(datasync) == []
 
 
-def test_datasync_failing_past_the_last_retry_ends_the_run_with_the_transient_error(datasync, linked, monkeypatch):
-    # The real definition, retrying at 1 s intervals so that the test does not wait a minute of backoff.
+def quickly_retrying_definition() -> str:
+    """The real definition, retrying at 1 s intervals so that a test does not wait a minute of backoff."""
     definition = json.loads(definition_text())
     for state in definition["States"].values():
         for retrier in state.get("Retry", []):
             retrier.update(IntervalSeconds=1, BackoffRate=1, MaxDelaySeconds=1)
+    return json.dumps(definition)
+
+
+@pytest.mark.parametrize("error_name", ["Lambda.ServiceException", "Sandbox.Timedout"])  # Lambda: a function timed out
+def test_errors_from_outside_the_steps_reach_their_fail_state_unchanged(datasync, linked, monkeypatch, error_name):
+    invoke = local._invoke
+
+    def describe_fails(step_name, event):
+        if step_name == "describe":
+            raise type(error_name, (Exception,), {})("the function could not run")
+        return invoke(step_name, event)
+
+    monkeypatch.setattr(local, "_invoke", describe_fails)
+    execution = run_local({"task_arn": linked[2], **FAST}, timeout=60, definition=quickly_retrying_definition())
+    assert (execution.status, execution.error) == ("FAILED", error_name)
+    assert "the function could not run" in execution.cause
+    assert entered_states(execution)[-1] == "Failed outside the workflow's steps"
+
+
+def test_datasync_failing_past_the_last_retry_ends_the_run_with_the_transient_error(datasync, linked, monkeypatch):
     down = JsonRESTError("InternalException", "An internal error occurred.")
     down.code = 500
     fakes.fail_calls(monkeypatch, "start_task_execution", down)
-    execution = run_local({"task_arn": linked[2], **FAST}, timeout=60, definition=json.dumps(definition))
+    execution = run_local({"task_arn": linked[2], **FAST}, timeout=60, definition=quickly_retrying_definition())
     cause = failed(execution, "DataSyncTransientError")
     assert cause.startswith(f"DataSync failed to start task {linked[2]}, will retry: InternalException")
     assert step_failures(execution) == ["DataSyncTransientError"] * 6  # the first try and its 5 retries
