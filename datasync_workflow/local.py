@@ -69,16 +69,17 @@ def run_local(
     timeout: float = 120,
     on_event: Callable[[dict], None] | None = None,
     definition: str | None = None,
+    stop_when: Callable[[dict], bool] | None = None,
 ) -> LocalExecution:
     """Run one execution of the workflow locally and return how it ended.
 
     Inside an active `moto.mock_aws()` the caller's emulated DataSync is used; otherwise a fresh one is
     started for this call. `on_event` sees each history event as it happens. An execution still running
     after `timeout` seconds is stopped (ABORTED) and its DataSync execution cancelled, as the deployed
-    stack's clean-up rule does. `definition` replaces the definition file's text (the benchmark compares
-    variants with it).
+    stack's clean-up rule does; so is one as soon as `stop_when` is true of a history event. `definition`
+    replaces the definition file's text (the benchmark compares variants with it).
     """
-    (execution,) = run_local_together([execution_input], region, timeout, on_event, definition)
+    (execution,) = run_local_together([execution_input], region, timeout, on_event, definition, stop_when)
     return execution
 
 
@@ -88,6 +89,7 @@ def run_local_together(
     timeout: float = 120,
     on_event: Callable[[dict], None] | None = None,
     definition: str | None = None,
+    stop_when: Callable[[dict], bool] | None = None,
 ) -> list[LocalExecution]:
     """Start one execution per input at once, as overlapping schedules or a double click would, and return
     how each ended; `timeout` is for them all."""
@@ -115,16 +117,18 @@ def run_local_together(
             for execution_input in execution_inputs
         ]
         deadline = time.monotonic() + timeout
-        return [_finish(sfn, arn, deadline, on_event or (lambda event: None), region) for arn in execution_arns]
+        watch = (on_event or (lambda event: None), stop_when or (lambda event: False))
+        return [_finish(sfn, arn, deadline, *watch, region) for arn in execution_arns]
 
 
-def _finish(sfn, execution_arn: str, deadline: float, on_event, region: str) -> LocalExecution:
-    """Follow the execution to its end, stopping it at `deadline`, and clean up after a run that failed."""
-    described, history = _follow(sfn, execution_arn, max(0.0, deadline - time.monotonic()), on_event)
+def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, region: str) -> LocalExecution:
+    """Follow the execution to its end, stopping it at `deadline` or when asked, and clean up after a run that
+    did not succeed."""
+    described, history = _follow(sfn, execution_arn, max(0.0, deadline - time.monotonic()), on_event, stop_when)
     if described["status"] == "RUNNING":
-        sfn.stop_execution(executionArn=execution_arn, error="LocalTimeout", cause="ran over the local timeout")
+        sfn.stop_execution(executionArn=execution_arn, error="LocalStop", cause="stopped by the local runner")
         _release_waiting_states(sfn, execution_arn)
-        described, history = _follow(sfn, execution_arn, 10, on_event, seen=len(history))
+        described, history = _follow(sfn, execution_arn, 10, on_event, lambda event: False, seen=len(history))
     if described["status"] != "SUCCEEDED":
         _clean_up(described, region)
     return LocalExecution(
@@ -137,9 +141,9 @@ def _finish(sfn, execution_arn: str, deadline: float, on_event, region: str) -> 
     )
 
 
-def _follow(sfn, execution_arn: str, timeout: float, on_event, seen: int = 0) -> tuple[dict, list[dict]]:
-    """Poll until the execution ends or `timeout` passes, passing new history events to `on_event`; return
-    the last description and the whole history."""
+def _follow(sfn, execution_arn: str, timeout: float, on_event, stop_when, seen: int = 0) -> tuple[dict, list[dict]]:
+    """Poll until the execution ends, `timeout` passes or `stop_when` is true of an event, passing new history
+    events to `on_event`; return the last description and the whole history."""
     deadline = time.monotonic() + timeout
     while True:
         # Described before the history is read, so a finished execution's history is complete.
@@ -149,10 +153,12 @@ def _follow(sfn, execution_arn: str, timeout: float, on_event, seen: int = 0) ->
             for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
             for event in page["events"]
         ]
+        stop = False
         for event in history[seen:]:
             on_event(event)
+            stop = stop or stop_when(event)
         seen = len(history)
-        if described["status"] != "RUNNING" or time.monotonic() > deadline:
+        if described["status"] != "RUNNING" or stop or time.monotonic() > deadline:
             return described, history
         time.sleep(0.05)
 
@@ -185,12 +191,18 @@ def _create_waiting_table(region: str) -> None:
 
 def _release_waiting_states(sfn, execution_arn: str) -> None:
     """moto's engine notices a stop only when the state waiting for a task token gets an answer (AWS stops the
-    execution at once): answer it, and the stopped execution ends there, ABORTED."""
+    execution at once): answer it, and the stopped execution ends there, ABORTED. A waiting step still running
+    keeps its token a moment later, so this looks again until the execution has ended."""
     table = waiting.waiting_table()
-    for item in table.scan()["Items"]:
-        if item[waiting.SORT_KEY] == execution_arn:
-            with suppress(sfn.exceptions.InvalidToken, sfn.exceptions.TaskTimedOut, sfn.exceptions.TaskDoesNotExist):
-                sfn.send_task_success(taskToken=item[waiting.TOKEN], output="{}")
+    deadline = time.monotonic() + 5
+    while sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+        for item in table.scan()["Items"]:
+            if item[waiting.SORT_KEY] == execution_arn:
+                with suppress(
+                    sfn.exceptions.InvalidToken, sfn.exceptions.TaskTimedOut, sfn.exceptions.TaskDoesNotExist
+                ):
+                    sfn.send_task_success(taskToken=item[waiting.TOKEN], output="{}")
+        time.sleep(0.05)
 
 
 @contextmanager

@@ -299,9 +299,12 @@ def test_a_failure_while_waiting_cancels_the_execution(datasync, linked, monkeyp
 
 def test_a_stopped_workflow_cancels_its_datasync_execution(datasync, linked):
     with emulated_transfers(EmulatedTransfer(seconds=60)):
-        execution = run({"task_arn": linked[2], "wait_interval_seconds": 30}, timeout=4)
+        execution = run(
+            {"task_arn": linked[2], "wait_interval_seconds": 30},
+            stop_when=lambda event: event["type"] == "TaskSubmitted",  # stopped once it waits for the event
+        )
     assert execution.status == "ABORTED"
-    assert "Wait for DataSync's event" in entered_states(execution)  # stopped while waiting, not before starting
+    assert WAIT_STATE in entered_states(execution)
     (datasync_execution,) = fakes.backend().task_executions.values()
     time.sleep(CANCELLING_SECONDS)
     assert datasync_execution.status == "ERROR"  # cancelled by the clean-up step
