@@ -20,6 +20,7 @@ set for the executions started inside `emulated_transfers(...)`.
 
 import base64
 import json
+import re
 import threading
 import time
 import uuid
@@ -445,6 +446,8 @@ class EmulatedDataSyncBackend(DataSyncBackend):
         return self.tags[resource_arn]
 
 
+# The API reference's constraint on a filter's values.
+FILTER_VALUE = re.compile(r"[0-9a-zA-Z_\ \-\:\*\.\\/\?-]{1,255}")
 STRING_OPERATORS = {
     "Equals": lambda value, wanted: value in wanted,
     "NotEquals": lambda value, wanted: value not in wanted,
@@ -469,6 +472,12 @@ def _matches(resource, filters: list[dict], fields: dict[str, Callable]) -> bool
         name, operator = given["Name"], given["Operator"]
         if name not in fields:
             raise InvalidRequestException(f"Filter name {name} is not valid here; use one of {', '.join(fields)}.")
+        for value in given["Values"]:
+            if not FILTER_VALUE.fullmatch(value):
+                raise InvalidRequestException(
+                    f"1 validation error detected: Value '{value}' at 'filters.member.values' failed to satisfy "
+                    f"constraint: Member must have length between 1 and 255 and match pattern {FILTER_VALUE.pattern}"
+                )
         if name == "CreationTime":
             operators, wanted = NUMBER_OPERATORS, [_creation_time(value) for value in given["Values"]]
         else:

@@ -23,10 +23,13 @@ from unittest.mock import patch
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 import boto3
 from moto import mock_aws
 
+from datasync_steps.datasync import datasync_client
+from datasync_steps.resolve import resolve
 from datasync_steps.workflow_input import HISTORY_LIMIT
 from datasync_workflow.cli import CHECK_STATE, WAIT_STATE
 from datasync_workflow.definition import definition_text
@@ -35,6 +38,7 @@ from datasync_workflow.local import run_local
 
 MEMORY_GB = 0.25
 ROLE = "arn:aws:iam::111122223333:role/bucket-access"
+AGENT = "arn:aws:datasync:us-east-1:123456789012:agent/agent-0123456789abcdef0"
 DESCRIBE_STATE = "Describe finished execution"
 TRANSFERS = {"1 h": 3600, "24 h": 86_400, "7 days": 7 * 86_400}
 
@@ -100,6 +104,29 @@ def seconds_to_notice(history: list[dict]) -> float:
     return (described["timestamp"] - ended).total_seconds()
 
 
+def lookup_calls(tasks: int) -> dict[str, int]:
+    """The DataSync calls the resolve step makes to find a task by its URIs in an account of `tasks` tasks, each
+    linking its own SMB share to its own S3 prefix; the most over a sample of the tasks."""
+    calls = {}
+    with mock_aws():
+        datasync = boto3.client("datasync", region_name="us-east-1")
+        for i in range(tasks):
+            source = datasync.create_location_smb(
+                ServerHostname=f"host{i}", Subdirectory="share", User="u", Password="p", AgentArns=[AGENT]
+            )["LocationArn"]
+            destination = datasync.create_location_s3(
+                S3BucketArn=f"arn:aws:s3:::bucket{i}", Subdirectory="dir", S3Config={"BucketAccessRoleArn": ROLE}
+            )["LocationArn"]
+            datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)
+        for i in sorted({0, 5, 50, tasks // 2, tasks - 1}):
+            client, made = datasync_client(), []
+            client.meta.events.register("before-call.datasync", lambda model, made=made, **_: made.append(model.name))
+            uris = {"source_location_uri": f"smb://host{i}/share", "destination_location_uri": f"s3://bucket{i}/dir"}
+            assert resolve(client, uris)["plan"]["route"] == "run"
+            calls[f"smb://host{i}/share"] = len(made)
+    return calls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -124,6 +151,14 @@ def main() -> None:
     # Besides what the history shows, a run woken by the event runs the resume step once (EventBridge starts it).
     event_fixed["invocations"] += 1
 
+    for tasks in (100, 1000):
+        calls = lookup_calls(tasks)
+        worst = max(calls, key=calls.get)
+        print(
+            f"Finding a task by its URIs among {tasks:,} tasks: at most {calls[worst]} DataSync calls "
+            f"({', '.join(f'{uri} {n}' for uri, n in calls.items())})"
+        )
+    print()
     print(f"Measured on {args.runs} local runs each (the emulated transfer takes about 1.5 s):")
     print(f"  {'':34} {'transitions':>11} {'events':>7} {'invocations':>11}")
     for label, numbers in (

@@ -5,9 +5,9 @@ from datasync_steps.errors import DataSyncTaskCreationError
 from datasync_steps.lookup import (
     by_age,
     location_created_at,
+    location_describer,
     made_by,
     matching_location_arns,
-    stored_uri,
     workflow_tag,
 )
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
@@ -56,8 +56,8 @@ def find_or_create_location(client, create_client, config: WorkflowInput, side: 
         arn = getattr(create_client, create_call)(**{**kwargs, "Tags": tags})["LocationArn"]
     metrics.add_metric(name="LocationsCreated", unit=MetricUnit.Count, value=1)
     logger.info("Created a location", extra={"uri": uri, "location_arn": arn})
-    stored = stored_uri(client, arn)
-    if stored is not None and not parse_location_uri(uri).matches(stored):
+    stored = location_describer(client, uri)(arn)["LocationUri"]
+    if not parse_location_uri(uri).matches(stored):
         # Left in place it would never be found by its URI again, and every run would create another.
         delete_location(client, arn)
         raise DataSyncTaskCreationError(

@@ -2,7 +2,7 @@
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskCreationError
-from datasync_steps.lookup import by_age, made_by, task_created_at, tasks_linking, workflow_tag
+from datasync_steps.lookup import made_by, tasks_linking, workflow_tag
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.workflow_input import WorkflowInput
@@ -12,12 +12,11 @@ def create_task(client, create_client, config: WorkflowInput, target: Target, ma
     """CreateTask(SourceLocationArn, DestinationLocationArn, **create_task_kwargs), tagged `made_by_run`, at most
     once. Runs racing to create it all keep the oldest, and each deletes its own if it lost."""
     source, destination = target.SourceLocationArn, target.DestinationLocationArn
-    created_at = task_created_at(client)
     # No task linked these locations when the run began: one that does now was made by an earlier try of this
     # step whose answer was lost, or by a run racing this one.
     found = tasks_linking(client, [source], [destination])
     if found:
-        first = (by_age(found, created_at) or found)[0]
+        first = next(iter(found))
         logger.info("Found the task made since the run began", extra={"task_arn": first})
         return chosen(target, first, created=made_by(client, first) == made_by_run["Value"])
     tags = [*config.create_task_kwargs.get("Tags", []), made_by_run]
@@ -27,7 +26,7 @@ def create_task(client, create_client, config: WorkflowInput, target: Target, ma
         )["TaskArn"]
     metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)
     logger.info("Created a task", extra={"task_arn": task_arn})
-    first = (by_age(tasks_linking(client, [source], [destination]), created_at) or [task_arn])[0]
+    first = next(iter(tasks_linking(client, [source], [destination])), task_arn)
     if first != task_arn:
         with translate_errors(f"delete task {task_arn}"):
             client.delete_task(TaskArn=task_arn)

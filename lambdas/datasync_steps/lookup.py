@@ -18,10 +18,8 @@ from datasync_steps.workflow_input import WORKFLOW_TAG
 def matching_location_arns(client, uri: str) -> list[str]:
     """Every location whose stored LocationUri matches `uri`, over all pages of ListLocations."""
     wanted = parse_location_uri(uri)
-    # The filter only narrows the listing; the match itself is decided here by the contract's rules.
-    prefix = {"Name": "LocationUri", "Values": [f"{wanted.scheme}://"], "Operator": "BeginsWith"}
     with translate_errors(f"list the locations for {uri}"):
-        pages = client.get_paginator("list_locations").paginate(Filters=[prefix])
+        pages = client.get_paginator("list_locations").paginate(Filters=[wanted.list_filter()])
         return [
             location["LocationArn"]
             for page in pages
@@ -30,18 +28,10 @@ def matching_location_arns(client, uri: str) -> list[str]:
         ]
 
 
-def stored_uri(client, location_arn: str) -> str | None:
-    with translate_errors(f"list the locations to find {location_arn}"):
-        for page in client.get_paginator("list_locations").paginate():
-            for location in page["Locations"]:
-                if location["LocationArn"] == location_arn:
-                    return location["LocationUri"]
-    return None
-
-
-def tasks_linking(client, source_arns: list[str], destination_arns: list[str]) -> list[str]:
-    """The tasks whose source is one of `source_arns` and whose destination is one of `destination_arns`."""
-    found = []
+def tasks_linking(client, source_arns: list[str], destination_arns: list[str]) -> dict[str, dict]:
+    """The tasks whose source is one of `source_arns` and whose destination is one of `destination_arns`, each
+    with its description, oldest first, then by ARN (runs racing to create the same task all keep the first)."""
+    found = {}
     for source_arn in source_arns:
         on_location = {"Name": "LocationId", "Values": [source_arn], "Operator": "Equals"}
         with translate_errors(f"list the tasks of location {source_arn}"):
@@ -52,13 +42,9 @@ def tasks_linking(client, source_arns: list[str], destination_arns: list[str]) -
                 task = describe_task(client, task_arn)
             except DataSyncTaskNotFoundError:
                 continue  # deleted since it was listed: a racing run's loser
-            if (
-                task["SourceLocationArn"] in source_arns
-                and task["DestinationLocationArn"] in destination_arns
-                and task_arn not in found
-            ):
-                found.append(task_arn)
-    return found
+            if task["SourceLocationArn"] in source_arns and task["DestinationLocationArn"] in destination_arns:
+                found[task_arn] = task
+    return dict(sorted(found.items(), key=lambda item: (item[1]["CreationTime"], item[0])))
 
 
 def describe_task(client, task_arn: str) -> dict:
@@ -104,18 +90,20 @@ def made_by(client, arn: str, key: str = WORKFLOW_TAG) -> str | None:
     return None
 
 
-def location_created_at(client, uri: str) -> Callable[[str], object]:
+def location_describer(client, uri: str) -> Callable[[str], dict]:
+    """DescribeLocation* of the kind `uri` names: what DataSync stores of a location, its URI and creation time."""
     describe = getattr(client, parse_location_uri(uri).create_call.replace("create_", "describe_", 1))
 
-    def created_at(location_arn: str):
+    def described(location_arn: str) -> dict:
         with translate_errors(f"describe location {location_arn}", not_found=DataSyncLocationNotFoundError):
-            return describe(LocationArn=location_arn)["CreationTime"]
+            return describe(LocationArn=location_arn)
 
-    return created_at
+    return described
 
 
-def task_created_at(client) -> Callable[[str], object]:
-    return lambda task_arn: describe_task(client, task_arn)["CreationTime"]
+def location_created_at(client, uri: str) -> Callable[[str], object]:
+    described = location_describer(client, uri)
+    return lambda location_arn: described(location_arn)["CreationTime"]
 
 
 def by_age(arns: list[str], created_at: Callable[[str], object]) -> list[str]:

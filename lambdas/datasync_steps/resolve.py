@@ -10,7 +10,6 @@ from datasync_steps.lookup import (
     describe_task,
     location_created_at,
     matching_location_arns,
-    task_created_at,
     tasks_linking,
     without_racers,
 )
@@ -44,8 +43,9 @@ def resolve(client, raw_input: Any) -> dict:
     }
 
 
-def known_task(client, task_arn: str) -> Target:
-    task = describe_task(client, task_arn)
+def known_task(client, task_arn: str, task: dict | None = None) -> Target:
+    """The task and its locations, from its description `task` when the caller has it."""
+    task = task or describe_task(client, task_arn)
     return Target(
         TaskArn=task_arn,
         SourceLocationArn=task.get("SourceLocationArn"),
@@ -57,15 +57,15 @@ def find_task(client, config: WorkflowInput) -> tuple[str, Target]:
     source_uri, destination_uri = config.source_location_uri, config.destination_location_uri
     source_arns = matching_location_arns(client, source_uri)
     destination_arns = matching_location_arns(client, destination_uri)
-    task_arns = tasks_linking(client, source_arns, destination_arns) if source_arns and destination_arns else []
-    if task_arns:
+    tasks = tasks_linking(client, source_arns, destination_arns) if source_arns and destination_arns else {}
+    if tasks:
         task_arn = choose_task(
-            without_racers(client, task_arns, task_created_at(client)),
+            without_racers(client, list(tasks), lambda arn: tasks[arn]["CreationTime"]),
             allow_random=config.allow_random_task_choice,
             source_uri=source_uri,
             destination_uri=destination_uri,
         )
-        return RUN, known_task(client, task_arn)
+        return RUN, known_task(client, task_arn, tasks[task_arn])
     if not config.create_task_kwargs:
         raise DataSyncTaskNotFoundError(
             f"No DataSync task links {source_uri} to {destination_uri}, and create_task_kwargs is empty, "

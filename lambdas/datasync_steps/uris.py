@@ -1,6 +1,7 @@
 """Location URIs: which CreateLocation* call a scheme names, and when a stored LocationUri matches."""
 
 import re
+import string
 from dataclasses import dataclass
 
 # The boto3 method that creates a location of each scheme.
@@ -21,6 +22,11 @@ CREATE_CALL_BY_SCHEME = {
 
 # Windows shares: their paths are not case-sensitive. Every other path is.
 CASE_INSENSITIVE_PATH_SCHEMES = {"smb", "fsxw"}
+# What a ListLocations filter value may hold (`*` and `?` are left out: they may be wildcards), and of that what has
+# no case, so a stored URI that matches has it exactly where this one does.
+FILTERABLE = frozenset(string.ascii_letters + string.digits + "_ -:.\\/")
+CASELESS = FILTERABLE - frozenset(string.ascii_letters)
+MAX_FILTER_VALUE = 255
 
 _URI = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/]+)(?P<path>/.*)?$")
 
@@ -41,6 +47,26 @@ class LocationUri:
             return _comparison_key(parse_location_uri(stored_uri)) == _comparison_key(self)
         except ValueError:
             return False
+
+    def list_filter(self) -> dict:
+        """A ListLocations filter that every stored LocationUri this URI matches passes, narrowing the listing as
+        far as that allows: `matches` still decides. A stored URI that matches may differ in the case of the host
+        (but S3 bucket names are lower case) and of a Windows share's path, so only the other characters are
+        exact: the longest run of them that ends the filter's prefix or that the stored URI contains."""
+        host_exact, path_exact = self.scheme == "s3", self.scheme not in CASE_INSENSITIVE_PATH_SCHEMES
+        text = self.host + self.path
+        exact = "".join(
+            "1" if c in CASELESS or (c in FILTERABLE and (host_exact if i < len(self.host) else path_exact)) else "0"
+            for i, c in enumerate(text)
+        )
+        leading = len(exact) - len(exact.lstrip("1"))
+        longest = max(re.finditer("1+", exact), key=lambda run: len(run[0]), default=None)
+        if longest and len(longest[0]) > max(leading, 1):
+            needle, operator = text[longest.start() : longest.end()], "Contains"
+        else:
+            needle, operator = f"{self.scheme}://{text[:leading]}", "BeginsWith"
+        # A shorter prefix, or part of the run, still passes every match.
+        return {"Name": "LocationUri", "Values": [needle[:MAX_FILTER_VALUE]], "Operator": operator}
 
 
 def parse_location_uri(uri: str) -> LocationUri:

@@ -118,10 +118,15 @@ def test_locations_are_read_from_every_page_and_matched_by_the_contracts_rules(d
     other_buckets = [make_s3_location(datasync, bucket=f"bucket{i}") for i in range(120)]
     first = make_s3_location(datasync, subdirectory="prefix/")
     make_s3_location(datasync, subdirectory="Prefix")  # S3 keys are case-sensitive: another place
-    upper_case_host = make_s3_location(datasync, bucket="MYBUCKET")
     make_smb_location(datasync, host="mybucket", subdirectory="prefix")  # another scheme
     assert "NextToken" in datasync.list_locations() and len(other_buckets) == 120
-    assert matching_location_arns(datasync, "s3://mybucket/prefix") == [first, upper_case_host]
+    assert matching_location_arns(datasync, "s3://MyBucket/prefix") == [first]  # the input's host case is ignored
+
+
+def test_a_share_is_found_whatever_the_case_of_its_host_and_path(datasync):
+    others = [make_smb_location(datasync, host=f"host{i}", subdirectory="share") for i in range(150)]
+    stored_in_capitals = make_smb_location(datasync, host="HOST5", subdirectory="Share")
+    assert matching_location_arns(datasync, "smb://host5/share") == [others[5], stored_in_capitals]
 
 
 def test_tasks_are_listed_per_source_location_over_every_page_and_checked_end_to_end(datasync):
@@ -130,4 +135,23 @@ def test_tasks_are_listed_per_source_location_over_every_page_and_checked_end_to
         make_task(datasync, source, elsewhere)
     make_task(datasync, elsewhere, source)  # the LocationId filter also lists tasks with it as destination
     linking = make_task(datasync, source, destination)
-    assert tasks_linking(datasync, [source], [destination]) == [linking]
+    assert list(tasks_linking(datasync, [source], [destination])) == [linking]
+
+
+def test_finding_a_task_among_a_thousand_takes_a_handful_of_calls(datasync):
+    # Each task links its own share to its own prefix; smb://host5/share shares its only caseless run, "5/", with
+    # a tenth of the shares and buckets (host15, bucket25, ...), the worst case of this account.
+    for i in range(1000):
+        make_task(
+            datasync,
+            make_smb_location(datasync, host=f"host{i}", subdirectory="share"),
+            make_s3_location(datasync, bucket=f"bucket{i}", subdirectory="dir"),
+            name=f"task{i}",
+        )
+    calls = []
+    datasync.meta.events.register("before-call.datasync", lambda model, **_: calls.append(model.name))
+    resolved = resolve(
+        datasync, {"source_location_uri": "smb://host5/share", "destination_location_uri": "s3://bucket5/dir"}
+    )
+    assert sorted(calls) == ["DescribeTask", "ListLocations", "ListLocations", "ListLocations", "ListTasks"]
+    assert datasync.describe_task(TaskArn=resolved["target"]["TaskArn"])["Name"] == "task5"

@@ -1,6 +1,11 @@
+import string
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME, parse_location_uri
+from datasync_workflow.emulated_datasync import FILTER_VALUE, STRING_OPERATORS
 
 
 @pytest.mark.parametrize(
@@ -82,3 +87,54 @@ def test_every_create_call_is_a_real_boto3_method():
 def test_bad_uris_say_why(uri, reason):
     with pytest.raises(ValueError, match=reason):
         parse_location_uri(uri)
+
+
+# The ListLocations filter only narrows the listing: every stored URI the rules accept must pass it. Checked with
+# the emulated DataSync's filter semantics (case-sensitive, the API reference's constraint on values).
+hosts = st.text(alphabet=string.ascii_letters + string.digits + ".-:", min_size=1, max_size=20)
+paths = st.lists(st.text(alphabet=string.ascii_letters + string.digits + "._-* @+=éİ", min_size=1, max_size=12))
+
+
+def _recased(text: str, flips: list[bool]) -> str:
+    return "".join(
+        c.swapcase() if flip and c.isascii() else c
+        for c, flip in zip(text, (flips + [False] * len(text))[: len(text)], strict=True)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from(sorted(CREATE_CALL_BY_SCHEME)),
+    host=hosts,
+    parts=paths,
+    flips=st.lists(st.booleans(), max_size=60),
+    trailing_slash=st.booleans(),
+)
+def test_every_stored_uri_the_rules_accept_passes_the_list_filter(scheme, host, parts, flips, trailing_slash):
+    path = "".join(f"/{part}" for part in parts)
+    wanted = parse_location_uri(f"{scheme}://{host}{path}{'/' if trailing_slash else ''}")
+    # As DataSync stores it: scheme in lower case, a trailing slash, and (S3 bucket names being lower case) the
+    # host's case as its creator typed it, the path's too where the scheme ignores it.
+    stored_host = wanted.host if scheme == "s3" else _recased(wanted.host, flips)
+    stored_path = _recased(wanted.path, flips[len(host) :]) if scheme in {"smb", "fsxw"} else wanted.path
+    stored = f"{scheme}://{stored_host}{stored_path}/"
+    assert wanted.matches(stored)
+    given_filter = wanted.list_filter()
+    (value,) = given_filter["Values"]
+    assert FILTER_VALUE.fullmatch(value)
+    assert STRING_OPERATORS[given_filter["Operator"]](stored, [value])
+
+
+@pytest.mark.parametrize(
+    ("uri", "operator", "value"),
+    [
+        ("s3://bucket5/dir", "BeginsWith", "s3://bucket5/dir"),  # S3: the whole URI
+        ("smb://host5/share", "Contains", "5/"),  # Windows shares: only what has no case
+        ("smb://10.0.0.5/Share", "BeginsWith", "smb://10.0.0.5/"),
+        ("nfs://NAS/exports/Data", "Contains", "/exports/Data"),  # NFS paths are case-sensitive
+        ("smb://server/share", "BeginsWith", "smb://"),  # nothing better: the scheme's every location
+        ("s3://bucket/a*b", "BeginsWith", "s3://bucket/a"),  # `*` may be a wildcard in a filter value
+    ],
+)
+def test_the_filter_narrows_as_far_as_the_rules_allow(uri, operator, value):
+    assert parse_location_uri(uri).list_filter() == {"Name": "LocationUri", "Values": [value], "Operator": operator}
