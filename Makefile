@@ -11,7 +11,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # The CDK command line runs `python3 app.py` (cdk.json): the one in the virtual environment.
 CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
 
-.PHONY: install demo test e2e bench lint format synth bootstrap deploy destroy clean
+.PHONY: install demo test e2e bench diagram lint format synth bootstrap deploy destroy clean
 
 install: $(INSTALLED) $(NODE_TOOLS)
 
@@ -36,9 +36,14 @@ test: install
 e2e: install
 	$(BIN)/python -m pytest tests/e2e -v
 
-# Prints the transitions, invocations and history events of a run, and what runs of a few lengths cost.
+# Prints the DataSync calls of a look-up, the transitions, invocations and history events of a run, what runs of
+# a few lengths cost, and the steps' import times.
 bench: install
 	$(BIN)/python scripts/benchmark.py
+
+# README's picture of the state machine, drawn from statemachine/datasync_workflow.asl.json.
+diagram: install
+	$(BIN)/python -m datasync_workflow.diagram
 
 lint: install
 	$(BIN)/ruff check .

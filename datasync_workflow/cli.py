@@ -1,90 +1,194 @@
-"""`datasync-workflow run --local INPUT.json`: run the workflow on this machine and print how it goes."""
+"""`datasync-workflow`: run the workflow on this machine or on a deployed stack and follow it, or check an input.
+
+datasync-workflow run --local INPUT.json
+datasync-workflow run INPUT.json --stack NAME | --state-machine-arn ARN [--no-wait]
+datasync-workflow validate INPUT.json
+"""
 
 import argparse
 import json
 import logging
 import os
 import sys
+import uuid
 from pathlib import Path
 
-from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
-CHECK_STATE = "Check execution status"
-WAIT_STATE = "Wait for DataSync's event"
+from datasync_workflow.follow import Progress, follow
+
+# How often a deployed execution's history is read while it is followed.
+POLL_SECONDS = 2
+INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="datasync-workflow", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="datasync-workflow", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run one execution of the workflow")
+    run = commands.add_parser("run", help="run one execution of the workflow and follow it to its end")
     run.add_argument("input", help="the execution input, a JSON file, or - for standard input")
-    run.add_argument(
+    where = run.add_mutually_exclusive_group(required=True)
+    where.add_argument(
         "--local", action="store_true", help="run on this machine, with DataSync and Step Functions emulated by moto"
     )
-    run.add_argument("--region", default="us-east-1")
-    run.add_argument("--timeout", type=float, default=900, help="seconds before the execution is stopped")
-    run.add_argument("--verbose", action="store_true", help="also print the steps' own logs")
+    where.add_argument(
+        "--stack", metavar="NAME", help="a deployed stack: the state machine of its StateMachineArn output"
+    )
+    where.add_argument("--state-machine-arn", metavar="ARN", help="a deployed state machine")
+    run.add_argument("--no-wait", action="store_true", help="start a deployed run, print its execution ARN and exit")
+    run.add_argument("--region", help="default: your AWS configuration's; us-east-1 for a --local run")
+    run.add_argument("--timeout", type=float, default=900, help="seconds before a --local run is stopped")
+    run.add_argument("--verbose", action="store_true", help="also print the steps' own logs (--local)")
     emulated = run.add_argument_group("the emulated DataSync of a --local run")
     emulated.add_argument(
         "--transfer-seconds",
         type=float,
-        default=EmulatedTransfer.seconds,
-        help="how long each execution takes from launch to its end (default: %(default)s)",
+        help="how long each execution takes from launch to its end (default: 1.5)",
     )
     emulated.add_argument(
         "--fail-with",
         metavar="CODE[:DETAIL]",
         help="each execution ends in ERROR with this Result.ErrorCode and ErrorDetail",
     )
-    args = parser.parse_args(argv)
-    if not args.local:
-        parser.error("only --local runs are supported here; start a deployed state machine with the AWS CLI")
-    error_code, _, error_detail = (args.fail_with or "").partition(":")
-    transfer = EmulatedTransfer(
-        seconds=args.transfer_seconds,
-        error_code=error_code.strip() or None,
-        error_detail=error_detail.strip() or EmulatedTransfer.error_detail,
+    validate = commands.add_parser("validate", help="check an execution input offline, as the workflow would")
+    validate.add_argument("input", help="the execution input, a JSON file, or - for standard input")
+    validate.add_argument(
+        "--passable-role-arn",
+        action="append",
+        metavar="ARN",
+        help="a role the deployment may pass to DataSync (its passable_role_arns; repeat for each). Without it, "
+        "roles are not checked",
     )
+    args = parser.parse_args(argv)
+    if args.command == "run" and not args.local:
+        for option, given in (("--transfer-seconds", args.transfer_seconds), ("--fail-with", args.fail_with)):
+            if given is not None:
+                parser.error(f"{option} is for --local runs")
+    if args.command == "run" and args.local and args.no_wait:
+        parser.error("--no-wait is for deployed runs: a --local run ends with this command")
     try:
         text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text()
         execution_input = json.loads(text)
     except (OSError, json.JSONDecodeError) as error:
         parser.error(f"cannot read the input {args.input}: {error}")
+    if args.command == "validate":
+        return validate_input(execution_input, args.passable_role_arn)
+    if args.local:
+        return run_locally(args, execution_input)
+    session = boto3.session.Session(region_name=args.region)
+    sfn = session.client("stepfunctions")
+    try:
+        machine_arn = args.state_machine_arn or stack_output(session.client("cloudformation"), args.stack)
+        execution_arn = sfn.start_execution(
+            stateMachineArn=machine_arn, name=f"cli-{uuid.uuid4()}", input=json.dumps(execution_input)
+        )["executionArn"]
+    except (BotoCoreError, ClientError) as error:
+        parser.error(f"cannot start the execution: {error}")
+    if args.no_wait:
+        print(execution_arn)
+        return 0
+    return follow_deployed(sfn, execution_arn)
 
+
+def validate_input(execution_input, passable_roles: list[str] | None) -> int:
+    from datasync_steps.workflow_input import input_problems
+
+    problems = input_problems(execution_input, passable_roles)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print("valid")
+    return 1 if problems else 0
+
+
+def run_locally(args: argparse.Namespace, execution_input) -> int:
     # Before the steps are imported: their logs go to stderr and would bury the progress lines.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if args.verbose else "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     if not args.verbose:
         # moto's Step Functions engine logs each failure with its internals; the Error and Cause follow below.
         logging.getLogger("moto").setLevel(logging.CRITICAL)
+    from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
     from datasync_workflow.local import run_local
 
+    error_code, _, error_detail = (args.fail_with or "").partition(":")
+    transfer = EmulatedTransfer(
+        seconds=EmulatedTransfer.seconds if args.transfer_seconds is None else args.transfer_seconds,
+        error_code=error_code.strip() or None,
+        error_detail=error_detail.strip() or EmulatedTransfer.error_detail,
+    )
     with emulated_transfers(transfer):
-        execution = run_local(execution_input, region=args.region, timeout=args.timeout, on_event=print_progress)
-    print(f"Execution {execution.status}", file=sys.stderr)
-    if execution.status == "SUCCEEDED":
-        print(json.dumps(execution.output, indent=2))
+        execution = run_local(
+            execution_input, region=args.region or "us-east-1", timeout=args.timeout, on_event=Progress()
+        )
+    described = {"status": execution.status, "error": execution.error, "cause": execution.cause}
+    return report(described, execution.output)
+
+
+def follow_deployed(sfn, execution_arn: str) -> int:
+    print(f"Started {execution_arn}", file=sys.stderr)
+    progress = Progress()
+    while True:
+        try:
+            described, history = follow(sfn, execution_arn, progress, poll_seconds=POLL_SECONDS, seen=progress.shown)
+            break
+        except KeyboardInterrupt:
+            if not stop_asked():
+                print(f"Left running: {execution_arn}\n{console_url(execution_arn)}", file=sys.stderr)
+                return INTERRUPTED
+            sfn.stop_execution(executionArn=execution_arn, error="StoppedFromCommandLine", cause="stopped with Ctrl-C")
+            # The stack's clean-up rule cancels the DataSync execution; follow the history to the end.
+    output = json.loads(described["output"]) if described["status"] == "SUCCEEDED" else None
+    # DescribeExecution may leave out the Error and Cause of a stopped execution; its last history event has them.
+    ending = next((value for key, value in history[-1].items() if key.endswith("EventDetails")), {}) if history else {}
+    return report({**ending, **described}, output)
+
+
+def stack_output(cloudformation, stack_name: str) -> str:
+    (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    if "StateMachineArn" not in outputs:
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "NoStateMachineArnOutput",
+                    "Message": f"stack {stack_name} has no StateMachineArn output",
+                }
+            },
+            "DescribeStacks",
+        )
+    return outputs["StateMachineArn"]
+
+
+def stop_asked() -> bool:
+    print("\nStop the execution? It keeps running otherwise. [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        return input().strip().lower() in ("y", "yes")
+    except (EOFError, KeyboardInterrupt):
+        return False
+
+
+def console_url(execution_arn: str) -> str:
+    from datasync_steps.start import CONSOLE_DOMAINS
+
+    _, partition, _, region, _ = execution_arn.split(":", 4)
+    domain = CONSOLE_DOMAINS.get(partition, CONSOLE_DOMAINS["aws"])
+    return f"https://{domain}/states/home?region={region}#/v2/executions/details/{execution_arn}"
+
+
+def report(described: dict, output: dict | None) -> int:
+    """The end of a run: the output JSON on stdout, or the Error and Cause on stderr; the exit status."""
+    print(f"Execution {described['status']}", file=sys.stderr)
+    if described["status"] == "SUCCEEDED":
+        print(json.dumps(output, indent=2))
         return 0
-    print(f"Error: {execution.error}\nCause: {execution.cause}", file=sys.stderr)
+    for name in ("error", "cause"):
+        if described.get(name):
+            print(f"{name.capitalize()}: {described[name]}", file=sys.stderr)
     return 1
-
-
-def print_progress(event: dict) -> None:
-    entered = event.get("stateEnteredEventDetails")
-    if entered:
-        print(f"-> {entered['name']}", file=sys.stderr)
-    exited = event.get("stateExitedEventDetails")
-    if exited and exited["name"] == WAIT_STATE:
-        woken_by = json.loads(exited["output"])["execution"].get("event")  # absent when the wait timed out
-        if woken_by:
-            print(f"   DataSync status: {woken_by['Status']} (DataSync's event)", file=sys.stderr)
-    if exited and exited["name"] == CHECK_STATE:
-        check = json.loads(exited["output"])["execution"]["check"]
-        progress = ""
-        if "FilesTransferred" in check:
-            files, mebibytes = check["FilesTransferred"], check["BytesTransferred"] / 2**20
-            progress = f", {files:,} files and {mebibytes:,.1f} MiB transferred"
-        print(f"   DataSync status: {check['Status']}{progress} (check {check['checks_done']})", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from datasync_steps.observability import metrics
 from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_workflow import emulated_datasync
 from datasync_workflow.definition import STEPS, render_definition
+from datasync_workflow.follow import follow
 
 FUNCTION_PREFIX = "datasync-workflow-"
 WAITING_TABLE_NAME = "datasync-workflow-waiting"
@@ -93,23 +94,8 @@ def run_local_together(
 ) -> list[LocalExecution]:
     """Start one execution per input at once, as overlapping schedules or a double click would, and return
     how each ended; `timeout` is for them all."""
-    with ExitStack() as stack:
-        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        stack.enter_context(_steps_run_in_process())
-        # What Lambda's environment gives a function; metrics would print to stdout, so they are off.
-        local_environment = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
-        local_environment["POWERTOOLS_METRICS_DISABLED"] = os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")
-        local_environment[waiting.TABLE_NAME_VARIABLE] = WAITING_TABLE_NAME
-        stack.enter_context(patch.dict(os.environ, local_environment))
-        _create_waiting_table(region)
-        stack.enter_context(_datasync_events_reach_the_workflow(region))
+    with local_deployment(region, definition) as machine_arn:
         sfn = boto3.client("stepfunctions", region_name=region)
-        values = {step.placeholder: function_arn(region, step.name) for step in STEPS if step.placeholder}
-        machine_arn = sfn.create_state_machine(
-            name=f"datasync-workflow-{uuid.uuid4().hex[:8]}",
-            definition=render_definition(values, definition),
-            roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
-        )["stateMachineArn"]
         execution_arns = [
             sfn.start_execution(stateMachineArn=machine_arn, name=uuid.uuid4().hex, input=json.dumps(execution_input))[
                 "executionArn"
@@ -121,14 +107,37 @@ def run_local_together(
         return [_finish(sfn, arn, deadline, *watch, region) for arn in execution_arns]
 
 
+@contextmanager
+def local_deployment(region: str = "us-east-1", definition: str | None = None) -> Iterator[str]:
+    """The workflow as the stack deploys it, in moto, with its steps run in-process and DataSync's events
+    delivered: yields the state machine's ARN, for executions started and followed as on AWS."""
+    with ExitStack() as stack:
+        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        stack.enter_context(_steps_run_in_process())
+        # What Lambda's environment gives a function; metrics would print to stdout, so they are off.
+        local_environment = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+        local_environment["POWERTOOLS_METRICS_DISABLED"] = os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")
+        local_environment[waiting.TABLE_NAME_VARIABLE] = WAITING_TABLE_NAME
+        stack.enter_context(patch.dict(os.environ, local_environment))
+        _create_waiting_table(region)
+        stack.enter_context(_datasync_events_reach_the_workflow(region))
+        values = {step.placeholder: function_arn(region, step.name) for step in STEPS if step.placeholder}
+        yield boto3.client("stepfunctions", region_name=region).create_state_machine(
+            name=f"datasync-workflow-{uuid.uuid4().hex[:8]}",
+            definition=render_definition(values, definition),
+            roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
+        )["stateMachineArn"]
+
+
 def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, region: str) -> LocalExecution:
     """Follow the execution to its end, stopping it at `deadline` or when asked, and clean up after a run that
     did not succeed."""
-    described, history = _follow(sfn, execution_arn, max(0.0, deadline - time.monotonic()), on_event, stop_when)
+    remaining = max(0.0, deadline - time.monotonic())
+    described, history = follow(sfn, execution_arn, on_event, timeout=remaining, stop_when=stop_when)
     if described["status"] == "RUNNING":
         sfn.stop_execution(executionArn=execution_arn, error="LocalStop", cause="stopped by the local runner")
         _release_waiting_states(sfn, execution_arn)
-        described, history = _follow(sfn, execution_arn, 10, on_event, lambda event: False, seen=len(history))
+        described, history = follow(sfn, execution_arn, on_event, timeout=10, seen=len(history))
     if described["status"] != "SUCCEEDED":
         _clean_up(described, region)
     return LocalExecution(
@@ -139,28 +148,6 @@ def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, regio
         cause=described.get("cause"),
         history=history,
     )
-
-
-def _follow(sfn, execution_arn: str, timeout: float, on_event, stop_when, seen: int = 0) -> tuple[dict, list[dict]]:
-    """Poll until the execution ends, `timeout` passes or `stop_when` is true of an event, passing new history
-    events to `on_event`; return the last description and the whole history."""
-    deadline = time.monotonic() + timeout
-    while True:
-        # Described before the history is read, so a finished execution's history is complete.
-        described = sfn.describe_execution(executionArn=execution_arn)
-        history = [
-            event
-            for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-            for event in page["events"]
-        ]
-        stop = False
-        for event in history[seen:]:
-            on_event(event)
-            stop = stop or stop_when(event)
-        seen = len(history)
-        if described["status"] != "RUNNING" or stop or time.monotonic() > deadline:
-            return described, history
-        time.sleep(0.05)
 
 
 def _clean_up(described: dict, region: str) -> None:

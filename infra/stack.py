@@ -18,6 +18,12 @@ class DataSyncWorkflowStack(Stack):
         self.workflow = DataSyncWorkflow(self, "Workflow", config=config)
         CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
         CfnOutput(self, "AlarmName", value=self.workflow.alarm.alarm_name)
+        dashboard = self.workflow.dashboard.dashboard_name
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            value=f"https://console.aws.amazon.com/cloudwatch/home?region={self.region}#dashboards/dashboard/{dashboard}",
+        )
 
 
 def build_app(outdir: str | None = None, context: dict | None = None) -> App:

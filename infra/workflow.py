@@ -3,7 +3,7 @@
 import json
 from importlib.metadata import version
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Duration, Names, RemovalPolicy, Stack, TimeZone, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -23,6 +23,7 @@ from constructs import Construct
 
 from datasync_steps import waiting
 from datasync_steps.cleanup import STOPPED_STATUSES
+from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_steps.workflow_input import PASSABLE_ROLES_VARIABLE
 from datasync_workflow.definition import LAMBDAS_PATH, STEP_TIMEOUT_SECONDS, STEPS, Step, definition_text
@@ -193,7 +194,11 @@ class DataSyncWorkflow(Construct):
             # definition given as a string.
             tracing_enabled=True,
             logs=sfn.LogOptions(
-                destination=self._log_group("StateMachineLogs"),
+                # Step Functions' advice: under /aws/vendedlogs/ its log delivery does not grow the account's
+                # CloudWatch Logs resource policy, which has a size limit.
+                destination=self._log_group(
+                    "StateMachineLogs", name=f"/aws/vendedlogs/states/{Names.unique_id(self)}-StateMachine"
+                ),
                 level=sfn.LogLevel.ALL,
                 include_execution_data=True,
             ),
@@ -209,12 +214,14 @@ class DataSyncWorkflow(Construct):
         self._resume_on_datasync_events()
         self._clean_up_stopped_executions()
         self.alarm = self._alarm_on_failures()
+        self.dashboard = self._dashboard()
         self.schedules = [self._schedule(schedule) for schedule in config.schedules]
 
-    def _log_group(self, construct_id: str) -> logs.LogGroup:
+    def _log_group(self, construct_id: str, name: str | None = None) -> logs.LogGroup:
         return logs.LogGroup(
             self,
             construct_id,
+            log_group_name=name,
             retention=logs.RetentionDays[self.config.log_retention],
             removal_policy=RemovalPolicy.DESTROY,
         )
@@ -246,8 +253,8 @@ class DataSyncWorkflow(Construct):
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment={
-                "POWERTOOLS_SERVICE_NAME": "datasync-workflow",
-                "POWERTOOLS_METRICS_NAMESPACE": "DataSyncWorkflow",
+                "POWERTOOLS_SERVICE_NAME": SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **({waiting.TABLE_NAME_VARIABLE: self.waiting_table.table_name} if step.name in TABLE_ACTIONS else {}),
                 # The resolve step refuses an input naming a role the other steps could not pass.
@@ -365,9 +372,13 @@ class DataSyncWorkflow(Construct):
     def _alarm_on_failures(self) -> cloudwatch.Alarm:
         self.topic: sns.Topic | None = None
         period = Duration.minutes(5)
+        # Named, so that the topic's key and policy can name the alarm without depending on it (the alarm depends
+        # on the topic).
+        alarm_name = f"{Names.unique_id(self)}-FailedOrTimedOut"
         alarm = cloudwatch.Alarm(
             self,
             "FailedOrTimedOut",
+            alarm_name=alarm_name,
             alarm_description="A DataSync workflow execution failed or timed out",
             metric=cloudwatch.MathExpression(
                 expression="failed + timedOut",
@@ -384,17 +395,102 @@ class DataSyncWorkflow(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         if self.config.alarm_emails:
-            self.topic = sns.Topic(
+            # CloudWatch cannot use the AWS-managed alias/aws/sns key, whose policy no one can change: the topic's
+            # key is the stack's own, and CloudWatch may use it (and publish to the topic) for this alarm only.
+            cloudwatch_alarms = iam.ServicePrincipal("cloudwatch.amazonaws.com").with_conditions(
+                {
+                    "ArnLike": {
+                        "aws:SourceArn": Stack.of(self).format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=alarm_name,
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+                }
+            )
+            key = kms.Key(
                 self,
-                "AlarmTopic",
-                display_name="DataSync workflow failures",
-                master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
-                enforce_ssl=True,
+                "AlarmTopicKey",
+                description="Encrypts the DataSync workflow's alarm topic; CloudWatch may use it for the alarm",
+                enable_key_rotation=True,
+                pending_window=Duration.days(7),
+                removal_policy=RemovalPolicy.DESTROY,
+            )
+            key.grant(cloudwatch_alarms, "kms:Decrypt", "kms:GenerateDataKey*")
+            self.topic = sns.Topic(
+                self, "AlarmTopic", display_name="DataSync workflow failures", master_key=key, enforce_ssl=True
+            )
+            self.topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CloudWatchAlarmPublishes",
+                    principals=[cloudwatch_alarms],
+                    actions=["sns:Publish"],
+                    resources=[self.topic.topic_arn],
+                )
             )
             for email in self.config.alarm_emails:
                 self.topic.add_subscription(subscriptions.EmailSubscription(email))
             alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
         return alarm
+
+    def _dashboard(self) -> cloudwatch.Dashboard:
+        """Executions and what they moved: Step Functions' own metrics beside the ones the steps publish."""
+        machine, period = self.state_machine, Duration.hours(1)
+
+        def published(name: str, label: str, statistic: str = "Sum") -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": SERVICE},
+                statistic=statistic,
+                period=period,
+                label=label,
+            )
+
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(7))
+        executions = [
+            machine.metric_started(label="started"),
+            machine.metric_succeeded(label="succeeded"),
+            machine.metric_failed(label="failed"),
+            machine.metric_timed_out(label="timed out"),
+            machine.metric_aborted(label="aborted"),
+        ]
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Workflow executions",
+                left=[metric.with_(statistic="Sum", period=period) for metric in executions],
+                width=12,
+            ),
+            cloudwatch.AlarmWidget(title="Failed or timed-out executions", alarm=self.alarm, width=12),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Duration",
+                left=[
+                    machine.metric_time(label="workflow execution (average)", statistic="Average", period=period),
+                    published("Duration", "DataSync transfer (average)", "Average"),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Transferred",
+                left=[published("BytesTransferred", "bytes")],
+                right=[published("FilesTransferred", "files")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Waiting for the end of transfers",
+                left=[
+                    published("StatusChecks", "status checks"),
+                    published("EventWaits", "waits for DataSync's event"),
+                    published("WaitsEndedByEvent", "waits ended by the event"),
+                ],
+                width=8,
+            ),
+        )
+        return dashboard
 
     def _schedule(self, schedule: Schedule) -> scheduler.Schedule:
         return scheduler.Schedule(

@@ -31,9 +31,9 @@ from moto import mock_aws
 from datasync_steps.datasync import datasync_client
 from datasync_steps.resolve import resolve
 from datasync_steps.workflow_input import HISTORY_LIMIT
-from datasync_workflow.cli import CHECK_STATE, WAIT_STATE
 from datasync_workflow.definition import definition_text
 from datasync_workflow.emulated_datasync import EmulatedDataSyncBackend, EmulatedTransfer, emulated_transfers
+from datasync_workflow.follow import CHECK_STATE, WAIT_STATE
 from datasync_workflow.local import run_local
 
 MEMORY_GB = 0.25

@@ -12,12 +12,13 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from pydantic import BaseModel
 
 SERVICE = "datasync-workflow"
+METRICS_NAMESPACE = "DataSyncWorkflow"  # Powertools adds the dimension service=SERVICE to each metric
 
 # stderr rather than stdout: Lambda sends both to CloudWatch, and the local command line keeps its stdout
 # for the workflow's output.
 logger = Logger(service=SERVICE, logger_handler=logging.StreamHandler(sys.stderr))
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(service=SERVICE, namespace="DataSyncWorkflow")
+metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
 
 __all__ = ["MetricUnit", "logger", "metrics", "step_handler", "tracer"]
 

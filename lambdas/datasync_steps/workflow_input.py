@@ -138,6 +138,20 @@ def parse_workflow_input(raw: Any, passable_roles: list[str] | None = None) -> W
     a role in the kwargs that is not among them is a bad field too: DataSync could not be handed it."""
     if not isinstance(raw, dict):
         raise DataSyncInvalidInputError(f"The execution input must be a JSON object, not {_json_type(raw)}.")
+    workflow_input, problems = _checked(raw, passable_roles)
+    if problems:
+        raise DataSyncInvalidInputError(f"Invalid workflow input: {'; '.join(problems)}.")
+    return workflow_input
+
+
+def input_problems(raw: Any, passable_roles: list[str] | None = None) -> list[str]:
+    """Every problem `parse_workflow_input` would refuse the input for, one sentence each."""
+    if not isinstance(raw, dict):
+        return [f"the execution input must be a JSON object, not {_json_type(raw)}"]
+    return _checked(raw, passable_roles)[1]
+
+
+def _checked(raw: dict, passable_roles: list[str] | None) -> tuple[WorkflowInput | None, list[str]]:
     # Step Functions' own key, set by a parent state machine to link the two executions.
     raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
     problems = []
@@ -148,25 +162,22 @@ def parse_workflow_input(raw: Any, passable_roles: list[str] | None = None) -> W
     try:
         workflow_input = WorkflowInput.model_validate(raw)
     except ValidationError as invalid:
-        problems += [_describe(error) for error in invalid.errors()]
-    else:
-        for field in KWARGS_FIELDS:
-            for where, role in roles_in(getattr(workflow_input, field), field):
-                if passable_roles is not None and role not in passable_roles:
-                    problems.append(
-                        f"{where}: this deployment may not pass the role {role} to DataSync; add it to the "
-                        "stack's passable_role_arns setting"
-                    )
-        longest_wait = workflow_input.max_iterations * max(1, workflow_input.wait_interval_seconds)
-        if workflow_input.wait_for_completion and longest_wait > EXECUTION_TIMEOUT_SECONDS - SETUP_SECONDS:
-            problems.append(
-                f"max_iterations times wait_interval_seconds: the checks could wait {longest_wait:,} s, longer than a "
-                f"Step Functions execution can run (a year, {EXECUTION_TIMEOUT_SECONDS:,} s, less "
-                f"{SETUP_SECONDS:,} s to set up)"
-            )
-    if problems:
-        raise DataSyncInvalidInputError(f"Invalid workflow input: {'; '.join(problems)}.")
-    return workflow_input
+        return None, problems + [_describe(error) for error in invalid.errors()]
+    for field in KWARGS_FIELDS:
+        for where, role in roles_in(getattr(workflow_input, field), field):
+            if passable_roles is not None and role not in passable_roles:
+                problems.append(
+                    f"{where}: this deployment may not pass the role {role} to DataSync; add it to the "
+                    "stack's passable_role_arns setting"
+                )
+    longest_wait = workflow_input.max_iterations * max(1, workflow_input.wait_interval_seconds)
+    if workflow_input.wait_for_completion and longest_wait > EXECUTION_TIMEOUT_SECONDS - SETUP_SECONDS:
+        problems.append(
+            f"max_iterations times wait_interval_seconds: the checks could wait {longest_wait:,} s, longer than a "
+            f"Step Functions execution can run (a year, {EXECUTION_TIMEOUT_SECONDS:,} s, less "
+            f"{SETUP_SECONDS:,} s to set up)"
+        )
+    return workflow_input, problems
 
 
 def _json_type(value: Any) -> str:

@@ -1,6 +1,7 @@
 """The synthesized CloudFormation template, read as a reviewer would: roles, wiring, logs, checks."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -414,3 +415,71 @@ def test_app_py_synthesizes_with_no_aws_credentials(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / f"{STACK_NAME}.template.json").exists()
+
+
+def test_the_alarm_can_notify_through_its_encrypted_topic(template):
+    # CloudWatch cannot use the AWS-managed alias/aws/sns key: the topic's key is the stack's own, and both its
+    # policy and the topic's let CloudWatch in for this alarm.
+    (key_id,) = resources(template, "AWS::KMS::Key")
+    key = the(template, "AWS::KMS::Key")
+    assert key["EnableKeyRotation"] is True
+    assert the(template, "AWS::SNS::Topic")["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    alarm_name = the(template, "AWS::CloudWatch::Alarm")["AlarmName"]
+
+    def cloudwatch_statement(statements, action):
+        (statement,) = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+        assert action in statement["Action"]
+        source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
+        assert source_arn[-1] == f":alarm:{alarm_name}"
+        return statement
+
+    key_statement = cloudwatch_statement(key["KeyPolicy"]["Statement"], "kms:GenerateDataKey*")
+    assert "kms:Decrypt" in key_statement["Action"]
+    topic_policy = the(template, "AWS::SNS::TopicPolicy")["PolicyDocument"]["Statement"]
+    cloudwatch_statement(topic_policy, "sns:Publish")
+
+
+def test_the_state_machine_logs_under_vendedlogs(template):
+    machine = the(template, "AWS::StepFunctions::StateMachine")
+    group_id = machine["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"][
+        "Fn::GetAtt"
+    ][0]
+    assert resources(template, "AWS::Logs::LogGroup")[group_id]["LogGroupName"].startswith("/aws/vendedlogs/states/")
+
+
+def test_the_dashboard_shows_executions_what_they_moved_and_the_alarm(template):
+    body = the(template, "AWS::CloudWatch::Dashboard")["DashboardBody"]["Fn::Join"][1]
+    text = "".join(part if isinstance(part, str) else "<ref>" for part in body)
+    widgets = json.loads(text.replace('"<ref>"', '"ref"').replace("<ref>", "ref"))["widgets"]
+    metrics = {
+        (metric[0], metric[1])
+        for widget in widgets
+        for metric in widget["properties"].get("metrics", [])
+        if isinstance(metric[0], str) and not metric[0].startswith("{")
+    }
+    executions = {
+        "ExecutionsStarted",
+        "ExecutionsSucceeded",
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "ExecutionsAborted",
+    }
+    assert {("AWS/States", name) for name in [*executions, "ExecutionTime"]} <= metrics
+    published = {name for namespace, name in metrics if namespace == "DataSyncWorkflow"}
+    assert published == {
+        "Duration",
+        "BytesTransferred",
+        "FilesTransferred",
+        "StatusChecks",
+        "EventWaits",
+        "WaitsEndedByEvent",
+    }
+    # Each is a metric some step publishes under that name.
+    source = "".join(path.read_text() for path in (ROOT / "lambdas" / "datasync_steps").glob("*.py"))
+    assert published <= {a or b for a, b in re.findall(r'name="(\w+)"|\("(\w+)", MetricUnit', source)}
+    assert any(widget["properties"].get("annotations", {}).get("alarms") for widget in widgets)
+    url = template["Outputs"]["DashboardUrl"]["Value"]["Fn::Join"][1]
+    (dashboard_id,) = resources(template, "AWS::CloudWatch::Dashboard")
+    assert url[0].startswith("https://console.aws.amazon.com/cloudwatch/home?region=") and url[-1] == {
+        "Ref": dashboard_id
+    }

@@ -1,15 +1,23 @@
-"""`datasync-workflow run --local`: progress on stderr, output on stdout, exit status."""
+"""`datasync-workflow run` (--local, and deployed: against moto's Step Functions running the definition) and
+`datasync-workflow validate`: progress on stderr, output on stdout, exit status."""
 
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.client import BaseClient
+from botocore.stub import Stubber
 
+from datasync_workflow import cli
 from datasync_workflow.cli import main
-from datasync_workflow.local import _invoke
-from tests.conftest import make_s3_location, make_smb_location, make_task
+from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.follow import follow
+from datasync_workflow.local import _invoke, local_deployment
+from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -75,8 +83,12 @@ def test_steps_run_locally_never_print_their_metrics_on_stdout(datasync, capsys)
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["run", "examples/run_task_arn.json"], "only --local runs are supported"),
+        (["run", "examples/run_task_arn.json"], "one of the arguments --local --stack --state-machine-arn is required"),
+        (["run", "--local", "--stack", "s", "examples/run_task_arn.json"], "not allowed with argument"),
+        (["run", "--local", "--no-wait", "examples/run_task_arn.json"], "--no-wait is for deployed runs"),
+        (["run", "--stack", "s", "--fail-with", "X", "examples/run_task_arn.json"], "--fail-with is for --local"),
         (["run", "--local", "no-such-file.json"], "cannot read the input no-such-file.json"),
+        (["validate", "no-such-file.json"], "cannot read the input no-such-file.json"),
         (["launch"], "invalid choice"),
     ],
 )
@@ -85,3 +97,161 @@ def test_usage_errors_exit_2(argv, message, capsys):
         main(argv)
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+# Deployed runs: the state machine as the stack deploys it, in moto, its steps answered in-process.
+
+
+@pytest.fixture
+def deployed(monkeypatch, tmp_path):
+    monkeypatch.setattr(cli, "POLL_SECONDS", 0.1)
+    with local_deployment(REGION) as machine_arn, emulated_transfers(EmulatedTransfer(seconds=1)):
+        datasync = boto3.client("datasync", region_name=REGION)
+        task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+        (tmp_path / "input.json").write_text(json.dumps({"task_arn": task, "wait_interval_seconds": 30}))
+        yield machine_arn, str(tmp_path / "input.json")
+
+
+def test_a_deployed_run_is_followed_to_its_end(deployed, capsys):
+    machine_arn, input_file = deployed
+    assert main(["run", input_file, "--state-machine-arn", machine_arn]) == 0
+    captured = capsys.readouterr()
+    output = json.loads(captured.out)
+    assert output["TaskExecution"]["Status"] == "SUCCESS" and output["ExecutionStarted"] is True
+    lines = captured.err.splitlines()
+    assert lines[0].startswith(f"Started {machine_arn.replace(':stateMachine:', ':execution:')}:cli-")
+    assert any(line.startswith("-> Start execution [") and line.endswith(" s]") for line in lines)
+    assert "   DataSync status: SUCCESS (DataSync's event)" in lines
+    assert lines[-1] == "Execution SUCCEEDED"
+
+
+def stack_with_outputs(monkeypatch, outputs: dict) -> Stubber:
+    """CloudFormation describing one stack, by Stubber: moto's CloudFormation needs packages this project does not
+    install. Stubber checks the request and the answer against CloudFormation's API model."""
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    stubbed = Stubber(cloudformation)
+    stack = {
+        "StackName": "datasync-workflow",
+        "CreationTime": datetime.now(UTC),
+        "StackStatus": "CREATE_COMPLETE",
+        "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in outputs.items()],
+    }
+    stubbed.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "datasync-workflow"})
+    stubbed.activate()
+    make_client = boto3.session.Session.client
+
+    def client(self, *args, **kwargs):
+        service = kwargs.get("service_name") or args[0]
+        return cloudformation if service == "cloudformation" else make_client(self, *args, **kwargs)
+
+    monkeypatch.setattr(boto3.session.Session, "client", client)
+    return stubbed
+
+
+def test_a_deployed_run_is_found_by_its_stack_and_started_without_waiting(deployed, monkeypatch, capsys):
+    machine_arn, input_file = deployed
+    stubbed = stack_with_outputs(monkeypatch, {"AlarmName": "alarm", "StateMachineArn": machine_arn})
+    assert main(["run", input_file, "--stack", "datasync-workflow", "--no-wait", "--region", REGION]) == 0
+    stubbed.assert_no_pending_responses()
+    execution_arn = capsys.readouterr().out.strip()
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    assert sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"] == machine_arn
+    described, _ = follow(sfn, execution_arn, lambda event: None, timeout=30)
+    assert described["status"] == "SUCCEEDED", described
+
+
+def test_a_stack_without_the_output_is_a_usage_error(deployed, monkeypatch, capsys):
+    _, input_file = deployed
+    stack_with_outputs(monkeypatch, {"AlarmName": "alarm"})
+    with pytest.raises(SystemExit) as exited:
+        main(["run", input_file, "--stack", "datasync-workflow"])
+    assert exited.value.code == 2
+    assert "stack datasync-workflow has no StateMachineArn output" in capsys.readouterr().err
+
+
+def interrupted_once(monkeypatch):
+    """Ctrl-C once the run waits for DataSync's event, the first time only."""
+    calls = []
+
+    def follow_or_interrupt(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            return follow(*args, **kwargs)
+        follow(*args, stop_when=lambda event: event["type"] == "TaskSubmitted", **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "follow", follow_or_interrupt)
+
+
+def test_ctrl_c_leaves_the_execution_running_by_default(deployed, monkeypatch, capsys):
+    machine_arn, input_file = deployed
+    interrupted_once(monkeypatch)
+    monkeypatch.setattr("builtins.input", lambda: "")
+    assert main(["run", input_file, "--state-machine-arn", machine_arn]) == cli.INTERRUPTED
+    err = capsys.readouterr().err
+    execution_arn = err.split("Left running: ")[1].splitlines()[0]
+    assert f"https://console.aws.amazon.com/states/home?region={REGION}#/v2/executions/details/{execution_arn}" in err
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    assert sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+    assert follow(sfn, execution_arn, lambda event: None, timeout=30)[0]["status"] == "SUCCEEDED"
+
+
+def test_ctrl_c_stops_the_execution_when_asked_to(deployed, monkeypatch, capsys):
+    machine_arn, input_file = deployed
+    interrupted_once(monkeypatch)
+    monkeypatch.setattr("builtins.input", lambda: "y")
+    stops, make_call = [], BaseClient._make_api_call
+
+    def recorded(client, operation, params):
+        if operation == "StopExecution":
+            stops.append(params)
+        return make_call(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recorded)
+    assert main(["run", input_file, "--state-machine-arn", machine_arn]) == 1
+    assert "Execution ABORTED" in capsys.readouterr().err
+    # moto's StopExecution drops the error and cause, which AWS keeps: the request carries them.
+    ((stop,),) = [stops]
+    assert (stop["error"], stop["cause"]) == ("StoppedFromCommandLine", "stopped with Ctrl-C")
+
+
+# validate: the resolve step's own checks, offline.
+
+
+def test_validate_says_valid_and_exits_0(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(boto3.session.Session, "client", lambda *args, **kwargs: pytest.fail("validate used AWS"))
+    assert main(["validate", str(EXAMPLES / "find_or_create_update_run_delete.json")]) == 0
+    assert capsys.readouterr().out == "valid\n"
+
+
+def test_validate_prints_every_problem_and_exits_1(tmp_path, capsys):
+    (tmp_path / "input.json").write_text(
+        json.dumps(
+            {
+                "source_location_uri": "ftp://host/path",
+                "max_iterations": 0,
+                "if_task_running": "wait",
+                "create_destination_location_kwargs": {"S3Config": {"BucketAccessRoleArn": "arn:aws:iam::1:role/r"}},
+            }
+        )
+    )
+    assert main(["validate", str(tmp_path / "input.json"), "--passable-role-arn", "arn:aws:iam::1:role/other"]) == 1
+    problems = capsys.readouterr().out.splitlines()
+    assert problems[0] == "give task_arn, or both source_location_uri and destination_location_uri"
+    for field in ("source_location_uri", "max_iterations", "if_task_running"):
+        assert sum(problem.startswith(field) for problem in problems) == 1, problems
+
+
+def test_validate_checks_roles_against_the_deployments_setting(tmp_path, capsys):
+    example = json.loads((EXAMPLES / "find_or_create_update_run_delete.json").read_text())
+    role = example["create_destination_location_kwargs"]["S3Config"]["BucketAccessRoleArn"]
+    (tmp_path / "input.json").write_text(json.dumps(example))
+    assert main(["validate", str(tmp_path / "input.json"), "--passable-role-arn", role]) == 0
+    assert main(["validate", str(tmp_path / "input.json"), "--passable-role-arn", "arn:aws:iam::1:role/r"]) == 1
+    assert "may not pass the role" in capsys.readouterr().out
+
+
+def test_validate_refuses_an_input_that_is_not_an_object(tmp_path, capsys):
+    (tmp_path / "input.json").write_text("[]")
+    assert main(["validate", str(tmp_path / "input.json")]) == 1
+    assert capsys.readouterr().out == "the execution input must be a JSON object, not an array\n"

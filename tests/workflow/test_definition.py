@@ -3,12 +3,14 @@
 import importlib
 import inspect
 import json
+import re
 import subprocess
 
 import pytest
 
 from datasync_steps import cleanup, errors
-from datasync_workflow.definition import ASL_PATH, STEPS, placeholders, render_definition
+from datasync_workflow import diagram
+from datasync_workflow.definition import ASL_PATH, STEPS, definition_text, placeholders, render_definition
 
 DEFINITION = json.loads(ASL_PATH.read_text())
 STATES = DEFINITION["States"]
@@ -90,3 +92,26 @@ def test_the_definition_passes_the_asl_validator(tmp_path):
     rendered.write_text(render_definition({key: arn for key, arn in arns.items() if key}))
     done = subprocess.run([str(validator), "--json-path", str(rendered)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_readme_shows_the_state_machine_as_the_definition_draws_it():
+    readme = diagram.README.read_text()
+    assert diagram.readme_with_diagram(readme, diagram.flowchart(json.loads(definition_text()))) == readme, (
+        "README.md's diagram is out of date: run make diagram"
+    )
+
+
+def test_the_diagram_has_every_state_and_transition():
+    definition = json.loads(definition_text())
+    chart = diagram.flowchart(definition)
+    names = dict(re.findall(r'^    (s\d+)[\[{(]+"([^"]+)"', chart, re.MULTILINE))
+    drawn = {(names[a], names[b]) for a, b in re.findall(r"^    (s\d+) -\S+(?: \S+)*? (s\d+)$", chart, re.MULTILINE)}
+    defined = {
+        (name, target)
+        for name, state in definition["States"].items()
+        for target in [state.get("Next"), state.get("Default")]
+        + [rule["Next"] for rule in state.get("Choices", []) + state.get("Catch", [])]
+        if target
+    }
+    assert sorted(names.values()) == sorted(definition["States"])
+    assert drawn == defined
