@@ -1,8 +1,8 @@
 """The synthesized CloudFormation template, read as a reviewer would: roles, wiring, logs, checks."""
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
