@@ -7,8 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 
-CHECK_STATE = "Check execution status"
-WAIT_STATE = "Wait for DataSync's event"
+from datasync_steps.names import CHECK_STATE, WAIT_STATE
 
 
 def follow(

@@ -22,7 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from datasync_steps import waiting
-from datasync_steps.cleanup import STOPPED_STATUSES
+from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_steps.workflow_input import PASSABLE_ROLES_VARIABLE

@@ -17,6 +17,9 @@ import json
 import math
 import os
 import statistics
+import subprocess
+import sys
+import tempfile
 from contextlib import nullcontext
 from datetime import datetime
 from unittest.mock import patch
@@ -29,17 +32,17 @@ import boto3
 from moto import mock_aws
 
 from datasync_steps.datasync import datasync_client
+from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, WAIT_STATE
+from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resolve import resolve
 from datasync_steps.workflow_input import HISTORY_LIMIT
-from datasync_workflow.definition import definition_text
+from datasync_workflow.definition import STEPS, definition_text
 from datasync_workflow.emulated_datasync import EmulatedDataSyncBackend, EmulatedTransfer, emulated_transfers
-from datasync_workflow.follow import CHECK_STATE, WAIT_STATE
 from datasync_workflow.local import run_local
 
 MEMORY_GB = 0.25
 ROLE = "arn:aws:iam::111122223333:role/bucket-access"
 AGENT = "arn:aws:datasync:us-east-1:123456789012:agent/agent-0123456789abcdef0"
-DESCRIBE_STATE = "Describe finished execution"
 TRANSFERS = {"1 h": 3600, "24 h": 86_400, "7 days": 7 * 86_400}
 
 
@@ -127,6 +130,36 @@ def lookup_calls(tasks: int) -> dict[str, int]:
     return calls
 
 
+FLOOR = (
+    "import boto3; from aws_lambda_powertools import Logger, Tracer, Metrics; "
+    "from aws_lambda_powertools.utilities.parser import event_parser"
+)
+
+
+def import_times(rounds: int) -> dict[str, float]:
+    """Seconds to import each step's module in a fresh interpreter, as Lambda starts one (its environment
+    variables set, so X-Ray's SDK takes its Lambda path), best of `rounds`; "floor" is boto3 and Powertools alone.
+    The rounds go through every module in turn, so the machine's noise falls on all alike."""
+    environment = {
+        **os.environ,
+        "LAMBDA_TASK_ROOT": tempfile.gettempdir(),
+        "AWS_LAMBDA_FUNCTION_NAME": "datasync-workflow-step",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": SERVICE,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+    }
+    imports = {"floor": FLOOR} | {step.name: f"import {step.module}" for step in STEPS}
+    best = dict.fromkeys(imports, math.inf)
+    for _ in range(rounds):
+        for name, statement in imports.items():
+            timed = f"import time; began = time.perf_counter(); {statement}; print(time.perf_counter() - began)"
+            done = subprocess.run(
+                [sys.executable, "-c", timed], env=environment, capture_output=True, text=True, check=True
+            )
+            best[name] = min(best[name], float(done.stdout))
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -136,7 +169,16 @@ def main() -> None:
     parser.add_argument("--invocation-seconds", type=float, default=0.3, help="billed seconds per step invocation")
     parser.add_argument("--write-price", type=float, default=0.000000625, help="USD per DynamoDB write request")
     parser.add_argument("--read-price", type=float, default=0.000000125, help="USD per DynamoDB read request")
+    parser.add_argument("--import-rounds", type=int, default=15, help="fresh interpreters per module timed")
     args = parser.parse_args()
+
+    times = import_times(args.import_rounds)
+    floor = times.pop("floor")
+    print(f"Import time of each step, best of {args.import_rounds} fresh interpreters:")
+    print(f"  {'boto3 + Powertools (the floor)':34} {floor * 1000:6.0f} ms")
+    for name, seconds in times.items():
+        print(f"  {name:34} {seconds * 1000:6.0f} ms  {seconds / floor:.2f}x the floor")
+    print()
 
     one_run({"wait_interval_seconds": 3600})  # warm up imports
     by_event = [one_run({"wait_interval_seconds": 3600}) for _ in range(args.runs)]

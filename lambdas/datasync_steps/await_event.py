@@ -8,8 +8,8 @@ token catches an execution that ended before anybody waited for its event.
 import boto3
 
 from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.start import FINAL_STATUSES
 from datasync_steps.waiting import resume, wait_for, waiting_table
 
 

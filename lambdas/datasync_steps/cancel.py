@@ -2,8 +2,8 @@
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError
+from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.start import FINAL_STATUSES
 
 
 class CancelEvent(StepEvent):

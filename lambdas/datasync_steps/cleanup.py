@@ -12,14 +12,10 @@ from pydantic import BaseModel
 from datasync_steps.cancel import cancel_execution
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.lookup import workflow_tag
+from datasync_steps.names import CANCELLED_TAG, FOLLOW, START_STATE, STOPPED_STATUSES
 from datasync_steps.observability import logger, step_handler
-from datasync_steps.start import FOLLOW
 
-# The state whose output holds the started execution (statemachine/datasync_workflow.asl.json).
-START_STATE = "Start execution"
-STOPPED_STATUSES = {"ABORTED", "TIMED_OUT", "FAILED"}
 HISTORY_PAGE_SIZE = 1000
-CANCELLED_TAG = "datasync-workflow:cancelled-when-stopped"
 
 
 class StatusChange(BaseModel):

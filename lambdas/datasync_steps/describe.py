@@ -2,10 +2,10 @@
 
 import json
 
-from datasync_steps.cleanup import CANCELLED_TAG
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskExecutionFailedError
 from datasync_steps.lookup import made_by
+from datasync_steps.names import CANCELLED_TAG
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 
 

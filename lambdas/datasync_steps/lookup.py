@@ -11,8 +11,8 @@ from datasync_steps.errors import (
     DataSyncMultipleTasksError,
     DataSyncTaskNotFoundError,
 )
+from datasync_steps.names import WORKFLOW_TAG
 from datasync_steps.uris import parse_location_uri
-from datasync_steps.workflow_input import WORKFLOW_TAG
 
 
 def matching_location_arns(client, uri: str) -> list[str]:

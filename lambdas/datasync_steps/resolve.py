@@ -13,12 +13,10 @@ from datasync_steps.lookup import (
     tasks_linking,
     without_racers,
 )
+from datasync_steps.names import CREATE_LOCATIONS, CREATE_TASK, RUN
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Target
 from datasync_steps.workflow_input import WorkflowInput, parse_workflow_input, passable_roles_of_the_deployment
-
-# Where the state machine goes next.
-RUN, CREATE_LOCATIONS, CREATE_TASK = "run", "create_locations", "create_task"
 
 
 class ResolveEvent(StepEvent):

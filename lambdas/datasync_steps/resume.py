@@ -8,8 +8,8 @@ import boto3
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel
 
+from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
-from datasync_steps.start import FINAL_STATUSES
 from datasync_steps.waiting import resume_all, waiting_table
 
 COMPLETION_EVENTS = {

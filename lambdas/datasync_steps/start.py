@@ -6,18 +6,14 @@ from typing import Any, Literal
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskAlreadyRunningError, DataSyncTaskNotFoundError
 from datasync_steps.lookup import made_by, workflow_tag
+from datasync_steps.names import FINAL_STATUSES, FOLLOW, QUEUE, SKIP
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 
-FINAL_STATUSES = {"SUCCESS", "ERROR"}
 CONSOLE_DOMAINS = {
     "aws": "console.aws.amazon.com",
     "aws-cn": "console.amazonaws.cn",
     "aws-us-gov": "console.amazonaws-us-gov.com",
 }
-
-
-# What the start did, for the state machine to route on.
-FOLLOW, QUEUE, SKIP = "follow", "queue", "skip"
 
 
 class StartEvent(StepEvent):

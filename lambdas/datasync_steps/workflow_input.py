@@ -11,10 +11,11 @@ from botocore.validate import ParamValidator
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from datasync_steps.errors import DataSyncInvalidInputError
+from datasync_steps.names import WORKFLOW_TAG
 from datasync_steps.uris import parse_location_uri
 
 MAX_WAIT_INTERVAL_SECONDS = 86_400
-MAX_TAGS, WORKFLOW_TAG = 50, "datasync-workflow:execution"  # DataSync's limit per resource; the workflow's tag
+MAX_TAGS = 50  # DataSync's limit per resource
 # A Standard execution fails when its history reaches 25,000 events. A status check is one round of the wait
 # loop: the wait for DataSync's event timing out (6 events), the check (5) and the route onwards (2).
 HISTORY_LIMIT, EVENTS_PER_CHECK = 25_000, 13

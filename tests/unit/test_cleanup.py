@@ -8,9 +8,10 @@ import time
 import pytest
 
 from datasync_steps.cancel import cancel_execution
-from datasync_steps.cleanup import START_STATE, StatusChange, clean_up
+from datasync_steps.cleanup import StatusChange, clean_up
 from datasync_steps.describe import describe_execution
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskExecutionFailedError
+from datasync_steps.names import START_STATE
 from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task, stubbed_client

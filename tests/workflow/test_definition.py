@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from datasync_steps import cleanup, errors
+from datasync_steps import errors, names
 from datasync_workflow import diagram
 from datasync_workflow.definition import ASL_PATH, STEPS, definition_text, placeholders, render_definition
 
@@ -81,7 +81,7 @@ def test_every_user_facing_error_is_explained_by_its_own_message():
 
 
 def test_the_clean_up_step_reads_the_state_that_starts_the_execution():
-    assert TASKS[cleanup.START_STATE]["ResultPath"] == "$.execution"
+    assert TASKS[names.START_STATE]["ResultPath"] == "$.execution"
 
 
 def test_the_definition_passes_the_asl_validator(tmp_path):
@@ -104,8 +104,8 @@ def test_readme_shows_the_state_machine_as_the_definition_draws_it():
 def test_the_diagram_has_every_state_and_transition():
     definition = json.loads(definition_text())
     chart = diagram.flowchart(definition)
-    names = dict(re.findall(r'^    (s\d+)[\[{(]+"([^"]+)"', chart, re.MULTILINE))
-    drawn = {(names[a], names[b]) for a, b in re.findall(r"^    (s\d+) -\S+(?: \S+)*? (s\d+)$", chart, re.MULTILINE)}
+    labels = dict(re.findall(r'^    (s\d+)[\[{(]+"([^"]+)"', chart, re.MULTILINE))
+    drawn = {(labels[a], labels[b]) for a, b in re.findall(r"^    (s\d+) -\S+(?: \S+)*? (s\d+)$", chart, re.MULTILINE)}
     defined = {
         (name, target)
         for name, state in definition["States"].items()
@@ -113,5 +113,16 @@ def test_the_diagram_has_every_state_and_transition():
         + [rule["Next"] for rule in state.get("Choices", []) + state.get("Catch", [])]
         if target
     }
-    assert sorted(names.values()) == sorted(definition["States"])
+    assert sorted(labels.values()) == sorted(definition["States"])
     assert drawn == defined
+
+
+def test_the_names_code_shares_with_the_definition_are_in_it():
+    definition = json.loads(definition_text())
+    for state in (names.START_STATE, names.WAIT_STATE, names.CHECK_STATE, names.DESCRIBE_STATE):
+        assert state in definition["States"]
+    text = definition_text()
+    for route in (names.CREATE_LOCATIONS, names.CREATE_TASK, names.QUEUE, names.SKIP):
+        assert f'"StringEquals": "{route}"' in text
+    for status in names.FINAL_STATUSES:
+        assert f'"StringEquals": "{status}"' in text

@@ -9,6 +9,7 @@ from itertools import pairwise
 import pytest
 from moto.core.exceptions import JsonRESTError
 
+from datasync_steps.names import CHECK_STATE, WAIT_STATE
 from datasync_steps.workflow_input import EVENTS_PER_CHECK
 from datasync_workflow import local
 from datasync_workflow.definition import definition_text
@@ -309,9 +310,6 @@ def test_a_stopped_workflow_cancels_its_datasync_execution(datasync, linked):
     time.sleep(CANCELLING_SECONDS)
     assert datasync_execution.status == "ERROR"  # cancelled by the clean-up step
     assert datasync.describe_task(TaskArn=linked[2])["Status"] == "AVAILABLE"
-
-
-WAIT_STATE, CHECK_STATE = "Wait for DataSync's event", "Check execution status"
 
 
 def test_datasyncs_event_ends_an_hour_long_wait_within_seconds_of_the_transfers_end(datasync, linked):

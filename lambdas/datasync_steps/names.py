@@ -1,0 +1,23 @@
+"""Names the steps, the definition (statemachine/datasync_workflow.asl.json), the clean-up, the command line and
+the benchmark share: states, routes, actions, statuses and tags. Imports nothing, so any step may import it."""
+
+# States of the definition that code reads the history of or draws.
+START_STATE = "Start execution"  # its output, at $.execution, holds the execution the run follows
+WAIT_STATE = "Wait for DataSync's event"
+CHECK_STATE = "Check execution status"
+DESCRIBE_STATE = "Describe finished execution"
+
+# Where the state machine goes after resolve ($.plan.route).
+RUN, CREATE_LOCATIONS, CREATE_TASK = "run", "create_locations", "create_task"
+# What the start step did ($.execution.Action): follow an execution, wait for another run's, or start nothing.
+FOLLOW, QUEUE, SKIP = "follow", "queue", "skip"
+
+# DataSync execution statuses that end an execution; Step Functions execution statuses of a run that stopped
+# without success.
+FINAL_STATUSES = frozenset({"SUCCESS", "ERROR"})
+STOPPED_STATUSES = frozenset({"ABORTED", "TIMED_OUT", "FAILED"})
+
+# The tag on each location, task and execution a run makes (its value: the workflow execution), and the one the
+# clean-up puts on an execution it cancelled.
+WORKFLOW_TAG = "datasync-workflow:execution"
+CANCELLED_TAG = "datasync-workflow:cancelled-when-stopped"
