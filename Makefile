@@ -11,7 +11,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # The CDK command line runs `python3 app.py` (cdk.json): the one in the virtual environment.
 CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
 
-.PHONY: install demo test e2e bench diagram lint format synth bootstrap deploy destroy clean
+.PHONY: install demo test e2e bench definition diagram lint format synth bootstrap deploy destroy clean
 
 install: $(INSTALLED) $(NODE_TOOLS)
 
@@ -40,6 +40,11 @@ e2e: install
 # a few lengths cost, and the steps' import times.
 bench: install
 	$(BIN)/python scripts/benchmark.py
+
+# statemachine/datasync_workflow.asl.json from datasync_workflow/flow.py, then README's picture of it.
+definition: install
+	$(BIN)/python -m datasync_workflow.flow
+	$(BIN)/python -m datasync_workflow.diagram
 
 # README's picture of the state machine, drawn from statemachine/datasync_workflow.asl.json.
 diagram: install

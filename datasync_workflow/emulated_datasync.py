@@ -36,6 +36,8 @@ from moto.datasync.models import DataSyncBackend, Location, Task, TaskExecution,
 from moto.datasync.responses import DataSyncResponse
 from moto.utilities.utils import get_partition
 
+from datasync_steps.uris import CREATE_CALL_BY_SCHEME
+
 PHASES = ("LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING")
 PHASE_SHARES = {"LAUNCHING": 0.1, "PREPARING": 0.2, "TRANSFERRING": 0.55, "VERIFYING": 0.15}  # of the seconds
 FINAL_STATUSES = ("SUCCESS", "ERROR")
@@ -563,19 +565,7 @@ def _location(action: str, p: dict) -> tuple[str, str]:
     raise NotImplementedError(action)
 
 
-CREATE_LOCATION_ACTIONS = (
-    "create_location_s3",
-    "create_location_smb",
-    "create_location_nfs",
-    "create_location_efs",
-    "create_location_fsx_windows",
-    "create_location_fsx_lustre",
-    "create_location_fsx_open_zfs",
-    "create_location_fsx_ontap",
-    "create_location_hdfs",
-    "create_location_object_storage",
-    "create_location_azure_blob",
-)
+CREATE_LOCATION_ACTIONS = sorted(set(CREATE_CALL_BY_SCHEME.values()))
 
 
 class _EmulatedResponses:

@@ -259,7 +259,7 @@ def _answer_invoke(params: dict, **_) -> tuple[AWSResponse, dict]:
 
 def _invoke(step_name: str, event: dict) -> Any:
     step = next(step for step in STEPS if step.name == step_name)
-    handler = getattr(importlib.import_module(step.module), step.handler.rsplit(".", 1)[1])
+    handler = importlib.import_module(step.module).handler
     try:
         # A JSON round trip, as Lambda does: the handler gets and gives plain JSON.
         return json.loads(json.dumps(handler(event, _LambdaContext(step.name))))
@@ -273,6 +273,7 @@ class _LambdaContext:
     """The attributes of Lambda's context object that Powertools reads."""
 
     def __init__(self, step_name: str):
+        self.timeout_seconds = next(step.timeout_seconds for step in STEPS if step.name == step_name)
         self.function_name = FUNCTION_PREFIX + step_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = function_arn(os.environ.get("AWS_REGION", "us-east-1"), step_name)
@@ -282,4 +283,4 @@ class _LambdaContext:
         self.log_stream_name = "local"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+        return self.timeout_seconds * 1000

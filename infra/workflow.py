@@ -26,83 +26,15 @@ from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_steps.workflow_input import PASSABLE_ROLES_VARIABLE
-from datasync_workflow.definition import LAMBDAS_PATH, STEP_TIMEOUT_SECONDS, STEPS, Step, definition_text
+from datasync_workflow.definition import LAMBDAS_PATH, STEPS, Step, definition_text
 from infra.config import Schedule, WorkflowConfig
 
 # The newest runtime both aws-cdk-lib and the AWS-managed Powertools layer support.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/{version}"
 
-# Listing and describing every task of a location can take a while; the other steps make one or two calls.
-SLOW_STEPS = {"resolve", "create-locations", "create-task"}
-SLOW_STEP_TIMEOUT, STEP_TIMEOUT = Duration.minutes(2), Duration.seconds(STEP_TIMEOUT_SECONDS)
 MEMORY_MB = 256
 
-
-LOCATION_KINDS = (
-    "S3",
-    "Smb",
-    "Nfs",
-    "Efs",
-    "FsxWindows",
-    "FsxLustre",
-    "FsxOpenZfs",
-    "FsxOntap",
-    "Hdfs",
-    "ObjectStorage",
-    "AzureBlob",
-)
-CREATE_LOCATION_ACTIONS = [f"datasync:CreateLocation{kind}" for kind in LOCATION_KINDS]
-# Runs racing to create the same location keep the oldest: its CreationTime is in its description.
-DESCRIBE_LOCATION_ACTIONS = [f"datasync:DescribeLocation{kind}" for kind in LOCATION_KINDS]
-# Per step: (actions, resources), a resource being "*" or the kind of DataSync ARN: any of this account's and
-# region's tasks, locations or executions, since the execution input decides which.
-PERMISSIONS = {
-    "resolve": [
-        (["datasync:DescribeTask"], ["task"]),
-        (["datasync:ListLocations", "datasync:ListTasks"], ["*"]),
-        (DESCRIBE_LOCATION_ACTIONS, ["location"]),
-        (["datasync:ListTagsForResource"], ["location", "task"]),
-    ],
-    "create-locations": [
-        (["datasync:ListLocations", *CREATE_LOCATION_ACTIONS], ["*"]),
-        (
-            [
-                "datasync:DeleteLocation",
-                "datasync:TagResource",
-                "datasync:ListTagsForResource",
-                *DESCRIBE_LOCATION_ACTIONS,
-            ],
-            ["location"],
-        ),
-    ],
-    "create-task": [
-        (["datasync:ListTasks"], ["*"]),
-        (["datasync:DescribeTask", "datasync:DeleteTask", "datasync:ListTagsForResource"], ["task"]),
-        (["datasync:CreateTask"], ["location", "task", "agent"]),
-        (["datasync:TagResource"], ["task"]),
-    ],
-    "update": [(["datasync:UpdateTask"], ["task"])],
-    "start": [
-        (["datasync:StartTaskExecution"], ["task"]),
-        (["datasync:ListTaskExecutions"], ["*"]),
-        (["datasync:TagResource", "datasync:ListTagsForResource"], ["execution"]),
-    ],
-    "await-event": [(["datasync:DescribeTaskExecution"], ["execution"])],
-    "check-status": [(["datasync:DescribeTaskExecution"], ["execution"])],
-    "describe": [(["datasync:DescribeTaskExecution", "datasync:ListTagsForResource"], ["execution"])],
-    "delete": [(["datasync:DeleteTask", "datasync:DescribeTask"], ["task"])],
-    "cancel": [(["datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"], ["execution"])],
-    "cleanup": [
-        (["datasync:CancelTaskExecution", "datasync:DescribeTaskExecution", "datasync:TagResource"], ["execution"])
-    ],
-    "resume": [],
-}
-# The steps that keep and claim the waiting executions' task tokens, and what each does to the table.
-TABLE_ACTIONS = {
-    "await-event": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
-    "resume": ["dynamodb:Query", "dynamodb:DeleteItem"],
-}
 # What DataSync checks on its caller while it creates EFS and FSx locations and the tasks on them (the network
 # interfaces it places in the input's subnets, the file systems it mounts), after AWS's AWSDataSyncFullAccess.
 NETWORK_AND_STORAGE_ACTIONS = [
@@ -119,9 +51,6 @@ NETWORK_AND_STORAGE_ACTIONS = [
     "fsx:DescribeFileSystems",
     "fsx:DescribeStorageVirtualMachines",
 ]
-STEPS_THAT_MAKE_NETWORK_INTERFACES = {"create-locations", "create-task"}
-# Steps whose kwargs may carry a role for DataSync (S3Config, EFS access, TaskReportConfig).
-STEPS_THAT_PASS_ROLES = {"create-locations", "create-task", "update", "start"}
 
 FUNCTION_WILDCARD_REASON = (
     "Resource * is only granted for what supports nothing narrower or names what the input decides: X-Ray's "
@@ -138,6 +67,7 @@ WILDCARD_REASONS = {
     "location": "The workflow creates, links and removes locations that the execution input describes.",
     "execution": "The workflow follows and cancels the executions of whichever task it runs.",
     "agent": "CreateTask may name the agents of the locations the execution input describes.",
+    "secret": "Only the secrets DataSync names aws-datasync!… when it keeps a location's credentials for it.",
 }
 
 
@@ -153,6 +83,12 @@ class DataSyncWorkflow(Construct):
             for kind in ("task", "location", "agent")
         }
         self._arn["execution"] = stack.format_arn(service="datasync", resource="task", resource_name="*/execution/*")
+        self._arn["secret"] = stack.format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name="aws-datasync!*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
 
         self.code = lambda_.Code.from_asset(str(LAMBDAS_PATH), exclude=["**/__pycache__"])
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
@@ -227,14 +163,14 @@ class DataSyncWorkflow(Construct):
         )
 
     def _function(self, step: Step) -> lambda_.Function:
-        construct_id = "".join(part.capitalize() for part in step.name.split("-"))
+        construct_id = step.construct_name
         role = iam.Role(
             self,
             f"{construct_id}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"The DataSync workflow's {step.name} step",
         )
-        for statement in self._permissions(step.name):
+        for statement in self._permissions(step):
             role.add_to_policy(statement)
         log_group = self._log_group(f"{construct_id}Logs")
         log_group.grant_write(role)
@@ -248,7 +184,7 @@ class DataSyncWorkflow(Construct):
             handler=step.handler,
             layers=[self.powertools_layer],
             memory_size=MEMORY_MB,
-            timeout=SLOW_STEP_TIMEOUT if step.name in SLOW_STEPS else STEP_TIMEOUT,
+            timeout=Duration.seconds(step.timeout_seconds),
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
@@ -256,7 +192,7 @@ class DataSyncWorkflow(Construct):
                 "POWERTOOLS_SERVICE_NAME": SERVICE,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
-                **({waiting.TABLE_NAME_VARIABLE: self.waiting_table.table_name} if step.name in TABLE_ACTIONS else {}),
+                **({waiting.TABLE_NAME_VARIABLE: self.waiting_table.table_name} if step.table_actions else {}),
                 # The resolve step refuses an input naming a role the other steps could not pass.
                 **(
                     {PASSABLE_ROLES_VARIABLE: json.dumps(self.config.passable_role_arns)}
@@ -265,18 +201,18 @@ class DataSyncWorkflow(Construct):
                 ),
             },
         )
-        if step.name in TABLE_ACTIONS:
-            self.waiting_table.grant(role, *TABLE_ACTIONS[step.name])
+        if step.table_actions:
+            self.waiting_table.grant(role, *step.table_actions)
         self._acknowledge_wildcards(step, role)
         return function
 
-    def _permissions(self, step_name: str) -> list[iam.PolicyStatement]:
+    def _permissions(self, step: Step) -> list[iam.PolicyStatement]:
         """Only the DataSync actions the step calls, on the narrowest resources DataSync supports."""
         statements = [
-            iam.PolicyStatement(actions=actions, resources=[self._arn.get(kind, kind) for kind in kinds])
-            for actions, kinds in PERMISSIONS[step_name]
+            iam.PolicyStatement(actions=list(actions), resources=[self._arn.get(kind, kind) for kind in kinds])
+            for actions, kinds in step.permissions
         ]
-        if step_name in STEPS_THAT_MAKE_NETWORK_INTERFACES:
+        if step.makes_network_interfaces:
             statements.append(iam.PolicyStatement(actions=NETWORK_AND_STORAGE_ACTIONS, resources=["*"]))
             statements.append(
                 iam.PolicyStatement(
@@ -292,16 +228,7 @@ class DataSyncWorkflow(Construct):
                     conditions={"StringLike": {"iam:AWSServiceName": "datasync.amazonaws.com"}},
                 )
             )
-        if step_name == "create-locations":
-            # Credentials given in the kwargs become a secret DataSync manages, made on the caller's behalf.
-            secrets = Stack.of(self).format_arn(
-                service="secretsmanager",
-                resource="secret",
-                resource_name="aws-datasync!*",
-                arn_format=ArnFormat.COLON_RESOURCE_NAME,
-            )
-            statements.append(iam.PolicyStatement(actions=["secretsmanager:CreateSecret"], resources=[secrets]))
-        if step_name in STEPS_THAT_PASS_ROLES and self.config.passable_role_arns:
+        if step.passes_roles and self.config.passable_role_arns:
             statements.append(
                 iam.PolicyStatement(
                     actions=["iam:PassRole"],
@@ -323,7 +250,7 @@ class DataSyncWorkflow(Construct):
                     actions=["states:SendTaskSuccess"], resources=[self.state_machine.state_machine_arn]
                 )
             ],
-            roles=[self.functions[name].role for name in TABLE_ACTIONS],
+            roles=[self.functions[step.name].role for step in STEPS if step.table_actions],
         )
         events.Rule(
             self,
@@ -507,17 +434,14 @@ class DataSyncWorkflow(Construct):
 
     def _acknowledge_wildcards(self, step: Step, role: iam.Role) -> None:
         _acknowledge(role, "Resource::*", FUNCTION_WILDCARD_REASON)
-        kinds = {kind for _, step_kinds in PERMISSIONS[step.name] for kind in step_kinds}
+        kinds = {kind for _, step_kinds in step.permissions for kind in step_kinds}
         for kind in sorted(kinds - {"*"}):
-            pattern = "task/*/execution/*" if kind == "execution" else f"{kind}/*"
-            finding = f"Resource::arn:<AWS::Partition>:datasync:<AWS::Region>:<AWS::AccountId>:{pattern}"
-            _acknowledge(role, finding, WILDCARD_REASONS[kind])
-        if step.name == "create-locations":
-            _acknowledge(
-                role,
-                "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:aws-datasync!*",
-                "Only the secrets DataSync names aws-datasync!… when it keeps a location's credentials for it.",
+            arn = {"execution": "datasync:<AWS::Region>:<AWS::AccountId>:task/*/execution/*"}.get(
+                kind, f"datasync:<AWS::Region>:<AWS::AccountId>:{kind}/*"
             )
+            if kind == "secret":
+                arn = "secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:aws-datasync!*"
+            _acknowledge(role, f"Resource::arn:<AWS::Partition>:{arn}", WILDCARD_REASONS[kind])
 
 
 def _acknowledge(construct: Construct, finding: str, reason: str, *, finding_is_rule: bool = False) -> None:

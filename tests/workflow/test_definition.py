@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from datasync_steps import errors, names
-from datasync_workflow import diagram
+from datasync_workflow import diagram, flow
 from datasync_workflow.definition import ASL_PATH, STEPS, definition_text, placeholders, render_definition
 
 DEFINITION = json.loads(ASL_PATH.read_text())
@@ -126,3 +126,9 @@ def test_the_names_code_shares_with_the_definition_are_in_it():
         assert f'"StringEquals": "{route}"' in text
     for status in names.FINAL_STATUSES:
         assert f'"StringEquals": "{status}"' in text
+
+
+def test_the_committed_definition_is_the_one_the_flow_builds():
+    assert flow.definition_file_text() == ASL_PATH.read_text(), (
+        "statemachine/datasync_workflow.asl.json differs from datasync_workflow/flow.py: run make definition"
+    )

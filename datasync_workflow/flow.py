@@ -1,0 +1,274 @@
+"""The workflow's flow, from which `make definition` writes statemachine/datasync_workflow.asl.json: the file
+CDK deploys and the local runner runs. Each Lambda task gets the shared Retry and Catch from `task`."""
+
+import json
+
+from datasync_steps.names import (
+    CHECK_STATE,
+    CREATE_LOCATIONS,
+    CREATE_TASK,
+    DESCRIBE_STATE,
+    FINAL_STATUSES,
+    QUEUE,
+    SKIP,
+    START_STATE,
+    WAIT_STATE,
+)
+from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
+from datasync_workflow.definition import ASL_PATH, STEPS
+
+CLASSIFY = "Classify failure"
+RETRY = [
+    {
+        "ErrorEquals": [
+            "Lambda.ServiceException",
+            "Lambda.AWSLambdaException",
+            "Lambda.SdkClientException",
+            "Lambda.TooManyRequestsException",
+            "Lambda.ClientExecutionTimeoutException",
+        ],
+        "IntervalSeconds": 1,
+        "MaxAttempts": 4,
+        "BackoffRate": 2,
+        "MaxDelaySeconds": 20,
+        "JitterStrategy": "FULL",
+    },
+    {
+        "ErrorEquals": ["DataSyncTransientError"],
+        "IntervalSeconds": 2,
+        "MaxAttempts": 5,
+        "BackoffRate": 2,
+        "MaxDelaySeconds": 60,
+        "JitterStrategy": "FULL",
+    },
+]
+EXECUTION_ID = {"execution_id.$": "$$.Execution.Id"}
+FOLLOWED = {"TaskExecutionArn.$": "$.execution.TaskExecutionArn"}
+CHECKS_DONE = {"checks_done.$": "$.execution.check.checks_done"}
+
+
+def task(
+    step: str,
+    parameters: dict,
+    result_path: str | None,
+    next_state: str,
+    *,
+    catch_to: str = CLASSIFY,
+    error_path: str = "$.error",
+) -> dict:
+    """A state that invokes `step`'s function with the workflow execution's id and `parameters`, retried on
+    Lambda's own errors and DataSync's transient ones; any other error goes to `error_path`, then `catch_to`."""
+    state = {"Type": "Task", "Resource": f"${{{placeholder(step)}}}", "Parameters": {**EXECUTION_ID, **parameters}}
+    if result_path != "$":
+        state["ResultPath"] = result_path
+    return state | {"Next": next_state, "Retry": RETRY, "Catch": [caught(catch_to, error_path)]}
+
+
+def wait_for_event(comment: str, next_state: str, check_state: str) -> dict:
+    """Wait for DataSync's event of the followed execution: await-event keeps the task token, resume sends it
+    back. The wait's timeout is the longest time between two status checks; `check_state` runs after it."""
+    payload = {**EXECUTION_ID, **FOLLOWED, "token.$": "$$.Task.Token", "wait_seconds.$": "$.plan.wait_seconds"}
+    return {
+        "Type": "Task",
+        "Comment": comment,
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": f"${{{placeholder('await-event')}}}", "Payload": payload},
+        "TimeoutSecondsPath": "$.plan.wait_seconds",
+        "ResultPath": "$.execution.event",
+        "Next": next_state,
+        "Retry": RETRY,
+        "Catch": [caught(check_state, "$.execution.wait")],
+    }
+
+
+def caught(next_state: str, error_path: str) -> dict:
+    return {"ErrorEquals": ["States.ALL"], "ResultPath": error_path, "Next": next_state}
+
+
+def placeholder(step_name: str) -> str:
+    (step,) = [step for step in STEPS if step.name == step_name]
+    assert step.placeholder, f"{step_name} is not invoked by the state machine"
+    return step.placeholder
+
+
+def choice(*choices: dict, default: str) -> dict:
+    return {"Type": "Choice", "Choices": list(choices), "Default": default}
+
+
+def when(variable: str, next_state: str, **comparison) -> dict:
+    return {"Variable": variable, **comparison, "Next": next_state}
+
+
+def route_by_status(final: str, gave_up: str, otherwise: str) -> dict:
+    """On by the checked status: a final one, `max_iterations` checks made, or neither."""
+    status = "$.execution.check.Status"
+    return choice(
+        {"Or": [{"Variable": status, "StringEquals": s} for s in sorted(FINAL_STATUSES, reverse=True)], "Next": final},
+        when("$.execution.check.checks_done", gave_up, NumericGreaterThanEqualsPath="$.config.max_iterations"),
+        default=otherwise,
+    )
+
+
+def timed_out(cause: str) -> dict:
+    return {
+        "Type": "Fail",
+        "Error": "DataSyncExecutionTimeoutError",
+        "CausePath": f"States.Format('{cause}', $.execution.TaskExecutionArn, $.config.max_iterations, "
+        "$.config.wait_interval_seconds)",
+    }
+
+
+def report(**extra: str) -> dict:
+    """The run's output."""
+    fields = {
+        "TaskArn.$": "$.target.TaskArn",
+        "TaskExecutionArn.$": "$.execution.TaskExecutionArn",
+        "ExecutionStarted.$": "$.execution.ExecutionStarted",
+        **extra,
+        "TaskCreated.$": "$.target.TaskCreated",
+        "CreatedLocationArns.$": "$.target.CreatedLocationArns",
+    }
+    return {"Type": "Pass", "Parameters": fields | {"ConsoleUrls.$": "$.execution.ConsoleUrls"}, "End": True}
+
+
+def definition() -> dict:
+    states = {
+        "Validate input and find task": task(
+            "resolve", {"input.$": "$"}, "$", "Route by what exists", catch_to="Keep the input error", error_path="$"
+        ),
+        "Keep the input error": {
+            "Type": "Pass",
+            "Comment": "The input may not be an object, so the error replaces it rather than being added to it.",
+            "Parameters": {"error.$": "$"},
+            "Next": CLASSIFY,
+        },
+        "Route by what exists": choice(
+            when("$.plan.route", "Create missing locations", StringEquals=CREATE_LOCATIONS),
+            when("$.plan.route", "Create task", StringEquals=CREATE_TASK),
+            default="Update task first?",
+        ),
+        "Create missing locations": task(
+            "create-locations", {"config.$": "$.config", "target.$": "$.target"}, "$.target", "Create task"
+        ),
+        "Create task": task(
+            "create-task", {"config.$": "$.config", "target.$": "$.target"}, "$.target", "Update task first?"
+        ),
+        "Update task first?": choice(
+            when("$.plan.update_task", "Update task", BooleanEquals=True), default=START_STATE
+        ),
+        "Update task": task(
+            "update",
+            {"TaskArn.$": "$.target.TaskArn", "update_task_kwargs.$": "$.config.update_task_kwargs"},
+            None,
+            START_STATE,
+        ),
+        START_STATE: task(
+            "start",
+            {
+                "TaskArn.$": "$.target.TaskArn",
+                "task_execution_kwargs.$": "$.config.task_execution_kwargs",
+                "retry_count.$": "$$.State.RetryCount",
+                "if_task_running.$": "$.config.if_task_running",
+                **CHECKS_DONE,
+            },
+            "$.execution",
+            "Wait for completion?",
+        ),
+        "Wait for completion?": choice(
+            when("$.execution.Action", "Report started execution", StringEquals=SKIP),
+            when("$.execution.Action", "Wait for the running execution", StringEquals=QUEUE),
+            when("$.config.wait_for_completion", "Report started execution", BooleanEquals=False),
+            default=WAIT_STATE,
+        ),
+        "Report started execution": report(),
+        "Wait for the running execution": wait_for_event(
+            'if_task_running is "queue" and the task already runs another execution: wait for its end as for this '
+            "run's own, then start again.",
+            START_STATE,
+            "Check the running execution",
+        ),
+        "Check the running execution": task(
+            "check-status", {**FOLLOWED, **CHECKS_DONE}, "$.execution.check", "Route by the running execution's status"
+        ),
+        "Route by the running execution's status": route_by_status(
+            START_STATE, "Gave up waiting for the running execution", "Wait for the running execution"
+        ),
+        "Gave up waiting for the running execution": timed_out(
+            "The task already ran execution {}, which did not finish within max_iterations={} status checks {} "
+            'seconds apart, so this run started nothing (if_task_running is "queue").'
+        ),
+        WAIT_STATE: wait_for_event(
+            "DataSync's state-change event ends the wait (EventBridge runs the resume step, which sends the token "
+            "back); after wait_interval_seconds without it, or if waiting fails, a status check runs instead.",
+            DESCRIBE_STATE,
+            CHECK_STATE,
+        ),
+        CHECK_STATE: task(
+            "check-status",
+            {**FOLLOWED, **CHECKS_DONE},
+            "$.execution.check",
+            "Route by execution status",
+            catch_to="Cancel execution after failure",
+        ),
+        "Route by execution status": route_by_status(DESCRIBE_STATE, "Cancel timed-out execution", WAIT_STATE),
+        "Cancel timed-out execution": task("cancel", FOLLOWED, "$.cancellation", "Was it cancelled?"),
+        "Was it cancelled?": choice(
+            when("$.cancellation.Cancelled", "Execution timed out", BooleanEquals=True), default=DESCRIBE_STATE
+        ),
+        "Execution timed out": timed_out(
+            "DataSync execution {} did not finish within max_iterations={} status checks {} seconds apart, so it "
+            "was cancelled."
+        ),
+        DESCRIBE_STATE: task("describe", FOLLOWED, "$.description", "Delete task after run?"),
+        "Delete task after run?": choice(
+            when("$.config.delete_task_after_execution", "Delete task", BooleanEquals=True), default="Keep task"
+        ),
+        "Delete task": task("delete", {"TaskArn.$": "$.target.TaskArn"}, "$.deletion", "Report finished execution"),
+        "Keep task": {
+            "Type": "Pass",
+            "Result": {"TaskDeleted": False},
+            "ResultPath": "$.deletion",
+            "Next": "Report finished execution",
+        },
+        "Report finished execution": report(
+            **{"TaskExecution.$": "$.description", "TaskDeleted.$": "$.deletion.TaskDeleted"}
+        ),
+        "Cancel execution after failure": task(
+            "cancel", FOLLOWED, "$.cancellation", CLASSIFY, error_path="$.cancellation_error"
+        ),
+        CLASSIFY: choice(
+            when("$.error.Error", "Explain failure", StringMatches="DataSync*"),
+            default="Failed outside the workflow's steps",
+        ),
+        "Explain failure": {
+            "Type": "Pass",
+            "Parameters": {"Error.$": "$.error.Error", "step_error.$": "States.StringToJson($.error.Cause)"},
+            "ResultPath": "$.failure",
+            "Next": "Failed",
+        },
+        "Failed": {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.step_error.errorMessage"},
+        "Failed outside the workflow's steps": {
+            "Type": "Fail",
+            "ErrorPath": "$.error.Error",
+            "CausePath": "$.error.Cause",
+        },
+    }
+    return {
+        "Comment": "Runs an AWS DataSync task the way Airflow's DataSyncOperator does: find or create the task, "
+        "update it, start it, wait for it, describe it, optionally delete it.",
+        "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
+        "StartAt": "Validate input and find task",
+        "States": states,
+    }
+
+
+def definition_file_text() -> str:
+    return json.dumps(definition(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    ASL_PATH.write_text(definition_file_text())
+
+
+if __name__ == "__main__":
+    main()
