@@ -143,7 +143,7 @@ def follow_deployed(sfn, execution_arn: str) -> int:
             # The stack's clean-up rule cancels the DataSync execution; follow the history to the end.
     output = json.loads(described["output"]) if described["status"] == "SUCCEEDED" else None
     # DescribeExecution may leave out the Error and Cause of a stopped execution; its last history event has them.
-    ending = next((value for key, value in history[-1].items() if key.endswith("EventDetails")), {}) if history else {}
+    ending: dict = next((v for k, v in history[-1].items() if k.endswith("EventDetails")), {}) if history else {}
     return report({**ending, **described}, output)
 
 

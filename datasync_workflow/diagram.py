@@ -53,7 +53,7 @@ def _condition(rule: dict) -> str:
     """A Choice rule in words: `route = create_task`, `checks_done ≥ max_iterations`, `not wait_for_completion`."""
     if "Or" in rule or "And" in rule:
         joiner = " or " if "Or" in rule else " and "
-        return joiner.join(_condition(inner) for inner in rule.get("Or", rule.get("And")))
+        return joiner.join(_condition(inner) for inner in rule["Or" if "Or" in rule else "And"])
     if "Not" in rule:
         return f"not ({_condition(rule['Not'])})"
     variable = _last(rule["Variable"])

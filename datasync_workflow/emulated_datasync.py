@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from moto.datasync import urls as datasync_urls
 from moto.datasync.exceptions import InvalidRequestException
@@ -107,7 +107,8 @@ class EmulatedLocation(Location):
 
 class EmulatedTask(Task):
     def __init__(self, arn: str, source: str, destination: str, settings: dict, region_name: str):
-        super().__init__(source, destination, settings.get("Name"), region_name=region_name, metadata=settings)
+        name = settings.get("Name")  # optional, where moto types it as a str
+        super().__init__(source, destination, name, region_name=region_name, metadata=settings)  # type: ignore[arg-type]
         self.arn = arn
         self.creation_time = _now()
 
@@ -165,6 +166,7 @@ class EmulatedExecution(TaskExecution):
 
     def _phase_at(self, moment: float) -> tuple[str, float]:
         """The phase running at `moment` and the share of it done; a phase that just ended counts as done."""
+        assert self.launch_time is not None
         elapsed, phase_start = moment - self.launch_time, 0.0
         for phase in PHASES:
             length = self.transfer.phase_seconds(phase)
@@ -213,7 +215,7 @@ class EmulatedExecution(TaskExecution):
             FilesVerified=round(files * done) if reached == 3 else 0,
         )
         failed = status in ("ERROR", "CANCELLING")
-        result = {"TotalDuration": round((stopped_at - self.launch_time) * 1000)}
+        result: dict[str, object] = {"TotalDuration": round((stopped_at - self.launch_time) * 1000)}
         for index, name in ((1, "Prepare"), (2, "Transfer"), (3, "Verify")):
             if reached > index or (reached == index and status == "SUCCESS"):
                 result[f"{name}Duration"] = round(self.transfer.phase_seconds(PHASES[index]) * 1000)
@@ -255,7 +257,7 @@ class EmulatedDataSyncBackend(DataSyncBackend):
         the function that stops it. A thread of the emulation delivers them, within TICK_SECONDS of the change."""
         with self.lock:
             now = self.advance()
-            for execution in self.task_executions.values():
+            for execution in self.executions():
                 self._published.setdefault(execution.arn, execution.status_at(now))
             self._listeners.append(listener)
             if len(self._listeners) == 1:
@@ -275,7 +277,7 @@ class EmulatedDataSyncBackend(DataSyncBackend):
                 if not self._listeners:
                     return
                 listeners, now = list(self._listeners), self.advance()
-                changed = [e for e in self.task_executions.values() if self._published.get(e.arn) != e.status_at(now)]
+                changed = [e for e in self.executions() if self._published.get(e.arn) != e.status_at(now)]
                 for execution in changed:
                     self._published[execution.arn] = execution.status_at(now)
                 events = [self._state_change_event(execution, execution.status_at(now)) for execution in changed]
@@ -331,7 +333,7 @@ class EmulatedDataSyncBackend(DataSyncBackend):
         task = self._get_task(task_arn)
         options = {**(task.metadata.get("Options") or {}), **(changes.get("Options") or {})}
         task.metadata = {**task.metadata, **changes, "Options": options}
-        task.name = task.metadata.get("Name")
+        task.name = task.metadata.get("Name")  # type: ignore[assignment]  # optional, where moto types it as a str
 
     @_locked
     def delete_location(self, location_arn: str) -> None:
@@ -346,15 +348,25 @@ class EmulatedDataSyncBackend(DataSyncBackend):
     def _get_task(self, task_arn: str) -> EmulatedTask:
         if task_arn not in self.tasks:
             raise InvalidRequestException(f"Task {task_arn} not found.")
-        return self.tasks[task_arn]
+        return cast(EmulatedTask, self.tasks[task_arn])
 
     def _get_task_execution(self, task_execution_arn: str) -> EmulatedExecution:
         if task_execution_arn not in self.task_executions:
             raise InvalidRequestException(f"Task execution {task_execution_arn} not found.")
-        return self.task_executions[task_execution_arn]
+        return cast(EmulatedExecution, self.task_executions[task_execution_arn])
 
     def executions_of(self, task_arn: str) -> list[EmulatedExecution]:
-        return [e for e in self.task_executions.values() if e.task_arn == task_arn]
+        return [e for e in self.executions() if e.task_arn == task_arn]
+
+    # moto's backend holds the emulation's objects where it types its own: every one it holds is one of these.
+    def executions(self) -> list[EmulatedExecution]:
+        return cast(list[EmulatedExecution], list(self.task_executions.values()))
+
+    def emulated_tasks(self) -> list[EmulatedTask]:
+        return cast(list[EmulatedTask], list(self.tasks.values()))
+
+    def emulated_locations(self) -> list[EmulatedLocation]:
+        return cast(list[EmulatedLocation], list(self.locations.values()))
 
     @_locked
     def start_task_execution(self, task_arn: str, request: dict | None = None) -> str:
@@ -394,7 +406,7 @@ class EmulatedDataSyncBackend(DataSyncBackend):
         now = _now()
         for task in self.tasks.values():
             executions = self.executions_of(task.arn)
-            free_since = 0.0  # when the task last became free; None while an execution runs
+            free_since: float | None = 0.0  # when the task last became free; None while an execution runs
             for execution in executions:
                 if execution.launch_time is None and execution.cancel_time is not None:
                     continue  # cancelled while queued: it never launches and holds nobody up
@@ -417,7 +429,7 @@ class EmulatedDataSyncBackend(DataSyncBackend):
             "LocationType": lambda location: location.typ,
             "CreationTime": lambda location: location.creation_time,
         }
-        return [location for location in self.locations.values() if _matches(location, filters, fields)]
+        return [location for location in self.emulated_locations() if _matches(location, filters, fields)]
 
     @_locked
     def list_tasks(self, filters: list[dict]) -> list[EmulatedTask]:
@@ -426,7 +438,7 @@ class EmulatedDataSyncBackend(DataSyncBackend):
             "LocationId": lambda task: (task.source_location_arn, task.destination_location_arn),
             "CreationTime": lambda task: task.creation_time,
         }
-        return [task for task in self.tasks.values() if _matches(task, filters, fields)]
+        return [task for task in self.emulated_tasks() if _matches(task, filters, fields)]
 
     @_locked
     def tag_resource(self, resource_arn: str, tags: list[dict]) -> None:
@@ -587,7 +599,7 @@ class _EmulatedResponses:
         return _json({"LocationArn": arn})
 
     def _describe_location(self) -> str:
-        location = self.datasync_backend.locations.get(self._get_param("LocationArn"))
+        location = cast(EmulatedLocation | None, self.datasync_backend.locations.get(self._get_param("LocationArn")))
         if location is None:
             raise InvalidRequestException(f"Location {self._get_param('LocationArn')} not found.")
         shown = {key: value for key, value in location.metadata.items() if key not in SECRETS}
@@ -691,7 +703,7 @@ def _json(body: dict) -> str:
 
 
 def _location_methods() -> dict[str, Callable]:
-    methods = {}
+    methods: dict[str, Callable] = {}
     for action in CREATE_LOCATION_ACTIONS:
 
         def create(self, action=action):

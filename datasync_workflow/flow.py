@@ -58,7 +58,11 @@ def task(
 ) -> dict:
     """A state that invokes `step`'s function with the workflow execution's id and `parameters`, retried on
     Lambda's own errors and DataSync's transient ones; any other error goes to `error_path`, then `catch_to`."""
-    state = {"Type": "Task", "Resource": f"${{{placeholder(step)}}}", "Parameters": {**EXECUTION_ID, **parameters}}
+    state: dict[str, object] = {
+        "Type": "Task",
+        "Resource": f"${{{placeholder(step)}}}",
+        "Parameters": {**EXECUTION_ID, **parameters},
+    }
     if result_path != "$":
         state["ResultPath"] = result_path
     return state | {"Next": next_state, "Retry": RETRY, "Catch": [caught(catch_to, error_path)]}

@@ -19,17 +19,17 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from unittest.mock import patch
 from urllib.parse import unquote
 
 import boto3
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.response import StreamingBody
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datasync.models import datasync_backends
-from moto.events.models import EventPattern
+from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
 from datasync_steps.observability import metrics
@@ -198,13 +198,14 @@ def _datasync_events_reach_the_workflow(region: str) -> Iterator[None]:
     rule = EventPattern.load(json.dumps(COMPLETION_EVENTS))
 
     def deliver(event: dict) -> None:
-        if rule.matches_event(event):
+        if rule.matches_event(cast(EventMessageType, event)):
             try:
                 _invoke("resume", event)
             except Exception as error:  # as with an EventBridge target: the wait's timeout is the safety net
                 logging.getLogger(__name__).warning("The resume step failed: %s", error)
 
-    unsubscribe = datasync_backends[DEFAULT_ACCOUNT_ID][region].subscribe(deliver)
+    backend = cast(emulated_datasync.EmulatedDataSyncBackend, datasync_backends[DEFAULT_ACCOUNT_ID][region])
+    unsubscribe = backend.subscribe(deliver)
     try:
         yield
     finally:
@@ -228,7 +229,8 @@ def _status_change_event(described: dict, region: str) -> dict:
 @contextmanager
 def _steps_run_in_process() -> Iterator[None]:
     events = boto3._get_default_session().events
-    events.register("before-call.lambda.Invoke", _answer_invoke, unique_id="datasync-workflow-local")
+    # botocore's stubs type handlers as returning None; a before-call handler's answer replaces the request.
+    events.register("before-call.lambda.Invoke", _answer_invoke, unique_id="datasync-workflow-local")  # type: ignore[arg-type]
     try:
         yield
     finally:
@@ -254,7 +256,7 @@ def _answer_invoke(params: dict, **_) -> tuple[AWSResponse, dict]:
     time.sleep(max(0.0, INVOKE_SECONDS - (time.monotonic() - invoked)))
     payload = json.dumps(result).encode()
     response["Payload"] = StreamingBody(io.BytesIO(payload), len(payload))
-    return AWSResponse(params.get("url", ""), 200, {}, None), response
+    return AWSResponse(params.get("url", ""), 200, HTTPHeaders(), None), response
 
 
 def _invoke(step_name: str, event: dict) -> Any:

@@ -2,8 +2,9 @@
 
 import json
 from importlib.metadata import version
+from typing import cast
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, Names, RemovalPolicy, Stack, TimeZone, Validations
+from aws_cdk import Acknowledgment, ArnFormat, CfnElement, Duration, Names, RemovalPolicy, Stack, TimeZone, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -19,7 +20,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from datasync_steps import waiting
 from datasync_steps.names import STOPPED_STATUSES
@@ -116,6 +117,7 @@ class DataSyncWorkflow(Construct):
             "there is nothing to recover to a point in time.",
             finding_is_rule=True,
         )
+        self.roles: dict[str, iam.Role] = {}
         self.functions = {step.name: self._function(step) for step in STEPS}
 
         self.state_machine = sfn.StateMachine(
@@ -170,6 +172,7 @@ class DataSyncWorkflow(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"The DataSync workflow's {step.name} step",
         )
+        self.roles[step.name] = role
         for statement in self._permissions(step):
             role.add_to_policy(statement)
         log_group = self._log_group(f"{construct_id}Logs")
@@ -250,7 +253,7 @@ class DataSyncWorkflow(Construct):
                     actions=["states:SendTaskSuccess"], resources=[self.state_machine.state_machine_arn]
                 )
             ],
-            roles=[self.functions[step.name].role for step in STEPS if step.table_actions],
+            roles=[self.roles[step.name] for step in STEPS if step.table_actions],
         )
         events.Rule(
             self,
@@ -289,9 +292,9 @@ class DataSyncWorkflow(Construct):
             ),
             targets=[events_targets.LambdaFunction(cleanup, retry_attempts=8, max_event_age=Duration.hours(2))],
         )
-        machine_id = Stack.of(self).get_logical_id(self.state_machine.node.default_child)
+        machine_id = Stack.of(self).get_logical_id(cast(CfnElement, self.state_machine.node.default_child))
         _acknowledge(
-            cleanup.role,
+            self.roles["cleanup"],
             f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<{machine_id}.Name>:*",
             "The clean-up step reads the history of whichever execution of this one state machine stopped.",
         )
@@ -444,6 +447,6 @@ class DataSyncWorkflow(Construct):
             _acknowledge(role, f"Resource::arn:<AWS::Partition>:{arn}", WILDCARD_REASONS[kind])
 
 
-def _acknowledge(construct: Construct, finding: str, reason: str, *, finding_is_rule: bool = False) -> None:
+def _acknowledge(construct: IConstruct, finding: str, reason: str, *, finding_is_rule: bool = False) -> None:
     rule_id = finding if finding_is_rule else f"AwsSolutions-IAM5[{finding}]"
     Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))

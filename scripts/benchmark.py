@@ -122,7 +122,7 @@ def lookup_calls(tasks: int) -> dict[str, int]:
             )["LocationArn"]
             datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)
         for i in sorted({0, 5, 50, tasks // 2, tasks - 1}):
-            client, made = datasync_client(), []
+            client, made = datasync_client(), list[str]()
             client.meta.events.register("before-call.datasync", lambda model, made=made, **_: made.append(model.name))
             uris = {"source_location_uri": f"smb://host{i}/share", "destination_location_uri": f"s3://bucket{i}/dir"}
             assert resolve(client, uris)["plan"]["route"] == "run"
@@ -195,7 +195,7 @@ def main() -> None:
 
     for tasks in (100, 1000):
         calls = lookup_calls(tasks)
-        worst = max(calls, key=calls.get)
+        worst = max(calls, key=lambda uri: calls[uri])
         print(
             f"Finding a task by its URIs among {tasks:,} tasks: at most {calls[worst]} DataSync calls "
             f"({', '.join(f'{uri} {n}' for uri, n in calls.items())})"

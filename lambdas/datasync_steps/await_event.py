@@ -5,12 +5,19 @@ the resume step sends it back when DataSync's event says the execution ended. Th
 token catches an execution that ended before anybody waited for its event.
 """
 
+from typing import TYPE_CHECKING
+
 import boto3
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.waiting import resume, wait_for, waiting_table
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 class AwaitEvent(StepEvent):
@@ -19,7 +26,7 @@ class AwaitEvent(StepEvent):
     wait_seconds: int
 
 
-def await_event(table, sfn, client, event: AwaitEvent) -> dict:
+def await_event(table: "Table", sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> dict:
     item = wait_for(table, event.TaskExecutionArn, event.execution_id, event.token, event.wait_seconds)
     metrics.add_metric(name="EventWaits", unit=MetricUnit.Count, value=1)
     with translate_errors(f"read the status of execution {event.TaskExecutionArn}"):

@@ -1,16 +1,21 @@
 """Cancel an execution the workflow gives up on: after max_iterations checks or a failure in the wait loop."""
 
+from typing import TYPE_CHECKING
+
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
 
 
 class CancelEvent(StepEvent):
     TaskExecutionArn: str
 
 
-def cancel_execution(client, execution_arn: str) -> dict:
+def cancel_execution(client: "DataSyncClient", execution_arn: str) -> dict:
     try:
         with translate_errors(f"cancel execution {execution_arn}"):
             client.cancel_task_execution(TaskExecutionArn=execution_arn)

@@ -1,7 +1,13 @@
 """Step 6, in the wait loop: read the execution's status; the state machine decides what it means."""
 
+from typing import TYPE_CHECKING
+
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
+
 
 # DataSync's statuses (TaskExecutionStatus); the state machine keeps waiting on any that is not final.
 KNOWN_STATUSES = {"QUEUED", "LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "CANCELLING", "SUCCESS", "ERROR"}
@@ -16,7 +22,7 @@ class CheckStatusEvent(StepEvent):
 PROGRESS_COUNTERS = ("FilesTransferred", "BytesTransferred")
 
 
-def check_status(client, execution_arn: str, checks_done: int) -> dict:
+def check_status(client: "DataSyncClient", execution_arn: str, checks_done: int) -> dict:
     with translate_errors(f"read the status of execution {execution_arn}"):
         described = client.describe_task_execution(TaskExecutionArn=execution_arn)
     status = described["Status"]
@@ -24,7 +30,7 @@ def check_status(client, execution_arn: str, checks_done: int) -> dict:
         logger.warning("DataSync reported a status this workflow does not know; waiting on", extra={"status": status})
     logger.info("Execution status", extra={"status": status, "check": checks_done + 1})
     metrics.add_metric(name="StatusChecks", unit=MetricUnit.Count, value=1)
-    progress = {counter: described[counter] for counter in PROGRESS_COUNTERS if counter in described}
+    progress = {counter: value for counter, value in described.items() if counter in PROGRESS_COUNTERS}
     return {"Status": status, "checks_done": checks_done + 1, **progress}
 
 

@@ -5,6 +5,7 @@ EventBridge rule on "Step Functions Execution Status Change" instead of by the s
 """
 
 import json
+from typing import TYPE_CHECKING
 
 import boto3
 from pydantic import BaseModel
@@ -14,6 +15,11 @@ from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import CANCELLED_TAG, FOLLOW, START_STATE, STOPPED_STATUSES
 from datasync_steps.observability import logger, step_handler
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
+    from mypy_boto3_stepfunctions import SFNClient
+
 
 HISTORY_PAGE_SIZE = 1000
 
@@ -27,7 +33,7 @@ class StatusChangeEvent(BaseModel):
     detail: StatusChange
 
 
-def started_execution_arn(sfn, workflow_execution_arn: str) -> str | None:
+def started_execution_arn(sfn: "SFNClient", workflow_execution_arn: str) -> str | None:
     """The DataSync execution the workflow followed as its own (started or joined), from the last time it left
     the start state, reading its history newest event first; None when that start failed, or when it only
     waited for or skipped another run's execution."""
@@ -51,7 +57,7 @@ def started_execution_arn(sfn, workflow_execution_arn: str) -> str | None:
     return None
 
 
-def clean_up(sfn, client, change: StatusChange) -> dict:
+def clean_up(sfn: "SFNClient", client: "DataSyncClient", change: StatusChange) -> dict:
     if change.status not in STOPPED_STATUSES:
         return {"Cancelled": False}
     execution_arn = started_execution_arn(sfn, change.executionArn)

@@ -1,5 +1,7 @@
 """Step 2 (only when a location is missing): create the source and/or destination location."""
 
+from typing import TYPE_CHECKING
+
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskCreationError
 from datasync_steps.lookup import (
@@ -13,16 +15,26 @@ from datasync_steps.lookup import (
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.uris import parse_location_uri
-from datasync_steps.workflow_input import WorkflowInput
+from datasync_steps.workflow_input import SIDES, Side, WorkflowInput
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
+    from mypy_boto3_datasync.type_defs import TagListEntryTypeDef
 
 
-def create_locations(client, create_client, config: WorkflowInput, target: Target, made_by_run: dict) -> dict:
+def create_locations(
+    client: "DataSyncClient",
+    create_client: "DataSyncClient",
+    config: WorkflowInput,
+    target: Target,
+    made_by_run: "TagListEntryTypeDef",
+) -> dict:
     """Create each location the target lacks, tagged `made_by_run`; `create_client` is a
     `datasync_client(creates=True)`."""
     created = list(target.CreatedLocationArns)
     arns = {}
-    for side in ("source", "destination"):
-        arn = getattr(target, f"{side.capitalize()}LocationArn")
+    for side in SIDES:
+        arn = target.location_arn(side)
         if arn is None:
             arn, is_new = find_or_create_location(client, create_client, config, side, made_by_run)
             if is_new:
@@ -37,10 +49,12 @@ def create_locations(client, create_client, config: WorkflowInput, target: Targe
     ).model_dump()
 
 
-def find_or_create_location(client, create_client, config: WorkflowInput, side: str, made_by_run: dict):
+def find_or_create_location(
+    client, create_client, config: WorkflowInput, side: Side, made_by_run: "TagListEntryTypeDef"
+) -> tuple[str, bool]:
     """The location for the side's URI and whether this run made it. Runs racing to create it all keep the
     oldest, and each deletes its own if it lost."""
-    uri = getattr(config, f"{side}_location_uri")
+    uri = config.location_uri(side)
     created_at = location_created_at(client, uri)
     # None matched when the run began: one that does now was made by an earlier try of this step whose answer
     # was lost, or by a run racing this one.
@@ -50,7 +64,7 @@ def find_or_create_location(client, create_client, config: WorkflowInput, side: 
         logger.info("Found the location made since the run began", extra={"uri": uri, "location_arn": first})
         return first, made_by(client, first) == made_by_run["Value"]
     create_call = parse_location_uri(uri).create_call
-    kwargs = getattr(config, f"create_{side}_location_kwargs")
+    kwargs = config.create_location_kwargs(side)
     tags = [*kwargs.get("Tags", []), made_by_run]
     with translate_errors(f"create the {side} location {uri} ({create_call})", refused=DataSyncTaskCreationError):
         arn = getattr(create_client, create_call)(**{**kwargs, "Tags": tags})["LocationArn"]
@@ -73,7 +87,7 @@ def find_or_create_location(client, create_client, config: WorkflowInput, side: 
     return arn, True
 
 
-def delete_location(client, arn: str) -> None:
+def delete_location(client: "DataSyncClient", arn: str) -> None:
     with translate_errors(f"delete the location {arn}"):
         client.delete_location(LocationArn=arn)
 

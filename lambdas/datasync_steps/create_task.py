@@ -1,5 +1,7 @@
 """Step 3 (only when no task matched): create the task that links the two locations."""
 
+from typing import TYPE_CHECKING
+
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskCreationError
 from datasync_steps.lookup import made_by, tasks_linking, workflow_tag
@@ -7,11 +9,21 @@ from datasync_steps.observability import MetricUnit, logger, metrics, step_handl
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.workflow_input import WorkflowInput
 
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
+    from mypy_boto3_datasync.type_defs import TagListEntryTypeDef
 
-def create_task(client, create_client, config: WorkflowInput, target: Target, made_by_run: dict) -> dict:
+
+def create_task(
+    client: "DataSyncClient",
+    create_client: "DataSyncClient",
+    config: WorkflowInput,
+    target: Target,
+    made_by_run: "TagListEntryTypeDef",
+) -> dict:
     """CreateTask(SourceLocationArn, DestinationLocationArn, **create_task_kwargs), tagged `made_by_run`, at most
     once. Runs racing to create it all keep the oldest, and each deletes its own if it lost."""
-    source, destination = target.SourceLocationArn, target.DestinationLocationArn
+    source, destination = target.locations()
     # No task linked these locations when the run began: one that does now was made by an earlier try of this
     # step whose answer was lost, or by a run racing this one.
     found = tasks_linking(client, [source], [destination])

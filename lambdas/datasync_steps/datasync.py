@@ -28,7 +28,8 @@ def datasync_client(*, creates: bool = False):
     config = Config(retries={"mode": "standard", "total_max_attempts": 3}, user_agent_extra="datasync-workflow")
     client = boto3.client("datasync", config=config)
     if creates:
-        client.meta.events.register_first("needs-retry.datasync", _retry_only_when_throttled)
+        # botocore's stubs type handlers as returning None; a needs-retry handler's answer is what botocore reads.
+        client.meta.events.register_first("needs-retry.datasync", _retry_only_when_throttled)  # type: ignore[arg-type]
     return client
 
 

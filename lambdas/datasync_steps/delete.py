@@ -1,16 +1,21 @@
 """Step 8 (only after SUCCESS, only when asked): delete the task. Its locations stay."""
 
+from typing import TYPE_CHECKING
+
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError
 from datasync_steps.lookup import describe_task
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
 
 
 class DeleteEvent(StepEvent):
     TaskArn: str
 
 
-def delete_task(client, task_arn: str) -> dict:
+def delete_task(client: "DataSyncClient", task_arn: str) -> dict:
     try:
         with translate_errors(f"delete task {task_arn}"):
             client.delete_task(TaskArn=task_arn)

@@ -1,6 +1,7 @@
 """Step 7: the final description of a finished execution; an execution that ended in ERROR fails the run."""
 
 import json
+from typing import TYPE_CHECKING
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskExecutionFailedError
@@ -8,16 +9,19 @@ from datasync_steps.lookup import made_by
 from datasync_steps.names import CANCELLED_TAG
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
+
 
 class DescribeEvent(StepEvent):
     TaskExecutionArn: str
 
 
-def describe_execution(client, execution_arn: str) -> dict:
+def describe_execution(client: "DataSyncClient", execution_arn: str) -> dict:
     with translate_errors(f"describe execution {execution_arn}"):
         response = client.describe_task_execution(TaskExecutionArn=execution_arn)
-    response.pop("ResponseMetadata", None)
-    description = json.loads(json.dumps(response, default=lambda value: value.isoformat()))
+    described = {key: value for key, value in response.items() if key != "ResponseMetadata"}
+    description = json.loads(json.dumps(described, default=lambda value: value.isoformat()))
     logger.info("Final task execution description", extra={"task_execution": description})
     publish_metrics(description)
     if description["Status"] == "ERROR":

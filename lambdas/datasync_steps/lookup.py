@@ -3,6 +3,7 @@
 import random
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from datasync_steps.datasync import translate_errors
 from datasync_steps.errors import (
@@ -14,8 +15,12 @@ from datasync_steps.errors import (
 from datasync_steps.names import WORKFLOW_TAG
 from datasync_steps.uris import parse_location_uri
 
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
+    from mypy_boto3_datasync.type_defs import DescribeTaskResponseTypeDef, TagListEntryTypeDef, TaskFilterTypeDef
 
-def matching_location_arns(client, uri: str) -> list[str]:
+
+def matching_location_arns(client: "DataSyncClient", uri: str) -> list[str]:
     """Every location whose stored LocationUri matches `uri`, over all pages of ListLocations."""
     wanted = parse_location_uri(uri)
     with translate_errors(f"list the locations for {uri}"):
@@ -28,12 +33,14 @@ def matching_location_arns(client, uri: str) -> list[str]:
         ]
 
 
-def tasks_linking(client, source_arns: list[str], destination_arns: list[str]) -> dict[str, dict]:
+def tasks_linking(
+    client: "DataSyncClient", source_arns: list[str], destination_arns: list[str]
+) -> dict[str, "DescribeTaskResponseTypeDef"]:
     """The tasks whose source is one of `source_arns` and whose destination is one of `destination_arns`, each
     with its description, oldest first, then by ARN (runs racing to create the same task all keep the first)."""
-    found = {}
+    found: dict[str, DescribeTaskResponseTypeDef] = {}
     for source_arn in source_arns:
-        on_location = {"Name": "LocationId", "Values": [source_arn], "Operator": "Equals"}
+        on_location: TaskFilterTypeDef = {"Name": "LocationId", "Values": [source_arn], "Operator": "Equals"}
         with translate_errors(f"list the tasks of location {source_arn}"):
             pages = client.get_paginator("list_tasks").paginate(Filters=[on_location])
             candidates = [task["TaskArn"] for page in pages for task in page["Tasks"]]
@@ -47,7 +54,7 @@ def tasks_linking(client, source_arns: list[str], destination_arns: list[str]) -
     return dict(sorted(found.items(), key=lambda item: (item[1]["CreationTime"], item[0])))
 
 
-def describe_task(client, task_arn: str) -> dict:
+def describe_task(client: "DataSyncClient", task_arn: str) -> "DescribeTaskResponseTypeDef":
     # The ARN is well formed (the input was checked), so DataSync refusing to describe it means it does not
     # know the task in this account and region, whatever words its message uses.
     with translate_errors(f"find task {task_arn} in this account and region", refused=DataSyncTaskNotFoundError):
@@ -74,13 +81,13 @@ def choose_location(location_arns: list[str], *, allow_random: bool, uri: str) -
     return random.choice(location_arns)
 
 
-def workflow_tag(workflow_execution: str, key: str = WORKFLOW_TAG) -> dict:
+def workflow_tag(workflow_execution: str, key: str = WORKFLOW_TAG) -> "TagListEntryTypeDef":
     """The tag on each location, task and execution the workflow makes: the workflow execution that made it (or,
     with another `key`, that did something else to it)."""
     return {"Key": key, "Value": re.sub(r"[^a-zA-Z0-9\s+=._:@/-]", "_", workflow_execution)[:256]}
 
 
-def made_by(client, arn: str, key: str = WORKFLOW_TAG) -> str | None:
+def made_by(client: "DataSyncClient", arn: str, key: str = WORKFLOW_TAG) -> str | None:
     """The workflow execution that made the location, task or execution `arn` (or did what `key` says)."""
     with translate_errors(f"list the tags of {arn}", not_found=DataSyncTaskNotFoundError):
         for page in client.get_paginator("list_tags_for_resource").paginate(ResourceArn=arn):
@@ -90,7 +97,7 @@ def made_by(client, arn: str, key: str = WORKFLOW_TAG) -> str | None:
     return None
 
 
-def location_describer(client, uri: str) -> Callable[[str], dict]:
+def location_describer(client: "DataSyncClient", uri: str) -> Callable[[str], dict]:
     """DescribeLocation* of the kind `uri` names: what DataSync stores of a location, its URI and creation time."""
     describe = getattr(client, parse_location_uri(uri).create_call.replace("create_", "describe_", 1))
 
@@ -101,7 +108,7 @@ def location_describer(client, uri: str) -> Callable[[str], dict]:
     return described
 
 
-def location_created_at(client, uri: str) -> Callable[[str], object]:
+def location_created_at(client: "DataSyncClient", uri: str) -> Callable[[str], object]:
     described = location_describer(client, uri)
     return lambda location_arn: described(location_arn)["CreationTime"]
 
@@ -118,7 +125,7 @@ def by_age(arns: list[str], created_at: Callable[[str], object]) -> list[str]:
     return [arn for _, arn in sorted(aged)]
 
 
-def without_racers(client, arns: list[str], created_at: Callable[[str], object]) -> list[str]:
+def without_racers(client: "DataSyncClient", arns: list[str], created_at: Callable[[str], object]) -> list[str]:
     """Matches where all but the oldest were made by workflow runs are runs that raced to create the same thing,
     each loser deleting its own: the oldest is the match. Anything else is a choice the input's rules make."""
     if len(arns) < 2:
@@ -127,7 +134,7 @@ def without_racers(client, arns: list[str], created_at: Callable[[str], object])
     return [first] if all(_made_by_a_run(client, arn) for arn in others) else arns
 
 
-def _made_by_a_run(client, arn: str) -> bool:
+def _made_by_a_run(client: "DataSyncClient", arn: str) -> bool:
     try:
         return made_by(client, arn) is not None
     except DataSyncTaskNotFoundError:

@@ -1,6 +1,6 @@
 """Step 1: validate the input and find the task to run, or say what has to be created first."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import datasync_client
 from datasync_steps.errors import DataSyncLocationNotFoundError, DataSyncTaskNotFoundError
@@ -16,14 +16,18 @@ from datasync_steps.lookup import (
 from datasync_steps.names import CREATE_LOCATIONS, CREATE_TASK, RUN
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Target
-from datasync_steps.workflow_input import WorkflowInput, parse_workflow_input, passable_roles_of_the_deployment
+from datasync_steps.workflow_input import SIDES, WorkflowInput, parse_workflow_input, passable_roles_of_the_deployment
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
+    from mypy_boto3_datasync.type_defs import DescribeTaskResponseTypeDef
 
 
 class ResolveEvent(StepEvent):
     input: Any
 
 
-def resolve(client, raw_input: Any) -> dict:
+def resolve(client: "DataSyncClient", raw_input: Any) -> dict:
     config = parse_workflow_input(raw_input, passable_roles_of_the_deployment())
     route, target = find_task(client, config) if not config.task_arn else (RUN, known_task(client, config.task_arn))
     logger.info("Resolved the task", extra={"route": route, "target": target.model_dump()})
@@ -41,9 +45,11 @@ def resolve(client, raw_input: Any) -> dict:
     }
 
 
-def known_task(client, task_arn: str, task: dict | None = None) -> Target:
-    """The task and its locations, from its description `task` when the caller has it."""
-    task = task or describe_task(client, task_arn)
+def known_task(
+    client: "DataSyncClient", task_arn: str, described: "DescribeTaskResponseTypeDef | None" = None
+) -> Target:
+    """The task and its locations, from its description when the caller has it."""
+    task = described or describe_task(client, task_arn)
     return Target(
         TaskArn=task_arn,
         SourceLocationArn=task.get("SourceLocationArn"),
@@ -51,8 +57,8 @@ def known_task(client, task_arn: str, task: dict | None = None) -> Target:
     )
 
 
-def find_task(client, config: WorkflowInput) -> tuple[str, Target]:
-    source_uri, destination_uri = config.source_location_uri, config.destination_location_uri
+def find_task(client: "DataSyncClient", config: WorkflowInput) -> tuple[str, Target]:
+    source_uri, destination_uri = config.location_uri("source"), config.location_uri("destination")
     source_arns = matching_location_arns(client, source_uri)
     destination_arns = matching_location_arns(client, destination_uri)
     tasks = tasks_linking(client, source_arns, destination_arns) if source_arns and destination_arns else {}
@@ -79,16 +85,12 @@ def find_task(client, config: WorkflowInput) -> tuple[str, Target]:
             destination_arns, allow_random=config.allow_random_location_choice, uri=destination_uri
         ),
     )
-    missing = [
-        side
-        for side, arn in (("source", target.SourceLocationArn), ("destination", target.DestinationLocationArn))
-        if arn is None
-    ]
-    cannot_create = [side for side in missing if not getattr(config, f"create_{side}_location_kwargs")]
+    missing = [side for side in SIDES if target.location_arn(side) is None]
+    cannot_create = [side for side in missing if not config.create_location_kwargs(side)]
     if cannot_create:
         raise DataSyncLocationNotFoundError(
             " ".join(
-                f"No DataSync location matches {side}_location_uri {getattr(config, f'{side}_location_uri')}, "
+                f"No DataSync location matches {side}_location_uri {config.location_uri(side)}, "
                 f"and create_{side}_location_kwargs is empty, so none was created."
                 for side in cannot_create
             )

@@ -4,6 +4,8 @@ An EventBridge rule (COMPLETION_EVENTS) starts this step; AWS delivers service e
 so the waiting state's timeout and status check remain the safety net.
 """
 
+from typing import TYPE_CHECKING, Any
+
 import boto3
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel
@@ -12,7 +14,12 @@ from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.waiting import resume_all, waiting_table
 
-COMPLETION_EVENTS = {
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+COMPLETION_EVENTS: dict[str, Any] = {
     "source": ["aws.datasync"],
     "detail-type": ["DataSync Task Execution State Change"],
     "detail": {"State": sorted(FINAL_STATUSES)},
@@ -27,7 +34,7 @@ class StateChangeEvent(EventBridgeModel):
     detail: StateChange
 
 
-def resume_waiting(table, sfn, event: StateChangeEvent) -> dict:
+def resume_waiting(table: "Table", sfn: "SFNClient", event: StateChangeEvent) -> dict:
     if event.detail.State not in FINAL_STATUSES:
         return {"Resumed": 0}
     resumed = sum(resume_all(table, sfn, arn, event.detail.State) for arn in event.resources if "/execution/" in arn)

@@ -1,13 +1,18 @@
 """Step 5: StartTaskExecution, once, even when Step Functions retries this step; or follow, wait for or skip
 the execution the task already runs."""
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskAlreadyRunningError, DataSyncTaskNotFoundError
 from datasync_steps.lookup import made_by, workflow_tag
 from datasync_steps.names import FINAL_STATUSES, FOLLOW, QUEUE, SKIP
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
+    from mypy_boto3_datasync.type_defs import TagListEntryTypeDef
+
 
 CONSOLE_DOMAINS = {
     "aws": "console.aws.amazon.com",
@@ -24,7 +29,7 @@ class StartEvent(StepEvent):
     retry_count: int
 
 
-def start_execution(client, start_client, event: StartEvent) -> dict:
+def start_execution(client: "DataSyncClient", start_client: "DataSyncClient", event: StartEvent) -> dict:
     """Start the task, once even when Step Functions retries this step, unless it already runs: then do what
     `if_task_running` says. `start_client` is a `datasync_client(creates=True)`."""
     task_arn, started_by = event.TaskArn, workflow_tag(event.execution_id)
@@ -79,7 +84,7 @@ def started(execution_arn: str, action: str, checks_done: int, *, by_this_run: b
     }
 
 
-def unfinished_execution(client, task_arn: str) -> tuple[str, str] | None:
+def unfinished_execution(client: "DataSyncClient", task_arn: str) -> tuple[str, str] | None:
     """The task's newest execution that has not ended, and its status."""
     with translate_errors(f"list the executions of task {task_arn}"):
         pages = client.get_paginator("list_task_executions").paginate(TaskArn=task_arn)
@@ -101,7 +106,7 @@ def console_urls(execution_arn: str) -> dict:
     return {"Task": f"{home}/tasks/{task_id}", "TaskExecution": f"{home}/history/{task_id}/{execution_id}"}
 
 
-def execution_started_by(client, task_arn: str, started_by: dict) -> str | None:
+def execution_started_by(client: "DataSyncClient", task_arn: str, started_by: "TagListEntryTypeDef") -> str | None:
     """The execution of the task whose tag says this workflow execution started it."""
     with translate_errors(f"list the executions of task {task_arn}"):
         pages = client.get_paginator("list_task_executions").paginate(TaskArn=task_arn)

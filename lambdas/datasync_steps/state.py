@@ -3,7 +3,7 @@
 from pydantic import BaseModel
 
 from datasync_steps.observability import StepEvent
-from datasync_steps.workflow_input import WorkflowInput
+from datasync_steps.workflow_input import Side, WorkflowInput
 
 
 class Target(BaseModel):
@@ -14,6 +14,15 @@ class Target(BaseModel):
     DestinationLocationArn: str | None = None
     CreatedLocationArns: list[str] = []
     TaskCreated: bool = False
+
+    def location_arn(self, side: Side) -> str | None:
+        return self.SourceLocationArn if side == "source" else self.DestinationLocationArn
+
+    def locations(self) -> tuple[str, str]:
+        """Both locations, which the task's creation needs and create-locations has made sure of."""
+        if self.SourceLocationArn is None or self.DestinationLocationArn is None:
+            raise ValueError("the task's locations are not both known")
+        return self.SourceLocationArn, self.DestinationLocationArn
 
 
 class TargetEvent(StepEvent):

@@ -1,10 +1,13 @@
 """Step 4 (only with update_task_kwargs): UpdateTask before the run."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskNotFoundError
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
 
 
 class UpdateEvent(StepEvent):
@@ -12,7 +15,7 @@ class UpdateEvent(StepEvent):
     update_task_kwargs: dict[str, Any]
 
 
-def update_task(client, task_arn: str, update_task_kwargs: dict[str, Any]) -> dict:
+def update_task(client: "DataSyncClient", task_arn: str, update_task_kwargs: dict[str, Any]) -> dict:
     with translate_errors(f"update task {task_arn}", not_found=DataSyncTaskNotFoundError):
         client.update_task(TaskArn=task_arn, **update_task_kwargs)
     metrics.add_metric(name="TasksUpdated", unit=MetricUnit.Count, value=1)

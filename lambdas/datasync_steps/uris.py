@@ -3,6 +3,10 @@
 import re
 import string
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync.type_defs import LocationFilterTypeDef
 
 # The boto3 method that creates a location of each scheme.
 CREATE_CALL_BY_SCHEME = {
@@ -48,7 +52,7 @@ class LocationUri:
         except ValueError:
             return False
 
-    def list_filter(self) -> dict:
+    def list_filter(self) -> "LocationFilterTypeDef":
         """A ListLocations filter that every stored LocationUri this URI matches passes, narrowing the listing as
         far as that allows: `matches` still decides. A stored URI that matches may differ in the case of the host
         (but S3 bucket names are lower case) and of a Windows share's path, so only the other characters are
@@ -61,6 +65,7 @@ class LocationUri:
         )
         leading = len(exact) - len(exact.lstrip("1"))
         longest = max(re.finditer("1+", exact), key=lambda run: len(run[0]), default=None)
+        operator: Literal["Contains", "BeginsWith"]
         if longest and len(longest[0]) > max(leading, 1):
             needle, operator = text[longest.start() : longest.end()], "Contains"
         else:

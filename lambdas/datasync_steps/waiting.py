@@ -10,12 +10,18 @@ through the table's TTL.
 import json
 import os
 import time
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from datasync_steps.observability import logger
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_stepfunctions import SFNClient
+
 
 TABLE_NAME_VARIABLE = "WAITING_TABLE_NAME"
 PARTITION_KEY, SORT_KEY, TOKEN, EXPIRES_AT = "TaskExecutionArn", "WorkflowExecution", "TaskToken", "ExpiresAt"
@@ -29,8 +35,8 @@ def waiting_table():
     return boto3.resource("dynamodb").Table(os.environ[TABLE_NAME_VARIABLE])
 
 
-def wait_for(table, task_execution_arn: str, workflow_execution: str, token: str, wait_seconds: int) -> dict:
-    item = {
+def wait_for(table: "Table", task_execution_arn: str, workflow_execution: str, token: str, wait_seconds: int) -> dict:
+    item: dict[str, Any] = {
         PARTITION_KEY: task_execution_arn,
         SORT_KEY: workflow_execution,
         TOKEN: token,
@@ -40,19 +46,18 @@ def wait_for(table, task_execution_arn: str, workflow_execution: str, token: str
     return item
 
 
-def resume_all(table, sfn, task_execution_arn: str, status: str) -> int:
+def resume_all(table: "Table", sfn: "SFNClient", task_execution_arn: str, status: str) -> int:
     """Wake every workflow execution waiting for `task_execution_arn`, which ended in `status`; return how many."""
-    query = {"KeyConditionExpression": Key(PARTITION_KEY).eq(task_execution_arn)}
-    items, page = [], {}
-    while True:
-        page = table.query(**query, **({"ExclusiveStartKey": page["LastEvaluatedKey"]} if page else {}))
+    waiting_for = Key(PARTITION_KEY).eq(task_execution_arn)
+    page = table.query(KeyConditionExpression=waiting_for)
+    items = list(page["Items"])
+    while "LastEvaluatedKey" in page:
+        page = table.query(KeyConditionExpression=waiting_for, ExclusiveStartKey=page["LastEvaluatedKey"])
         items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            break
     return sum(resume(table, sfn, item, status) for item in items)
 
 
-def resume(table, sfn, item: dict, status: str) -> bool:
+def resume(table: "Table", sfn: "SFNClient", item: dict, status: str) -> bool:
     """Claim the waiting `item` and send its token back with `status`; False when another claimed it first or
     its execution no longer waits."""
     try:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import botocore.session
 from botocore.validate import ParamValidator
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.names import WORKFLOW_TAG
@@ -43,6 +44,10 @@ _KWARGS_OPERATION = {
     "task_execution_kwargs": ("StartTaskExecution", {"TaskArn"}),
 }
 _FILLED_IN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+
+
+Side = Literal["source", "destination"]
+SIDES: tuple[Side, Side] = ("source", "destination")
 
 
 class WorkflowInput(BaseModel):
@@ -103,6 +108,16 @@ class WorkflowInput(BaseModel):
                 raise ValueError(f"{error} (checked as {operation} input)") from None
         return kwargs
 
+    def location_uri(self, side: Side) -> str:
+        """The side's URI, which the input has whenever it gives no task_arn."""
+        uri = self.source_location_uri if side == "source" else self.destination_location_uri
+        if uri is None:
+            raise ValueError(f"{side}_location_uri is not given")
+        return uri
+
+    def create_location_kwargs(self, side: Side) -> dict[str, Any]:
+        return self.create_source_location_kwargs if side == "source" else self.create_destination_location_kwargs
+
 
 def _leave_room_for_the_workflow_tag(kwargs: dict[str, Any]) -> None:
     tags = kwargs.get("Tags")
@@ -140,7 +155,7 @@ def parse_workflow_input(raw: Any, passable_roles: list[str] | None = None) -> W
     if not isinstance(raw, dict):
         raise DataSyncInvalidInputError(f"The execution input must be a JSON object, not {_json_type(raw)}.")
     workflow_input, problems = _checked(raw, passable_roles)
-    if problems:
+    if problems or workflow_input is None:
         raise DataSyncInvalidInputError(f"Invalid workflow input: {'; '.join(problems)}.")
     return workflow_input
 
@@ -193,7 +208,7 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     field = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
