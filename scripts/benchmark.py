@@ -125,7 +125,7 @@ def lookup_calls(tasks: int) -> dict[str, int]:
             client, made = datasync_client(), list[str]()
             client.meta.events.register("before-call.datasync", lambda model, made=made, **_: made.append(model.name))
             uris = {"source_location_uri": f"smb://host{i}/share", "destination_location_uri": f"s3://bucket{i}/dir"}
-            assert resolve(client, uris)["plan"]["route"] == "run"
+            assert resolve(client, uris).plan.route == "run"
             calls[f"smb://host{i}/share"] = len(made)
     return calls
 

@@ -12,6 +12,7 @@ import boto3
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.state import EventStatus
 from datasync_steps.waiting import resume, wait_for, waiting_table
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -26,7 +27,7 @@ class AwaitEvent(StepEvent):
     wait_seconds: int
 
 
-def await_event(table: "Table", sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> dict:
+def await_event(table: "Table", sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> EventStatus:
     item = wait_for(table, event.TaskExecutionArn, event.execution_id, event.token, event.wait_seconds)
     metrics.add_metric(name="EventWaits", unit=MetricUnit.Count, value=1)
     with translate_errors(f"read the status of execution {event.TaskExecutionArn}"):
@@ -34,9 +35,9 @@ def await_event(table: "Table", sfn: "SFNClient", client: "DataSyncClient", even
     if status in FINAL_STATUSES:
         logger.info("The execution had already ended", extra={"status": status})
         resume(table, sfn, item, status)
-    return {"Status": status}
+    return EventStatus(Status=status)
 
 
-@step_handler(AwaitEvent)
-def handler(event: AwaitEvent) -> dict:
+@step_handler(AwaitEvent, EventStatus)
+def handler(event: AwaitEvent) -> EventStatus:
     return await_event(waiting_table(), boto3.client("stepfunctions"), datasync_client(), event)

@@ -6,6 +6,7 @@ from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.state import Cancellation
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -15,7 +16,7 @@ class CancelEvent(StepEvent):
     TaskExecutionArn: str
 
 
-def cancel_execution(client: "DataSyncClient", execution_arn: str) -> dict:
+def cancel_execution(client: "DataSyncClient", execution_arn: str) -> Cancellation:
     try:
         with translate_errors(f"cancel execution {execution_arn}"):
             client.cancel_task_execution(TaskExecutionArn=execution_arn)
@@ -25,16 +26,16 @@ def cancel_execution(client: "DataSyncClient", execution_arn: str) -> dict:
             status = client.describe_task_execution(TaskExecutionArn=execution_arn)["Status"]
         if status == "CANCELLING":
             logger.info("The execution was already being cancelled", extra={"task_execution_arn": execution_arn})
-            return {"Cancelled": True, "Status": status}
+            return Cancellation(Cancelled=True, Status=status)
         if status not in FINAL_STATUSES:
             raise
         logger.info("The execution had already ended", extra={"task_execution_arn": execution_arn, "status": status})
-        return {"Cancelled": False, "Status": status}
+        return Cancellation(Cancelled=False, Status=status)
     metrics.add_metric(name="ExecutionsCancelled", unit=MetricUnit.Count, value=1)
     logger.warning("Cancelled the execution", extra={"task_execution_arn": execution_arn})
-    return {"Cancelled": True}
+    return Cancellation(Cancelled=True)
 
 
-@step_handler(CancelEvent)
-def handler(event: CancelEvent) -> dict:
+@step_handler(CancelEvent, Cancellation)
+def handler(event: CancelEvent) -> Cancellation:
     return cancel_execution(datasync_client(), event.TaskExecutionArn)

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.state import Check
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -18,11 +19,7 @@ class CheckStatusEvent(StepEvent):
     checks_done: int
 
 
-# Shown while waiting: how far the transfer has got.
-PROGRESS_COUNTERS = ("FilesTransferred", "BytesTransferred")
-
-
-def check_status(client: "DataSyncClient", execution_arn: str, checks_done: int) -> dict:
+def check_status(client: "DataSyncClient", execution_arn: str, checks_done: int) -> Check:
     with translate_errors(f"read the status of execution {execution_arn}"):
         described = client.describe_task_execution(TaskExecutionArn=execution_arn)
     status = described["Status"]
@@ -30,10 +27,14 @@ def check_status(client: "DataSyncClient", execution_arn: str, checks_done: int)
         logger.warning("DataSync reported a status this workflow does not know; waiting on", extra={"status": status})
     logger.info("Execution status", extra={"status": status, "check": checks_done + 1})
     metrics.add_metric(name="StatusChecks", unit=MetricUnit.Count, value=1)
-    progress = {counter: value for counter, value in described.items() if counter in PROGRESS_COUNTERS}
-    return {"Status": status, "checks_done": checks_done + 1, **progress}
+    return Check(
+        Status=status,
+        checks_done=checks_done + 1,
+        FilesTransferred=described.get("FilesTransferred"),
+        BytesTransferred=described.get("BytesTransferred"),
+    )
 
 
-@step_handler(CheckStatusEvent)
-def handler(event: CheckStatusEvent) -> dict:
+@step_handler(CheckStatusEvent, Check)
+def handler(event: CheckStatusEvent) -> Check:
     return check_status(datasync_client(), event.TaskExecutionArn, event.checks_done)

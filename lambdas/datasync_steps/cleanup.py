@@ -15,6 +15,7 @@ from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import CANCELLED_TAG, FOLLOW, START_STATE, STOPPED_STATUSES
 from datasync_steps.observability import logger, step_handler
+from datasync_steps.state import Cancellation
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -57,21 +58,21 @@ def started_execution_arn(sfn: "SFNClient", workflow_execution_arn: str) -> str 
     return None
 
 
-def clean_up(sfn: "SFNClient", client: "DataSyncClient", change: StatusChange) -> dict:
+def clean_up(sfn: "SFNClient", client: "DataSyncClient", change: StatusChange) -> Cancellation:
     if change.status not in STOPPED_STATUSES:
-        return {"Cancelled": False}
+        return Cancellation(Cancelled=False)
     execution_arn = started_execution_arn(sfn, change.executionArn)
     if execution_arn is None:
-        return {"Cancelled": False}
+        return Cancellation(Cancelled=False)
     logger.info("The workflow stopped; cancelling its DataSync execution", extra={"status": change.status})
     cancelled = cancel_execution(client, execution_arn)
-    if cancelled["Cancelled"]:
+    if cancelled.Cancelled:
         # A redriven workflow execution would find it in ERROR: the tag says why.
         with translate_errors(f"tag the cancelled execution {execution_arn}"):
             client.tag_resource(ResourceArn=execution_arn, Tags=[workflow_tag(change.executionArn, CANCELLED_TAG)])
     return cancelled
 
 
-@step_handler(StatusChangeEvent, correlation_id_path="detail.executionArn")
-def handler(event: StatusChangeEvent) -> dict:
+@step_handler(StatusChangeEvent, Cancellation, correlation_id_path="detail.executionArn")
+def handler(event: StatusChangeEvent) -> Cancellation:
     return clean_up(boto3.client("stepfunctions"), datasync_client(), event.detail)

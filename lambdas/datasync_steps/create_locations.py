@@ -28,7 +28,7 @@ def create_locations(
     config: WorkflowInput,
     target: Target,
     made_by_run: "TagListEntryTypeDef",
-) -> dict:
+) -> Target:
     """Create each location the target lacks, tagged `made_by_run`; `create_client` is a
     `datasync_client(creates=True)`."""
     created = list(target.CreatedLocationArns)
@@ -46,7 +46,7 @@ def create_locations(
             "DestinationLocationArn": arns["destination"],
             "CreatedLocationArns": created,
         }
-    ).model_dump()
+    )
 
 
 def find_or_create_location(
@@ -92,8 +92,8 @@ def delete_location(client: "DataSyncClient", arn: str) -> None:
         client.delete_location(LocationArn=arn)
 
 
-@step_handler(TargetEvent)
-def handler(event: TargetEvent) -> dict:
+@step_handler(TargetEvent, Target)
+def handler(event: TargetEvent) -> Target:
     return create_locations(
         datasync_client(), datasync_client(creates=True), event.config, event.target, workflow_tag(event.execution_id)
     )

@@ -20,7 +20,7 @@ def create_task(
     config: WorkflowInput,
     target: Target,
     made_by_run: "TagListEntryTypeDef",
-) -> dict:
+) -> Target:
     """CreateTask(SourceLocationArn, DestinationLocationArn, **create_task_kwargs), tagged `made_by_run`, at most
     once. Runs racing to create it all keep the oldest, and each deletes its own if it lost."""
     source, destination = target.locations()
@@ -47,12 +47,12 @@ def create_task(
     return chosen(target, task_arn, created=True)
 
 
-def chosen(target: Target, task_arn: str, *, created: bool) -> dict:
-    return target.model_copy(update={"TaskArn": task_arn, "TaskCreated": created}).model_dump()
+def chosen(target: Target, task_arn: str, *, created: bool) -> Target:
+    return target.model_copy(update={"TaskArn": task_arn, "TaskCreated": created})
 
 
-@step_handler(TargetEvent)
-def handler(event: TargetEvent) -> dict:
+@step_handler(TargetEvent, Target)
+def handler(event: TargetEvent) -> Target:
     return create_task(
         datasync_client(), datasync_client(creates=True), event.config, event.target, workflow_tag(event.execution_id)
     )

@@ -8,6 +8,7 @@ from datasync_steps.errors import DataSyncTaskExecutionFailedError
 from datasync_steps.lookup import made_by
 from datasync_steps.names import CANCELLED_TAG
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.state import Description
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -17,7 +18,7 @@ class DescribeEvent(StepEvent):
     TaskExecutionArn: str
 
 
-def describe_execution(client: "DataSyncClient", execution_arn: str) -> dict:
+def describe_execution(client: "DataSyncClient", execution_arn: str) -> Description:
     with translate_errors(f"describe execution {execution_arn}"):
         response = client.describe_task_execution(TaskExecutionArn=execution_arn)
     described = {key: value for key, value in response.items() if key != "ResponseMetadata"}
@@ -36,7 +37,7 @@ def describe_execution(client: "DataSyncClient", execution_arn: str) -> dict:
             f"DataSync execution {execution_arn} ended in ERROR: "
             f"{result.get('ErrorCode', 'no error code')}: {result.get('ErrorDetail', 'no error detail')}."
         )
-    return description
+    return Description.model_validate(description)
 
 
 def publish_metrics(description: dict) -> None:
@@ -49,6 +50,6 @@ def publish_metrics(description: dict) -> None:
         metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds, value=description["Result"]["TotalDuration"])
 
 
-@step_handler(DescribeEvent)
-def handler(event: DescribeEvent) -> dict:
+@step_handler(DescribeEvent, Description)
+def handler(event: DescribeEvent) -> Description:
     return describe_execution(datasync_client(), event.TaskExecutionArn)

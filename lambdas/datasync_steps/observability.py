@@ -31,19 +31,29 @@ class StepEvent(BaseModel):
     execution_id: str
 
 
-def step_handler(
-    event_model: type[BaseModel], correlation_id_path: str = "execution_id"
-) -> Callable[[Callable[[Any], dict]], Callable[[dict, Any], dict]]:
-    """Turn `step(event) -> dict` into a Lambda handler that parses, logs, traces and publishes metrics."""
+# Each step module's event and result models, for the test that holds them against the definition.
+STEP_MODELS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {}
 
-    def decorate(step: Callable[[Any], dict]) -> Callable[[dict, Any], dict]:
+
+def step_handler(
+    event_model: type[BaseModel], result_model: type[BaseModel], correlation_id_path: str = "execution_id"
+) -> Callable[[Callable[[Any], BaseModel]], Callable[[dict, Any], dict]]:
+    """Turn `step(event) -> result` into a Lambda handler that parses the event into `event_model`, returns the
+    result (a `result_model`) as JSON, and logs, traces and publishes metrics."""
+
+    def decorate(step: Callable[[Any], BaseModel]) -> Callable[[dict, Any], dict]:
+        STEP_MODELS[step.__module__] = (event_model, result_model)
+
         @logger.inject_lambda_context(correlation_id_path=correlation_id_path)
         @tracer.capture_lambda_handler
         @metrics.log_metrics
         @event_parser(model=event_model)
         @functools.wraps(step)
-        def handler(event, context) -> dict:
-            return step(event)
+        def handler(event: Any, context: Any) -> dict:
+            result = step(event)
+            if not isinstance(result, result_model):
+                raise TypeError(f"{step.__module__} returned {type(result).__name__}, not {result_model.__name__}")
+            return result.model_dump(mode="json")
 
         return handler
 

@@ -15,7 +15,7 @@ from datasync_steps.lookup import (
 )
 from datasync_steps.names import CREATE_LOCATIONS, CREATE_TASK, RUN
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import Target
+from datasync_steps.state import Check, Checked, Plan, Resolved, Target
 from datasync_steps.workflow_input import SIDES, WorkflowInput, parse_workflow_input, passable_roles_of_the_deployment
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -27,22 +27,21 @@ class ResolveEvent(StepEvent):
     input: Any
 
 
-def resolve(client: "DataSyncClient", raw_input: Any) -> dict:
+def resolve(client: "DataSyncClient", raw_input: Any) -> Resolved:
     config = parse_workflow_input(raw_input, passable_roles_of_the_deployment())
     route, target = find_task(client, config) if not config.task_arn else (RUN, known_task(client, config.task_arn))
     logger.info("Resolved the task", extra={"route": route, "target": target.model_dump()})
-    return {
-        "config": config.model_dump(),
-        "plan": {
-            "route": route,
-            "update_task": bool(config.update_task_kwargs),
+    return Resolved(
+        config=config,
+        plan=Plan(
+            route=route,
+            update_task=bool(config.update_task_kwargs),
             # A task state's timeout is at least 1 s: an interval of 0 waits for the event at most that long.
-            "wait_seconds": max(1, config.wait_interval_seconds),
-        },
-        "target": target.model_dump(),
-        # The start step reads the status checks made so far: waiting for another run's execution counts.
-        "execution": {"check": {"checks_done": 0}},
-    }
+            wait_seconds=max(1, config.wait_interval_seconds),
+        ),
+        target=target,
+        execution=Checked(check=Check(checks_done=0)),
+    )
 
 
 def known_task(
@@ -98,7 +97,7 @@ def find_task(client: "DataSyncClient", config: WorkflowInput) -> tuple[str, Tar
     return (CREATE_LOCATIONS if missing else CREATE_TASK), target
 
 
-@step_handler(ResolveEvent)
-def handler(event: ResolveEvent) -> dict:
+@step_handler(ResolveEvent, Resolved)
+def handler(event: ResolveEvent) -> Resolved:
     metrics.add_metric(name="WorkflowRuns", unit=MetricUnit.Count, value=1)
     return resolve(datasync_client(), event.input)

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
+from datasync_steps.state import Resumed
 from datasync_steps.waiting import resume_all, waiting_table
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -34,15 +35,15 @@ class StateChangeEvent(EventBridgeModel):
     detail: StateChange
 
 
-def resume_waiting(table: "Table", sfn: "SFNClient", event: StateChangeEvent) -> dict:
+def resume_waiting(table: "Table", sfn: "SFNClient", event: StateChangeEvent) -> Resumed:
     if event.detail.State not in FINAL_STATUSES:
-        return {"Resumed": 0}
+        return Resumed(Resumed=0)
     resumed = sum(resume_all(table, sfn, arn, event.detail.State) for arn in event.resources if "/execution/" in arn)
     metrics.add_metric(name="WaitsEndedByEvent", unit=MetricUnit.Count, value=resumed)
     logger.info("DataSync execution ended", extra={"state": event.detail.State, "resumed": resumed})
-    return {"Resumed": resumed}
+    return Resumed(Resumed=resumed)
 
 
-@step_handler(StateChangeEvent, correlation_id_path="resources[0]")
-def handler(event: StateChangeEvent) -> dict:
+@step_handler(StateChangeEvent, Resumed, correlation_id_path="resources[0]")
+def handler(event: StateChangeEvent) -> Resumed:
     return resume_waiting(waiting_table(), boto3.client("stepfunctions"), event)

@@ -8,6 +8,7 @@ from datasync_steps.errors import DataSyncRequestError, DataSyncTaskAlreadyRunni
 from datasync_steps.lookup import made_by, workflow_tag
 from datasync_steps.names import FINAL_STATUSES, FOLLOW, QUEUE, SKIP
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.state import Check, ConsoleUrls, Started
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -29,7 +30,7 @@ class StartEvent(StepEvent):
     retry_count: int
 
 
-def start_execution(client: "DataSyncClient", start_client: "DataSyncClient", event: StartEvent) -> dict:
+def start_execution(client: "DataSyncClient", start_client: "DataSyncClient", event: StartEvent) -> Started:
     """Start the task, once even when Step Functions retries this step, unless it already runs: then do what
     `if_task_running` says. `start_client` is a `datasync_client(creates=True)`."""
     task_arn, started_by = event.TaskArn, workflow_tag(event.execution_id)
@@ -58,7 +59,7 @@ def start_execution(client: "DataSyncClient", start_client: "DataSyncClient", ev
     return started(execution_arn, FOLLOW, event.checks_done, by_this_run=True)
 
 
-def already_running(event: StartEvent, execution_arn: str, status: str) -> dict:
+def already_running(event: StartEvent, execution_arn: str, status: str) -> Started:
     logger.info(
         "The task already runs",
         extra={"task_execution_arn": execution_arn, "status": status, "if_task_running": event.if_task_running},
@@ -72,16 +73,16 @@ def already_running(event: StartEvent, execution_arn: str, status: str) -> dict:
     return started(execution_arn, action, event.checks_done, by_this_run=False)
 
 
-def started(execution_arn: str, action: str, checks_done: int, *, by_this_run: bool) -> dict:
+def started(execution_arn: str, action: str, checks_done: int, *, by_this_run: bool) -> Started:
     """The state machine's record of the execution it follows (or waits for, or skips); check-status keeps its
     `check` part up to date."""
-    return {
-        "TaskExecutionArn": execution_arn,
-        "ExecutionStarted": by_this_run,
-        "Action": action,
-        "ConsoleUrls": console_urls(execution_arn),
-        "check": {"checks_done": checks_done},
-    }
+    return Started(
+        TaskExecutionArn=execution_arn,
+        ExecutionStarted=by_this_run,
+        Action=action,
+        ConsoleUrls=console_urls(execution_arn),
+        check=Check(checks_done=checks_done),
+    )
 
 
 def unfinished_execution(client: "DataSyncClient", task_arn: str) -> tuple[str, str] | None:
@@ -97,13 +98,13 @@ def unfinished_execution(client: "DataSyncClient", task_arn: str) -> tuple[str, 
     return unfinished[-1] if unfinished else None
 
 
-def console_urls(execution_arn: str) -> dict:
+def console_urls(execution_arn: str) -> ConsoleUrls:
     """The DataSync console pages of the task and of the execution."""
     _, partition, _, region, _, resource = execution_arn.split(":", 5)
     task_id, _, execution_id = resource.removeprefix("task/").split("/")
     domain = CONSOLE_DOMAINS.get(partition, CONSOLE_DOMAINS["aws"])
     home = f"https://{domain}/datasync/home?region={region}#"
-    return {"Task": f"{home}/tasks/{task_id}", "TaskExecution": f"{home}/history/{task_id}/{execution_id}"}
+    return ConsoleUrls(Task=f"{home}/tasks/{task_id}", TaskExecution=f"{home}/history/{task_id}/{execution_id}")
 
 
 def execution_started_by(client: "DataSyncClient", task_arn: str, started_by: "TagListEntryTypeDef") -> str | None:
@@ -115,6 +116,6 @@ def execution_started_by(client: "DataSyncClient", task_arn: str, started_by: "T
     return next((arn for arn in reversed(execution_arns) if made_by(client, arn) == started_by["Value"]), None)
 
 
-@step_handler(StartEvent)
-def handler(event: StartEvent) -> dict:
+@step_handler(StartEvent, Started)
+def handler(event: StartEvent) -> Started:
     return start_execution(datasync_client(), datasync_client(creates=True), event)

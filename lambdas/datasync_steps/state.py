@@ -1,6 +1,9 @@
-"""What the steps pass each other through the state machine."""
+"""What the steps pass each other through the state machine: each step's result, at the ResultPath the definition
+gives it (statemachine/datasync_workflow.asl.json), and the parts of them other steps are given."""
 
-from pydantic import BaseModel
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 from datasync_steps.observability import StepEvent
 from datasync_steps.workflow_input import Side, WorkflowInput
@@ -28,3 +31,93 @@ class Target(BaseModel):
 class TargetEvent(StepEvent):
     config: WorkflowInput
     target: Target
+
+
+class Sparse(BaseModel):
+    """A result that leaves out what it does not know (None), as DataSync leaves out what it has not counted."""
+
+    @model_serializer(mode="wrap")
+    def _without_none(self, serialize: Any) -> dict[str, Any]:
+        return {key: value for key, value in serialize(self).items() if value is not None}
+
+
+class Check(Sparse):
+    """$.execution.check: the status checks made so far (waiting for another run's execution counts), and what the
+    last one read."""
+
+    checks_done: int
+    Status: str | None = None
+    FilesTransferred: int | None = None
+    BytesTransferred: int | None = None
+
+
+class Plan(BaseModel):
+    """$.plan: where the state machine goes after resolve, and how long each wait for DataSync's event lasts."""
+
+    route: str
+    update_task: bool
+    wait_seconds: int
+
+
+class Checked(BaseModel):
+    check: Check
+
+
+class Resolved(BaseModel):
+    """$ after resolve: the checked input, the plan, the target, and no status check made yet."""
+
+    config: WorkflowInput
+    plan: Plan
+    target: Target
+    execution: Checked
+
+
+class ConsoleUrls(BaseModel):
+    Task: str
+    TaskExecution: str
+
+
+class Started(Checked):
+    """$.execution after start: the execution the run follows (or waits for, or skips)."""
+
+    TaskExecutionArn: str
+    ExecutionStarted: bool  # whether this run started it
+    Action: str  # names.FOLLOW, QUEUE or SKIP
+    ConsoleUrls: ConsoleUrls
+
+
+class EventStatus(BaseModel):
+    """$.execution.event: the status of the execution when the wait for its event ended."""
+
+    Status: str
+
+
+class Cancellation(Sparse):
+    """$.cancellation: whether the execution was cancelled, and its status when it could not be."""
+
+    Cancelled: bool
+    Status: str | None = None
+
+
+class Updated(BaseModel):
+    TaskUpdated: bool = True
+
+
+class Deletion(BaseModel):
+    """$.deletion."""
+
+    TaskDeleted: bool = True
+
+
+class Description(BaseModel):
+    """$.description: DataSync's DescribeTaskExecution of the finished execution, timestamps as ISO-8601."""
+
+    model_config = ConfigDict(extra="allow")
+
+    Status: str
+
+
+class Resumed(BaseModel):
+    """What the resume step did with DataSync's event: how many waiting workflow executions it woke."""
+
+    Resumed: int

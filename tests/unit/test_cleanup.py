@@ -45,7 +45,7 @@ def cleaned(datasync, status: str, events: list[dict]) -> dict:
                 "maxResults": 1000,  # the most a page holds: a full history takes 25 calls
             }
             stubber.add_response("get_execution_history", {"events": events}, expected)
-        return clean_up(sfn, datasync, StatusChange(executionArn=WORKFLOW, status=status))
+        return clean_up(sfn, datasync, StatusChange(executionArn=WORKFLOW, status=status)).model_dump(mode="json")
 
 
 @pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
@@ -107,4 +107,6 @@ def test_the_start_is_found_in_a_full_history_page_by_page(datasync, running):
     with stubbed_client("stepfunctions") as (sfn, stubber):
         stubber.add_response("get_execution_history", {"events": filler, "nextToken": "page-2"})
         stubber.add_response("get_execution_history", {"events": [start_exited(followed)]})
-        assert clean_up(sfn, datasync, StatusChange(executionArn=WORKFLOW, status="TIMED_OUT")) == {"Cancelled": True}
+        assert clean_up(sfn, datasync, StatusChange(executionArn=WORKFLOW, status="TIMED_OUT")).model_dump(
+            mode="json"
+        ) == {"Cancelled": True}

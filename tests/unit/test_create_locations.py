@@ -31,7 +31,7 @@ def config_for(**overrides):
 
 
 def test_both_locations_are_created(datasync):
-    target = create_locations(datasync, datasync, config_for(), Target(), RUN)
+    target = create_locations(datasync, datasync, config_for(), Target(), RUN).model_dump(mode="json")
     assert set(location_arns(datasync)) == set(target["CreatedLocationArns"])
     assert len(target["CreatedLocationArns"]) == 2
     assert target["SourceLocationArn"] in target["CreatedLocationArns"]
@@ -39,16 +39,18 @@ def test_both_locations_are_created(datasync):
 
 def test_a_known_location_is_kept_and_only_the_missing_one_created(datasync):
     destination = make_s3_location(datasync)
-    target = create_locations(datasync, datasync, config_for(), Target(DestinationLocationArn=destination), RUN)
+    target = create_locations(
+        datasync, datasync, config_for(), Target(DestinationLocationArn=destination), RUN
+    ).model_dump(mode="json")
     assert target["DestinationLocationArn"] == destination
     assert target["CreatedLocationArns"] == [target["SourceLocationArn"]]
     assert len(location_arns(datasync)) == 2
 
 
 def test_a_retried_step_creates_nothing_twice(datasync):
-    first = create_locations(datasync, datasync, config_for(), Target(), RUN)
+    first = create_locations(datasync, datasync, config_for(), Target(), RUN).model_dump(mode="json")
     # The first try created both but its answer was lost; Step Functions runs the step again.
-    second = create_locations(datasync, datasync, config_for(), Target(), RUN)
+    second = create_locations(datasync, datasync, config_for(), Target(), RUN).model_dump(mode="json")
     assert len(location_arns(datasync)) == 2
     assert (second["SourceLocationArn"], second["DestinationLocationArn"]) == (
         first["SourceLocationArn"],
@@ -59,7 +61,7 @@ def test_a_retried_step_creates_nothing_twice(datasync):
 
 def test_locations_that_racing_runs_made_meanwhile_converge_on_the_oldest(datasync):
     older, _ = make_smb_location(datasync), make_smb_location(datasync)
-    target = create_locations(datasync, datasync, config_for(), Target(), RUN)
+    target = create_locations(datasync, datasync, config_for(), Target(), RUN).model_dump(mode="json")
     assert target["SourceLocationArn"] == older
     assert target["SourceLocationArn"] not in target["CreatedLocationArns"]  # another run made it
 
@@ -74,7 +76,7 @@ def test_a_run_that_lost_the_race_to_create_a_location_deletes_its_own(datasync,
         return create_smb(self)
 
     monkeypatch.setattr(DataSyncResponse, "create_location_smb", another_run_creates_first)
-    target = create_locations(datasync, datasync, config_for(), Target(), RUN)
+    target = create_locations(datasync, datasync, config_for(), Target(), RUN).model_dump(mode="json")
     (smb,) = [loc for loc in datasync.list_locations()["Locations"] if loc["LocationUri"].startswith("smb://")]
     assert target["SourceLocationArn"] == smb["LocationArn"] and smb["LocationArn"] not in target["CreatedLocationArns"]
     assert made_by(datasync, target["DestinationLocationArn"]) == RUN["Value"]
@@ -202,7 +204,9 @@ def test_every_scheme_is_created_with_its_own_call_and_found_again_by_its_uri(da
     calls = []
     datasync.meta.events.register("before-call.datasync.*", lambda model, **_: calls.append(model.name))
     elsewhere = make_s3_location(datasync, bucket="elsewhere")
-    target = create_locations(datasync, datasync, config, Target(DestinationLocationArn=elsewhere), RUN)
+    target = create_locations(datasync, datasync, config, Target(DestinationLocationArn=elsewhere), RUN).model_dump(
+        mode="json"
+    )
     created = target["SourceLocationArn"]
     assert target["CreatedLocationArns"] == [created]
     assert _operation_name(create_call) in calls

@@ -26,7 +26,7 @@ CREATE_ALL = {
 def test_a_given_task_arn_runs_that_task(datasync):
     source, destination = make_smb_location(datasync), make_s3_location(datasync)
     task = make_task(datasync, source, destination)
-    resolved = resolve(datasync, {"task_arn": task})
+    resolved = resolve(datasync, {"task_arn": task}).model_dump(mode="json")
     assert resolved["plan"] == {"route": "run", "update_task": False, "wait_seconds": 30}
     assert resolved["target"]["TaskArn"] == task
     assert resolved["target"]["SourceLocationArn"] == source
@@ -44,7 +44,7 @@ def test_the_one_task_linking_the_uris_is_found(datasync):
     other_destination = make_s3_location(datasync, subdirectory="other")
     make_task(datasync, source, other_destination)
     task = make_task(datasync, source, destination)
-    resolved = resolve(datasync, {**URIS, "update_task_kwargs": {"Name": "n"}})
+    resolved = resolve(datasync, {**URIS, "update_task_kwargs": {"Name": "n"}}).model_dump(mode="json")
     assert resolved["target"]["TaskArn"] == task
     assert resolved["plan"] == {"route": "run", "update_task": True, "wait_seconds": 30}
 
@@ -61,7 +61,10 @@ def test_several_matching_tasks_fail_without_random_choice(datasync):
 def test_several_matching_tasks_pick_one_with_random_choice(datasync):
     source, destination = make_smb_location(datasync), make_s3_location(datasync)
     tasks = {make_task(datasync, source, destination) for _ in range(3)}
-    chosen = {resolve(datasync, {**URIS, "allow_random_task_choice": True})["target"]["TaskArn"] for _ in range(30)}
+    chosen = {
+        resolve(datasync, {**URIS, "allow_random_task_choice": True}).model_dump(mode="json")["target"]["TaskArn"]
+        for _ in range(30)
+    }
     assert chosen <= tasks and len(chosen) > 1
 
 
@@ -73,7 +76,7 @@ def test_no_task_and_no_create_kwargs_is_not_found(datasync):
 
 def test_no_task_with_existing_locations_plans_to_create_the_task(datasync):
     source, destination = make_smb_location(datasync), make_s3_location(datasync)
-    resolved = resolve(datasync, CREATE_ALL)
+    resolved = resolve(datasync, CREATE_ALL).model_dump(mode="json")
     assert resolved["plan"]["route"] == "create_task"
     assert (resolved["target"]["SourceLocationArn"], resolved["target"]["DestinationLocationArn"]) == (
         source,
@@ -83,7 +86,7 @@ def test_no_task_with_existing_locations_plans_to_create_the_task(datasync):
 
 def test_missing_locations_plan_to_create_them(datasync):
     destination = make_s3_location(datasync)
-    resolved = resolve(datasync, CREATE_ALL)
+    resolved = resolve(datasync, CREATE_ALL).model_dump(mode="json")
     assert resolved["plan"]["route"] == "create_locations"
     assert resolved["target"]["SourceLocationArn"] is None
     assert resolved["target"]["DestinationLocationArn"] == destination
@@ -101,7 +104,7 @@ def test_several_matching_locations_fail_without_random_choice(datasync):
     make_s3_location(datasync), make_s3_location(datasync)
     with pytest.raises(DataSyncMultipleLocationsError, match="2 DataSync locations match s3://mybucket/prefix"):
         resolve(datasync, CREATE_ALL)
-    resolved = resolve(datasync, {**CREATE_ALL, "allow_random_location_choice": True})
+    resolved = resolve(datasync, {**CREATE_ALL, "allow_random_location_choice": True}).model_dump(mode="json")
     assert resolved["target"]["DestinationLocationArn"] is not None
 
 
@@ -152,6 +155,6 @@ def test_finding_a_task_among_a_thousand_takes_a_handful_of_calls(datasync):
     datasync.meta.events.register("before-call.datasync", lambda model, **_: calls.append(model.name))
     resolved = resolve(
         datasync, {"source_location_uri": "smb://host5/share", "destination_location_uri": "s3://bucket5/dir"}
-    )
+    ).model_dump(mode="json")
     assert sorted(calls) == ["DescribeTask", "ListLocations", "ListLocations", "ListLocations", "ListTasks"]
     assert datasync.describe_task(TaskArn=resolved["target"]["TaskArn"])["Name"] == "task5"

@@ -41,7 +41,7 @@ def task(datasync):
 
 def started(client, task_arn, retry_count=0, execution_id="e"):
     event = StartEvent(execution_id=execution_id, TaskArn=task_arn, task_execution_kwargs={}, retry_count=retry_count)
-    return start_execution(client, client, event)
+    return start_execution(client, client, event).model_dump(mode="json")
 
 
 def test_create_task_links_the_locations_with_the_kwargs(datasync):
@@ -55,7 +55,7 @@ def test_create_task_links_the_locations_with_the_kwargs(datasync):
     )
     target = create_task(
         datasync, datasync, config, Target(SourceLocationArn=source, DestinationLocationArn=destination), RUN
-    )
+    ).model_dump(mode="json")
     described = datasync.describe_task(TaskArn=target["TaskArn"])
     assert (described["SourceLocationArn"], described["DestinationLocationArn"]) == (source, destination)
     assert described["Name"] == "Created by the workflow"
@@ -63,14 +63,14 @@ def test_create_task_links_the_locations_with_the_kwargs(datasync):
     # Retried after a lost answer: the same task, not a second one.
     again = create_task(
         datasync, datasync, config, Target(SourceLocationArn=source, DestinationLocationArn=destination), RUN
-    )
+    ).model_dump(mode="json")
     assert again["TaskArn"] == target["TaskArn"] and len(task_arns(datasync)) == 1
     assert again["TaskCreated"] is True  # it was this run's, made by its earlier try
     # Another run finds the same task, not made by it.
     other = workflow_tag("run-2")
     elsewhere = create_task(
         datasync, datasync, config, Target(SourceLocationArn=source, DestinationLocationArn=destination), other
-    )
+    ).model_dump(mode="json")
     assert (elsewhere["TaskArn"], elsewhere["TaskCreated"]) == (target["TaskArn"], False)
 
 
@@ -90,7 +90,9 @@ def test_create_task_refused_by_datasync_is_a_creation_error(stubbed):
     stubber.add_response("list_tasks", {"Tasks": []})
     stubber.add_client_error("create_task", "InvalidRequestException", "Source location is not available.")
     with pytest.raises(DataSyncTaskCreationError, match="Source location is not available"):
-        create_task(client, client, config, Target(SourceLocationArn=source, DestinationLocationArn=destination), RUN)
+        create_task(
+            client, client, config, Target(SourceLocationArn=source, DestinationLocationArn=destination), RUN
+        ).model_dump(mode="json")
 
 
 def test_update_changes_the_task(datasync, task):
@@ -110,19 +112,19 @@ def test_start_passes_the_execution_kwargs_and_gives_the_console_links(datasync,
         "Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}],
     }
     event = StartEvent(execution_id="e", TaskArn=task, task_execution_kwargs=kwargs, retry_count=0)
-    execution_arn = start_execution(datasync, datasync, event)["TaskExecutionArn"]
+    execution_arn = start_execution(datasync, datasync, event).model_dump(mode="json")["TaskExecutionArn"]
     described = datasync.describe_task_execution(TaskExecutionArn=execution_arn)
     assert described["Options"]["BytesPerSecond"] == 1048576 and described["Includes"] == kwargs["Includes"]
     task_id, execution_id = execution_arn.split("/")[1::2]
     console = "https://console.aws.amazon.com/datasync/home?region=us-east-1#"
-    assert console_urls(execution_arn) == {
+    assert console_urls(execution_arn).model_dump() == {
         "Task": f"{console}/tasks/{task_id}",
         "TaskExecution": f"{console}/history/{task_id}/{execution_id}",
     }
 
 
 def test_console_urls_follow_the_partition():
-    urls = console_urls(EXECUTION.replace("arn:aws:", "arn:aws-cn:").replace("us-east-1", "cn-north-1"))
+    urls = console_urls(EXECUTION.replace("arn:aws:", "arn:aws-cn:").replace("us-east-1", "cn-north-1")).model_dump()
     assert urls["Task"] == "https://console.amazonaws.cn/datasync/home?region=cn-north-1#/tasks/task-0123456789abcdef0"
 
 
@@ -163,7 +165,7 @@ def test_a_task_that_already_runs_is_waited_for_joined_or_skipped(datasync, task
         if_task_running=if_task_running,
         checks_done=3,
     )
-    record = start_execution(datasync, datasync, event)
+    record = start_execution(datasync, datasync, event).model_dump(mode="json")
     assert (record["TaskExecutionArn"], record["ExecutionStarted"], record["Action"]) == (running, False, action)
     assert record["check"] == {"checks_done": 3}  # waiting for another run's execution counts
     assert list(fakes.backend().task_executions) == [running]
@@ -200,8 +202,8 @@ def test_a_start_refused_for_another_reason_is_a_request_error(datasync, task, m
 
 def test_check_status_counts_the_checks(datasync, task):
     execution = started(datasync, task)["TaskExecutionArn"]
-    first = check_status(datasync, execution, 0)
-    second = check_status(datasync, execution, first["checks_done"])
+    first = check_status(datasync, execution, 0).model_dump(mode="json")
+    second = check_status(datasync, execution, first["checks_done"]).model_dump(mode="json")
     assert second["checks_done"] == 2
 
 
@@ -220,9 +222,9 @@ def unknown_status_warnings(caplog) -> list[str]:
 
 
 def test_an_unknown_status_is_logged_and_passed_on(caplog):
-    assert check_status(StatusSays("QUEUED"), EXECUTION, 0)["Status"] == "QUEUED"
+    assert check_status(StatusSays("QUEUED"), EXECUTION, 0).model_dump(mode="json")["Status"] == "QUEUED"
     assert unknown_status_warnings(caplog) == []
-    assert check_status(StatusSays("PAUSED"), EXECUTION, 1) == {
+    assert check_status(StatusSays("PAUSED"), EXECUTION, 1).model_dump(mode="json") == {
         "Status": "PAUSED",
         "checks_done": 2,
     }
@@ -233,7 +235,7 @@ def test_describe_returns_the_final_description_as_json_with_iso_timestamps(data
     with emulated_transfers(EmulatedTransfer(seconds=0.1, files=3, bytes=2048)):
         execution = started(datasync, task)["TaskExecutionArn"]
     time.sleep(0.2)
-    description = describe_execution(datasync, execution)
+    description = describe_execution(datasync, execution).model_dump(mode="json")
     assert datetime.fromisoformat(description["StartTime"]).tzinfo is not None
     assert (description["Status"], description["FilesTransferred"], description["BytesTransferred"]) == (
         "SUCCESS",
@@ -262,7 +264,7 @@ def test_describe_publishes_transfer_metrics(datasync, task, monkeypatch, capsys
     time.sleep(0.2)
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     describe_step.metrics.clear_metrics()
-    description = describe_execution(datasync, execution)
+    description = describe_execution(datasync, execution).model_dump(mode="json")
     describe_step.metrics.flush_metrics()
     emf = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     published = {
@@ -282,16 +284,16 @@ def test_delete_removes_the_task_and_keeps_the_locations(datasync, task):
     delete_task(datasync, task)
     assert task_arns(datasync) == [] and len(location_arns(datasync)) == 2
     # Retried after a lost answer: the task is already gone, which is what was asked.
-    assert delete_task(datasync, task) == {"TaskDeleted": True}
+    assert delete_task(datasync, task).model_dump(mode="json") == {"TaskDeleted": True}
 
 
 def test_cancel_stops_a_running_execution(datasync, task):
     execution = started(datasync, task)["TaskExecutionArn"]
-    assert cancel_execution(datasync, execution) == {"Cancelled": True}
+    assert cancel_execution(datasync, execution).model_dump(mode="json") == {"Cancelled": True}
     assert datasync.describe_task_execution(TaskExecutionArn=execution)["Status"] == "CANCELLING"
     # Asked again while DataSync is still cancelling it: already done, not an error.
-    assert cancel_execution(datasync, execution) == {"Cancelled": True, "Status": "CANCELLING"}
+    assert cancel_execution(datasync, execution).model_dump(mode="json") == {"Cancelled": True, "Status": "CANCELLING"}
     time.sleep(CANCELLING_SECONDS)
     assert datasync.describe_task_execution(TaskExecutionArn=execution)["Status"] == "ERROR"
     assert datasync.describe_task(TaskArn=task)["Status"] == "AVAILABLE"
-    assert cancel_execution(datasync, execution) == {"Cancelled": False, "Status": "ERROR"}
+    assert cancel_execution(datasync, execution).model_dump(mode="json") == {"Cancelled": False, "Status": "ERROR"}

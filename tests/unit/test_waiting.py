@@ -77,7 +77,7 @@ def test_the_waiting_step_keeps_its_token_until_an_hour_after_its_wait(table, sf
     with emulated_transfers(EmulatedTransfer(seconds=60)):
         execution_arn = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
     event = AwaitEvent(execution_id=WORKFLOW, TaskExecutionArn=execution_arn, token="token-1", wait_seconds=600)
-    assert await_event(table, client, datasync, event) == {"Status": "LAUNCHING"}
+    assert await_event(table, client, datasync, event).model_dump(mode="json") == {"Status": "LAUNCHING"}
     (item,) = items(table)
     assert (item[PARTITION_KEY], item[SORT_KEY], item[TOKEN]) == (execution_arn, WORKFLOW, "token-1")
     assert abs(int(item["ExpiresAt"]) - (time.time() + 600 + EXPIRY_MARGIN_SECONDS)) < 5
@@ -90,7 +90,7 @@ def test_an_execution_that_ended_before_the_wait_is_resumed_by_the_waiting_step_
     time.sleep(0.3)
     success_sent(stubber, "token-1", "SUCCESS")
     event = AwaitEvent(execution_id=WORKFLOW, TaskExecutionArn=execution_arn, token="token-1", wait_seconds=600)
-    assert await_event(table, client, datasync, event) == {"Status": "SUCCESS"}
+    assert await_event(table, client, datasync, event).model_dump(mode="json") == {"Status": "SUCCESS"}
     assert items(table) == []
 
 
@@ -100,22 +100,24 @@ def test_the_event_resumes_every_execution_waiting_for_it_once(table, sfn, execu
     wait_for(table, execution_arn, WORKFLOW.replace("run-1", "run-2"), "token-2", 600)
     success_sent(stubber, "token-1", "ERROR")
     success_sent(stubber, "token-2", "ERROR")
-    assert resume_waiting(table, client, event_of(execution_arn, "ERROR")) == {"Resumed": 2}
+    assert resume_waiting(table, client, event_of(execution_arn, "ERROR")).model_dump(mode="json") == {"Resumed": 2}
     # Delivered again: nobody waits any more, and no token is sent twice.
-    assert resume_waiting(table, client, event_of(execution_arn, "ERROR")) == {"Resumed": 0}
+    assert resume_waiting(table, client, event_of(execution_arn, "ERROR")).model_dump(mode="json") == {"Resumed": 0}
 
 
 def test_an_event_nobody_waits_for_changes_nothing(table, sfn, execution_arn):
     client, _ = sfn
     wait_for(table, "arn:aws:datasync:us-east-1:123456789012:task/task-1/execution/exec-2", WORKFLOW, "other", 600)
-    assert resume_waiting(table, client, event_of(execution_arn, "SUCCESS")) == {"Resumed": 0}
+    assert resume_waiting(table, client, event_of(execution_arn, "SUCCESS")).model_dump(mode="json") == {"Resumed": 0}
     assert len(items(table)) == 1
 
 
 def test_an_event_that_is_not_final_wakes_nobody(table, sfn, execution_arn):
     client, _ = sfn
     wait_for(table, execution_arn, WORKFLOW, "token-1", 600)
-    assert resume_waiting(table, client, event_of(execution_arn, "TRANSFERRING")) == {"Resumed": 0}
+    assert resume_waiting(table, client, event_of(execution_arn, "TRANSFERRING")).model_dump(mode="json") == {
+        "Resumed": 0
+    }
     assert len(items(table)) == 1
 
 
@@ -123,7 +125,7 @@ def test_a_token_whose_wait_is_over_is_dropped_quietly(table, sfn, execution_arn
     client, stubber = sfn
     wait_for(table, execution_arn, WORKFLOW, "token-1", 600)
     stubber.add_client_error("send_task_success", "TaskTimedOut", "Task Timed Out")
-    assert resume_waiting(table, client, event_of(execution_arn, "SUCCESS")) == {"Resumed": 0}
+    assert resume_waiting(table, client, event_of(execution_arn, "SUCCESS")).model_dump(mode="json") == {"Resumed": 0}
     assert items(table) == []
 
 
@@ -135,8 +137,12 @@ def test_a_token_claimed_by_the_event_is_not_sent_again_by_the_waiting_steps_che
     def event_arrives_right_after_the_token_is_kept(**kwargs):
         original_put(**kwargs)
         success_sent(stubber, "token-1", "SUCCESS")
-        assert resume_waiting(table, client, event_of(execution_arn, "SUCCESS")) == {"Resumed": 1}
+        assert resume_waiting(table, client, event_of(execution_arn, "SUCCESS")).model_dump(mode="json") == {
+            "Resumed": 1
+        }
 
     table.put_item = event_arrives_right_after_the_token_is_kept
     event = AwaitEvent(execution_id=WORKFLOW, TaskExecutionArn=execution_arn, token="token-1", wait_seconds=600)
-    assert await_event(table, client, datasync, event) == {"Status": "SUCCESS"}  # and no second send_task_success
+    assert await_event(table, client, datasync, event).model_dump(mode="json") == {
+        "Status": "SUCCESS"
+    }  # and no second send_task_success

@@ -5,10 +5,13 @@ import inspect
 import json
 import re
 import subprocess
+import typing
 
 import pytest
+from pydantic import BaseModel
 
 from datasync_steps import errors, names
+from datasync_steps.observability import STEP_MODELS
 from datasync_workflow import diagram, flow
 from datasync_workflow.definition import ASL_PATH, STEPS, definition_text, placeholders, render_definition
 
@@ -132,3 +135,80 @@ def test_the_committed_definition_is_the_one_the_flow_builds():
     assert flow.definition_file_text() == ASL_PATH.read_text(), (
         "statemachine/datasync_workflow.asl.json differs from datasync_workflow/flow.py: run make definition"
     )
+
+
+# The typed contract: what each Task gives its step is what the step's event model takes, and every path the
+# definition reads exists in the result (or error) written there.
+
+
+def step_of(state: dict):
+    resource = state["Parameters"].get("FunctionName", state["Resource"])
+    (step,) = [step for step in STEPS if step.placeholder and resource == f"${{{step.placeholder}}}"]
+    importlib.import_module(step.module)
+    return step
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_each_task_gives_its_step_the_event_its_model_takes(name):
+    state = TASKS[name]
+    event_model, _ = STEP_MODELS[step_of(state).module]
+    parameters = state["Parameters"].get("Payload", state["Parameters"])
+    given = {key.removesuffix(".$") for key in parameters}
+    required = {field for field, info in event_model.model_fields.items() if info.is_required()}
+    assert required <= given <= set(event_model.model_fields), (required, given)
+
+
+def written_paths() -> dict[str, object]:
+    """ResultPath -> what is written there: a step's result model, or the names a Catch or Pass writes."""
+    written: dict[str, object] = {}
+    for state in STATES.values():
+        if state["Type"] == "Task":
+            if state.get("ResultPath", "$") is not None:  # null: the result is dropped
+                written[state.get("ResultPath", "$")] = STEP_MODELS[step_of(state).module][1]
+            for catch in state["Catch"]:
+                written.setdefault(catch["ResultPath"], {"Error", "Cause"})
+        elif state["Type"] == "Pass" and "ResultPath" in state:
+            fields = state.get("Parameters") or state.get("Result")
+            written[state["ResultPath"]] = {key.removesuffix(".$") for key in fields}
+    return written
+
+
+def read_paths(node) -> set[str]:
+    """Every `$.…` path the definition reads: in Parameters, Choice rules, timeouts, Fail states, intrinsics."""
+    found = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "ResultPath":
+                continue
+            if isinstance(value, str) and (key.endswith(".$") or key == "Variable" or key.endswith("Path")):
+                found |= set(re.findall(r"(?<!\$)\$\.[A-Za-z_][\w.]*", value))
+            found |= read_paths(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= read_paths(item)
+    return found
+
+
+def has_fields(model, parts: list[str]) -> bool:
+    for part in parts:
+        if isinstance(model, set):  # names a Catch or Pass writes; what lies under them is not typed here
+            return part in model
+        fields = model.model_fields
+        if part not in fields:
+            return model.model_config.get("extra") == "allow"
+        annotation = fields[part].annotation
+        nested = [
+            a for a in (annotation, *typing.get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
+        if not nested:
+            return True  # a plain value or dict: nothing typed below it
+        model = nested[0]
+    return True
+
+
+def test_every_path_the_definition_reads_exists_in_what_was_written_there():
+    written = written_paths()
+    for path in sorted(read_paths(DEFINITION)):
+        prefix = max((p for p in written if p == "$" or path == p or path.startswith(p + ".")), key=len)
+        rest = path.removeprefix(prefix).lstrip("$.").split(".") if path != prefix else []
+        assert has_fields(written[prefix], [part for part in rest if part]), f"{path}: not in what {prefix} holds"
