@@ -1,10 +1,12 @@
-"""The stack that deploys one DataSyncWorkflow, and the app that holds it with cdk-nag's checks."""
+"""The stack that deploys one DataSyncWorkflow and its WorkflowOperations, and the app that holds it with cdk-nag's
+checks."""
 
 from aws_cdk import App, CfnOutput, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.config import WorkflowConfig, load_config
+from infra.operations import WorkflowOperations
 from infra.workflow import DataSyncWorkflow
 
 STACK_NAME = "DataSyncWorkflow"
@@ -16,9 +18,10 @@ class DataSyncWorkflowStack(Stack):
             scope, construct_id, description="Runs AWS DataSync tasks as a Step Functions workflow", **kwargs
         )
         self.workflow = DataSyncWorkflow(self, "Workflow", config=config)
+        self.operations = WorkflowOperations(self, "Operations", workflow=self.workflow, config=config)
         CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
-        CfnOutput(self, "AlarmName", value=self.workflow.alarm.alarm_name)
-        dashboard = self.workflow.dashboard.dashboard_name
+        CfnOutput(self, "AlarmName", value=self.operations.alarm.alarm_name)
+        dashboard = self.operations.dashboard.dashboard_name
         CfnOutput(
             self,
             "DashboardUrl",

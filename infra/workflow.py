@@ -1,34 +1,26 @@
-"""The DataSyncWorkflow construct: step functions, their roles, the state machine, logs, alarm and schedules."""
+"""The DataSyncWorkflow construct: the step functions and their roles, the state machine and its logs, the table of
+waiting task tokens and the rule that resumes them. infra/operations.py operates it."""
 
 import json
 from importlib.metadata import version
-from typing import cast
 
-from aws_cdk import Acknowledgment, ArnFormat, CfnElement, Duration, Names, RemovalPolicy, Stack, TimeZone, Validations
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import Acknowledgment, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from datasync_steps import waiting
-from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_steps.workflow_input import PASSABLE_ROLES_VARIABLE
 from datasync_workflow.definition import LAMBDAS_PATH, STEPS, Step, definition_text
-from infra.config import Schedule, WorkflowConfig
+from infra.config import WorkflowConfig
 
 # The newest runtime both aws-cdk-lib and the AWS-managed Powertools layer support.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -110,7 +102,7 @@ class DataSyncWorkflow(Construct):
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        _acknowledge(
+        acknowledge(
             self.waiting_table,
             "AwsSolutions-DDB3",
             "The table holds only task tokens of running executions, each expiring within hours of its wait: "
@@ -148,12 +140,8 @@ class DataSyncWorkflow(Construct):
                 resources=[self.functions[step.name].function_arn for step in STEPS if step.placeholder],
             )
         )
-        _acknowledge(self.state_machine.role, "Resource::*", STATE_MACHINE_WILDCARD_REASON)
+        acknowledge(self.state_machine.role, "Resource::*", STATE_MACHINE_WILDCARD_REASON)
         self._resume_on_datasync_events()
-        self._clean_up_stopped_executions()
-        self.alarm = self._alarm_on_failures()
-        self.dashboard = self._dashboard()
-        self.schedules = [self._schedule(schedule) for schedule in config.schedules]
 
     def _log_group(self, construct_id: str, name: str | None = None) -> logs.LogGroup:
         return logs.LogGroup(
@@ -271,172 +259,8 @@ class DataSyncWorkflow(Construct):
             ],
         )
 
-    def _clean_up_stopped_executions(self) -> None:
-        """Step Functions runs no Catch on abort or timeout: cancel the DataSync execution from EventBridge."""
-        cleanup = self.functions["cleanup"]
-        executions = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{self.state_machine.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        cleanup.add_to_role_policy(iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions]))
-        events.Rule(
-            self,
-            "CleanUpStoppedExecutions",
-            description="Cancel the DataSync execution of a workflow that was aborted, timed out or failed",
-            event_pattern=events.EventPattern(
-                source=["aws.states"],
-                detail_type=["Step Functions Execution Status Change"],
-                detail={"status": sorted(STOPPED_STATUSES), "stateMachineArn": [self.state_machine.state_machine_arn]},
-            ),
-            targets=[events_targets.LambdaFunction(cleanup, retry_attempts=8, max_event_age=Duration.hours(2))],
-        )
-        machine_id = Stack.of(self).get_logical_id(cast(CfnElement, self.state_machine.node.default_child))
-        _acknowledge(
-            self.roles["cleanup"],
-            f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<{machine_id}.Name>:*",
-            "The clean-up step reads the history of whichever execution of this one state machine stopped.",
-        )
-
-    def _alarm_on_failures(self) -> cloudwatch.Alarm:
-        self.topic: sns.Topic | None = None
-        period = Duration.minutes(5)
-        # Named, so that the topic's key and policy can name the alarm without depending on it (the alarm depends
-        # on the topic).
-        alarm_name = f"{Names.unique_id(self)}-FailedOrTimedOut"
-        alarm = cloudwatch.Alarm(
-            self,
-            "FailedOrTimedOut",
-            alarm_name=alarm_name,
-            alarm_description="A DataSync workflow execution failed or timed out",
-            metric=cloudwatch.MathExpression(
-                expression="failed + timedOut",
-                using_metrics={
-                    "failed": self.state_machine.metric_failed(period=period, statistic="Sum"),
-                    "timedOut": self.state_machine.metric_timed_out(period=period, statistic="Sum"),
-                },
-                period=period,
-                label="Failed or timed-out executions",
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        if self.config.alarm_emails:
-            # CloudWatch cannot use the AWS-managed alias/aws/sns key, whose policy no one can change: the topic's
-            # key is the stack's own, and CloudWatch may use it (and publish to the topic) for this alarm only.
-            cloudwatch_alarms = iam.ServicePrincipal("cloudwatch.amazonaws.com").with_conditions(
-                {
-                    "ArnLike": {
-                        "aws:SourceArn": Stack.of(self).format_arn(
-                            service="cloudwatch",
-                            resource="alarm",
-                            resource_name=alarm_name,
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    },
-                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
-                }
-            )
-            key = kms.Key(
-                self,
-                "AlarmTopicKey",
-                description="Encrypts the DataSync workflow's alarm topic; CloudWatch may use it for the alarm",
-                enable_key_rotation=True,
-                pending_window=Duration.days(7),
-                removal_policy=RemovalPolicy.DESTROY,
-            )
-            key.grant(cloudwatch_alarms, "kms:Decrypt", "kms:GenerateDataKey*")
-            self.topic = sns.Topic(
-                self, "AlarmTopic", display_name="DataSync workflow failures", master_key=key, enforce_ssl=True
-            )
-            self.topic.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="CloudWatchAlarmPublishes",
-                    principals=[cloudwatch_alarms],
-                    actions=["sns:Publish"],
-                    resources=[self.topic.topic_arn],
-                )
-            )
-            for email in self.config.alarm_emails:
-                self.topic.add_subscription(subscriptions.EmailSubscription(email))
-            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
-        return alarm
-
-    def _dashboard(self) -> cloudwatch.Dashboard:
-        """Executions and what they moved: Step Functions' own metrics beside the ones the steps publish."""
-        machine, period = self.state_machine, Duration.hours(1)
-
-        def published(name: str, label: str, statistic: str = "Sum") -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=name,
-                dimensions_map={"service": SERVICE},
-                statistic=statistic,
-                period=period,
-                label=label,
-            )
-
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(7))
-        executions = [
-            machine.metric_started(label="started"),
-            machine.metric_succeeded(label="succeeded"),
-            machine.metric_failed(label="failed"),
-            machine.metric_timed_out(label="timed out"),
-            machine.metric_aborted(label="aborted"),
-        ]
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Workflow executions",
-                left=[metric.with_(statistic="Sum", period=period) for metric in executions],
-                width=12,
-            ),
-            cloudwatch.AlarmWidget(title="Failed or timed-out executions", alarm=self.alarm, width=12),
-        )
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Duration",
-                left=[
-                    machine.metric_time(label="workflow execution (average)", statistic="Average", period=period),
-                    published("Duration", "DataSync transfer (average)", "Average"),
-                ],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Transferred",
-                left=[published("BytesTransferred", "bytes")],
-                right=[published("FilesTransferred", "files")],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Waiting for the end of transfers",
-                left=[
-                    published("StatusChecks", "status checks"),
-                    published("EventWaits", "waits for DataSync's event"),
-                    published("WaitsEndedByEvent", "waits ended by the event"),
-                ],
-                width=8,
-            ),
-        )
-        return dashboard
-
-    def _schedule(self, schedule: Schedule) -> scheduler.Schedule:
-        return scheduler.Schedule(
-            self,
-            f"Schedule-{schedule.name}",
-            description=f"Starts the DataSync workflow: {schedule.name}",
-            schedule=scheduler.ScheduleExpression.expression(
-                schedule.expression, TimeZone.of(schedule.timezone) if schedule.timezone else None
-            ),
-            target=scheduler_targets.StepFunctionsStartExecution(
-                self.state_machine, input=scheduler.ScheduleTargetInput.from_object(schedule.input)
-            ),
-        )
-
     def _acknowledge_wildcards(self, step: Step, role: iam.Role) -> None:
-        _acknowledge(role, "Resource::*", FUNCTION_WILDCARD_REASON)
+        acknowledge(role, "Resource::*", FUNCTION_WILDCARD_REASON)
         kinds = {kind for _, step_kinds in step.permissions for kind in step_kinds}
         for kind in sorted(kinds - {"*"}):
             arn = {"execution": "datasync:<AWS::Region>:<AWS::AccountId>:task/*/execution/*"}.get(
@@ -444,9 +268,9 @@ class DataSyncWorkflow(Construct):
             )
             if kind == "secret":
                 arn = "secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:aws-datasync!*"
-            _acknowledge(role, f"Resource::arn:<AWS::Partition>:{arn}", WILDCARD_REASONS[kind])
+            acknowledge(role, f"Resource::arn:<AWS::Partition>:{arn}", WILDCARD_REASONS[kind])
 
 
-def _acknowledge(construct: IConstruct, finding: str, reason: str, *, finding_is_rule: bool = False) -> None:
+def acknowledge(construct: IConstruct, finding: str, reason: str, *, finding_is_rule: bool = False) -> None:
     rule_id = finding if finding_is_rule else f"AwsSolutions-IAM5[{finding}]"
     Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))

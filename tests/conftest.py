@@ -1,3 +1,4 @@
+import json
 import os
 from contextlib import contextmanager
 
@@ -6,7 +7,11 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from datasync_steps.resume import StateChangeEvent
+from datasync_steps.start import StartEvent, start_execution
+from datasync_steps.waiting import PARTITION_KEY, SORT_KEY
 from datasync_workflow import emulated_datasync
+from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 
 REGION = "us-east-1"
 AGENT_ARN = "arn:aws:datasync:us-east-1:111122223333:agent/agent-0123456789abcdef0"
@@ -85,3 +90,72 @@ def location_arns(client) -> list[str]:
 
 def task_arns(client) -> list[str]:
     return [task["TaskArn"] for task in client.list_tasks()["Tasks"]]
+
+
+@pytest.fixture
+def task(datasync):
+    """A task linking an SMB share to an S3 prefix."""
+    return make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+
+
+def started(client, task_arn, retry_count=0, execution_id="e") -> dict:
+    """What the start step gives the state machine after starting the task."""
+    event = StartEvent(execution_id=execution_id, TaskArn=task_arn, task_execution_kwargs={}, retry_count=retry_count)
+    return start_execution(client, client, event).model_dump(mode="json")
+
+
+# The table of waiting task tokens, Step Functions by Stubber, and DataSync's events: for await-event and resume.
+
+
+@pytest.fixture
+def table(aws):
+    dynamodb = boto3.resource("dynamodb", region_name=REGION)
+    return dynamodb.create_table(
+        TableName="waiting",
+        KeySchema=[
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": SORT_KEY, "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture
+def sfn():
+    with stubbed_client("stepfunctions") as client_and_stubber:
+        yield client_and_stubber
+
+
+@pytest.fixture
+def execution_arn(datasync):
+    task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+    with emulated_transfers(EmulatedTransfer(seconds=0.2)):
+        return datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+
+
+def event_of(execution_arn: str, state: str) -> StateChangeEvent:
+    return StateChangeEvent.model_validate(
+        {
+            "version": "0",
+            "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+            "detail-type": "DataSync Task Execution State Change",
+            "source": "aws.datasync",
+            "account": "123456789012",
+            "time": "2026-11-24T12:00:00Z",
+            "region": REGION,
+            "resources": [execution_arn],
+            "detail": {"State": state},
+        }
+    )
+
+
+def success_sent(stubber, token: str, status: str) -> None:
+    stubber.add_response("send_task_success", {}, {"taskToken": token, "output": json.dumps({"Status": status})})
+
+
+def items(table) -> list[dict]:
+    return table.scan()["Items"]

@@ -12,6 +12,7 @@ from datasync_steps.cleanup import StatusChange, clean_up
 from datasync_steps.describe import describe_execution
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskExecutionFailedError
 from datasync_steps.names import START_STATE
+from datasync_workflow import emulated_datasync
 from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task, stubbed_client
@@ -89,7 +90,9 @@ def test_a_run_that_failed_before_the_start_has_nothing_to_cancel(datasync):
     assert cleaned(datasync, "FAILED", []) == {"Cancelled": False}
 
 
-def test_an_execution_already_being_cancelled_is_not_an_error(datasync, running):
+def test_an_execution_already_being_cancelled_is_not_an_error(datasync, running, monkeypatch):
+    # Cancelling lasts long enough that a slow machine still finds the execution CANCELLING.
+    monkeypatch.setattr(emulated_datasync, "CANCELLING_SECONDS", 10)
     datasync.cancel_task_execution(TaskExecutionArn=running)
     followed = {"execution": {"TaskExecutionArn": running, "Action": "follow", "ExecutionStarted": True}}
     assert cleaned(datasync, "ABORTED", [start_exited(followed)]) == {"Cancelled": True, "Status": "CANCELLING"}

@@ -1,0 +1,199 @@
+"""The WorkflowOperations construct: what runs beside a DataSyncWorkflow to operate it, the clean-up of stopped
+executions, the alarm and its topic, the dashboard and the schedules."""
+
+from typing import cast
+
+from aws_cdk import ArnFormat, CfnElement, Duration, Names, RemovalPolicy, Stack, TimeZone
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from datasync_steps.names import STOPPED_STATUSES
+from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
+from infra.config import Schedule, WorkflowConfig
+from infra.workflow import DataSyncWorkflow, acknowledge
+
+
+class WorkflowOperations(Construct):
+    """Operates one DataSyncWorkflow: embed it beside the workflow in any stack."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, workflow: DataSyncWorkflow, config: WorkflowConfig):
+        super().__init__(scope, construct_id)
+        self.workflow, self.config = workflow, config
+        self.state_machine = workflow.state_machine
+        self._clean_up_stopped_executions()
+        self.alarm = self._alarm_on_failures()
+        self.dashboard = self._dashboard()
+        self.schedules = [self._schedule(schedule) for schedule in config.schedules]
+
+    def _clean_up_stopped_executions(self) -> None:
+        """Step Functions runs no Catch on abort or timeout: cancel the DataSync execution from EventBridge."""
+        cleanup = self.workflow.functions["cleanup"]
+        executions = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        cleanup.add_to_role_policy(iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions]))
+        events.Rule(
+            self,
+            "CleanUpStoppedExecutions",
+            description="Cancel the DataSync execution of a workflow that was aborted, timed out or failed",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"status": sorted(STOPPED_STATUSES), "stateMachineArn": [self.state_machine.state_machine_arn]},
+            ),
+            targets=[events_targets.LambdaFunction(cleanup, retry_attempts=8, max_event_age=Duration.hours(2))],
+        )
+        machine_id = Stack.of(self).get_logical_id(cast(CfnElement, self.state_machine.node.default_child))
+        acknowledge(
+            self.workflow.roles["cleanup"],
+            f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<{machine_id}.Name>:*",
+            "The clean-up step reads the history of whichever execution of this one state machine stopped.",
+        )
+
+    def _alarm_on_failures(self) -> cloudwatch.Alarm:
+        self.topic: sns.Topic | None = None
+        period = Duration.minutes(5)
+        # Named, so that the topic's key and policy can name the alarm without depending on it (the alarm depends
+        # on the topic).
+        alarm_name = f"{Names.unique_id(self)}-FailedOrTimedOut"
+        alarm = cloudwatch.Alarm(
+            self,
+            "FailedOrTimedOut",
+            alarm_name=alarm_name,
+            alarm_description="A DataSync workflow execution failed or timed out",
+            metric=cloudwatch.MathExpression(
+                expression="failed + timedOut",
+                using_metrics={
+                    "failed": self.state_machine.metric_failed(period=period, statistic="Sum"),
+                    "timedOut": self.state_machine.metric_timed_out(period=period, statistic="Sum"),
+                },
+                period=period,
+                label="Failed or timed-out executions",
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        if self.config.alarm_emails:
+            # CloudWatch cannot use the AWS-managed alias/aws/sns key, whose policy no one can change: the topic's
+            # key is the stack's own, and CloudWatch may use it (and publish to the topic) for this alarm only.
+            cloudwatch_alarms = iam.ServicePrincipal("cloudwatch.amazonaws.com").with_conditions(
+                {
+                    "ArnLike": {
+                        "aws:SourceArn": Stack.of(self).format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=alarm_name,
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                    "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+                }
+            )
+            key = kms.Key(
+                self,
+                "AlarmTopicKey",
+                description="Encrypts the DataSync workflow's alarm topic; CloudWatch may use it for the alarm",
+                enable_key_rotation=True,
+                pending_window=Duration.days(7),
+                removal_policy=RemovalPolicy.DESTROY,
+            )
+            key.grant(cloudwatch_alarms, "kms:Decrypt", "kms:GenerateDataKey*")
+            self.topic = sns.Topic(
+                self, "AlarmTopic", display_name="DataSync workflow failures", master_key=key, enforce_ssl=True
+            )
+            self.topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="CloudWatchAlarmPublishes",
+                    principals=[cloudwatch_alarms],
+                    actions=["sns:Publish"],
+                    resources=[self.topic.topic_arn],
+                )
+            )
+            for email in self.config.alarm_emails:
+                self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
+        return alarm
+
+    def _dashboard(self) -> cloudwatch.Dashboard:
+        """Executions and what they moved: Step Functions' own metrics beside the ones the steps publish."""
+        machine, period = self.state_machine, Duration.hours(1)
+
+        def published(name: str, label: str, statistic: str = "Sum") -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": SERVICE},
+                statistic=statistic,
+                period=period,
+                label=label,
+            )
+
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(7))
+        executions = [
+            machine.metric_started(label="started"),
+            machine.metric_succeeded(label="succeeded"),
+            machine.metric_failed(label="failed"),
+            machine.metric_timed_out(label="timed out"),
+            machine.metric_aborted(label="aborted"),
+        ]
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Workflow executions",
+                left=[metric.with_(statistic="Sum", period=period) for metric in executions],
+                width=12,
+            ),
+            cloudwatch.AlarmWidget(title="Failed or timed-out executions", alarm=self.alarm, width=12),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Duration",
+                left=[
+                    machine.metric_time(label="workflow execution (average)", statistic="Average", period=period),
+                    published("Duration", "DataSync transfer (average)", "Average"),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Transferred",
+                left=[published("BytesTransferred", "bytes")],
+                right=[published("FilesTransferred", "files")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Waiting for the end of transfers",
+                left=[
+                    published("StatusChecks", "status checks"),
+                    published("EventWaits", "waits for DataSync's event"),
+                    published("WaitsEndedByEvent", "waits ended by the event"),
+                ],
+                width=8,
+            ),
+        )
+        return dashboard
+
+    def _schedule(self, schedule: Schedule) -> scheduler.Schedule:
+        return scheduler.Schedule(
+            self,
+            f"Schedule-{schedule.name}",
+            description=f"Starts the DataSync workflow: {schedule.name}",
+            schedule=scheduler.ScheduleExpression.expression(
+                schedule.expression, TimeZone.of(schedule.timezone) if schedule.timezone else None
+            ),
+            target=scheduler_targets.StepFunctionsStartExecution(
+                self.state_machine, input=scheduler.ScheduleTargetInput.from_object(schedule.input)
+            ),
+        )

@@ -1,0 +1,38 @@
+"""check-status: read the execution's status and counters."""
+
+from datasync_steps.check_status import check_status
+from tests.conftest import started
+
+TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
+
+
+def test_check_status_counts_the_checks(datasync, task):
+    execution = started(datasync, task)["TaskExecutionArn"]
+    first = check_status(datasync, execution, 0).model_dump(mode="json")
+    second = check_status(datasync, execution, first["checks_done"]).model_dump(mode="json")
+    assert second["checks_done"] == 2
+
+
+class StatusSays:
+    """A DataSync client that reports one status: Stubber refuses statuses outside the API model's enum."""
+
+    def __init__(self, status):
+        self.status = status
+
+    def describe_task_execution(self, TaskExecutionArn):
+        return {"TaskExecutionArn": TaskExecutionArn, "Status": self.status}
+
+
+def unknown_status_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "does not know" in r.getMessage()]
+
+
+def test_an_unknown_status_is_logged_and_passed_on(caplog):
+    assert check_status(StatusSays("QUEUED"), EXECUTION, 0).model_dump(mode="json")["Status"] == "QUEUED"
+    assert unknown_status_warnings(caplog) == []
+    assert check_status(StatusSays("PAUSED"), EXECUTION, 1).model_dump(mode="json") == {
+        "Status": "PAUSED",
+        "checks_done": 2,
+    }
+    assert unknown_status_warnings(caplog) == ["DataSync reported a status this workflow does not know; waiting on"]

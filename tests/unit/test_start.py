@@ -1,0 +1,113 @@
+"""start: StartTaskExecution once, or follow, wait for or skip the execution the task already runs."""
+
+import json
+import time
+
+import pytest
+from moto.datasync.responses import DataSyncResponse
+
+from datasync_steps.errors import (
+    DataSyncRequestError,
+    DataSyncTaskAlreadyRunningError,
+)
+from datasync_steps.start import StartEvent, console_urls, start_execution
+from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+from tests import fakes
+from tests.conftest import started
+
+TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
+
+
+def test_start_passes_the_execution_kwargs_and_gives_the_console_links(datasync, task):
+    kwargs = {
+        "OverrideOptions": {"BytesPerSecond": 1048576},
+        "Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}],
+    }
+    event = StartEvent(execution_id="e", TaskArn=task, task_execution_kwargs=kwargs, retry_count=0)
+    execution_arn = start_execution(datasync, datasync, event).model_dump(mode="json")["TaskExecutionArn"]
+    described = datasync.describe_task_execution(TaskExecutionArn=execution_arn)
+    assert described["Options"]["BytesPerSecond"] == 1048576 and described["Includes"] == kwargs["Includes"]
+    task_id, execution_id = execution_arn.split("/")[1::2]
+    console = "https://console.aws.amazon.com/datasync/home?region=us-east-1#"
+    assert console_urls(execution_arn).model_dump() == {
+        "Task": f"{console}/tasks/{task_id}",
+        "TaskExecution": f"{console}/history/{task_id}/{execution_id}",
+    }
+
+
+def test_console_urls_follow_the_partition():
+    urls = console_urls(EXECUTION.replace("arn:aws:", "arn:aws-cn:").replace("us-east-1", "cn-north-1")).model_dump()
+    assert urls["Task"] == "https://console.amazonaws.cn/datasync/home?region=cn-north-1#/tasks/task-0123456789abcdef0"
+
+
+def test_each_execution_is_tagged_with_the_workflow_execution_that_started_it(datasync, task):
+    workflow_execution = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:nightly-2026-11-24"
+    execution_arn = started(datasync, task, execution_id=workflow_execution)["TaskExecutionArn"]
+    tags = datasync.list_tags_for_resource(ResourceArn=execution_arn)["Tags"]
+    assert tags == [{"Key": "datasync-workflow:execution", "Value": workflow_execution}]
+
+
+def test_a_retried_start_adopts_the_execution_the_first_try_started_even_once_it_ended(datasync, task):
+    with emulated_transfers(EmulatedTransfer(seconds=0.1)):
+        first_try = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]  # its answer was lost
+    time.sleep(0.2)
+    assert datasync.describe_task_execution(TaskExecutionArn=first_try)["Status"] == "SUCCESS"
+    assert started(datasync, task, retry_count=1, execution_id="run-1")["TaskExecutionArn"] == first_try
+    assert list(fakes.backend().task_executions) == [first_try]
+
+
+def test_a_retried_start_starts_when_the_first_try_did_not(datasync, task):
+    with emulated_transfers(EmulatedTransfer(seconds=0.1)):
+        another_run = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
+    time.sleep(0.2)
+    # Recent, but not started by this workflow execution.
+    record = started(datasync, task, retry_count=1, execution_id="run-2")
+    assert record["TaskExecutionArn"] != another_run
+    assert (record["ExecutionStarted"], record["Action"]) == (True, "follow")
+
+
+@pytest.mark.parametrize(("if_task_running", "action"), [("queue", "queue"), ("join", "follow"), ("skip", "skip")])
+def test_a_task_that_already_runs_is_waited_for_joined_or_skipped(datasync, task, if_task_running, action):
+    running = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
+    event = StartEvent(
+        execution_id="run-2",
+        TaskArn=task,
+        task_execution_kwargs={},
+        retry_count=0,
+        if_task_running=if_task_running,
+        checks_done=3,
+    )
+    record = start_execution(datasync, datasync, event).model_dump(mode="json")
+    assert (record["TaskExecutionArn"], record["ExecutionStarted"], record["Action"]) == (running, False, action)
+    assert record["check"] == {"checks_done": 3}  # waiting for another run's execution counts
+    assert list(fakes.backend().task_executions) == [running]
+
+
+def test_a_task_that_already_runs_fails_the_run_when_asked(datasync, task):
+    running = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
+    event = StartEvent(
+        execution_id="run-2", TaskArn=task, task_execution_kwargs={}, retry_count=0, if_task_running="fail"
+    )
+    with pytest.raises(DataSyncTaskAlreadyRunningError, match=f"unfinished execution, {running} \\(LAUNCHING\\)"):
+        start_execution(datasync, datasync, event)
+    assert list(fakes.backend().task_executions) == [running]
+
+
+def test_a_start_refused_because_another_run_started_meanwhile_follows_if_task_running(datasync, task, monkeypatch):
+    other_run = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
+    listed = DataSyncResponse.list_task_executions
+    answers = iter([json.dumps({"TaskExecutions": []})])  # the first look misses it: it had not started yet
+
+    def late_view(self):
+        return next(answers, None) or listed(self)
+
+    monkeypatch.setattr(DataSyncResponse, "list_task_executions", late_view)
+    record = started(datasync, task, execution_id="run-2")
+    assert (record["TaskExecutionArn"], record["Action"]) == (other_run, "queue")
+
+
+def test_a_start_refused_for_another_reason_is_a_request_error(datasync, task, monkeypatch):
+    fakes.fail_calls(monkeypatch, "start_task_execution", fakes.refused("The agent is offline."))
+    with pytest.raises(DataSyncRequestError, match="The agent is offline"):
+        started(datasync, task)
