@@ -3,15 +3,12 @@
 from typing import TYPE_CHECKING
 
 from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.names import DATASYNC_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Check
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
-
-
-# DataSync's statuses (TaskExecutionStatus); the state machine keeps waiting on any that is not final.
-KNOWN_STATUSES = {"QUEUED", "LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "CANCELLING", "SUCCESS", "ERROR"}
 
 
 class CheckStatusEvent(StepEvent):
@@ -23,7 +20,7 @@ def check_status(client: "DataSyncClient", execution_arn: str, checks_done: int)
     with translate_errors(f"read the status of execution {execution_arn}"):
         described = client.describe_task_execution(TaskExecutionArn=execution_arn)
     status = described["Status"]
-    if status not in KNOWN_STATUSES:
+    if status not in DATASYNC_STATUSES:  # the state machine keeps waiting on any status that is not final
         logger.warning("DataSync reported a status this workflow does not know; waiting on", extra={"status": status})
     logger.info("Execution status", extra={"status": status, "check": checks_done + 1})
     metrics.add_metric(name="StatusChecks", unit=MetricUnit.Count, value=1)

@@ -12,8 +12,11 @@ RUN, CREATE_LOCATIONS, CREATE_TASK = "run", "create_locations", "create_task"
 # What the start step did ($.execution.Action): follow an execution, wait for another run's, or start nothing.
 FOLLOW, QUEUE, SKIP = "follow", "queue", "skip"
 
-# DataSync execution statuses that end an execution; Step Functions execution statuses of a run that stopped
-# without success.
+# DataSync's execution statuses (TaskExecutionStatus), and those that end an execution; Step Functions execution
+# statuses of a run that stopped without success.
+DATASYNC_STATUSES = frozenset(
+    {"QUEUED", "LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "CANCELLING", "SUCCESS", "ERROR"}
+)
 FINAL_STATUSES = frozenset({"SUCCESS", "ERROR"})
 STOPPED_STATUSES = frozenset({"ABORTED", "TIMED_OUT", "FAILED"})
 
