@@ -120,10 +120,14 @@ def run_locally(args: argparse.Namespace, execution_input) -> int:
         error_code=error_code.strip() or None,
         error_detail=error_detail.strip() or EmulatedTransfer.error_detail,
     )
-    with emulated_transfers(transfer):
-        execution = run_local(
-            execution_input, region=args.region or "us-east-1", timeout=args.timeout, on_event=Progress()
-        )
+    try:
+        with emulated_transfers(transfer):
+            execution = run_local(
+                execution_input, region=args.region or "us-east-1", timeout=args.timeout, on_event=Progress()
+            )
+    except KeyboardInterrupt:
+        print("\nInterrupted: a local run ends with this command, its emulated DataSync with it", file=sys.stderr)
+        return INTERRUPTED
     described = {"status": execution.status, "error": execution.error, "cause": execution.cause}
     return report(described, execution.output)
 

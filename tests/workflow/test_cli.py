@@ -255,3 +255,13 @@ def test_validate_refuses_an_input_that_is_not_an_object(tmp_path, capsys):
     (tmp_path / "input.json").write_text("[]")
     assert main(["validate", str(tmp_path / "input.json")]) == 1
     assert capsys.readouterr().out == "the execution input must be a JSON object, not an array\n"
+
+
+def test_ctrl_c_ends_a_local_run_without_a_traceback(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("datasync_workflow.local.run_local", interrupted)
+    (tmp_path / "input.json").write_text((EXAMPLES / "run_task_arn.json").read_text())
+    assert main(["run", "--local", str(tmp_path / "input.json")]) == cli.INTERRUPTED
+    assert "Interrupted: a local run ends with this command" in capsys.readouterr().err
