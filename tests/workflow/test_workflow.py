@@ -328,7 +328,10 @@ def test_without_the_event_the_status_checks_find_the_end(datasync, linked, monk
     execution = run({"task_arn": linked[2], "wait_interval_seconds": 1})
     assert execution.status == "SUCCEEDED", execution.cause
     states = entered_states(execution)
-    assert states.count(CHECK_STATE) >= 1 and states.count(WAIT_STATE) == states.count(CHECK_STATE)
+    # Each wait times out into a status check, but the last: its own look at the status (await-event checks once
+    # after keeping the token) may find the end first, depending on how the emulated transfer's 1.5 s fall.
+    assert states.count(CHECK_STATE) >= 1
+    assert states.count(WAIT_STATE) - states.count(CHECK_STATE) in (0, 1)
     # Each fallback round costs what the input bound on max_iterations assumes.
     entered_at = [
         i for i, e in enumerate(execution.history) if e.get("stateEnteredEventDetails", {}).get("name") == WAIT_STATE
