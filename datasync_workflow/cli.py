@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from datasync_workflow.follow import Progress, follow
 
@@ -79,12 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.local:
         return run_locally(args, execution_input)
     session = boto3.session.Session(region_name=args.region)
-    sfn = session.client("stepfunctions")
     try:
+        sfn = session.client("stepfunctions")
         machine_arn = args.state_machine_arn or stack_output(session.client("cloudformation"), args.stack)
         execution_arn = sfn.start_execution(
             stateMachineArn=machine_arn, name=f"cli-{uuid.uuid4()}", input=json.dumps(execution_input)
         )["executionArn"]
+    except NoRegionError:
+        parser.error("no AWS region: pass --region, or set AWS_REGION or your profile's region")
     except (BotoCoreError, ClientError) as error:
         parser.error(f"cannot start the execution: {error}")
     if args.no_wait:

@@ -265,3 +265,13 @@ def test_ctrl_c_ends_a_local_run_without_a_traceback(tmp_path, monkeypatch, caps
     (tmp_path / "input.json").write_text((EXAMPLES / "run_task_arn.json").read_text())
     assert main(["run", "--local", str(tmp_path / "input.json")]) == cli.INTERRUPTED
     assert "Interrupted: a local run ends with this command" in capsys.readouterr().err
+
+
+def test_a_deployed_run_with_no_region_configured_is_a_usage_error(monkeypatch, tmp_path, capsys):
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    with pytest.raises(SystemExit) as exited:
+        main(["run", str(EXAMPLES / "run_task_arn.json"), "--stack", "DataSyncWorkflow"])
+    assert exited.value.code == 2
+    assert "no AWS region: pass --region" in capsys.readouterr().err
