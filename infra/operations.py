@@ -1,9 +1,7 @@
 """The WorkflowOperations construct: what runs beside a DataSyncWorkflow to operate it, the clean-up of stopped
 executions, the alarm and its topic, the dashboard and the schedules."""
 
-from typing import cast
-
-from aws_cdk import ArnFormat, CfnElement, Duration, Names, RemovalPolicy, Stack, TimeZone
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
@@ -19,7 +17,7 @@ from constructs import Construct
 from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from infra.config import Schedule, WorkflowConfig
-from infra.workflow import DataSyncWorkflow, acknowledge
+from infra.workflow import DataSyncWorkflow, acknowledge, resource_finding
 
 
 class WorkflowOperations(Construct):
@@ -55,10 +53,9 @@ class WorkflowOperations(Construct):
             ),
             targets=[events_targets.LambdaFunction(cleanup, retry_attempts=8, max_event_age=Duration.hours(2))],
         )
-        machine_id = Stack.of(self).get_logical_id(cast(CfnElement, self.state_machine.node.default_child))
         acknowledge(
             self.workflow.roles["cleanup"],
-            f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<{machine_id}.Name>:*",
+            resource_finding(self, executions),
             "The clean-up step reads the history of whichever execution of this one state machine stopped.",
         )
 

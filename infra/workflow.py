@@ -263,12 +263,19 @@ class DataSyncWorkflow(Construct):
         acknowledge(role, "Resource::*", FUNCTION_WILDCARD_REASON)
         kinds = {kind for _, step_kinds in step.permissions for kind in step_kinds}
         for kind in sorted(kinds - {"*"}):
-            arn = {"execution": "datasync:<AWS::Region>:<AWS::AccountId>:task/*/execution/*"}.get(
-                kind, f"datasync:<AWS::Region>:<AWS::AccountId>:{kind}/*"
-            )
-            if kind == "secret":
-                arn = "secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:aws-datasync!*"
-            acknowledge(role, f"Resource::arn:<AWS::Partition>:{arn}", WILDCARD_REASONS[kind])
+            acknowledge(role, resource_finding(self, self._arn[kind]), WILDCARD_REASONS[kind])
+
+
+def resource_finding(scope: IConstruct, arn: str) -> str:
+    """cdk-nag's name for a wildcard in the resource `arn` (a CDK token): its parts with each reference written
+    as cdk-nag writes it, `<AWS::Region>` or `<LogicalId.Attribute>`."""
+    resolved = Stack.of(scope).resolve(arn)
+    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) else [resolved]
+    written = [
+        part if isinstance(part, str) else f"<{part['Ref']}>" if "Ref" in part else f"<{'.'.join(part['Fn::GetAtt'])}>"
+        for part in parts
+    ]
+    return "Resource::" + "".join(written)
 
 
 def acknowledge(construct: IConstruct, finding: str, reason: str, *, finding_is_rule: bool = False) -> None:
