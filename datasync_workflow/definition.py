@@ -137,6 +137,11 @@ STEPS = (
 )
 
 
+def step_named(name: str) -> Step:
+    (step,) = [step for step in STEPS if step.name == name]
+    return step
+
+
 def definition_text() -> str:
     return ASL_PATH.read_text()
 

@@ -15,7 +15,7 @@ from datasync_steps.names import (
     WAIT_STATE,
 )
 from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
-from datasync_workflow.definition import ASL_PATH, STEPS
+from datasync_workflow.definition import ASL_PATH, step_named
 
 CLASSIFY = "Classify failure"
 RETRY = [
@@ -90,7 +90,7 @@ def caught(next_state: str, error_path: str) -> dict:
 
 
 def placeholder(step_name: str) -> str:
-    (step,) = [step for step in STEPS if step.name == step_name]
+    step = step_named(step_name)
     assert step.placeholder, f"{step_name} is not invoked by the state machine"
     return step.placeholder
 

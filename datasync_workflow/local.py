@@ -35,7 +35,7 @@ from datasync_steps import waiting
 from datasync_steps.observability import metrics
 from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_workflow import emulated_datasync
-from datasync_workflow.definition import STEPS, render_definition
+from datasync_workflow.definition import STEPS, Step, render_definition, step_named
 from datasync_workflow.follow import follow
 
 FUNCTION_PREFIX = "datasync-workflow-"
@@ -260,11 +260,11 @@ def _answer_invoke(params: dict, **_) -> tuple[AWSResponse, dict]:
 
 
 def _invoke(step_name: str, event: dict) -> Any:
-    step = next(step for step in STEPS if step.name == step_name)
+    step = step_named(step_name)
     handler = importlib.import_module(step.module).handler
     try:
         # A JSON round trip, as Lambda does: the handler gets and gives plain JSON.
-        return json.loads(json.dumps(handler(event, _LambdaContext(step.name))))
+        return json.loads(json.dumps(handler(event, _LambdaContext(step))))
     finally:
         # Powertools keeps the metrics it does not publish while disabled, and prints a metric to stdout once it
         # holds 100 values; dropped after each invocation, they never reach the command line's output.
@@ -274,11 +274,11 @@ def _invoke(step_name: str, event: dict) -> Any:
 class _LambdaContext:
     """The attributes of Lambda's context object that Powertools reads."""
 
-    def __init__(self, step_name: str):
-        self.timeout_seconds = next(step.timeout_seconds for step in STEPS if step.name == step_name)
-        self.function_name = FUNCTION_PREFIX + step_name
+    def __init__(self, step: Step):
+        self.timeout_seconds = step.timeout_seconds
+        self.function_name = FUNCTION_PREFIX + step.name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = function_arn(os.environ.get("AWS_REGION", "us-east-1"), step_name)
+        self.invoked_function_arn = function_arn(os.environ.get("AWS_REGION", "us-east-1"), step.name)
         self.memory_limit_in_mb = 256
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{self.function_name}"

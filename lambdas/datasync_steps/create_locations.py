@@ -50,7 +50,11 @@ def create_locations(
 
 
 def find_or_create_location(
-    client, create_client, config: WorkflowInput, side: Side, made_by_run: "TagListEntryTypeDef"
+    client: "DataSyncClient",
+    create_client: "DataSyncClient",
+    config: WorkflowInput,
+    side: Side,
+    made_by_run: "TagListEntryTypeDef",
 ) -> tuple[str, bool]:
     """The location for the side's URI and whether this run made it. Runs racing to create it all keep the
     oldest, and each deletes its own if it lost."""

@@ -3,12 +3,16 @@
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from datasync_steps.errors import DataSyncRequestError, DataSyncTransientError, DataSyncWorkflowError
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
 
 # A throttled request was refused before DataSync did anything.
 THROTTLING_ERROR_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
@@ -18,7 +22,7 @@ ACCESS_DENIED_ERROR_CODES = {"AccessDeniedException", "AccessDenied"}
 _NOT_FOUND = re.compile(r"not\s+found|does\s+not\s+exist|unable\s+to\s+find|no\s+such", re.IGNORECASE)
 
 
-def datasync_client(*, creates: bool = False):
+def datasync_client(*, creates: bool = False) -> "DataSyncClient":
     """A DataSync client; botocore retries its throttled, failed and unanswered calls.
 
     No DataSync create or start call takes a client token, so repeating one whose answer was lost can make a
