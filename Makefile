@@ -25,9 +25,10 @@ $(NODE_TOOLS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Runs examples/find_or_create_update_run_delete.json on this machine, from an empty emulated account.
+# Runs examples/find_or_create_update_run_delete.json on this machine, from an empty emulated account with only the
+# secret that holds the SMB share's password.
 demo: install
-	$(BIN)/datasync-workflow run --local examples/find_or_create_update_run_delete.json
+	$(BIN)/datasync-workflow run --local examples/find_or_create_update_run_delete.json --secret datasync-workflow/smb-password
 
 test: install
 	$(BIN)/python -m pytest

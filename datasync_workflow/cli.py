@@ -1,8 +1,8 @@
 """`datasync-workflow`: run the workflow on this machine or on a deployed stack and follow it, or check an input.
 
-datasync-workflow run --local INPUT.json
+datasync-workflow run --local INPUT.json [--secret NAME]
 datasync-workflow run INPUT.json --stack NAME | --state-machine-arn ARN [--no-wait]
-datasync-workflow validate INPUT.json
+datasync-workflow validate INPUT.json [--passable-role-arn ARN] [--allow-secrets-in-input] [--scope-tag KEY=VALUE]
 """
 
 import argparse
@@ -21,6 +21,14 @@ from datasync_workflow.follow import Progress, follow
 # How often a deployed execution's history is read while it is followed.
 POLL_SECONDS = 2
 INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C
+USAGE_ERROR = 2
+# An input file is read up to this size: an execution input is at most 256 KiB of JSON, with room for indentation.
+MAX_FILE_BYTES = 1024**2
+MAX_PRINTED_CHARACTERS = 32_768  # as much as Step Functions keeps of a Cause
+
+
+class UnreadableInput(Exception):
+    """The input file is not one JSON document of a size an execution could take; the message says why."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="CODE[:DETAIL]",
         help="each execution ends in ERROR with this Result.ErrorCode and ErrorDetail",
     )
+    emulated.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="make a secret of this name in the emulated Secrets Manager first, for a location's CustomSecretConfig "
+        "to name (as arn:aws:secretsmanager:REGION:123456789012:secret:NAME); repeat for each",
+    )
     validate = commands.add_parser("validate", help="check an execution input offline, as the workflow would")
     validate.add_argument("input", help="the execution input, a JSON file, or - for standard input")
     validate.add_argument(
@@ -62,20 +78,32 @@ def main(argv: list[str] | None = None) -> int:
         help="a role the deployment may pass to DataSync (its passable_role_arns; repeat for each). Without it, "
         "roles are not checked",
     )
+    validate.add_argument(
+        "--allow-secrets-in-input",
+        action="store_true",
+        help="as a deployment with allow_secrets_in_input set: a plaintext secret in the kwargs passes",
+    )
+    validate.add_argument(
+        "--scope-tag", metavar="KEY=VALUE", help="as a deployment with this scope_tag: its key is reserved in Tags"
+    )
     args = parser.parse_args(argv)
     if args.command == "run" and not args.local:
-        for option, given in (("--transfer-seconds", args.transfer_seconds), ("--fail-with", args.fail_with)):
+        for option, given in (
+            ("--transfer-seconds", args.transfer_seconds),
+            ("--fail-with", args.fail_with),
+            ("--secret", args.secret or None),
+        ):
             if given is not None:
                 parser.error(f"{option} is for --local runs")
     if args.command == "run" and args.local and args.no_wait:
         parser.error("--no-wait is for deployed runs: a --local run ends with this command")
     try:
-        text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text()
-        execution_input = json.loads(text)
-    except (OSError, json.JSONDecodeError) as error:
-        parser.error(f"cannot read the input {args.input}: {error}")
+        execution_input = read_json(args.input)
+    except UnreadableInput as error:
+        # One line, whatever the file held.
+        parser.exit(USAGE_ERROR, f"{parser.prog}: error: cannot read the input {printable(args.input, 200)}: {error}\n")
     if args.command == "validate":
-        return validate_input(execution_input, args.passable_role_arn)
+        return validate_input(execution_input, args, parser)
     if args.local:
         return run_locally(args, execution_input)
     session = boto3.session.Session(region_name=args.region)
@@ -95,12 +123,63 @@ def main(argv: list[str] | None = None) -> int:
     return follow_deployed(sfn, execution_arn)
 
 
-def validate_input(execution_input, passable_roles: list[str] | None) -> int:
+def read_json(source: str):
+    """The one JSON document in the file `source` (standard input for -), read up to MAX_FILE_BYTES."""
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with Path(source).open("rb") as file:
+                data = file.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise UnreadableInput(error.strerror or type(error).__name__) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableInput(f"it is over {MAX_FILE_BYTES:,} bytes, and an execution input is at most 262,144")
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_not_json)
+    except UnicodeDecodeError as error:
+        raise UnreadableInput(
+            f"it is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise UnreadableInput(f"it is not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+    except RecursionError:
+        raise UnreadableInput("its JSON is nested deeper than can be read") from None
+    except ValueError as error:  # a number of more digits than Python converts, or NaN and Infinity
+        raise UnreadableInput(
+            str(error) if isinstance(error, UnreadableInput) else "it holds a number too long to read"
+        ) from None
+
+
+def _not_json(constant: str):
+    raise UnreadableInput(f"it is not JSON: {constant} is not a JSON number")
+
+
+def printable(text: str, limit: int = MAX_PRINTED_CHARACTERS) -> str:
+    """`text` to print: control characters escaped (but new lines and tabs), cut after `limit` characters."""
+    escaped = "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text[: limit + 1])
+    return escaped if len(text) <= limit else f"{escaped[:limit]}… ({len(text):,} characters in all)"
+
+
+def validate_input(execution_input, args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pydantic import ValidationError
+
+    from datasync_steps.deployment import Deployment, ScopeTag
     from datasync_steps.workflow_input import input_problems
 
-    problems = input_problems(execution_input, passable_roles)
+    scope = None
+    if args.scope_tag:
+        key, _, value = args.scope_tag.partition("=")
+        try:
+            scope = ScopeTag(key=key, value=value)
+        except ValidationError as error:
+            parser.error(f"--scope-tag {printable(args.scope_tag, 300)}: {error.errors()[0]['msg']}")
+    deployment = Deployment(
+        passable_role_arns=args.passable_role_arn, allow_secrets_in_input=args.allow_secrets_in_input, scope_tag=scope
+    )
+    problems = input_problems(execution_input, deployment)
     for problem in problems:
-        print(problem)
+        print(printable(problem))
     if not problems:
         print("valid")
     return 1 if problems else 0
@@ -113,6 +192,8 @@ def run_locally(args: argparse.Namespace, execution_input) -> int:
     if not args.verbose:
         # moto's Step Functions engine logs each failure with its internals; the Error and Cause follow below.
         logging.getLogger("moto").setLevel(logging.CRITICAL)
+    from moto import mock_aws
+
     from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
     from datasync_workflow.local import run_local
 
@@ -122,11 +203,13 @@ def run_locally(args: argparse.Namespace, execution_input) -> int:
         error_code=error_code.strip() or None,
         error_detail=error_detail.strip() or EmulatedTransfer.error_detail,
     )
+    region = args.region or "us-east-1"
     try:
-        with emulated_transfers(transfer):
-            execution = run_local(
-                execution_input, region=args.region or "us-east-1", timeout=args.timeout, on_event=Progress()
-            )
+        with mock_aws(), emulated_transfers(transfer):
+            secrets = boto3.client("secretsmanager", region_name=region)
+            for name in args.secret:
+                secrets.create_secret(Name=name, SecretString="emulated: no data moves, so it is never used")
+            execution = run_local(execution_input, region=region, timeout=args.timeout, on_event=Progress())
     except KeyboardInterrupt:
         print("\nInterrupted: a local run ends with this command, its emulated DataSync with it", file=sys.stderr)
         return INTERRUPTED
@@ -193,7 +276,7 @@ def report(described: dict, output: dict | None) -> int:
         return 0
     for name in ("error", "cause"):
         if described.get(name):
-            print(f"{name.capitalize()}: {described[name]}", file=sys.stderr)
+            print(f"{name.capitalize()}: {printable(described[name])}", file=sys.stderr)
     return 1
 
 

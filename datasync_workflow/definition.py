@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from datasync_steps.deployment import ScopeTag
+from datasync_steps.names import WORKFLOW_TAG
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME
 
 ASL_PATH = Path(__file__).resolve().parent.parent / "statemachine" / "datasync_workflow.asl.json"
@@ -24,9 +26,52 @@ def _iam_action(boto3_method: str) -> str:
 CREATE_LOCATION_ACTIONS = tuple(_iam_action(call) for call in sorted(set(CREATE_CALL_BY_SCHEME.values())))
 DESCRIBE_LOCATION_ACTIONS = tuple(action.replace(":Create", ":Describe") for action in CREATE_LOCATION_ACTIONS)
 
-# (actions, resources): a resource is "*", or the kind of ARN the execution input decides, of this account and
-# region: "task", "location", "execution", "agent", or "secret" (the secrets DataSync keeps credentials in).
-Permission = tuple[tuple[str, ...], tuple[str, ...]]
+# Resources a grant names: "*", or the kind of ARN the execution input decides, of this account and region: "task",
+# "location", "execution", "agent", "secret" (the secrets DataSync keeps credentials in), or "workflow-execution" (an
+# execution of this deployment's state machine).
+# Conditions a grant carries. With the deployment's scope_tag set, IN_SCOPE (the resource carries the tag: the
+# actions whose resource types take aws:ResourceTag in the Service Authorization Reference) and SETS_SCOPE (the
+# request sets it: the create and start actions, which take aws:RequestTag) limit it; MADE_HERE always does (the
+# resource's datasync-workflow:execution tag names an execution of this state machine).
+IN_SCOPE, SETS_SCOPE, MADE_HERE = "in-scope", "sets-scope", "made-here"
+# The conditions of AWS's AWSDataSyncFullAccess on the secrets DataSync manages: in the caller's account, owned by
+# DataSync.
+OWNED_BY_DATASYNC = "owned-by-datasync"
+
+
+@dataclass(frozen=True)
+class Grant:
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: tuple[str, ...] = ()
+    only_with_plaintext_secrets: bool = False  # granted only where the deployment's allow_secrets_in_input is set
+
+    def conditions_for(self, scope: ScopeTag | None, workflow_executions: str) -> dict[str, dict[str, str]]:
+        """The grant's IAM Condition block; `workflow_executions` is the ARN pattern of this state machine's
+        executions (a CloudFormation token in the stack, the local state machine's in a local run)."""
+        rendered: dict[str, dict[str, str]] = {}
+        for condition in self.conditions:
+            if condition in (IN_SCOPE, SETS_SCOPE) and scope is not None:
+                kind = "ResourceTag" if condition == IN_SCOPE else "RequestTag"
+                rendered.setdefault("StringEquals", {})[f"aws:{kind}/{scope.key}"] = scope.value
+            elif condition == MADE_HERE:
+                rendered.setdefault("StringLike", {})[f"aws:ResourceTag/{WORKFLOW_TAG}"] = workflow_executions
+            elif condition == OWNED_BY_DATASYNC:
+                rendered.setdefault("StringEquals", {}).update(
+                    {
+                        "aws:ResourceAccount": "${aws:PrincipalAccount}",
+                        "secretsmanager:ResourceTag/aws:secretsmanager:owningService": "aws-datasync",
+                    }
+                )
+        return rendered
+
+    @property
+    def names_the_state_machine(self) -> bool:
+        return MADE_HERE in self.conditions or "workflow-execution" in self.resources
+
+
+# The steps that read the execution's input themselves (no state carries the kwargs).
+READS_INPUT = Grant(("states:DescribeExecution",), ("workflow-execution",))
 
 
 @dataclass(frozen=True)
@@ -36,7 +81,7 @@ class Step:
     placeholder in the definition; and what its function may do, which the stack grants and nothing more."""
 
     name: str
-    permissions: tuple[Permission, ...] = ()
+    grants: tuple[Grant, ...] = ()
     timeout_seconds: int = STEP_TIMEOUT_SECONDS
     in_definition: bool = True  # False for a step that an EventBridge rule runs
     table_actions: tuple[str, ...] = ()  # on the table of waiting task tokens
@@ -65,28 +110,32 @@ STEPS = (
     Step(
         "resolve",
         (
-            (("datasync:DescribeTask",), ("task",)),
-            (("datasync:ListLocations", "datasync:ListTasks"), ("*",)),
-            (DESCRIBE_LOCATION_ACTIONS, ("location",)),
-            (("datasync:ListTagsForResource",), ("location", "task")),
+            READS_INPUT,
+            Grant(("datasync:DescribeTask",), ("task",), (IN_SCOPE,)),
+            Grant(("datasync:ListLocations", "datasync:ListTasks"), ("*",)),
+            Grant(DESCRIBE_LOCATION_ACTIONS, ("location",), (IN_SCOPE,)),
+            # Unconditioned: the tags say which resources are in the scope.
+            Grant(("datasync:ListTagsForResource",), ("location", "task")),
         ),
         timeout_seconds=SLOW_STEP_TIMEOUT_SECONDS,
     ),
     Step(
         "create-locations",
         (
-            (("datasync:ListLocations", *CREATE_LOCATION_ACTIONS), ("*",)),
-            (
-                (
-                    "datasync:DeleteLocation",
-                    "datasync:TagResource",
-                    "datasync:ListTagsForResource",
-                    *DESCRIBE_LOCATION_ACTIONS,
-                ),
-                ("location",),
+            READS_INPUT,
+            Grant(("datasync:ListLocations",), ("*",)),
+            Grant(CREATE_LOCATION_ACTIONS, ("*",), (SETS_SCOPE,)),
+            Grant(("datasync:DeleteLocation", *DESCRIBE_LOCATION_ACTIONS), ("location",), (IN_SCOPE,)),
+            Grant(("datasync:TagResource",), ("location",), (SETS_SCOPE,)),
+            Grant(("datasync:ListTagsForResource",), ("location",)),
+            # Credentials given in plain text become a secret DataSync manages, made (and deleted with its location)
+            # on the caller's behalf.
+            Grant(
+                ("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret"),
+                ("secret",),
+                (OWNED_BY_DATASYNC,),
+                only_with_plaintext_secrets=True,
             ),
-            # Credentials given in the kwargs become a secret DataSync manages, made on the caller's behalf.
-            (("secretsmanager:CreateSecret",), ("secret",)),
         ),
         timeout_seconds=SLOW_STEP_TIMEOUT_SECONDS,
         passes_roles=True,
@@ -95,45 +144,68 @@ STEPS = (
     Step(
         "create-task",
         (
-            (("datasync:ListTasks",), ("*",)),
-            (("datasync:DescribeTask", "datasync:DeleteTask", "datasync:ListTagsForResource"), ("task",)),
-            (("datasync:CreateTask",), ("location", "task", "agent")),
-            (("datasync:TagResource",), ("task",)),
+            READS_INPUT,
+            Grant(("datasync:ListTasks",), ("*",)),
+            Grant(("datasync:DescribeTask",), ("task",), (IN_SCOPE,)),
+            # Only to remove its own duplicate after a race: a task made by a run of this workflow.
+            Grant(("datasync:DeleteTask",), ("task",), (IN_SCOPE, MADE_HERE)),
+            Grant(("datasync:ListTagsForResource",), ("task",)),
+            # The task links the locations (their tags decide) and may name agents.
+            Grant(("datasync:CreateTask",), ("location",), (IN_SCOPE, SETS_SCOPE)),
+            Grant(("datasync:CreateTask",), ("task", "agent"), (SETS_SCOPE,)),
+            Grant(("datasync:TagResource",), ("task",), (SETS_SCOPE,)),
         ),
         timeout_seconds=SLOW_STEP_TIMEOUT_SECONDS,
         passes_roles=True,
         makes_network_interfaces=True,
     ),
-    Step("update", ((("datasync:UpdateTask",), ("task",)),), passes_roles=True),
+    Step("update", (READS_INPUT, Grant(("datasync:UpdateTask",), ("task",), (IN_SCOPE,))), passes_roles=True),
     Step(
         "start",
         (
-            (("datasync:StartTaskExecution",), ("task",)),
-            (("datasync:ListTaskExecutions",), ("*",)),
-            (("datasync:TagResource", "datasync:ListTagsForResource"), ("execution",)),
+            READS_INPUT,
+            Grant(("datasync:StartTaskExecution",), ("task",), (IN_SCOPE, SETS_SCOPE)),
+            Grant(("datasync:ListTaskExecutions",), ("*",)),
+            Grant(("datasync:TagResource",), ("execution",), (SETS_SCOPE,)),
+            Grant(("datasync:ListTagsForResource",), ("execution",)),
         ),
         passes_roles=True,
     ),
     Step(
         "await-event",
-        ((("datasync:DescribeTaskExecution",), ("execution",)),),
+        (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),),
         table_actions=("dynamodb:PutItem", "dynamodb:DeleteItem"),
     ),
-    Step("check-status", ((("datasync:DescribeTaskExecution",), ("execution",)),)),
-    Step("describe", ((("datasync:DescribeTaskExecution", "datasync:ListTagsForResource"), ("execution",)),)),
-    Step("delete", ((("datasync:DeleteTask", "datasync:DescribeTask"), ("task",)),)),
-    Step("cancel", ((("datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"), ("execution",)),)),
+    Step("check-status", (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),)),
+    Step(
+        "describe",
+        (
+            Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),
+            Grant(("datasync:ListTagsForResource",), ("execution",)),
+        ),
+    ),
+    Step("delete", (Grant(("datasync:DeleteTask", "datasync:DescribeTask"), ("task",), (IN_SCOPE,)),)),
+    Step(
+        "cancel",
+        (Grant(("datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"), ("execution",), (IN_SCOPE,)),),
+    ),
     Step(
         "cleanup",
         (
-            (
+            Grant(
                 ("datasync:CancelTaskExecution", "datasync:DescribeTaskExecution", "datasync:TagResource"),
                 ("execution",),
+                (IN_SCOPE,),
             ),
         ),
         in_definition=False,
     ),
-    Step("resume", in_definition=False, table_actions=("dynamodb:Query", "dynamodb:DeleteItem")),
+    Step(
+        "resume",
+        (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),),
+        in_definition=False,
+        table_actions=("dynamodb:Query", "dynamodb:DeleteItem"),
+    ),
 )
 
 

@@ -30,13 +30,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from moto.core.exceptions import JsonRESTError
 from moto.datasync import urls as datasync_urls
 from moto.datasync.exceptions import InvalidRequestException
 from moto.datasync.models import DataSyncBackend, Location, Task, TaskExecution, datasync_backends
 from moto.datasync.responses import DataSyncResponse
+from moto.secretsmanager.exceptions import SecretNotFoundException
+from moto.secretsmanager.models import secretsmanager_backends
 from moto.utilities.utils import get_partition
 
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME
+from datasync_workflow import emulated_iam
 
 PHASES = ("LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING")
 PHASE_SHARES = {"LAUNCHING": 0.1, "PREPARING": 0.2, "TRANSFERRING": 0.55, "VERIFYING": 0.15}  # of the seconds
@@ -311,6 +315,13 @@ class EmulatedDataSyncBackend(DataSyncBackend):
 
     @_locked
     def create_location(self, location_uri: str, typ: str, metadata: dict[str, Any], tags=None) -> str:
+        for secret_arn in _custom_secrets(metadata):
+            try:
+                secretsmanager_backends[self.account_id][self.region_name].describe_secret(secret_arn)
+            except SecretNotFoundException:
+                raise InvalidRequestException(
+                    f"CustomSecretConfig names the secret {secret_arn}, which Secrets Manager does not have."
+                ) from None
         location = EmulatedLocation(self._new_arn("location", "loc"), location_uri, typ, metadata, self.region_name)
         self._set_tags(location.arn, tags or [])
         self.locations[location.arn] = location
@@ -517,6 +528,15 @@ def _creation_time(value: str) -> float:
         raise InvalidRequestException(f"CreationTime {value!r} is not of the form yyyy-MM-dd HH:mm:ss.") from None
 
 
+def _custom_secrets(request: dict) -> list[str]:
+    """The secrets a location's request names in CustomSecretConfig (SMB's is under Protocol.SMB for FSx)."""
+    configs = [
+        request.get("CustomSecretConfig"),
+        (request.get("Protocol") or {}).get("SMB", {}).get("CustomSecretConfig"),
+    ]
+    return [config["SecretArn"] for config in configs if config and config.get("SecretArn")]
+
+
 def _page(items: list, max_results: int | None, next_token: str | None) -> tuple[list, str | None]:
     """One page of `items` and the token of the next, as DataSync's List* calls give them."""
     size = MAX_RESULTS if max_results is None else max_results
@@ -585,11 +605,24 @@ class _EmulatedResponses:
 
     datasync_backend: EmulatedDataSyncBackend
     _get_param: Callable
+    _get_action: Callable[[], str]
 
     body: str
 
     def _params(self) -> dict:
         return json.loads(self.body or "{}")
+
+    def _authenticate_and_authorize_normal_action(self, resource: str = "*") -> None:
+        """moto's hook for IAM, run before each action: a local run's step may do what its role could."""
+        backend = self.datasync_backend
+        denied = emulated_iam.refusal(
+            self._get_action(),
+            self._params(),
+            lambda arn: {tag["Key"]: tag["Value"] for tag in backend.tags.get(arn, [])},
+        )
+        if denied:
+            raise JsonRESTError("AccessDeniedException", denied)
+        _MOTOS_AUTHORIZATION(cast(DataSyncResponse, self), resource)
 
     def _create_location(self, action: str) -> str:
         params = self._params()
@@ -712,6 +745,9 @@ def _location_methods() -> dict[str, Callable]:
         methods[action] = create
         methods[action.replace("create_", "describe_", 1)] = _EmulatedResponses._describe_location
     return methods
+
+
+_MOTOS_AUTHORIZATION = DataSyncResponse._authenticate_and_authorize_normal_action
 
 
 def install() -> None:

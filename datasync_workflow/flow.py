@@ -137,8 +137,9 @@ def report(**extra: str) -> dict:
 
 def definition() -> dict:
     states = {
+        # The steps read the execution's input themselves: no state carries the kwargs (or a secret in them).
         "Validate input and find task": task(
-            "resolve", {"input.$": "$"}, "$", "Route by what exists", catch_to="Keep the input error", error_path="$"
+            "resolve", {}, "$", "Route by what exists", catch_to="Keep the input error", error_path="$"
         ),
         "Keep the input error": {
             "Type": "Pass",
@@ -151,26 +152,16 @@ def definition() -> dict:
             when("$.plan.route", "Create task", StringEquals=CREATE_TASK),
             default="Update task first?",
         ),
-        "Create missing locations": task(
-            "create-locations", {"config.$": "$.config", "target.$": "$.target"}, "$.target", "Create task"
-        ),
-        "Create task": task(
-            "create-task", {"config.$": "$.config", "target.$": "$.target"}, "$.target", "Update task first?"
-        ),
+        "Create missing locations": task("create-locations", {"target.$": "$.target"}, "$.target", "Create task"),
+        "Create task": task("create-task", {"target.$": "$.target"}, "$.target", "Update task first?"),
         "Update task first?": choice(
             when("$.plan.update_task", "Update task", BooleanEquals=True), default=START_STATE
         ),
-        "Update task": task(
-            "update",
-            {"TaskArn.$": "$.target.TaskArn", "update_task_kwargs.$": "$.config.update_task_kwargs"},
-            None,
-            START_STATE,
-        ),
+        "Update task": task("update", {"TaskArn.$": "$.target.TaskArn"}, None, START_STATE),
         START_STATE: task(
             "start",
             {
                 "TaskArn.$": "$.target.TaskArn",
-                "task_execution_kwargs.$": "$.config.task_execution_kwargs",
                 "retry_count.$": "$$.State.RetryCount",
                 "if_task_running.$": "$.config.if_task_running",
                 **CHECKS_DONE,
@@ -223,7 +214,14 @@ def definition() -> dict:
             "DataSync execution {} did not finish within max_iterations={} status checks {} seconds apart, so it "
             "was cancelled."
         ),
-        DESCRIBE_STATE: task("describe", FOLLOWED, "$.description", "Delete task after run?"),
+        DESCRIBE_STATE: task("describe", FOLLOWED, "$.description", "Did it end?"),
+        "Did it end?": {
+            **choice(
+                when("$.description.Status", "Delete task after run?", StringEquals="SUCCESS"), default=CHECK_STATE
+            ),
+            "Comment": "Whatever ended the wait (DataSync's event, a forged or stale one), only DataSync's own "
+            "description ends the run: an execution still running goes back to the status checks.",
+        },
         "Delete task after run?": choice(
             when("$.config.delete_task_after_execution", "Delete task", BooleanEquals=True), default="Keep task"
         ),

@@ -32,9 +32,10 @@ from moto.datasync.models import datasync_backends
 from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
+from datasync_steps.deployment import Deployment
 from datasync_steps.observability import metrics
 from datasync_steps.resume import COMPLETION_EVENTS
-from datasync_workflow import emulated_datasync
+from datasync_workflow import emulated_datasync, emulated_iam
 from datasync_workflow.definition import STEPS, Step, render_definition, step_named
 from datasync_workflow.follow import follow
 
@@ -263,8 +264,10 @@ def _invoke(step_name: str, event: dict) -> Any:
     step = step_named(step_name)
     handler = importlib.import_module(step.module).handler
     try:
-        # A JSON round trip, as Lambda does: the handler gets and gives plain JSON.
-        return json.loads(json.dumps(handler(event, _LambdaContext(step))))
+        # A JSON round trip, as Lambda does: the handler gets and gives plain JSON. The step may do in DataSync what
+        # the stack's role would let it, under the deployment settings of this environment.
+        with emulated_iam.acting_as(step, Deployment.from_environment()):
+            return json.loads(json.dumps(handler(event, _LambdaContext(step))))
     finally:
         # Powertools keeps the metrics it does not publish while disabled, and prints a metric to stdout once it
         # holds 100 values; dropped after each invocation, they never reach the command line's output.

@@ -6,6 +6,7 @@ from typing import Any
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.workflow_input import parse_workflow_input
 
 
@@ -16,13 +17,6 @@ class Schedule(BaseModel):
     expression: str = Field(pattern=r"^(rate|cron|at)\(.+\)$", description="an EventBridge Scheduler expression")
     timezone: str | None = None
     input: dict[str, Any]
-
-    @field_validator("input")
-    @classmethod
-    def valid_execution_input(cls, execution_input: dict[str, Any]) -> dict[str, Any]:
-        # A schedule whose input the workflow would refuse fails here, at synth, not at 2 a.m.
-        parse_workflow_input(execution_input)
-        return execution_input
 
 
 class WorkflowConfig(BaseModel):
@@ -38,6 +32,12 @@ class WorkflowConfig(BaseModel):
     powertools_layer_arn: str | None = Field(
         default=None, description="a Powertools layer ARN; by default the AWS one matching the tested version"
     )
+    allow_secrets_in_input: bool = Field(
+        default=False, description="let a plaintext password, secret key or token through in the kwargs"
+    )
+    scope_tag: ScopeTag | None = Field(
+        default=None, description="act only on DataSync resources with this tag, and put it on what runs create"
+    )
 
     @field_validator("log_retention")
     @classmethod
@@ -52,12 +52,23 @@ class WorkflowConfig(BaseModel):
         for arn in arns:
             if not arn.startswith("arn:") or ":role/" not in arn:
                 raise ValueError(f"{arn!r} is not an IAM role ARN")
+            if "*" in arn or "?" in arn:
+                raise ValueError(f"{arn!r} has a wildcard: name each role, or iam:PassRole would cover every match")
         return arns
 
+    @property
+    def deployment(self) -> Deployment:
+        return Deployment(
+            passable_role_arns=self.passable_role_arns,
+            allow_secrets_in_input=self.allow_secrets_in_input,
+            scope_tag=self.scope_tag,
+        )
+
     @model_validator(mode="after")
-    def schedules_pass_only_passable_roles(self) -> "WorkflowConfig":
+    def schedules_have_valid_input(self) -> "WorkflowConfig":
+        # A schedule whose input the workflow would refuse fails here, at synth, not at 2 a.m.
         for schedule in self.schedules:
-            parse_workflow_input(schedule.input, passable_roles=self.passable_role_arns)
+            parse_workflow_input(schedule.input, self.deployment)
         return self
 
 

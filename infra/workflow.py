@@ -1,7 +1,6 @@
 """The DataSyncWorkflow construct: the step functions and their roles, the state machine and its logs, the table of
 waiting task tokens and the rule that resumes them. infra/operations.py operates it."""
 
-import json
 from importlib.metadata import version
 
 from aws_cdk import Acknowledgment, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
@@ -18,8 +17,7 @@ from constructs import Construct, IConstruct
 from datasync_steps import waiting
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS
-from datasync_steps.workflow_input import PASSABLE_ROLES_VARIABLE
-from datasync_workflow.definition import LAMBDAS_PATH, STEPS, Step, definition_text
+from datasync_workflow.definition import LAMBDAS_PATH, STEPS, Grant, Step, definition_text
 from infra.config import WorkflowConfig
 
 # The newest runtime both aws-cdk-lib and the AWS-managed Powertools layer support.
@@ -61,6 +59,7 @@ WILDCARD_REASONS = {
     "execution": "The workflow follows and cancels the executions of whichever task it runs.",
     "agent": "CreateTask may name the agents of the locations the execution input describes.",
     "secret": "Only the secrets DataSync names aws-datasync!… when it keeps a location's credentials for it.",
+    "workflow-execution": "The executions of this one state machine, whose input the steps read.",
 }
 
 
@@ -130,7 +129,9 @@ class DataSyncWorkflow(Construct):
                     "StateMachineLogs", name=f"/aws/vendedlogs/states/{Names.unique_id(self)}-StateMachine"
                 ),
                 level=sfn.LogLevel.ALL,
-                include_execution_data=True,
+                # Every state's input and output would land in the log group, whoever may read it: the execution's
+                # own history keeps them, behind states:GetExecutionHistory.
+                include_execution_data=False,
             ),
         )
         # The definition invokes each function by its unqualified ARN: no versions or aliases are granted.
@@ -141,6 +142,14 @@ class DataSyncWorkflow(Construct):
             )
         )
         acknowledge(self.state_machine.role, "Resource::*", STATE_MACHINE_WILDCARD_REASON)
+        self._arn["workflow-execution"] = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for step in STEPS:
+            self._grant_what_names_the_state_machine(step)
         self._resume_on_datasync_events()
 
     def _log_group(self, construct_id: str, name: str | None = None) -> logs.LogGroup:
@@ -183,26 +192,38 @@ class DataSyncWorkflow(Construct):
                 "POWERTOOLS_SERVICE_NAME": SERVICE,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                # X-Ray keeps no handler's response (the handlers ask the same of their Tracer).
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
                 **({waiting.TABLE_NAME_VARIABLE: self.waiting_table.table_name} if step.table_actions else {}),
-                # The resolve step refuses an input naming a role the other steps could not pass.
-                **(
-                    {PASSABLE_ROLES_VARIABLE: json.dumps(self.config.passable_role_arns)}
-                    if step.name == "resolve"
-                    else {}
-                ),
+                # The roles it may pass, whether a plaintext secret may be in the input, the scope tag.
+                **self.config.deployment.environment(),
             },
         )
         if step.table_actions:
             self.waiting_table.grant(role, *step.table_actions)
-        self._acknowledge_wildcards(step, role)
+        acknowledge(role, "Resource::*", FUNCTION_WILDCARD_REASON)
+        self._acknowledge_wildcards(role, [grant for grant in self._granted(step) if not grant.names_the_state_machine])
         return function
 
-    def _permissions(self, step: Step) -> list[iam.PolicyStatement]:
-        """Only the DataSync actions the step calls, on the narrowest resources DataSync supports."""
-        statements = [
-            iam.PolicyStatement(actions=list(actions), resources=[self._arn.get(kind, kind) for kind in kinds])
-            for actions, kinds in step.permissions
+    def _granted(self, step: Step) -> list[Grant]:
+        return [
+            grant
+            for grant in step.grants
+            if self.config.allow_secrets_in_input or not grant.only_with_plaintext_secrets
         ]
+
+    def _statement(self, grant: Grant) -> iam.PolicyStatement:
+        conditions = grant.conditions_for(self.config.scope_tag, self._arn.get("workflow-execution", ""))
+        return iam.PolicyStatement(
+            actions=list(grant.actions),
+            resources=[self._arn.get(kind, kind) for kind in grant.resources],
+            conditions=conditions or None,
+        )
+
+    def _permissions(self, step: Step) -> list[iam.PolicyStatement]:
+        """Only the actions the step calls, on the narrowest resources and under the conditions they support;
+        those that name the state machine are granted once it exists (_grant_what_names_the_state_machine)."""
+        statements = [self._statement(grant) for grant in self._granted(step) if not grant.names_the_state_machine]
         if step.makes_network_interfaces:
             statements.append(iam.PolicyStatement(actions=NETWORK_AND_STORAGE_ACTIONS, resources=["*"]))
             statements.append(
@@ -228,6 +249,19 @@ class DataSyncWorkflow(Construct):
                 )
             )
         return statements
+
+    def _grant_what_names_the_state_machine(self, step: Step) -> None:
+        """A policy of its own for the grants that name the state machine, which names the step's function: in the
+        role's default policy they would make each wait for the other."""
+        grants = [grant for grant in self._granted(step) if grant.names_the_state_machine]
+        if grants:
+            policy = iam.Policy(
+                self,
+                f"{step.construct_name}StateMachineGrants",
+                statements=[self._statement(grant) for grant in grants],
+                roles=[self.roles[step.name]],
+            )
+            self._acknowledge_wildcards(policy, grants)
 
     def _resume_on_datasync_events(self) -> None:
         """DataSync's state-change event of a finished execution wakes the workflow executions waiting for it."""
@@ -259,11 +293,9 @@ class DataSyncWorkflow(Construct):
             ],
         )
 
-    def _acknowledge_wildcards(self, step: Step, role: iam.Role) -> None:
-        acknowledge(role, "Resource::*", FUNCTION_WILDCARD_REASON)
-        kinds = {kind for _, step_kinds in step.permissions for kind in step_kinds}
-        for kind in sorted(kinds - {"*"}):
-            acknowledge(role, resource_finding(self, self._arn[kind]), WILDCARD_REASONS[kind])
+    def _acknowledge_wildcards(self, construct: IConstruct, grants: list[Grant]) -> None:
+        for kind in sorted({kind for grant in grants for kind in grant.resources} - {"*"}):
+            acknowledge(construct, resource_finding(self, self._arn[kind]), WILDCARD_REASONS[kind])
 
 
 def resource_finding(scope: IConstruct, arn: str) -> str:

@@ -16,6 +16,10 @@ from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_trans
 REGION = "us-east-1"
 AGENT_ARN = "arn:aws:datasync:us-east-1:111122223333:agent/agent-0123456789abcdef0"
 BUCKET_ROLE_ARN = "arn:aws:iam::111122223333:role/bucket-access"
+# Its name, as a partial ARN (without the suffix Secrets Manager adds), as moto's Secrets Manager resolves it.
+SECRET_NAME = "datasync/smb-share"
+SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{SECRET_NAME}"
+SECRET_ROLE_ARN = "arn:aws:iam::111122223333:role/datasync-reads-smb-secret"
 
 # Off-AWS defaults for every test; moto's mock replaces the credentials while it is active.
 os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
@@ -27,8 +31,15 @@ emulated_datasync.install()
 
 @pytest.fixture
 def aws():
+    """moto's AWS, with the secret the SMB share's password is kept in (`smb_kwargs`)."""
     with mock_aws():
+        make_secret()
         yield
+
+
+def make_secret() -> None:
+    """The secret in Secrets Manager that `smb_kwargs` names."""
+    boto3.client("secretsmanager", region_name=REGION).create_secret(Name=SECRET_NAME, SecretString="p")
 
 
 @pytest.fixture
@@ -53,11 +64,12 @@ def stubbed():
 
 
 def smb_kwargs(host: str = "hostname", subdirectory: str = "directory/") -> dict:
+    """A share whose password DataSync reads from Secrets Manager: no secret in the input."""
     return {
         "ServerHostname": host,
         "Subdirectory": subdirectory,
         "User": "u",
-        "Password": "p",
+        "CustomSecretConfig": {"SecretArn": SECRET_ARN, "SecretAccessRoleArn": SECRET_ROLE_ARN},
         "AgentArns": [AGENT_ARN],
     }
 
@@ -100,7 +112,7 @@ def task(datasync):
 
 def started(client, task_arn, retry_count=0, execution_id="e") -> dict:
     """What the start step gives the state machine after starting the task."""
-    event = StartEvent(execution_id=execution_id, TaskArn=task_arn, task_execution_kwargs={}, retry_count=retry_count)
+    event = StartEvent(execution_id=execution_id, TaskArn=task_arn, retry_count=retry_count)
     return start_execution(client, client, event).model_dump(mode="json")
 
 

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskCreationError
 from datasync_steps.lookup import (
     by_age,
@@ -15,7 +16,7 @@ from datasync_steps.lookup import (
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.uris import parse_location_uri
-from datasync_steps.workflow_input import SIDES, Side, WorkflowInput
+from datasync_steps.workflow_input import SIDES, Side, WorkflowInput, input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -28,15 +29,18 @@ def create_locations(
     config: WorkflowInput,
     target: Target,
     made_by_run: "TagListEntryTypeDef",
+    deployment: Deployment | None = None,
 ) -> Target:
-    """Create each location the target lacks, tagged `made_by_run`; `create_client` is a
-    `datasync_client(creates=True)`."""
+    """Create each location the target lacks, tagged `made_by_run` (and the `deployment`'s scope); `create_client`
+    is a `datasync_client(creates=True)`."""
     created = list(target.CreatedLocationArns)
     arns = {}
     for side in SIDES:
         arn = target.location_arn(side)
         if arn is None:
-            arn, is_new = find_or_create_location(client, create_client, config, side, made_by_run)
+            arn, is_new = find_or_create_location(
+                client, create_client, config, side, made_by_run, deployment or Deployment()
+            )
             if is_new:
                 created.append(arn)
         arns[side] = arn
@@ -55,21 +59,22 @@ def find_or_create_location(
     config: WorkflowInput,
     side: Side,
     made_by_run: "TagListEntryTypeDef",
+    deployment: Deployment,
 ) -> tuple[str, bool]:
     """The location for the side's URI and whether this run made it. Runs racing to create it all keep the
     oldest, and each deletes its own if it lost."""
-    uri = config.location_uri(side)
+    uri, scope = config.location_uri(side), deployment.scope_tag
     created_at = location_created_at(client, uri)
     # None matched when the run began: one that does now was made by an earlier try of this step whose answer
     # was lost, or by a run racing this one.
-    found = matching_location_arns(client, uri)
+    found = matching_location_arns(client, uri, scope)
     if found:
         first = (by_age(found, created_at) or found)[0]
         logger.info("Found the location made since the run began", extra={"uri": uri, "location_arn": first})
         return first, made_by(client, first) == made_by_run["Value"]
     create_call = parse_location_uri(uri).create_call
     kwargs = config.create_location_kwargs(side)
-    tags = [*kwargs.get("Tags", []), made_by_run]
+    tags = [*kwargs.get("Tags", []), *deployment.tags_for(made_by_run)]
     with translate_errors(f"create the {side} location {uri} ({create_call})", refused=DataSyncTaskCreationError):
         arn = getattr(create_client, create_call)(**{**kwargs, "Tags": tags})["LocationArn"]
     metrics.add_metric(name="LocationsCreated", unit=MetricUnit.Count, value=1)
@@ -83,7 +88,7 @@ def find_or_create_location(
             f"not match {side}_location_uri {uri}, so it was deleted again. Make the kwargs name the same host "
             "and path as the URI."
         )
-    first = (by_age(matching_location_arns(client, uri), created_at) or [arn])[0]
+    first = (by_age(matching_location_arns(client, uri, scope), created_at) or [arn])[0]
     if first != arn:
         delete_location(client, arn)
         logger.info("A racing run made the location first: deleted this run's", extra={"location_arn": first})
@@ -98,6 +103,9 @@ def delete_location(client: "DataSyncClient", arn: str) -> None:
 
 @step_handler(TargetEvent, Target)
 def handler(event: TargetEvent) -> Target:
+    deployment = Deployment.from_environment()
+    config = input_of_execution(event.execution_id, deployment)
+    made_by_run = workflow_tag(event.execution_id)
     return create_locations(
-        datasync_client(), datasync_client(creates=True), event.config, event.target, workflow_tag(event.execution_id)
+        datasync_client(), datasync_client(creates=True), config, event.target, made_by_run, deployment
     )

@@ -3,11 +3,12 @@
 from typing import TYPE_CHECKING
 
 from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskCreationError
 from datasync_steps.lookup import made_by, tasks_linking, workflow_tag
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.state import Target, TargetEvent
-from datasync_steps.workflow_input import WorkflowInput
+from datasync_steps.workflow_input import WorkflowInput, input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -20,25 +21,28 @@ def create_task(
     config: WorkflowInput,
     target: Target,
     made_by_run: "TagListEntryTypeDef",
+    deployment: Deployment | None = None,
 ) -> Target:
-    """CreateTask(SourceLocationArn, DestinationLocationArn, **create_task_kwargs), tagged `made_by_run`, at most
-    once. Runs racing to create it all keep the oldest, and each deletes its own if it lost."""
+    """CreateTask(SourceLocationArn, DestinationLocationArn, **create_task_kwargs), tagged `made_by_run` (and the
+    `deployment`'s scope), at most once. Runs racing to create it all keep the oldest, and each deletes its own if
+    it lost."""
+    deployment = deployment or Deployment()
     source, destination = target.locations()
     # No task linked these locations when the run began: one that does now was made by an earlier try of this
     # step whose answer was lost, or by a run racing this one.
-    found = tasks_linking(client, [source], [destination])
+    found = tasks_linking(client, [source], [destination], deployment.scope_tag)
     if found:
         first = next(iter(found))
         logger.info("Found the task made since the run began", extra={"task_arn": first})
         return chosen(target, first, created=made_by(client, first) == made_by_run["Value"])
-    tags = [*config.create_task_kwargs.get("Tags", []), made_by_run]
+    tags = [*config.create_task_kwargs.get("Tags", []), *deployment.tags_for(made_by_run)]
     with translate_errors(f"create a task from {source} to {destination}", refused=DataSyncTaskCreationError):
         task_arn = create_client.create_task(
             SourceLocationArn=source, DestinationLocationArn=destination, **{**config.create_task_kwargs, "Tags": tags}
         )["TaskArn"]
     metrics.add_metric(name="TasksCreated", unit=MetricUnit.Count, value=1)
     logger.info("Created a task", extra={"task_arn": task_arn})
-    first = next(iter(tasks_linking(client, [source], [destination])), task_arn)
+    first = next(iter(tasks_linking(client, [source], [destination], deployment.scope_tag)), task_arn)
     if first != task_arn:
         with translate_errors(f"delete task {task_arn}"):
             client.delete_task(TaskArn=task_arn)
@@ -53,6 +57,7 @@ def chosen(target: Target, task_arn: str, *, created: bool) -> Target:
 
 @step_handler(TargetEvent, Target)
 def handler(event: TargetEvent) -> Target:
-    return create_task(
-        datasync_client(), datasync_client(creates=True), event.config, event.target, workflow_tag(event.execution_id)
-    )
+    deployment = Deployment.from_environment()
+    config = input_of_execution(event.execution_id, deployment)
+    made_by_run = workflow_tag(event.execution_id)
+    return create_task(datasync_client(), datasync_client(creates=True), config, event.target, made_by_run, deployment)

@@ -7,9 +7,15 @@ from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, ParamValidationError
 
-from datasync_steps.errors import DataSyncRequestError, DataSyncTransientError, DataSyncWorkflowError
+from datasync_steps.deployment import Deployment
+from datasync_steps.errors import (
+    DataSyncInvalidInputError,
+    DataSyncRequestError,
+    DataSyncTransientError,
+    DataSyncWorkflowError,
+)
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -20,6 +26,8 @@ TRANSIENT_ERROR_CODES = THROTTLING_ERROR_CODES | {"InternalException", "ServiceU
 # A missing permission: never "not found", whatever the call.
 ACCESS_DENIED_ERROR_CODES = {"AccessDeniedException", "AccessDenied"}
 _NOT_FOUND = re.compile(r"not\s+found|does\s+not\s+exist|unable\s+to\s+find|no\s+such", re.IGNORECASE)
+# What botocore's report of a refused parameter says of its value, which may be a secret.
+_ECHOED_VALUE = re.compile(r", value: .*?(?=, (?:type|valid min value|valid min length): )", re.DOTALL)
 
 
 def datasync_client(*, creates: bool = False) -> "DataSyncClient":
@@ -49,8 +57,10 @@ def translate_errors(
     *,
     refused: type[DataSyncWorkflowError] = DataSyncRequestError,
     not_found: type[DataSyncWorkflowError] | None = None,
+    service: str = "DataSync",
 ) -> Iterator[None]:
-    """Raise the workflow's error for a failed DataSync call; `doing` says what was being done."""
+    """Raise the workflow's error for a failed DataSync (or other `service`) call; `doing` says what was being
+    done."""
     try:
         yield
     except ClientError as error:
@@ -61,13 +71,26 @@ def translate_errors(
         said = f"{code}: {message}" + (f" (DataSync error code {datasync_code})" if datasync_code else "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
         if code in TRANSIENT_ERROR_CODES or status >= 500:
-            raise DataSyncTransientError(f"DataSync failed to {doing}, will retry: {said}") from error
+            raise DataSyncTransientError(f"{service} failed to {doing}, will retry: {said}") from error
         if code in ACCESS_DENIED_ERROR_CODES:
+            scope = Deployment.from_environment().scope_tag
             raise DataSyncRequestError(
-                f"Access denied to {doing}: {said}. The step's role lacks that permission."
+                f"Access denied to {doing}: {said}. "
+                + (
+                    f"This deployment acts only on DataSync tasks, locations and executions tagged {scope} (its "
+                    "scope_tag), and tags what it creates and starts so: the resource may be outside that scope. "
+                    "If it is not, the step's role lacks the permission."
+                    if scope
+                    else "The step's role lacks that permission."
+                )
             ) from error
         if not_found is not None and code == "InvalidRequestException" and _NOT_FOUND.search(message):
             raise not_found(f"Could not {doing}: {said}") from error
-        raise refused(f"DataSync refused to {doing}: {said}") from error
+        raise refused(f"{service} refused to {doing}: {said}") from error
+    except ParamValidationError as error:
+        # The input is checked against the same API model first; should a call still be refused, say why without
+        # the values, which may be secrets.
+        report = _ECHOED_VALUE.sub(", value: (not shown)", str(error))
+        raise DataSyncInvalidInputError(f"Could not {doing}: {report}") from None
     except (ConnectionError, HTTPClientError) as error:
-        raise DataSyncTransientError(f"Could not reach DataSync to {doing}, will retry: {error}") from error
+        raise DataSyncTransientError(f"Could not reach {service} to {doing}, will retry: {error}") from error

@@ -1,17 +1,23 @@
-"""Step 7: the final description of a finished execution; an execution that ended in ERROR fails the run."""
+"""Step 7: the description of the execution when the wait for it ended: the final one, and the run's output, when it
+ended; an execution that ended in ERROR fails the run; any other status sends the run back to its status checks."""
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskExecutionFailedError
 from datasync_steps.lookup import made_by
-from datasync_steps.names import CANCELLED_TAG
+from datasync_steps.names import CANCELLED_TAG, FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Description
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
+
+
+# A text of the description longer than this (a filter's value may be 102,400 characters) is cut in the output, so
+# that the output stays far within Step Functions' 256 KiB whatever the input held.
+MAX_TEXT_CHARACTERS = 1_024
 
 
 class DescribeEvent(StepEvent):
@@ -22,7 +28,13 @@ def describe_execution(client: "DataSyncClient", execution_arn: str) -> Descript
     with translate_errors(f"describe execution {execution_arn}"):
         response = client.describe_task_execution(TaskExecutionArn=execution_arn)
     described = {key: value for key, value in response.items() if key != "ResponseMetadata"}
-    description = json.loads(json.dumps(described, default=lambda value: value.isoformat()))
+    description = shortened(json.loads(json.dumps(described, default=lambda value: value.isoformat())))
+    if description["Status"] not in FINAL_STATUSES:
+        # Whatever woke the wait (DataSync's event, a forged one, a stale token), only DataSync's word ends it.
+        logger.warning(
+            "The execution has not ended: back to the status checks", extra={"status": description["Status"]}
+        )
+        return Description.model_validate(description)
     logger.info("Final task execution description", extra={"task_execution": description})
     publish_metrics(description)
     if description["Status"] == "ERROR":
@@ -38,6 +50,17 @@ def describe_execution(client: "DataSyncClient", execution_arn: str) -> Descript
             f"{result.get('ErrorCode', 'no error code')}: {result.get('ErrorDetail', 'no error detail')}."
         )
     return Description.model_validate(description)
+
+
+def shortened(value: Any) -> Any:
+    """`value` with each text over MAX_TEXT_CHARACTERS cut, saying how long it was."""
+    if isinstance(value, dict):
+        return {key: shortened(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [shortened(member) for member in value]
+    if isinstance(value, str) and len(value) > MAX_TEXT_CHARACTERS:
+        return f"{value[:MAX_TEXT_CHARACTERS]}… ({len(value):,} characters in all)"
+    return value
 
 
 def publish_metrics(description: dict) -> None:

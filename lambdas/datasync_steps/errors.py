@@ -4,8 +4,40 @@ A Lambda error's type is the exception's class name, and Step Functions matches 
 so these names are the contract with statemachine/datasync_workflow.asl.json and with callers.
 """
 
+import json
 
-class DataSyncWorkflowError(Exception):
+# Step Functions keeps at most 32,768 characters of a failure's Cause, which for a Lambda error is the error's
+# JSON (message, type and stack trace): a message is kept to half of that, so the Cause stays whole JSON that
+# "Explain failure" can read.
+MAX_MESSAGE_CHARACTERS = 16_384
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE_CHARACTERS) -> str:
+    """`text`, cut so that it takes at most `limit` characters as JSON (escapes counted), with a note of the cut."""
+    if len(json.dumps(text)) <= limit:
+        return text
+    note = f"… (cut: {len(text):,} characters in all)"
+    room, kept = limit - len(json.dumps(note)), 0
+    for character in text:
+        room -= len(json.dumps(character)) - 2
+        if room < 0:
+            break
+        kept += 1
+    return text[:kept] + note
+
+
+def shown(value: object, limit: int = 100) -> str:
+    """`value` as a message quotes it: its repr (control characters escaped), shortened to about `limit`."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+class _BoundedMessage(Exception):
+    def __init__(self, message: str = "") -> None:
+        super().__init__(bounded(str(message)))
+
+
+class DataSyncWorkflowError(_BoundedMessage):
     """A failure the caller must fix or know about; never retried."""
 
 
@@ -42,8 +74,8 @@ class DataSyncTaskAlreadyRunningError(DataSyncWorkflowError):
 
 
 class DataSyncRequestError(DataSyncWorkflowError):
-    """DataSync refused an update, start, cancel or delete request."""
+    """DataSync refused an update, start, cancel or delete request, or the deployment's roles may not make it."""
 
 
-class DataSyncTransientError(Exception):
+class DataSyncTransientError(_BoundedMessage):
     """DataSync was throttled or failed on its side; the state machine retries the step."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from datasync_steps.datasync import translate_errors
+from datasync_steps.deployment import ScopeTag
 from datasync_steps.errors import (
     DataSyncLocationNotFoundError,
     DataSyncMultipleLocationsError,
@@ -20,31 +21,45 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
     from mypy_boto3_datasync.type_defs import DescribeTaskResponseTypeDef, TagListEntryTypeDef, TaskFilterTypeDef
 
 
-def matching_location_arns(client: "DataSyncClient", uri: str) -> list[str]:
-    """Every location whose stored LocationUri matches `uri`, over all pages of ListLocations."""
+def matching_location_arns(client: "DataSyncClient", uri: str, scope: ScopeTag | None = None) -> list[str]:
+    """Every location whose stored LocationUri matches `uri`, over all pages of ListLocations; with a `scope`, only
+    those in it."""
     wanted = parse_location_uri(uri)
     with translate_errors(f"list the locations for {uri}"):
         pages = client.get_paginator("list_locations").paginate(Filters=[wanted.list_filter()])
-        return [
+        matching = [
             location["LocationArn"]
             for page in pages
             for location in page["Locations"]
             if wanted.matches(location["LocationUri"])
         ]
+    return [arn for arn in matching if in_scope(client, arn, scope)]
+
+
+def in_scope(client: "DataSyncClient", arn: str, scope: ScopeTag | None) -> bool:
+    """Whether the resource carries the deployment's scope tag (any does where there is no scope). Outside it, the
+    deployment's roles may not describe, change or use it: to a scoped deployment it is not there."""
+    if scope is None:
+        return True
+    try:
+        return made_by(client, arn, scope.key) == scope.value
+    except DataSyncTaskNotFoundError:
+        return False  # deleted since it was listed
 
 
 def tasks_linking(
-    client: "DataSyncClient", source_arns: list[str], destination_arns: list[str]
+    client: "DataSyncClient", source_arns: list[str], destination_arns: list[str], scope: ScopeTag | None = None
 ) -> dict[str, "DescribeTaskResponseTypeDef"]:
-    """The tasks whose source is one of `source_arns` and whose destination is one of `destination_arns`, each
-    with its description, oldest first, then by ARN (runs racing to create the same task all keep the first)."""
+    """The tasks whose source is one of `source_arns` and whose destination is one of `destination_arns` (with a
+    `scope`, those in it), each with its description, oldest first, then by ARN (runs racing to create the same
+    task all keep the first)."""
     found: dict[str, DescribeTaskResponseTypeDef] = {}
     for source_arn in source_arns:
         on_location: TaskFilterTypeDef = {"Name": "LocationId", "Values": [source_arn], "Operator": "Equals"}
         with translate_errors(f"list the tasks of location {source_arn}"):
             pages = client.get_paginator("list_tasks").paginate(Filters=[on_location])
             candidates = [task["TaskArn"] for page in pages for task in page["Tasks"]]
-        for task_arn in candidates:
+        for task_arn in (arn for arn in candidates if in_scope(client, arn, scope)):
             try:
                 task = describe_task(client, task_arn)
             except DataSyncTaskNotFoundError:

@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 SERVICE = "datasync-workflow"
 METRICS_NAMESPACE = "DataSyncWorkflow"  # Powertools adds the dimension service=SERVICE to each metric
@@ -26,7 +26,10 @@ __all__ = ["MetricUnit", "logger", "metrics", "step_handler", "tracer"]
 
 
 class StepEvent(BaseModel):
-    """What the state machine sends every step: the execution's id, used as the logs' correlation id."""
+    """What the state machine sends every step: the execution's id, used as the logs' correlation id. Nothing else
+    is taken than what the step's event model names."""
+
+    model_config = ConfigDict(extra="forbid")
 
     execution_id: str
 
@@ -45,7 +48,7 @@ def step_handler(
         STEP_MODELS[step.__module__] = (event_model, result_model)
 
         @logger.inject_lambda_context(correlation_id_path=correlation_id_path)
-        @tracer.capture_lambda_handler
+        @tracer.capture_lambda_handler(capture_response=False)  # a response may hold what a log must not
         @metrics.log_metrics
         @event_parser(model=event_model)
         @functools.wraps(step)

@@ -2,7 +2,10 @@
 
 from typing import TYPE_CHECKING, Any
 
+import boto3
+
 from datasync_steps.datasync import datasync_client
+from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import DataSyncLocationNotFoundError, DataSyncTaskNotFoundError
 from datasync_steps.lookup import (
     choose_location,
@@ -16,7 +19,7 @@ from datasync_steps.lookup import (
 from datasync_steps.names import CREATE_LOCATIONS, CREATE_TASK, RUN
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Check, Checked, Plan, Resolved, Target
-from datasync_steps.workflow_input import SIDES, WorkflowInput, parse_workflow_input, passable_roles_of_the_deployment
+from datasync_steps.workflow_input import SIDES, WorkflowInput, parse_workflow_input, read_input
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -24,12 +27,16 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 
 class ResolveEvent(StepEvent):
-    input: Any
+    """Only the execution: resolve reads its input itself (`read_input`)."""
 
 
-def resolve(client: "DataSyncClient", raw_input: Any) -> Resolved:
-    config = parse_workflow_input(raw_input, passable_roles_of_the_deployment())
-    route, target = find_task(client, config) if not config.task_arn else (RUN, known_task(client, config.task_arn))
+def resolve(client: "DataSyncClient", raw_input: Any, deployment: Deployment | None = None) -> Resolved:
+    deployment = deployment or Deployment()
+    config = parse_workflow_input(raw_input, deployment)
+    if config.task_arn:
+        route, target = RUN, known_task(client, config.task_arn)
+    else:
+        route, target = find_task(client, config, deployment.scope_tag)
     logger.info("Resolved the task", extra={"route": route, "target": target.model_dump()})
     return Resolved(
         config=config,
@@ -56,11 +63,12 @@ def known_task(
     )
 
 
-def find_task(client: "DataSyncClient", config: WorkflowInput) -> tuple[str, Target]:
+def find_task(client: "DataSyncClient", config: WorkflowInput, scope: ScopeTag | None = None) -> tuple[str, Target]:
+    """The task linking the input's URIs, or what must be created; with a `scope`, only resources in it count."""
     source_uri, destination_uri = config.location_uri("source"), config.location_uri("destination")
-    source_arns = matching_location_arns(client, source_uri)
-    destination_arns = matching_location_arns(client, destination_uri)
-    tasks = tasks_linking(client, source_arns, destination_arns) if source_arns and destination_arns else {}
+    source_arns = matching_location_arns(client, source_uri, scope)
+    destination_arns = matching_location_arns(client, destination_uri, scope)
+    tasks = tasks_linking(client, source_arns, destination_arns, scope) if source_arns and destination_arns else {}
     if tasks:
         task_arn = choose_task(
             without_racers(client, list(tasks), lambda arn: tasks[arn]["CreationTime"]),
@@ -69,9 +77,10 @@ def find_task(client: "DataSyncClient", config: WorkflowInput) -> tuple[str, Tar
             destination_uri=destination_uri,
         )
         return RUN, known_task(client, task_arn, tasks[task_arn])
+    within = f" in this deployment's scope (tagged {scope})" if scope else ""
     if not config.create_task_kwargs:
         raise DataSyncTaskNotFoundError(
-            f"No DataSync task links {source_uri} to {destination_uri}, and create_task_kwargs is empty, "
+            f"No DataSync task{within} links {source_uri} to {destination_uri}, and create_task_kwargs is empty, "
             "so none was created."
         )
     source_arns = without_racers(client, source_arns, location_created_at(client, source_uri))
@@ -89,7 +98,7 @@ def find_task(client: "DataSyncClient", config: WorkflowInput) -> tuple[str, Tar
     if cannot_create:
         raise DataSyncLocationNotFoundError(
             " ".join(
-                f"No DataSync location matches {side}_location_uri {config.location_uri(side)}, "
+                f"No DataSync location{within} matches {side}_location_uri {config.location_uri(side)}, "
                 f"and create_{side}_location_kwargs is empty, so none was created."
                 for side in cannot_create
             )
@@ -100,4 +109,5 @@ def find_task(client: "DataSyncClient", config: WorkflowInput) -> tuple[str, Tar
 @step_handler(ResolveEvent, Resolved)
 def handler(event: ResolveEvent) -> Resolved:
     metrics.add_metric(name="WorkflowRuns", unit=MetricUnit.Count, value=1)
-    return resolve(datasync_client(), event.input)
+    raw_input = read_input(boto3.client("stepfunctions"), event.execution_id)
+    return resolve(datasync_client(), raw_input, Deployment.from_environment())

@@ -1,7 +1,8 @@
 """Wake the workflow executions waiting for a DataSync execution that ended, from DataSync's own event.
 
 An EventBridge rule (COMPLETION_EVENTS) starts this step; AWS delivers service events on a best-effort basis,
-so the waiting state's timeout and status check remain the safety net.
+so the waiting state's timeout and status check remain the safety net. Only DataSync's own word wakes anybody:
+whoever may invoke this function could send it any event, so the status is asked of DataSync first.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -10,12 +11,14 @@ import boto3
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel
 
+from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.state import Resumed
-from datasync_steps.waiting import resume_all, waiting_table
+from datasync_steps.waiting import resume, waiting_for, waiting_table
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_stepfunctions import SFNClient
 
@@ -35,10 +38,23 @@ class StateChangeEvent(EventBridgeModel):
     detail: StateChange
 
 
-def resume_waiting(table: "Table", sfn: "SFNClient", event: StateChangeEvent) -> Resumed:
+def resume_waiting(table: "Table", sfn: "SFNClient", client: "DataSyncClient", event: StateChangeEvent) -> Resumed:
     if event.detail.State not in FINAL_STATUSES:
         return Resumed(Resumed=0)
-    resumed = sum(resume_all(table, sfn, arn, event.detail.State) for arn in event.resources if "/execution/" in arn)
+    resumed = 0
+    for execution_arn in (arn for arn in event.resources if "/execution/" in arn):
+        waiting = waiting_for(table, execution_arn)
+        if not waiting:
+            continue  # DataSync's events of every execution in the account come here
+        with translate_errors(f"read the status of execution {execution_arn}"):
+            status = client.describe_task_execution(TaskExecutionArn=execution_arn)["Status"]
+        if status not in FINAL_STATUSES:
+            logger.warning(
+                "An event said the execution ended; DataSync says it has not: nobody woken",
+                extra={"event_state": event.detail.State, "status": status, "task_execution_arn": execution_arn},
+            )
+            continue
+        resumed += sum(resume(table, sfn, item, status) for item in waiting)
     metrics.add_metric(name="WaitsEndedByEvent", unit=MetricUnit.Count, value=resumed)
     logger.info("DataSync execution ended", extra={"state": event.detail.State, "resumed": resumed})
     return Resumed(Resumed=resumed)
@@ -46,4 +62,4 @@ def resume_waiting(table: "Table", sfn: "SFNClient", event: StateChangeEvent) ->
 
 @step_handler(StateChangeEvent, Resumed, correlation_id_path="resources[0]")
 def handler(event: StateChangeEvent) -> Resumed:
-    return resume_waiting(waiting_table(), boto3.client("stepfunctions"), event)
+    return resume_waiting(waiting_table(), boto3.client("stepfunctions"), datasync_client(), event)

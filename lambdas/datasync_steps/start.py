@@ -4,11 +4,13 @@ the execution the task already runs."""
 from typing import TYPE_CHECKING, Any, Literal
 
 from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskAlreadyRunningError, DataSyncTaskNotFoundError
 from datasync_steps.lookup import made_by, workflow_tag
 from datasync_steps.names import FINAL_STATUSES, FOLLOW, QUEUE, SKIP
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Check, ConsoleUrls, Started
+from datasync_steps.workflow_input import input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -23,16 +25,23 @@ CONSOLE_DOMAINS = {
 
 
 class StartEvent(StepEvent):
+    """The task and what to do if it runs; the kwargs come from the execution's input."""
+
     TaskArn: str
-    task_execution_kwargs: dict[str, Any]
     if_task_running: Literal["queue", "join", "skip", "fail"] = "queue"
     checks_done: int = 0
     retry_count: int
 
 
-def start_execution(client: "DataSyncClient", start_client: "DataSyncClient", event: StartEvent) -> Started:
-    """Start the task, once even when Step Functions retries this step, unless it already runs: then do what
-    `if_task_running` says. `start_client` is a `datasync_client(creates=True)`."""
+def start_execution(
+    client: "DataSyncClient",
+    start_client: "DataSyncClient",
+    event: StartEvent,
+    task_execution_kwargs: dict[str, Any] | None = None,
+    deployment: Deployment | None = None,
+) -> Started:
+    """Start the task with `task_execution_kwargs`, once even when Step Functions retries this step, unless it
+    already runs: then do what `if_task_running` says. `start_client` is a `datasync_client(creates=True)`."""
     task_arn, started_by = event.TaskArn, workflow_tag(event.execution_id)
     if event.retry_count:
         # An earlier try may have started the execution and then failed before answering.
@@ -43,8 +52,8 @@ def start_execution(client: "DataSyncClient", start_client: "DataSyncClient", ev
     running = unfinished_execution(client, task_arn)
     if running:
         return already_running(event, *running)
-    kwargs = {**event.task_execution_kwargs}
-    kwargs["Tags"] = [*kwargs.get("Tags", []), started_by]
+    kwargs = {**(task_execution_kwargs or {})}
+    kwargs["Tags"] = [*kwargs.get("Tags", []), *(deployment or Deployment()).tags_for(started_by)]
     try:
         with translate_errors(f"start task {task_arn}", not_found=DataSyncTaskNotFoundError):
             execution_arn = start_client.start_task_execution(TaskArn=task_arn, **kwargs)["TaskExecutionArn"]
@@ -118,4 +127,8 @@ def execution_started_by(client: "DataSyncClient", task_arn: str, started_by: "T
 
 @step_handler(StartEvent, Started)
 def handler(event: StartEvent) -> Started:
-    return start_execution(datasync_client(), datasync_client(creates=True), event)
+    deployment = Deployment.from_environment()
+    config = input_of_execution(event.execution_id, deployment)
+    return start_execution(
+        datasync_client(), datasync_client(creates=True), event, config.task_execution_kwargs, deployment
+    )

@@ -3,10 +3,10 @@ gives it (statemachine/datasync_workflow.asl.json), and the parts of them other 
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_serializer
+from pydantic import BaseModel, ConfigDict, field_serializer, model_serializer
 
 from datasync_steps.observability import StepEvent
-from datasync_steps.workflow_input import Side, WorkflowInput
+from datasync_steps.workflow_input import KWARGS_FIELDS, Side, WorkflowInput
 
 
 class Target(BaseModel):
@@ -29,7 +29,8 @@ class Target(BaseModel):
 
 
 class TargetEvent(StepEvent):
-    config: WorkflowInput
+    """What create-locations and create-task get; they read the kwargs from the execution's input."""
+
     target: Target
 
 
@@ -70,6 +71,12 @@ class Resolved(BaseModel):
     plan: Plan
     target: Target
     execution: Checked
+
+    @field_serializer("config")
+    def _without_kwargs(self, config: WorkflowInput) -> dict[str, Any]:
+        # The steps that use the kwargs read them from the execution's input: in the state they would travel
+        # through every state (a secret among them too), and could make it outgrow Step Functions' 256 KiB.
+        return config.model_dump(mode="json", exclude=set(KWARGS_FIELDS))
 
 
 class ConsoleUrls(BaseModel):

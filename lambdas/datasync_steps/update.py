@@ -3,27 +3,31 @@
 from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskNotFoundError
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Updated
+from datasync_steps.workflow_input import input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
 
 
 class UpdateEvent(StepEvent):
+    """The task; the kwargs come from the execution's input."""
+
     TaskArn: str
-    update_task_kwargs: dict[str, Any]
 
 
 def update_task(client: "DataSyncClient", task_arn: str, update_task_kwargs: dict[str, Any]) -> Updated:
     with translate_errors(f"update task {task_arn}", not_found=DataSyncTaskNotFoundError):
         client.update_task(TaskArn=task_arn, **update_task_kwargs)
     metrics.add_metric(name="TasksUpdated", unit=MetricUnit.Count, value=1)
-    logger.info("Updated the task", extra={"task_arn": task_arn, "update_task_kwargs": update_task_kwargs})
+    logger.info("Updated the task", extra={"task_arn": task_arn, "updated": sorted(update_task_kwargs)})
     return Updated(TaskUpdated=True)
 
 
 @step_handler(UpdateEvent, Updated)
 def handler(event: UpdateEvent) -> Updated:
-    return update_task(datasync_client(), event.TaskArn, event.update_task_kwargs)
+    config = input_of_execution(event.execution_id, Deployment.from_environment())
+    return update_task(datasync_client(), event.TaskArn, config.update_task_kwargs)

@@ -5,6 +5,8 @@ import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from datasync_steps.errors import shown
+
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync.type_defs import LocationFilterTypeDef
 
@@ -28,6 +30,7 @@ CREATE_CALL_BY_SCHEME = {
 CASE_INSENSITIVE_PATH_SCHEMES = {"smb", "fsxw"}
 # What a ListLocations filter value may hold (`*` and `?` are left out: they may be wildcards), and of that what has
 # no case, so a stored URI that matches has it exactly where this one does.
+MAX_URI_LENGTH = 4_360  # DataSync's LocationUri
 FILTERABLE = frozenset(string.ascii_letters + string.digits + "_ -:.\\/")
 CASELESS = FILTERABLE - frozenset(string.ascii_letters)
 MAX_FILTER_VALUE = 255
@@ -78,11 +81,11 @@ def parse_location_uri(uri: str) -> LocationUri:
     """Split `scheme://host/path`; raise ValueError with a reason for anything else."""
     found = _URI.match(uri)
     if not found:
-        raise ValueError(f"{uri!r} is not a location URI of the form scheme://host/path")
+        raise ValueError(f"{shown(uri)} is not a location URI of the form scheme://host/path")
     scheme = found["scheme"].lower()
     if scheme not in CREATE_CALL_BY_SCHEME:
         known = ", ".join(sorted(CREATE_CALL_BY_SCHEME))
-        raise ValueError(f"{uri!r} has the scheme {scheme!r}; DataSync locations use one of {known}")
+        raise ValueError(f"{shown(uri)} has the scheme {shown(scheme)}; DataSync locations use one of {known}")
     path = found["path"] or ""
     if path.endswith("/"):
         path = path[:-1]

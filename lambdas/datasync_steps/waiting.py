@@ -46,15 +46,15 @@ def wait_for(table: "Table", task_execution_arn: str, workflow_execution: str, t
     return item
 
 
-def resume_all(table: "Table", sfn: "SFNClient", task_execution_arn: str, status: str) -> int:
-    """Wake every workflow execution waiting for `task_execution_arn`, which ended in `status`; return how many."""
-    waiting_for = Key(PARTITION_KEY).eq(task_execution_arn)
-    page = table.query(KeyConditionExpression=waiting_for)
+def waiting_for(table: "Table", task_execution_arn: str) -> list[dict]:
+    """The items of the workflow executions waiting for `task_execution_arn`."""
+    condition = Key(PARTITION_KEY).eq(task_execution_arn)
+    page = table.query(KeyConditionExpression=condition)
     items = list(page["Items"])
     while "LastEvaluatedKey" in page:
-        page = table.query(KeyConditionExpression=waiting_for, ExclusiveStartKey=page["LastEvaluatedKey"])
+        page = table.query(KeyConditionExpression=condition, ExclusiveStartKey=page["LastEvaluatedKey"])
         items += page["Items"]
-    return sum(resume(table, sfn, item, status) for item in items)
+    return items
 
 
 def resume(table: "Table", sfn: "SFNClient", item: dict, status: str) -> bool:

@@ -1,20 +1,28 @@
 """The execution input: the Airflow DataSyncOperator's parameters, checked before anything touches AWS."""
 
 import json
-import os
+import re
 from collections.abc import Iterator
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import boto3
 import botocore.session
-from botocore.validate import ParamValidator
+from botocore.model import Shape
+from botocore.validate import ParamValidator, ValidationErrors
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from datasync_steps.errors import DataSyncInvalidInputError
-from datasync_steps.names import WORKFLOW_TAG
-from datasync_steps.uris import parse_location_uri
+from datasync_steps.datasync import translate_errors
+from datasync_steps.deployment import Deployment
+from datasync_steps.errors import DataSyncInvalidInputError, shown
+from datasync_steps.uris import MAX_URI_LENGTH, parse_location_uri
 
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_stepfunctions import SFNClient
+
+# Step Functions' limit on an execution's input: 256 KiB as UTF-8 JSON.
+MAX_INPUT_BYTES = 262_144
 MAX_WAIT_INTERVAL_SECONDS = 86_400
 MAX_TAGS = 50  # DataSync's limit per resource
 # A Standard execution fails when its history reaches 25,000 events. A status check is one round of the wait
@@ -26,7 +34,6 @@ MAX_ITERATIONS = (HISTORY_LIMIT - RESERVED_EVENTS) // EVENTS_PER_CHECK
 # Step Functions also ends a Standard execution after a year; finding, creating and starting take at most an hour.
 EXECUTION_TIMEOUT_SECONDS, SETUP_SECONDS = 365 * 86_400, 3600
 STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
-PASSABLE_ROLES_VARIABLE = "PASSABLE_ROLE_ARNS"
 KWARGS_FIELDS = (
     "create_task_kwargs",
     "create_source_location_kwargs",
@@ -34,6 +41,7 @@ KWARGS_FIELDS = (
     "update_task_kwargs",
     "task_execution_kwargs",
 )
+SHOWN_UNKNOWN_KEYS = 20  # named in a message; the rest counted
 TASK_ARN_PATTERN = r"^arn:aws[\w-]*:datasync:[a-z0-9-]+:[0-9]{12}:task/task-[0-9a-f]{17}$"
 
 # Each kwargs field is checked against the DataSync API's own input shape; the workflow fills in the
@@ -79,6 +87,15 @@ class WorkflowInput(BaseModel):
     @classmethod
     def known_scheme(cls, uri: str | None) -> str | None:
         if uri is not None:
+            if len(uri) > MAX_URI_LENGTH:
+                raise ValueError(f"{len(uri):,} characters; a DataSync location URI has at most {MAX_URI_LENGTH:,}")
+            if "@" in uri.partition("://")[2].partition("/")[0]:
+                # Not echoed: what comes before the @ is a user name and password.
+                raise ValueError(
+                    "holds credentials before the host (user:password@host); DataSync's location URIs never do. "
+                    "Give the host and path only, and the credentials through the location kwargs' "
+                    "CustomSecretConfig"
+                )
             parse_location_uri(uri)
         return uri
 
@@ -89,8 +106,6 @@ class WorkflowInput(BaseModel):
         given = filled_in & kwargs.keys()
         if given:
             raise ValueError(f"must not set {', '.join(sorted(given))}: the workflow sets it")
-        if info.field_name != "update_task_kwargs":
-            _leave_room_for_the_workflow_tag(kwargs)
         if info.field_name != "create_task_kwargs" or kwargs:
             _check_against_api(operation, {**dict.fromkeys(filled_in, _FILLED_IN), **kwargs})
         return kwargs
@@ -98,7 +113,6 @@ class WorkflowInput(BaseModel):
     @field_validator("create_source_location_kwargs", "create_destination_location_kwargs")
     @classmethod
     def valid_for_uri_scheme(cls, kwargs: dict[str, Any], info) -> dict[str, Any]:
-        _leave_room_for_the_workflow_tag(kwargs)
         uri = info.data.get(info.field_name.removeprefix("create_").replace("_kwargs", "_uri"))
         if uri and kwargs:
             operation = _operation_name(parse_location_uri(uri).create_call)
@@ -119,20 +133,20 @@ class WorkflowInput(BaseModel):
         return self.create_source_location_kwargs if side == "source" else self.create_destination_location_kwargs
 
 
-def _leave_room_for_the_workflow_tag(kwargs: dict[str, Any]) -> None:
+def tag_problems(kwargs: dict[str, Any], where: str, deployment: Deployment) -> Iterator[str]:
+    """The `Tags` of a create or start call must leave room for the tags the workflow sets (the clean-up's too, which
+    it may add to an execution later), and not set them."""
     tags = kwargs.get("Tags")
-    if isinstance(tags, list) and (len(tags) >= MAX_TAGS or WORKFLOW_TAG in str(tags)):
-        raise ValueError(
-            f"Tags: at most {MAX_TAGS - 1}, none with the key {WORKFLOW_TAG}: the workflow adds that tag to what "
-            "it creates and starts, naming the workflow execution that did"
+    if not isinstance(tags, list):
+        return
+    reserved = deployment.reserved_tag_keys
+    room = MAX_TAGS - len(reserved)
+    keys = {tag.get("Key") for tag in tags if isinstance(tag, dict)}
+    if len(tags) > room or keys & set(reserved):
+        yield (
+            f"{where}.Tags: at most {room}, none with the key {' or '.join(reserved)}: the workflow sets those "
+            "on what it creates and starts"
         )
-
-
-def passable_roles_of_the_deployment() -> list[str] | None:
-    """The roles this deployment may pass to DataSync (PASSABLE_ROLE_ARNS, a JSON list the stack sets); None,
-    every role, where it is not set, as in a local run, which has no IAM."""
-    listed = os.environ.get(PASSABLE_ROLES_VARIABLE)
-    return None if listed is None else json.loads(listed)
 
 
 def roles_in(value: Any, where: str) -> Iterator[tuple[str, str]]:
@@ -149,25 +163,59 @@ def roles_in(value: Any, where: str) -> Iterator[tuple[str, str]]:
             yield from roles_in(member, f"{where}[{index}]")
 
 
-def parse_workflow_input(raw: Any, passable_roles: list[str] | None = None) -> WorkflowInput:
-    """The validated input, or DataSyncInvalidInputError naming every bad field at once. With `passable_roles`,
-    a role in the kwargs that is not among them is a bad field too: DataSync could not be handed it."""
+def secrets_in(kwargs: dict[str, Any], where: str) -> Iterator[str]:
+    """Where the kwargs hold a credential in plain text (a member `secret_members` names)."""
+    for path in sorted(secret_members()):
+        value: Any = kwargs
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value not in (None, "", b""):
+            yield ".".join((where, *path))
+
+
+def read_input(sfn: "SFNClient", execution_arn: str) -> Any:
+    """The workflow execution's input as its caller gave it. The steps that need the kwargs read them here rather
+    than from the state, so that no state and no step's event holds them (nor any secret in them), and the state
+    stays small whatever their size."""
+    with translate_errors(f"read the input of workflow execution {execution_arn}", service="Step Functions"):
+        return json.loads(sfn.describe_execution(executionArn=execution_arn)["input"])
+
+
+def input_of_execution(execution_arn: str, deployment: Deployment) -> WorkflowInput:
+    """The checked input of the workflow execution: what the steps that use the kwargs start from."""
+    return parse_workflow_input(read_input(boto3.client("stepfunctions"), execution_arn), deployment)
+
+
+def parse_workflow_input(raw: Any, deployment: Deployment | None = None) -> WorkflowInput:
+    """The validated input, or DataSyncInvalidInputError naming every bad field at once, by the rules of
+    `deployment` (by default: no plaintext secret, every role may be passed, no scope)."""
     if not isinstance(raw, dict):
         raise DataSyncInvalidInputError(f"The execution input must be a JSON object, not {_json_type(raw)}.")
-    workflow_input, problems = _checked(raw, passable_roles)
+    workflow_input, problems = _checked(raw, deployment or Deployment())
     if problems or workflow_input is None:
         raise DataSyncInvalidInputError(f"Invalid workflow input: {'; '.join(problems)}.")
     return workflow_input
 
 
-def input_problems(raw: Any, passable_roles: list[str] | None = None) -> list[str]:
+def input_problems(raw: Any, deployment: Deployment | None = None) -> list[str]:
     """Every problem `parse_workflow_input` would refuse the input for, one sentence each."""
     if not isinstance(raw, dict):
         return [f"the execution input must be a JSON object, not {_json_type(raw)}"]
-    return _checked(raw, passable_roles)[1]
+    return _checked(raw, deployment or Deployment())[1]
 
 
-def _checked(raw: dict, passable_roles: list[str] | None) -> tuple[WorkflowInput | None, list[str]]:
+def input_bytes(raw: Any) -> int:
+    """The size Step Functions counts of an input: its UTF-8 JSON, without spaces."""
+    return len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _checked(raw: dict, deployment: Deployment) -> tuple[WorkflowInput | None, list[str]]:
+    size = input_bytes(raw)
+    if size > MAX_INPUT_BYTES:
+        # Nothing else is looked at: the message would only echo more of it.
+        return None, [
+            f"the execution input is {size:,} bytes of JSON; Step Functions takes at most {MAX_INPUT_BYTES:,} (256 KiB)"
+        ]
     # Step Functions' own key, set by a parent state machine to link the two executions.
     raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
     problems = []
@@ -175,15 +223,22 @@ def _checked(raw: dict, passable_roles: list[str] | None) -> tuple[WorkflowInput
         problems.append("give task_arn, or both source_location_uri and destination_location_uri")
     if raw.get("delete_task_after_execution") is True and raw.get("wait_for_completion") is False:
         problems.append("delete_task_after_execution needs wait_for_completion: a running task cannot be deleted")
+    if not deployment.allow_secrets_in_input:
+        for field in KWARGS_FIELDS:
+            if isinstance(raw.get(field), dict):
+                problems += [_plaintext_secret(where) for where in secrets_in(raw[field], field)]
     try:
         workflow_input = WorkflowInput.model_validate(raw)
     except ValidationError as invalid:
-        return None, problems + [_describe(error) for error in invalid.errors()]
+        return None, problems + _described(invalid.errors())
     for field in KWARGS_FIELDS:
-        for where, role in roles_in(getattr(workflow_input, field), field):
-            if passable_roles is not None and role not in passable_roles:
+        kwargs = getattr(workflow_input, field)
+        if field != "update_task_kwargs":
+            problems += tag_problems(kwargs, field, deployment)
+        for where, role in roles_in(kwargs, field):
+            if deployment.passable_role_arns is not None and role not in deployment.passable_role_arns:
                 problems.append(
-                    f"{where}: this deployment may not pass the role {role} to DataSync; add it to the "
+                    f"{where}: this deployment may not pass the role {shown(role)} to DataSync; add it to the "
                     "stack's passable_role_arns setting"
                 )
     longest_wait = workflow_input.max_iterations * max(1, workflow_input.wait_interval_seconds)
@@ -208,11 +263,31 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+def _plaintext_secret(where: str) -> str:
+    return (
+        f"{where}: a plaintext secret in the execution input can be read by anyone who may read the execution. "
+        'Keep it in AWS Secrets Manager and give CustomSecretConfig instead ({"SecretArn": ..., '
+        '"SecretAccessRoleArn": a role DataSync reads it with}), or create the location beforehand; the '
+        "deployment's allow_secrets_in_input setting lets plaintext through"
+    )
+
+
+def _described(errors: list[ErrorDetails]) -> list[str]:
+    """One sentence per bad field; unknown keys all in one, the keys there are listed once."""
+    unknown = [shown(error["loc"][-1], 60) for error in errors if error["type"] == "extra_forbidden"]
+    problems = [_describe(error) for error in errors if error["type"] != "extra_forbidden"]
+    if unknown:
+        more = f" and {len(unknown) - SHOWN_UNKNOWN_KEYS:,} more" if len(unknown) > SHOWN_UNKNOWN_KEYS else ""
+        problems.append(
+            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown[:SHOWN_UNKNOWN_KEYS])}{more} (the "
+            f"keys are {', '.join(WorkflowInput.model_fields)})"
+        )
+    return problems
+
+
 def _describe(error: ErrorDetails) -> str:
     field = ".".join(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        return f"{field}: unknown key (the keys are {', '.join(WorkflowInput.model_fields)})"
     if field == "max_iterations" and error["type"] == "less_than_equal":
         message = (
             f"at most {MAX_ITERATIONS:,}: more status checks could fill Step Functions' {HISTORY_LIMIT:,}-event "
@@ -222,7 +297,7 @@ def _describe(error: ErrorDetails) -> str:
         message = "must be a DataSync task ARN (arn:aws:datasync:REGION:ACCOUNT:task/task-...)"
     if error["type"] == "value_error" or "input" not in error:
         return f"{field}: {message}"
-    return f"{field}: {message} (got {error['input']!r})"
+    return f"{field}: {message} (got {shown(error['input'])})"
 
 
 @cache
@@ -234,8 +309,55 @@ def _operation_name(boto3_method: str) -> str:
     return next(name for name in _datasync_model().operation_names if botocore.xform_name(name) == boto3_method)
 
 
+@cache
+def secret_members() -> frozenset[tuple[str, ...]]:
+    """The members of DataSync's CreateLocation* and UpdateLocation* inputs that hold a credential: those its API
+    model marks sensitive (an SMB password, an object store's secret key, an Azure SAS token), and KerberosKeytab,
+    a keytab file, which holds the Kerberos principal's keys although the model does not mark it."""
+    model = _datasync_model()
+    paths: set[tuple[str, ...]] = {("KerberosKeytab",)}
+    for operation in model.operation_names:
+        if operation.startswith(("CreateLocation", "UpdateLocation")):
+            paths |= set(_sensitive_paths(model.operation_model(operation).input_shape))
+    return frozenset(paths)
+
+
+def _sensitive_paths(shape: Shape, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    if shape.serialization.get("sensitive") or shape.metadata.get("sensitive"):
+        yield path
+    elif shape.type_name == "structure" and len(path) < 4:
+        for name, member in shape.members.items():  # type: ignore[attr-defined]
+            yield from _sensitive_paths(member, (*path, name))
+
+
 def _check_against_api(operation: str, params: dict[str, Any]) -> None:
     shape = _datasync_model().operation_model(operation).input_shape
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
-        raise ValueError(", ".join(report.generate_report().splitlines()))
+        # botocore's own report echoes each bad value whole: here each is shortened, and a secret's left out. Its
+        # errors as (type, name, details) are a private attribute of the pinned botocore.
+        raise ValueError(", ".join(_api_problem(*error) for error in report._errors))
+
+
+_API_PROBLEMS = {
+    "invalid type": "Invalid type for parameter {name}, value: {value}, type: {type}, valid types: {valid_types}",
+    "invalid type for document": "Invalid type for document parameter {name}, value: {value}, type: {type}",
+    "invalid range": "Invalid value for parameter {name}, value: {value}, valid min value: {min_allowed}",
+    "invalid length": "Invalid length for parameter {name}, value: {value}, valid min length: {min_allowed}",
+}
+
+
+def _api_problem(error_type: str, name: str, additional: dict) -> str:
+    if error_type not in _API_PROBLEMS:  # no value in the sentence: botocore's own
+        report = ValidationErrors()
+        report.report(name, error_type, **additional)
+        return report.generate_report()
+    value, name = additional["param"], name.removeprefix(".")
+    is_secret = tuple(re.sub(r"\[\d+\]", "", name).split(".")) in secret_members()
+    return _API_PROBLEMS[error_type].format(
+        name=name or "input",
+        value="(a secret: not shown)" if is_secret else shown(value),
+        type=type(value).__name__,
+        valid_types=", ".join(additional.get("valid_types", ())),
+        min_allowed=additional.get("min_allowed"),
+    )

@@ -21,6 +21,7 @@ from infra.stack import STACK_NAME, build_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET_ROLE = "arn:aws:iam::111122223333:role/datasync-bucket-access"
+AGENT_ARN = "arn:aws:datasync:us-east-1:111122223333:agent/agent-0123456789abcdef0"
 
 
 def manifest_with(role: str) -> dict:
@@ -85,8 +86,10 @@ XRAY = {"xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["*"]}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 # What each step's role may do, written out independently of infra/: action -> its resources.
+READS_INPUT = {"states:DescribeExecution": "the state machine's executions"}
 ALLOWED = {
     "resolve": {
+        **READS_INPUT,
         "datasync:DescribeTask": [TASK],
         "datasync:ListLocations": "*",
         "datasync:ListTasks": "*",
@@ -94,6 +97,7 @@ ALLOWED = {
         "datasync:ListTagsForResource": [LOCATION, TASK],
     },
     "create-locations": {
+        **READS_INPUT,
         "datasync:ListLocations": "*",
         **dict.fromkeys(CREATE_LOCATIONS, "*"),
         "datasync:DeleteLocation": [LOCATION],
@@ -103,9 +107,9 @@ ALLOWED = {
         "iam:PassRole": [BUCKET_ROLE],
         **NETWORK_AND_STORAGE,
         "iam:CreateServiceLinkedRole": "DataSync's service-linked role",
-        "secretsmanager:CreateSecret": "the secrets DataSync manages",
     },
     "create-task": {
+        **READS_INPUT,
         "datasync:ListTasks": "*",
         "datasync:DescribeTask": [TASK],
         "datasync:DeleteTask": [TASK],
@@ -116,8 +120,9 @@ ALLOWED = {
         **NETWORK_AND_STORAGE,
         "iam:CreateServiceLinkedRole": "DataSync's service-linked role",
     },
-    "update": {"datasync:UpdateTask": [TASK], "iam:PassRole": [BUCKET_ROLE]},
+    "update": {**READS_INPUT, "datasync:UpdateTask": [TASK], "iam:PassRole": [BUCKET_ROLE]},
     "start": {
+        **READS_INPUT,
         "datasync:StartTaskExecution": [TASK],
         "datasync:ListTaskExecutions": "*",
         "datasync:TagResource": [EXECUTION],
@@ -141,6 +146,7 @@ ALLOWED = {
         "states:GetExecutionHistory": "the state machine's executions",
     },
     "resume": {
+        "datasync:DescribeTaskExecution": [EXECUTION],
         "dynamodb:Query": "the waiting table",
         "dynamodb:DeleteItem": "the waiting table",
         "states:SendTaskSuccess": "the state machine",
@@ -179,20 +185,29 @@ def functions_by_step(template):
     return {handlers[p["Handler"]]: (name, p) for name, p in resources(template, "AWS::Lambda::Function").items()}
 
 
-def role_permissions(template, role_id):
-    """action -> resources of every statement in the role's policies."""
-    granted = {}
+def role_statements(template, role_id) -> list[tuple[str, list, dict | None]]:
+    """(action, resources, condition) of every statement in the role's policies."""
+    found = []
     for policy in resources(template, "AWS::IAM::Policy").values():
         if {"Ref": role_id} in policy["Roles"]:
             for statement in policy["PolicyDocument"]["Statement"]:
                 assert statement["Effect"] == "Allow"
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                for action in actions:
-                    assert action not in granted, f"{action} granted twice"
-                    listed = (
-                        statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-                    )
-                    granted[action] = listed, statement.get("Condition")
+                listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                found += [(action, listed, statement.get("Condition")) for action in actions]
+    return found
+
+
+def role_permissions(template, role_id):
+    """action -> (resources, condition) of the role's policies: an action in several statements (under different
+    conditions) has the resources of all of them, and their conditions in a list."""
+    granted: dict = {}
+    for action, listed, condition in role_statements(template, role_id):
+        if action in granted:
+            assert not set(map(json.dumps, listed)) & set(map(json.dumps, granted[action][0])), f"{action} twice"
+            granted[action] = granted[action][0] + listed, [*granted[action][1:], condition]
+        else:
+            granted[action] = listed, condition
     return granted
 
 
@@ -306,10 +321,11 @@ def test_every_log_group_is_made_by_the_stack_with_the_configured_retention(temp
     assert {group["RetentionInDays"] for group in groups.values()} == {14}
 
 
-def test_the_state_machine_logs_all_events_and_traces(template):
+def test_the_state_machine_logs_all_events_without_their_data_and_traces(template):
     machine = the(template, "AWS::StepFunctions::StateMachine")
     assert machine["LoggingConfiguration"]["Level"] == "ALL"
-    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is True
+    # States' inputs and outputs stay in the execution's history, out of the log group.
+    assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False
     assert machine["TracingConfiguration"] == {"Enabled": True}
     assert machine["StateMachineType"] == "STANDARD"
 
@@ -392,14 +408,16 @@ def test_a_schedule_with_bad_input_fails_the_synth(tmp_path):
 def test_a_schedule_naming_a_role_the_stack_may_not_pass_fails_the_synth(tmp_path):
     nightly = {**NIGHTLY_INPUT, "task_execution_kwargs": {"ManifestConfig": manifest_with("arn:aws:iam::1:role/other")}}
     config = {**CONFIG, "schedules": [{"name": "n", "expression": "rate(1 day)", "input": nightly}]}
-    with pytest.raises(DataSyncInvalidInputError, match="may not pass the role arn:aws:iam::1:role/other"):
+    with pytest.raises(DataSyncInvalidInputError, match="may not pass the role 'arn:aws:iam::1:role/other'"):
         build_app(outdir=str(tmp_path), context={"datasync_workflow": config})
 
 
-def test_the_resolve_step_knows_which_roles_it_may_let_through(template):
-    for step_name, (_, function) in functions_by_step(template).items():
+def test_every_step_knows_what_the_deployment_allows_and_traces_no_response(template):
+    for _, function in functions_by_step(template).values():
         variables = function["Environment"]["Variables"]
-        assert variables.get("PASSABLE_ROLE_ARNS") == (json.dumps([BUCKET_ROLE]) if step_name == "resolve" else None)
+        assert variables["PASSABLE_ROLE_ARNS"] == json.dumps([BUCKET_ROLE])
+        assert variables["ALLOW_SECRETS_IN_INPUT"] == "false" and "SCOPE_TAG" not in variables
+        assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
 
 
 def test_the_stack_outputs_the_state_machine_arn(template):
@@ -483,3 +501,132 @@ def test_the_dashboard_shows_executions_what_they_moved_and_the_alarm(template):
     assert url[0].startswith("https://console.aws.amazon.com/cloudwatch/home?region=") and url[-1] == {
         "Ref": dashboard_id
     }
+
+
+# A deployment's scope, and what a plaintext secret needs.
+
+SCOPE = {"key": "team", "value": "finance"}
+# From the Service Authorization Reference: the actions whose resource (task, location, execution) takes
+# aws:ResourceTag, and those that take aws:RequestTag.
+ON_TAGGED_RESOURCES = {
+    "datasync:DescribeTask",
+    "datasync:UpdateTask",
+    "datasync:DeleteTask",
+    "datasync:StartTaskExecution",
+    "datasync:DeleteLocation",
+    *DESCRIBE_LOCATIONS,
+    "datasync:DescribeTaskExecution",
+    "datasync:CancelTaskExecution",
+}
+SETTING_THE_TAG = {*CREATE_LOCATIONS, "datasync:CreateTask", "datasync:StartTaskExecution"}
+
+
+@pytest.fixture(scope="module")
+def scoped_template(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    config = {**CONFIG, "scope_tag": SCOPE, "allow_secrets_in_input": True}
+    build_app(outdir=str(outdir), context={"datasync_workflow": config}).synth()
+    return json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
+
+
+def datasync_statements(template):
+    for step_name, (_, function) in functions_by_step(template).items():
+        for action, listed, condition in role_statements(template, function["Role"]["Fn::GetAtt"][0]):
+            if action.startswith("datasync:"):
+                yield step_name, action, listed, condition or {}
+
+
+def test_a_scope_conditions_every_grant_on_a_task_location_or_execution_on_its_tag(scoped_template):
+    seen = set()
+    for step_name, action, listed, condition in datasync_statements(scoped_template):
+        equals = condition.get("StringEquals", {})
+        on_resource, in_request = equals.get("aws:ResourceTag/team"), equals.get("aws:RequestTag/team")
+        if action.startswith("datasync:List"):
+            # Listing has no resource to condition, and the tags must be read to know what is in the scope.
+            assert (on_resource, in_request) == (None, None), (step_name, action)
+            continue
+        assert "finance" in (on_resource, in_request), (step_name, action, condition)
+        if action in ON_TAGGED_RESOURCES:
+            assert on_resource == "finance", (step_name, action)
+        if action in SETTING_THE_TAG:
+            assert in_request == "finance", (step_name, action)
+        if action == "datasync:CreateTask" and LOCATION in listed:
+            assert on_resource == "finance"  # it links only locations in the scope
+        seen.add(action)
+    assert seen >= ON_TAGGED_RESOURCES | SETTING_THE_TAG
+    # The clean-up tags an execution that is already in the scope; the creators tag what they make with it.
+    cleanup = [
+        c for s, a, _, c in datasync_statements(scoped_template) if s == "cleanup" and a == "datasync:TagResource"
+    ]
+    assert cleanup == [{"StringEquals": {"aws:ResourceTag/team": "finance"}}]
+
+
+def test_the_create_task_step_deletes_only_tasks_a_run_of_this_state_machine_made(template, scoped_template):
+    for each in (template, scoped_template):
+        ((_, listed, condition),) = [
+            (s, r, c) for s, a, r, c in datasync_statements(each) if (s, a) == ("create-task", "datasync:DeleteTask")
+        ]
+        assert listed == [TASK]
+        (made_by,) = condition["StringLike"].values()
+        assert list(condition["StringLike"]) == ["aws:ResourceTag/datasync-workflow:execution"]
+        parts = made_by["Fn::Join"][1]
+        assert parts[-2:] == [{"Fn::GetAtt": [the_state_machine_id(each), "Name"]}, ":*"] and ":execution:" in parts
+
+
+def the_state_machine_id(template) -> str:
+    (machine_id,) = resources(template, "AWS::StepFunctions::StateMachine")
+    return machine_id
+
+
+def test_the_secrets_datasync_keeps_may_be_made_only_where_plaintext_is_allowed(template, scoped_template):
+    def secret_grants(each):
+        role = functions_by_step(each)["create-locations"][1]["Role"]["Fn::GetAtt"][0]
+        return [(a, c) for a, _, c in role_statements(each, role) if a.startswith("secretsmanager:")]
+
+    assert secret_grants(template) == []
+    granted = secret_grants(scoped_template)
+    assert sorted(action for action, _ in granted) == ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret"]
+    for _, condition in granted:  # AWSDataSyncFullAccess's own conditions
+        assert condition["StringEquals"] == {
+            "aws:ResourceAccount": "${aws:PrincipalAccount}",
+            "secretsmanager:ResourceTag/aws:secretsmanager:owningService": "aws-datasync",
+        }
+
+
+def test_the_functions_know_the_scope_and_that_plaintext_is_allowed(scoped_template):
+    for _, function in functions_by_step(scoped_template).values():
+        variables = function["Environment"]["Variables"]
+        assert json.loads(variables["SCOPE_TAG"]) == SCOPE and variables["ALLOW_SECRETS_IN_INPUT"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"passable_role_arns": ["arn:aws:iam::123456789012:role/*"]}, "has a wildcard"),
+        ({"passable_role_arns": ["arn:aws:iam::123456789012:role/data-?"]}, "has a wildcard"),
+        ({"scope_tag": {"key": "aws:team", "value": "x"}}, "AWS's own"),
+        ({"scope_tag": {"key": "datasync-workflow:execution", "value": "x"}}, "the workflow sets itself"),
+        ({"scope_tag": {"key": "team", "value": "no;semicolons"}}, "String should match pattern"),
+    ],
+)
+def test_unsafe_settings_fail_the_synth(tmp_path, setting, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build_app(outdir=str(tmp_path), context={"datasync_workflow": {**CONFIG, **setting}})
+
+
+def test_a_schedule_with_a_plaintext_secret_fails_the_synth_unless_the_deployment_allows_it(tmp_path):
+    smb = {"ServerHostname": "h", "Subdirectory": "/s", "User": "u", "Password": "hunter2", "AgentArns": [AGENT_ARN]}
+    nightly = {
+        "source_location_uri": "smb://h/s",
+        "destination_location_uri": "s3://b/p",
+        "create_source_location_kwargs": smb,
+    }
+    config = {**CONFIG, "schedules": [{"name": "n", "expression": "rate(1 day)", "input": nightly}]}
+    with pytest.raises(
+        DataSyncInvalidInputError, match=r"create_source_location_kwargs\.Password: a plaintext"
+    ) as raised:
+        build_app(outdir=str(tmp_path / "refused"), context={"datasync_workflow": config})
+    assert "hunter2" not in str(raised.value)
+    build_app(
+        outdir=str(tmp_path / "allowed"), context={"datasync_workflow": {**config, "allow_secrets_in_input": True}}
+    )

@@ -44,7 +44,7 @@ def test_a_token_claimed_by_the_event_is_not_sent_again_by_the_waiting_steps_che
     def event_arrives_right_after_the_token_is_kept(**kwargs):
         original_put(**kwargs)
         success_sent(stubber, "token-1", "SUCCESS")
-        assert resume_waiting(table, client, event_of(execution_arn, "SUCCESS")).model_dump(mode="json") == {
+        assert resume_waiting(table, client, datasync, event_of(execution_arn, "SUCCESS")).model_dump(mode="json") == {
             "Resumed": 1
         }
 

@@ -9,12 +9,22 @@ from datasync_steps.errors import DataSyncTaskCreationError
 from datasync_steps.lookup import made_by, matching_location_arns, workflow_tag
 from datasync_steps.state import Target
 from datasync_steps.workflow_input import _operation_name, parse_workflow_input
-from tests.conftest import AGENT_ARN, location_arns, make_s3_location, make_smb_location, s3_kwargs, smb_kwargs
+from tests.conftest import (
+    AGENT_ARN,
+    SECRET_ARN,
+    SECRET_ROLE_ARN,
+    location_arns,
+    make_s3_location,
+    make_smb_location,
+    s3_kwargs,
+    smb_kwargs,
+)
 
 RUN = workflow_tag("arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:run-1")
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
 SG = ["arn:aws:ec2:us-east-1:111122223333:security-group/sg-0123456789abcdef0"]
 FSX = "arn:aws:fsx:us-east-1:111122223333:file-system/fs-0123456789abcdef0"
+SECRET = {"SecretArn": SECRET_ARN, "SecretAccessRoleArn": SECRET_ROLE_ARN}
 SVM = "arn:aws:fsx:us-east-1:111122223333:storage-virtual-machine/fs-0123456789abcdef0/svm-0123456789abcdef0"
 
 
@@ -119,7 +129,7 @@ def test_kwargs_that_make_another_uri_are_refused_and_the_location_removed(datas
                 "FsxFilesystemArn": FSX,
                 "SecurityGroupArns": SG,
                 "User": "admin",
-                "Password": "p",
+                "CustomSecretConfig": SECRET,
                 "Subdirectory": "/share",
             },
         ),
@@ -154,7 +164,7 @@ def test_kwargs_that_make_another_uri_are_refused_and_the_location_removed(datas
             {
                 "StorageVirtualMachineArn": SVM,
                 "SecurityGroupArns": SG,
-                "Protocol": {"SMB": {"User": "admin", "Password": "p"}},
+                "Protocol": {"SMB": {"User": "admin", "CustomSecretConfig": SECRET}},
                 "Subdirectory": "/share",
             },
         ),
@@ -185,7 +195,7 @@ def test_kwargs_that_make_another_uri_are_refused_and_the_location_removed(datas
             {
                 "ContainerUrl": "https://account.blob.core.windows.net/container",
                 "AuthenticationType": "SAS",
-                "SasConfiguration": {"Token": "sp=r&st=2026-01-01"},
+                "CustomSecretConfig": SECRET,
                 "Subdirectory": "/data",
                 "AgentArns": [AGENT_ARN],
             },

@@ -265,8 +265,12 @@ def test_tags_are_kept_on_create_and_start_and_changed_by_the_tag_calls(datasync
 
 
 def test_a_location_describes_itself_without_its_secrets(datasync):
-    location = make_smb_location(datasync)
+    with_password = {key: value for key, value in smb_kwargs().items() if key != "CustomSecretConfig"}
+    location = datasync.create_location_smb(**with_password, Password="p")["LocationArn"]
     described = datasync.describe_location_smb(LocationArn=location)
     assert described["LocationUri"] == "smb://hostname/directory/"
     assert described["User"] == "u" and "Password" not in described
     assert isinstance(described["CreationTime"], datetime)
+    # A secret DataSync reads from Secrets Manager is named, as DescribeLocationSmb names it.
+    described = datasync.describe_location_smb(LocationArn=make_smb_location(datasync))
+    assert described["CustomSecretConfig"] == smb_kwargs()["CustomSecretConfig"]

@@ -24,8 +24,8 @@ def test_start_passes_the_execution_kwargs_and_gives_the_console_links(datasync,
         "OverrideOptions": {"BytesPerSecond": 1048576},
         "Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}],
     }
-    event = StartEvent(execution_id="e", TaskArn=task, task_execution_kwargs=kwargs, retry_count=0)
-    execution_arn = start_execution(datasync, datasync, event).model_dump(mode="json")["TaskExecutionArn"]
+    event = StartEvent(execution_id="e", TaskArn=task, retry_count=0)
+    execution_arn = start_execution(datasync, datasync, event, kwargs).model_dump(mode="json")["TaskExecutionArn"]
     described = datasync.describe_task_execution(TaskExecutionArn=execution_arn)
     assert described["Options"]["BytesPerSecond"] == 1048576 and described["Includes"] == kwargs["Includes"]
     task_id, execution_id = execution_arn.split("/")[1::2]
@@ -73,7 +73,6 @@ def test_a_task_that_already_runs_is_waited_for_joined_or_skipped(datasync, task
     event = StartEvent(
         execution_id="run-2",
         TaskArn=task,
-        task_execution_kwargs={},
         retry_count=0,
         if_task_running=if_task_running,
         checks_done=3,
@@ -86,9 +85,7 @@ def test_a_task_that_already_runs_is_waited_for_joined_or_skipped(datasync, task
 
 def test_a_task_that_already_runs_fails_the_run_when_asked(datasync, task):
     running = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
-    event = StartEvent(
-        execution_id="run-2", TaskArn=task, task_execution_kwargs={}, retry_count=0, if_task_running="fail"
-    )
+    event = StartEvent(execution_id="run-2", TaskArn=task, retry_count=0, if_task_running="fail")
     with pytest.raises(DataSyncTaskAlreadyRunningError, match=f"unfinished execution, {running} \\(LAUNCHING\\)"):
         start_execution(datasync, datasync, event)
     assert list(fakes.backend().task_executions) == [running]

@@ -1,16 +1,19 @@
+import json
+
 import pytest
 
-from datasync_steps.errors import DataSyncInvalidInputError
-from datasync_steps.workflow_input import MAX_ITERATIONS, parse_workflow_input
-from tests.conftest import s3_kwargs, smb_kwargs
+from datasync_steps.deployment import Deployment, ScopeTag
+from datasync_steps.errors import MAX_MESSAGE_CHARACTERS, DataSyncInvalidInputError
+from datasync_steps.workflow_input import MAX_ITERATIONS, input_problems, parse_workflow_input, secret_members
+from tests.conftest import BUCKET_ROLE_ARN, SECRET_ROLE_ARN, s3_kwargs, smb_kwargs
 
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
 
 
-def invalid(raw, passable_roles=None) -> str:
+def invalid(raw, deployment=None) -> str:
     with pytest.raises(DataSyncInvalidInputError) as raised:
-        parse_workflow_input(raw, passable_roles)
+        parse_workflow_input(raw, deployment)
     return str(raised.value)
 
 
@@ -64,7 +67,7 @@ def test_every_bad_field_is_reported_at_once():
         "max_iterations: Input should be greater than or equal to 1 (got 0)",
         "wait_for_completion: Input should be a valid boolean (got 'yes')",
         "allow_random_task_choice: Input should be a valid boolean (got 1)",
-        "taskArn: unknown key",
+        "unknown key 'taskArn' (the keys are task_arn, source_location_uri,",
     ):
         assert expected in cause
 
@@ -89,10 +92,14 @@ def test_checks_that_could_outlast_a_year_are_refused():
 
 
 def test_execution_tags_leave_room_for_the_workflows_own():
-    tags = [{"Key": f"k{number}", "Value": "v"} for number in range(49)]
+    # 50 a resource, less the workflow's own and the one the clean-up may add to an execution it cancels.
+    tags = [{"Key": f"k{number}", "Value": "v"} for number in range(48)]
     parse_workflow_input({"task_arn": TASK_ARN, "task_execution_kwargs": {"Tags": tags}})
-    too_many = {"task_arn": TASK_ARN, "task_execution_kwargs": {"Tags": [*tags, {"Key": "k49", "Value": "v"}]}}
-    assert "task_execution_kwargs: Tags: at most 49, none with the key datasync-workflow:execution" in invalid(too_many)
+    too_many = {"task_arn": TASK_ARN, "task_execution_kwargs": {"Tags": [*tags, {"Key": "k48", "Value": "v"}]}}
+    assert (
+        "task_execution_kwargs.Tags: at most 48, none with the key datasync-workflow:execution or "
+        "datasync-workflow:cancelled-when-stopped: the workflow sets those"
+    ) in invalid(too_many)
     ours = {"Tags": [{"Key": "datasync-workflow:execution", "Value": "mine"}]}
     assert "datasync-workflow:execution" in invalid({"task_arn": TASK_ARN, "task_execution_kwargs": ours})
 
@@ -184,11 +191,201 @@ def test_a_role_the_deployment_may_not_pass_is_refused_naming_where_it_is_and_th
             }
         },
     }
-    cause = invalid(raw, passable_roles=[allowed])
+    cause = invalid(raw, Deployment(passable_role_arns=[allowed]))
     assert (
         "create_destination_location_kwargs.S3Config.BucketAccessRoleArn: this deployment may not pass the role "
-        "arn:aws:iam::111122223333:role/bucket-access to DataSync; add it to the stack's passable_role_arns setting"
+        "'arn:aws:iam::111122223333:role/bucket-access' to DataSync; add it to the stack's passable_role_arns setting"
     ) in cause
+    # The role DataSync reads a location's secret with is passed to DataSync too.
+    secret_role = "create_source_location_kwargs.CustomSecretConfig.SecretAccessRoleArn"
+    assert f"{secret_role}: this deployment may not pass the role '{SECRET_ROLE_ARN}'" in cause
     assert "TaskReportConfig" not in cause
-    parse_workflow_input(raw, passable_roles=[allowed, "arn:aws:iam::111122223333:role/bucket-access"])
+    passable = [allowed, BUCKET_ROLE_ARN, SECRET_ROLE_ARN]
+    parse_workflow_input(raw, Deployment(passable_role_arns=passable))
     parse_workflow_input(raw)  # no list: a local run, where every role passes
+
+
+# Secrets, sizes and what a message echoes.
+
+SECRET = "hunter2-not-a-real-password"
+FSX_ARN = "arn:aws:fsx:us-east-1:111122223333:file-system/fs-0123456789abcdef0"
+SVM_ARN = "arn:aws:fsx:us-east-1:111122223333:storage-virtual-machine/fs-0123456789abcdef0/svm-0123456789abcdef0"
+SG_ARN = "arn:aws:ec2:us-east-1:111122223333:security-group/sg-0123456789abcdef0"
+AGENTS = ["arn:aws:datasync:us-east-1:111122223333:agent/agent-0123456789abcdef0"]
+
+
+def test_the_secret_members_are_those_datasyncs_api_marks_sensitive_and_the_kerberos_keytab():
+    assert secret_members() == {
+        ("Password",),
+        ("Protocol", "SMB", "Password"),
+        ("SecretKey",),
+        ("SasConfiguration", "Token"),
+        ("KerberosKeytab",),
+    }
+
+
+@pytest.mark.parametrize(
+    ("uri", "kwargs", "where"),
+    [
+        (
+            "smb://hostname/share",
+            {
+                "ServerHostname": "hostname",
+                "Subdirectory": "/share",
+                "User": "u",
+                "Password": SECRET,
+                "AgentArns": AGENTS,
+            },
+            "Password",
+        ),
+        (
+            "smb://hostname/share",
+            {
+                "ServerHostname": "hostname",
+                "Subdirectory": "/share",
+                "AuthenticationType": "KERBEROS",
+                "KerberosPrincipal": "u@EXAMPLE.COM",
+                "KerberosKeytab": SECRET,
+                "AgentArns": AGENTS,
+            },
+            "KerberosKeytab",
+        ),
+        (
+            "fsxw://us-east-1.fs-0123456789abcdef0/share",
+            {"FsxFilesystemArn": FSX_ARN, "SecurityGroupArns": [SG_ARN], "User": "u", "Password": SECRET},
+            "Password",
+        ),
+        (
+            "fsxn-smb://us-east-1.fs-0123456789abcdef0/vol1",
+            {
+                "StorageVirtualMachineArn": SVM_ARN,
+                "SecurityGroupArns": [SG_ARN],
+                "Protocol": {"SMB": {"User": "u", "Password": SECRET}},
+            },
+            "Protocol.SMB.Password",
+        ),
+        (
+            "object-storage://storage.example.com/bucket",
+            {
+                "ServerHostname": "storage.example.com",
+                "BucketName": "bucket",
+                "AccessKey": "AKIDEXAMPLE",
+                "SecretKey": SECRET,
+                "AgentArns": AGENTS,
+            },
+            "SecretKey",
+        ),
+        (
+            "azure-blob://account.blob.core.windows.net/container",
+            {
+                "ContainerUrl": "https://account.blob.core.windows.net/container",
+                "AuthenticationType": "SAS",
+                "SasConfiguration": {"Token": SECRET},
+            },
+            "SasConfiguration.Token",
+        ),
+        (
+            "hdfs://namenode:8020/data",
+            {
+                "NameNodes": [{"Hostname": "namenode", "Port": 8020}],
+                "AuthenticationType": "KERBEROS",
+                "KerberosPrincipal": "u@EXAMPLE.COM",
+                "KerberosKeytab": SECRET,
+                "AgentArns": AGENTS,
+            },
+            "KerberosKeytab",
+        ),
+    ],
+)
+def test_a_plaintext_secret_is_refused_naming_the_field_and_never_its_value(uri, kwargs, where):
+    raw = {
+        **URIS,
+        "source_location_uri": uri,
+        "create_task_kwargs": {"Name": "t"},
+        "create_source_location_kwargs": kwargs,
+    }
+    cause = invalid(raw)
+    assert f"create_source_location_kwargs.{where}: a plaintext secret in the execution input" in cause
+    assert "CustomSecretConfig" in cause and "allow_secrets_in_input" in cause
+    assert SECRET not in cause
+    # A deployment that opts in takes it.
+    assert parse_workflow_input(raw, Deployment(allow_secrets_in_input=True)).create_source_location_kwargs == kwargs
+
+
+def test_a_secret_is_refused_wherever_it_is_even_where_the_run_would_not_use_it():
+    # With task_arn no location is created, but the password would still sit in the execution's input.
+    cause = invalid({"task_arn": TASK_ARN, "create_destination_location_kwargs": {"Password": SECRET}})
+    assert "create_destination_location_kwargs.Password: a plaintext secret" in cause and SECRET not in cause
+
+
+def test_a_bad_secret_value_is_named_but_not_echoed_even_when_secrets_are_allowed():
+    kwargs = {**smb_kwargs(), "Password": 31337}
+    del kwargs["CustomSecretConfig"]
+    cause = invalid({**URIS, "create_source_location_kwargs": kwargs}, Deployment(allow_secrets_in_input=True))
+    assert "Invalid type for parameter Password, value: (a secret: not shown), type: int" in cause
+    assert "31337" not in cause
+
+
+def test_credentials_inside_a_uri_are_refused_without_echoing_them():
+    cause = invalid({**URIS, "source_location_uri": f"smb://admin:{SECRET}@hostname/share"})
+    assert "source_location_uri: holds credentials before the host (user:password@host)" in cause
+    assert SECRET not in cause and "admin" not in cause
+    # Whatever the deployment allows: a stored LocationUri never holds them, so it could never match.
+    assert SECRET not in invalid(
+        {**URIS, "source_location_uri": f"gs://admin:{SECRET}@hostname/share"}, Deployment(allow_secrets_in_input=True)
+    )
+
+
+def test_a_uri_longer_than_datasync_allows_is_refused():
+    cause = invalid({**URIS, "destination_location_uri": "s3://bucket/" + "p" * 5_000})
+    assert "destination_location_uri: 5,012 characters; a DataSync location URI has at most 4,360" in cause
+
+
+def test_an_input_over_256_kib_is_refused_naming_the_limit_without_echoing_it():
+    raw = {
+        "task_arn": TASK_ARN,
+        "task_execution_kwargs": {"Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a" * 140_000}]},
+    }
+    cause = invalid(raw)
+    assert "the execution input is 280,1" in cause and "Step Functions takes at most 262,144 (256 KiB)" in cause
+    assert len(cause) < 300
+    assert input_problems(raw) == [cause.removeprefix("Invalid workflow input: ").removesuffix(".")]
+    # Up to the limit is fine.
+    raw["task_execution_kwargs"]["Includes"][0]["Value"] = "/a" * 100_000
+    parse_workflow_input(raw)
+
+
+def test_many_unknown_keys_are_listed_once_with_the_keys_there_are():
+    cause = invalid({"task_arn": TASK_ARN, **{f"unknown_{n}": n for n in range(500)}})
+    assert cause.count("the keys are") == 1 and "'unknown_0', 'unknown_1'" in cause and "and 480 more" in cause
+    assert len(json.dumps(cause)) < 32_768
+
+
+def test_echoed_values_are_shortened_and_their_control_characters_escaped():
+    cause = invalid({"task_arn": TASK_ARN, "wait_interval_seconds": "9" * 50_000, "wait_for_completion": "\x1b[2J"})
+    assert "characters)" in cause and len(cause) < 1_000
+    assert "\x1b" not in cause and "'\\x1b[2J'" in cause
+
+
+def test_a_message_is_cut_to_fit_a_cause_even_when_json_escapes_swell_it():
+    for text in ("x" * 100_000, "é" * 100_000, "\x00" * 100_000):
+        message = str(DataSyncInvalidInputError(text))
+        assert len(json.dumps(message)) <= MAX_MESSAGE_CHARACTERS
+        assert message.endswith("(cut: 100,000 characters in all)")
+    assert str(DataSyncInvalidInputError("short")) == "short"
+
+
+def test_a_deployments_scope_tag_is_reserved_and_takes_room_among_the_tags():
+    scoped = Deployment(scope_tag=ScopeTag(key="team", value="finance"))
+    tags = [{"Key": f"k{number}", "Value": "v"} for number in range(47)]
+    parse_workflow_input({"task_arn": TASK_ARN, "task_execution_kwargs": {"Tags": tags}}, scoped)
+    over = {"task_arn": TASK_ARN, "task_execution_kwargs": {"Tags": [*tags, {"Key": "k47", "Value": "v"}]}}
+    assert "task_execution_kwargs.Tags: at most 47, none with the key" in invalid(over, scoped)
+    theirs = {"task_arn": TASK_ARN, "create_task_kwargs": {"Tags": [{"Key": "team", "Value": "payroll"}]}}
+    assert "create_task_kwargs.Tags: at most 47, none with the key datasync-workflow:execution or " in invalid(
+        theirs, scoped
+    )
+    assert "or team: the workflow sets those" in invalid(theirs, scoped)
+    # The clean-up's tag is the workflow's too.
+    cancelled = {"Tags": [{"Key": "datasync-workflow:cancelled-when-stopped", "Value": "x"}]}
+    assert "cancelled-when-stopped" in invalid({"task_arn": TASK_ARN, "task_execution_kwargs": cancelled})

@@ -17,7 +17,7 @@ from datasync_workflow.cli import main
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from datasync_workflow.follow import follow
 from datasync_workflow.local import _invoke, local_deployment
-from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
+from tests.conftest import REGION, make_s3_location, make_secret, make_smb_location, make_task
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -32,8 +32,11 @@ def run_installed_command(example: str, *options: str) -> subprocess.CompletedPr
     )
 
 
+DEMO_SECRET = ("--secret", "datasync-workflow/smb-password")  # as make demo runs it
+
+
 def test_the_installed_command_runs_the_demo_example_from_an_empty_account():
-    done = run_installed_command("find_or_create_update_run_delete.json")
+    done = run_installed_command("find_or_create_update_run_delete.json", *DEMO_SECRET)
     assert done.returncode == 0, done.stderr
     output = json.loads(done.stdout)  # stdout holds the output JSON and nothing else
     assert output["TaskCreated"] is True and len(output["CreatedLocationArns"]) == 2 and output["TaskDeleted"] is True
@@ -51,7 +54,12 @@ def test_the_installed_command_runs_the_demo_example_from_an_empty_account():
 
 def test_a_local_run_can_be_made_to_fail_as_datasync_would():
     done = run_installed_command(
-        "find_or_create_update_run_delete.json", "--transfer-seconds", "0.5", "--fail-with", "SockTimeout: Gone"
+        "find_or_create_update_run_delete.json",
+        *DEMO_SECRET,
+        "--transfer-seconds",
+        "0.5",
+        "--fail-with",
+        "SockTimeout: Gone",
     )
     assert (done.returncode, done.stdout) == (1, "")
     assert "Error: DataSyncTaskExecutionFailedError" in done.stderr
@@ -106,6 +114,7 @@ def test_usage_errors_exit_2(argv, message, capsys):
 def deployed(monkeypatch, tmp_path):
     monkeypatch.setattr(cli, "POLL_SECONDS", 0.1)
     with local_deployment(REGION) as machine_arn, emulated_transfers(EmulatedTransfer(seconds=1)):
+        make_secret()
         datasync = boto3.client("datasync", region_name=REGION)
         task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
         (tmp_path / "input.json").write_text(json.dumps({"task_arn": task, "wait_interval_seconds": 30}))
@@ -244,11 +253,15 @@ def test_validate_prints_every_problem_and_exits_1(tmp_path, capsys):
 
 def test_validate_checks_roles_against_the_deployments_setting(tmp_path, capsys):
     example = json.loads((EXAMPLES / "find_or_create_update_run_delete.json").read_text())
-    role = example["create_destination_location_kwargs"]["S3Config"]["BucketAccessRoleArn"]
+    bucket_role = example["create_destination_location_kwargs"]["S3Config"]["BucketAccessRoleArn"]
+    secret_role = example["create_source_location_kwargs"]["CustomSecretConfig"]["SecretAccessRoleArn"]
     (tmp_path / "input.json").write_text(json.dumps(example))
-    assert main(["validate", str(tmp_path / "input.json"), "--passable-role-arn", role]) == 0
-    assert main(["validate", str(tmp_path / "input.json"), "--passable-role-arn", "arn:aws:iam::1:role/r"]) == 1
-    assert "may not pass the role" in capsys.readouterr().out
+    roles = ["--passable-role-arn", bucket_role, "--passable-role-arn", secret_role]
+    assert main(["validate", str(tmp_path / "input.json"), *roles]) == 0
+    assert main(["validate", str(tmp_path / "input.json"), *roles[:2]]) == 1
+    assert capsys.readouterr().out.endswith(
+        f"may not pass the role '{secret_role}' to DataSync; add it to the stack's passable_role_arns setting\n"
+    )
 
 
 def test_validate_refuses_an_input_that_is_not_an_object(tmp_path, capsys):
@@ -275,3 +288,76 @@ def test_a_deployed_run_with_no_region_configured_is_a_usage_error(monkeypatch, 
         main(["run", str(EXAMPLES / "run_task_arn.json"), "--stack", "DataSyncWorkflow"])
     assert exited.value.code == 2
     assert "no AWS region: pass --region" in capsys.readouterr().err
+
+
+# Bad files: one line and exit 2, never a traceback; what is echoed is short and printable.
+
+
+def command(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "datasync-workflow"), *args],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'{"task_arn": "\xff\xfe"}', "it is not UTF-8 text (byte 0xff at offset 14)"),
+        (b'{"max_iterations": ' + b"9" * 5_000 + b"}", "it holds a number too long to read"),
+        (b"[" * 50_000 + b"]" * 50_000, "its JSON is nested deeper than can be read"),
+        (b'{"max_iterations": NaN}', "it is not JSON: NaN is not a JSON number"),
+        (b'{"task_arn": ', "it is not JSON: Expecting value at line 1, column 14"),
+        (b" " * (1024**2 + 1), "it is over 1,048,576 bytes, and an execution input is at most 262,144"),
+    ],
+)
+def test_a_file_that_is_no_input_is_one_line_and_exit_2(tmp_path, content, reason):
+    (tmp_path / "input.json").write_bytes(content)
+    for args in (("validate", str(tmp_path / "input.json")), ("run", "--local", "-")):
+        done = command(*args, stdin=content)
+        assert done.returncode == 2, done.stderr
+        (line,) = done.stderr.decode().splitlines()
+        assert line.startswith("datasync-workflow: error: cannot read the input ") and line.endswith(reason), line
+        assert done.stdout == b""
+
+
+def test_an_endless_file_is_read_only_as_far_as_an_input_could_go():
+    done = command("validate", "/dev/zero")
+    assert done.returncode == 2
+    assert done.stderr.decode() == (
+        "datasync-workflow: error: cannot read the input /dev/zero: it is over 1,048,576 bytes, and an execution "
+        "input is at most 262,144\n"
+    )
+
+
+def test_validate_echoes_values_shortened_and_escaped(tmp_path):
+    huge_and_hostile = {"task_arn": "\x1b]0;pwned\x07" + "a" * 200_000, "wait_interval_seconds": "\x1b[2J"}
+    (tmp_path / "input.json").write_text(json.dumps(huge_and_hostile))
+    done = command("validate", str(tmp_path / "input.json"))
+    assert done.returncode == 1
+    out = done.stdout.decode()
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b" in out
+    assert len(out) < 2_000
+
+
+def test_validate_refuses_a_secret_unless_the_deployment_allows_it_and_reserves_its_scope_key(tmp_path, capsys):
+    example = json.loads((EXAMPLES / "find_or_create_update_run_delete.json").read_text())
+    source = example["create_source_location_kwargs"]
+    source.pop("CustomSecretConfig")
+    source["Password"] = "hunter2"
+    example["create_task_kwargs"]["Tags"] = [{"Key": "team", "Value": "payroll"}]
+    (tmp_path / "input.json").write_text(json.dumps(example))
+    assert main(["validate", str(tmp_path / "input.json")]) == 1
+    assert "create_source_location_kwargs.Password: a plaintext secret" in capsys.readouterr().out
+    assert main(["validate", str(tmp_path / "input.json"), "--allow-secrets-in-input"]) == 0
+    assert capsys.readouterr().out == "valid\n"
+    scoped = ["--allow-secrets-in-input", "--scope-tag", "team=finance"]
+    assert main(["validate", str(tmp_path / "input.json"), *scoped]) == 1
+    assert "create_task_kwargs.Tags: at most 47, none with the key" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", str(tmp_path / "input.json"), "--scope-tag", "aws:team=x"])
+    assert exited.value.code == 2 and "--scope-tag aws:team=x: Value error, a key beginning aws: is AWS's own" in (
+        capsys.readouterr().err
+    )

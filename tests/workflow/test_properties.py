@@ -9,7 +9,7 @@ from moto import mock_aws
 from datasync_steps.workflow_input import WorkflowInput
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from datasync_workflow.local import run_local
-from tests.conftest import REGION, make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs
+from tests.conftest import REGION, make_s3_location, make_secret, make_smb_location, make_task, s3_kwargs, smb_kwargs
 
 ERRORS = {
     "DataSyncInvalidInputError",
@@ -36,7 +36,9 @@ plausible = {
     "source_location_uri": st.sampled_from(["smb://hostname/directory/", "smb://other/share", "ftp://host/path"]),
     "destination_location_uri": st.sampled_from(["s3://mybucket/prefix", "s3://elsewhere/x", "s3:/broken"]),
     "create_task_kwargs": st.sampled_from([{}, {"Name": "created"}, {"Nmae": "typo"}]),
-    "create_source_location_kwargs": st.sampled_from([{}, smb_kwargs(), {"ServerHostname": 5}]),
+    "create_source_location_kwargs": st.sampled_from(
+        [{}, smb_kwargs(), {"ServerHostname": 5}, {**smb_kwargs(), "Password": "in plain text"}]
+    ),
     "create_destination_location_kwargs": st.sampled_from([{}, s3_kwargs()]),
     "update_task_kwargs": st.sampled_from([{}, {"Name": "updated"}]),
     "task_execution_kwargs": st.sampled_from([{}, {"OverrideOptions": {"LogLevel": "BASIC"}}]),
@@ -64,6 +66,7 @@ inputs = (
 @given(execution_input=inputs)
 def test_any_input_ends_in_success_or_a_documented_error_and_a_refused_one_changes_nothing(execution_input):
     with mock_aws():
+        make_secret()
         datasync = boto3.client("datasync", region_name=REGION)
         make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
         before = (datasync.list_locations()["Locations"], datasync.list_tasks()["Tasks"])

@@ -228,7 +228,7 @@ def test_without_waiting_the_run_succeeds_at_the_start(datasync, linked):
 def test_invalid_input_fails_listing_every_bad_field_and_touches_nothing(datasync):
     execution = run({**CREATE_ALL, "wait_interval_seconds": 1000, "max_iterations": 0, "colour": "blue"})
     cause = failed(execution, "DataSyncInvalidInputError")
-    assert "wait_interval_seconds" in cause and "max_iterations" in cause and "colour: unknown key" in cause
+    assert "wait_interval_seconds" in cause and "max_iterations" in cause and "unknown key 'colour'" in cause
     assert location_arns(datasync) == [] and task_arns(datasync) == []
     assert entered_states(execution) == [
         "Validate input and find task",

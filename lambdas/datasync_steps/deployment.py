@@ -1,0 +1,81 @@
+"""What a deployment allows its runs: the roles they may hand to DataSync, whether a plaintext secret may be in
+their input, and the tag that scopes them. The stack sets these variables on every function; a local run's steps
+read them from the runner's own environment."""
+
+import json
+import os
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from datasync_steps.names import CANCELLED_TAG, WORKFLOW_TAG
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync.type_defs import TagListEntryTypeDef
+
+PASSABLE_ROLES_VARIABLE = "PASSABLE_ROLE_ARNS"
+ALLOW_SECRETS_VARIABLE = "ALLOW_SECRETS_IN_INPUT"
+SCOPE_TAG_VARIABLE = "SCOPE_TAG"
+# DataSync's TagKey and TagValue (its API model).
+TAG_KEY_PATTERN, TAG_VALUE_PATTERN = r"^[a-zA-Z0-9\s+=._:/-]{1,256}$", r"^[a-zA-Z0-9\s+=._:@/-]{0,256}$"
+
+
+class ScopeTag(BaseModel):
+    """The tag that bounds a deployment: its roles act only on DataSync resources that carry it, and it goes on
+    everything its runs create or start."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(pattern=TAG_KEY_PATTERN)
+    value: str = Field(pattern=TAG_VALUE_PATTERN)
+
+    @field_validator("key")
+    @classmethod
+    def not_the_workflows_own(cls, key: str) -> str:
+        if key in (WORKFLOW_TAG, CANCELLED_TAG):
+            raise ValueError(f"{key} is a tag the workflow sets itself")
+        if key.lower().startswith("aws:"):
+            raise ValueError("a key beginning aws: is AWS's own")
+        return key
+
+    @property
+    def tag(self) -> "TagListEntryTypeDef":
+        return {"Key": self.key, "Value": self.value}
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class Deployment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    passable_role_arns: list[str] | None = None  # None: every role, as in a local run, which has no IAM
+    allow_secrets_in_input: bool = False
+    scope_tag: ScopeTag | None = None
+
+    @classmethod
+    def from_environment(cls) -> "Deployment":
+        roles = os.environ.get(PASSABLE_ROLES_VARIABLE)
+        scope = os.environ.get(SCOPE_TAG_VARIABLE)
+        return cls(
+            passable_role_arns=None if roles is None else json.loads(roles),
+            allow_secrets_in_input=os.environ.get(ALLOW_SECRETS_VARIABLE, "false").lower() == "true",
+            scope_tag=ScopeTag.model_validate_json(scope) if scope else None,
+        )
+
+    def environment(self) -> dict[str, str]:
+        """The variables `from_environment` reads back: what the stack sets on each function."""
+        variables = {ALLOW_SECRETS_VARIABLE: str(self.allow_secrets_in_input).lower()}
+        if self.passable_role_arns is not None:
+            variables[PASSABLE_ROLES_VARIABLE] = json.dumps(self.passable_role_arns)
+        if self.scope_tag is not None:
+            variables[SCOPE_TAG_VARIABLE] = self.scope_tag.model_dump_json()
+        return variables
+
+    def tags_for(self, made_by_run: "TagListEntryTypeDef") -> list["TagListEntryTypeDef"]:
+        """The tags the workflow adds to what a run creates or starts: whose run made it, and the scope."""
+        return [made_by_run, *([self.scope_tag.tag] if self.scope_tag else [])]
+
+    @property
+    def reserved_tag_keys(self) -> list[str]:
+        return [WORKFLOW_TAG, CANCELLED_TAG, *([self.scope_tag.key] if self.scope_tag else [])]

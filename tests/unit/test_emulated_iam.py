@@ -1,0 +1,88 @@
+"""The stack's grants, enforced on the emulated DataSync while a step acts (datasync_workflow/emulated_iam.py): what
+a local run's step may do is what its role may do in AWS, scope and conditions included."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from datasync_steps.create_task import create_task
+from datasync_steps.deployment import Deployment, ScopeTag
+from datasync_steps.errors import DataSyncRequestError
+from datasync_steps.lookup import workflow_tag
+from datasync_steps.state import Target
+from datasync_steps.workflow_input import parse_workflow_input
+from datasync_workflow.definition import step_named
+from datasync_workflow.emulated_iam import acting_as
+from tests.conftest import make_s3_location, make_smb_location, make_task, task_arns
+
+SCOPED = Deployment(scope_tag=ScopeTag(key="team", value="finance"))
+TEAM = {"Key": "team", "Value": "finance"}
+LOCAL_RUN = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow-0123abcd:run-1"
+OTHER_WORKFLOW = "arn:aws:states:us-east-1:123456789012:execution:payroll-transfers:run-1"
+
+
+def denied(call) -> str:
+    with pytest.raises(ClientError) as raised:
+        call()
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    return raised.value.response["Error"]["Message"]
+
+
+def test_a_step_may_call_only_what_its_role_is_granted(datasync, task):
+    with acting_as(step_named("check-status"), Deployment()):
+        message = denied(lambda: datasync.delete_task(TaskArn=task))
+    assert "datasync-workflow-check-status is not authorized to perform: datasync:DeleteTask" in message
+    assert task_arns(datasync) == [task]
+    datasync.delete_task(TaskArn=task)  # outside a step: a test's or a user's own call, not checked
+
+
+def test_create_task_deletes_only_a_task_a_run_of_this_workflow_made(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    theirs = datasync.create_task(
+        SourceLocationArn=source, DestinationLocationArn=destination, Tags=[workflow_tag(OTHER_WORKFLOW)]
+    )["TaskArn"]
+    ours = datasync.create_task(
+        SourceLocationArn=source, DestinationLocationArn=destination, Tags=[workflow_tag(LOCAL_RUN)]
+    )["TaskArn"]
+    untagged = make_task(datasync, source, destination)
+    with acting_as(step_named("create-task"), Deployment()):
+        for task in (theirs, untagged):
+            assert "datasync:DeleteTask on resource: " + task in denied(lambda t=task: datasync.delete_task(TaskArn=t))
+        datasync.delete_task(TaskArn=ours)
+    assert sorted(task_arns(datasync)) == sorted([theirs, untagged])
+
+
+def test_a_scoped_step_acts_only_on_what_carries_the_tag_and_creates_only_with_it(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    datasync.tag_resource(ResourceArn=source, Tags=[TEAM])
+    with acting_as(step_named("create-task"), SCOPED):
+        # Linking another team's location, or creating without the tag, is refused.
+        denied(lambda: datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination, Tags=[TEAM]))
+    datasync.tag_resource(ResourceArn=destination, Tags=[TEAM])
+    with acting_as(step_named("create-task"), SCOPED):
+        denied(lambda: datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination))
+        task = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination, Tags=[TEAM])
+    assert task_arns(datasync) == [task["TaskArn"]]
+
+
+def test_the_create_task_step_tags_what_it_makes_with_the_scope(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    for arn in (source, destination):
+        datasync.tag_resource(ResourceArn=arn, Tags=[TEAM])
+    config = parse_workflow_input(
+        {"source_location_uri": "smb://h/d", "destination_location_uri": "s3://b/p", "create_task_kwargs": {}}
+    )
+    target = Target(SourceLocationArn=source, DestinationLocationArn=destination)
+    with acting_as(step_named("create-task"), SCOPED):
+        made = create_task(datasync, datasync, config, target, workflow_tag(LOCAL_RUN), SCOPED)
+    assert TEAM in datasync.list_tags_for_resource(ResourceArn=made.TaskArn)["Tags"]
+
+
+def test_a_scoped_refusal_names_the_tag(datasync, task, monkeypatch):
+    from datasync_steps.update import update_task
+
+    monkeypatch.setenv("SCOPE_TAG", SCOPED.scope_tag.model_dump_json())
+    with acting_as(step_named("update"), SCOPED), pytest.raises(DataSyncRequestError) as raised:
+        update_task(datasync, task, {"Name": "pwned"})
+    assert f"Access denied to update task {task}" in str(raised.value)
+    assert "tagged team=finance (its scope_tag)" in str(raised.value)
+    assert datasync.describe_task(TaskArn=task)["Name"] == "task"
