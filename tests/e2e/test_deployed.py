@@ -45,6 +45,16 @@ def test_bad_input_fails_with_the_field_named_and_the_plain_cause(state_machine_
     assert entered[0] == "Validate input and find task" and "Start execution" not in entered
 
 
+def test_a_password_in_the_input_is_refused_and_appears_in_no_later_event(state_machine_arn):
+    password = "e2e-not-a-real-password"
+    smb = {"ServerHostname": "h", "Subdirectory": "/s", "User": "u", "Password": password, "AgentArns": []}
+    execution_input = {"source_location_uri": "smb://h/s", "destination_location_uri": "s3://b/p"}
+    described, history = run(state_machine_arn, {**execution_input, "create_source_location_kwargs": smb})
+    assert described["error"] == "DataSyncInvalidInputError" and "Password" in described["cause"]
+    holding = [e["type"] for e in history if password in json.dumps(e, default=str)]
+    assert holding == ["ExecutionStarted", "TaskStateEntered"]  # the execution's own input, nothing after
+
+
 @pytest.mark.skipif(not TASK_ARN, reason="set DATASYNC_WORKFLOW_E2E_TASK_ARN to a task that may be run")
 def test_a_real_task_runs_to_success_and_datasyncs_event_ends_the_wait(state_machine_arn):
     # An hour between checks: the run ends well before that only if DataSync's event reached the workflow.
