@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
-from datasync_workflow.follow import Progress, follow
+from datasync_workflow.follow import MAX_HISTORY_PAGE, Progress, follow
 
 # How often a deployed execution's history is read while it is followed.
 POLL_SECONDS = 2
@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return validate_input(execution_input, args, parser)
     if args.local:
         return run_locally(args, execution_input)
-    session = boto3.session.Session(region_name=args.region)
+    # As the AWS CLI does, AWS_REGION counts (boto3 reads only AWS_DEFAULT_REGION and the profile).
+    session = boto3.session.Session(region_name=args.region or os.environ.get("AWS_REGION") or None)
     try:
         sfn = session.client("stepfunctions")
         machine_arn = args.state_machine_arn or stack_output(session.client("cloudformation"), args.stack)
@@ -114,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             stateMachineArn=machine_arn, name=f"cli-{uuid.uuid4()}", input=json.dumps(execution_input)
         )["executionArn"]
     except NoRegionError:
-        parser.error("no AWS region: pass --region, or set AWS_REGION or your profile's region")
+        parser.error(
+            "no AWS region: pass --region, or set AWS_REGION (or AWS_DEFAULT_REGION, or your profile's region)"
+        )
     except (BotoCoreError, ClientError) as error:
         parser.error(f"cannot start the execution: {error}")
     if args.no_wait:
@@ -222,18 +225,37 @@ def follow_deployed(sfn, execution_arn: str) -> int:
     progress = Progress()
     while True:
         try:
-            described, history = follow(sfn, execution_arn, progress, poll_seconds=POLL_SECONDS, seen=progress.shown)
+            described, history = follow(
+                sfn, execution_arn, progress, poll_seconds=POLL_SECONDS, seen=progress.shown, page_size=MAX_HISTORY_PAGE
+            )
             break
         except KeyboardInterrupt:
             if not stop_asked():
                 print(f"Left running: {execution_arn}\n{console_url(execution_arn)}", file=sys.stderr)
                 return INTERRUPTED
-            sfn.stop_execution(executionArn=execution_arn, error="StoppedFromCommandLine", cause="stopped with Ctrl-C")
+            try:
+                sfn.stop_execution(
+                    executionArn=execution_arn, error="StoppedFromCommandLine", cause="stopped with Ctrl-C"
+                )
+            except (BotoCoreError, ClientError) as error:
+                return lost_sight_of(execution_arn, error)
             # The stack's clean-up rule cancels the DataSync execution; follow the history to the end.
+        except (BotoCoreError, ClientError) as error:
+            return lost_sight_of(execution_arn, error)
     output = json.loads(described["output"]) if described["status"] == "SUCCEEDED" else None
     # DescribeExecution may leave out the Error and Cause of a stopped execution; its last history event has them.
     ending: dict = next((v for k, v in history[-1].items() if k.endswith("EventDetails")), {}) if history else {}
     return report({**ending, **described}, output)
+
+
+def lost_sight_of(execution_arn: str, error: Exception) -> int:
+    """AWS would not say how the execution goes on: say which it is and where to look, and exit 1."""
+    print(
+        f"Could not follow {execution_arn}: {printable(str(error), 2_000)}\nIt may still run: "
+        f"{console_url(execution_arn)}",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def stack_output(cloudformation, stack_name: str) -> str:

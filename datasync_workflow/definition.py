@@ -166,7 +166,9 @@ STEPS = (
             READS_INPUT,
             Grant(("datasync:StartTaskExecution",), ("task",), (IN_SCOPE, SETS_SCOPE)),
             Grant(("datasync:ListTaskExecutions",), ("*",)),
-            Grant(("datasync:TagResource",), ("execution",), (SETS_SCOPE,)),
+            # Tags on StartTaskExecution need TagResource, and AWS does not say whether on the task or the new
+            # execution (its tag-on-create page shows task/*, which in IAM matches execution ARNs too): both.
+            Grant(("datasync:TagResource",), ("task", "execution"), (SETS_SCOPE,)),
             Grant(("datasync:ListTagsForResource",), ("execution",)),
         ),
         passes_roles=True,

@@ -46,6 +46,12 @@ def acting_as(step: Step, deployment: Deployment) -> Iterator[None]:
         _acting.reset(token)
 
 
+def acting_step() -> str | None:
+    """The name of the step whose DataSync call is being answered, if one is acting."""
+    acting = _acting.get()
+    return acting.step.name if acting else None
+
+
 def refusal(action: str, params: dict, tags_of: Callable[[str], dict[str, str]]) -> str | None:
     """Why IAM would refuse the acting step the DataSync `action` with `params`, or None where it would allow it (or
     no step is acting). `tags_of` gives a resource's tags."""
@@ -81,9 +87,11 @@ def _resources(action: str, params: dict) -> list[tuple[str, str | None]]:
 
 
 def _kind_of(arn: str) -> str:
+    """task, location, agent or execution; what no grant names for an ARN that is none of those."""
     if "/execution/" in arn:
         return "execution"
-    return arn.split(":", 5)[5].split("/", 1)[0]  # task, location or agent
+    parts = arn.split(":", 5)
+    return parts[5].split("/", 1)[0] if len(parts) == 6 else "not a DataSync ARN"
 
 
 def _allowed(acting: Acting, action: str, kind: str, resource_tags: dict, request_tags: dict) -> bool:

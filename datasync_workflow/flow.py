@@ -71,7 +71,14 @@ def task(
 def wait_for_event(comment: str, next_state: str, check_state: str) -> dict:
     """Wait for DataSync's event of the followed execution: await-event keeps the task token, resume sends it
     back. The wait's timeout is the longest time between two status checks; `check_state` runs after it."""
-    payload = {**EXECUTION_ID, **FOLLOWED, "token.$": "$$.Task.Token", "wait_seconds.$": "$.plan.wait_seconds"}
+    payload = {
+        **EXECUTION_ID,
+        **FOLLOWED,
+        "token.$": "$$.Task.Token",
+        "wait_seconds.$": "$.plan.wait_seconds",
+        **CHECKS_DONE,
+        "retry_count.$": "$$.State.RetryCount",
+    }
     return {
         "Type": "Task",
         "Comment": comment,

@@ -7,38 +7,68 @@ import sys
 import time
 from collections.abc import Callable
 
+from botocore.exceptions import ClientError
+
+from datasync_steps.datasync import THROTTLING_ERROR_CODES
 from datasync_steps.names import CHECK_STATE, WAIT_STATE
+
+MAX_HISTORY_PAGE = 1000  # the most GetExecutionHistory gives at once
+MAX_POLL_SECONDS = 30
 
 
 def follow(
     sfn,
     execution_arn: str,
-    on_event: Callable[[dict], None],
+    on_event: Callable[[dict], None] | None = None,
     *,
     timeout: float = math.inf,
-    stop_when: Callable[[dict], bool] = lambda event: False,
-    poll_seconds: float = 0.05,
+    stop_when: Callable[[dict], bool] | None = None,
+    poll_seconds: float = 0.1,
     seen: int = 0,
+    page_size: int = 100,
 ) -> tuple[dict, list[dict]]:
-    """Poll until the execution ends, `timeout` passes or `stop_when` is true of an event, passing each new
-    history event to `on_event`; return the last description and the whole history."""
+    """Poll until the execution ends, `timeout` passes or `stop_when` is true of an event, passing each history
+    event after the `seen`th to `on_event`; return the last description and the whole history.
+
+    While it polls, the history is read only for `on_event` or `stop_when`, and then only what is newer than the
+    last event seen, newest first in pages of `page_size` (GetExecutionHistory's quota is shared by the account,
+    and a history may hold 25,000 events). Throttled, it polls less often, up to every MAX_POLL_SECONDS.
+    """
     deadline = time.monotonic() + timeout
+    watching = on_event is not None or stop_when is not None
     while True:
-        # Described before the history is read, so a finished execution's history is complete.
-        described = sfn.describe_execution(executionArn=execution_arn)
-        history = [
-            event
-            for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-            for event in page["events"]
-        ]
-        stop = False
-        for event in history[seen:]:
-            on_event(event)
-            stop = stop or stop_when(event)
-        seen = len(history)
+        try:
+            # Described before the history is read, so a finished execution's history is complete.
+            described = sfn.describe_execution(executionArn=execution_arn)
+            stop = False
+            for event in events_after(sfn, execution_arn, seen, page_size) if watching else []:
+                seen = event["id"]
+                if on_event is not None:
+                    on_event(event)
+                stop = stop or (stop_when is not None and stop_when(event))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in THROTTLING_ERROR_CODES:
+                raise
+            poll_seconds = min(MAX_POLL_SECONDS, max(1.0, poll_seconds * 2))
+            time.sleep(poll_seconds)
+            continue
         if described["status"] != "RUNNING" or stop or time.monotonic() > deadline:
-            return described, history
+            return described, events_after(sfn, execution_arn, 0, MAX_HISTORY_PAGE)
         time.sleep(poll_seconds)
+
+
+def events_after(sfn, execution_arn: str, last_seen: int, page_size: int) -> list[dict]:
+    """The execution's history events after the one whose id is `last_seen` (0: all of them), oldest first."""
+    newer: list[dict] = []
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, reverseOrder=True, PaginationConfig={"PageSize": page_size}
+    )
+    for page in pages:
+        for event in page["events"]:
+            if event["id"] <= last_seen:
+                return newer[::-1]
+            newer.append(event)
+    return newer[::-1]
 
 
 class Progress:

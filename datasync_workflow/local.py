@@ -3,8 +3,10 @@
 The definition is statemachine/datasync_workflow.asl.json, the file CDK deploys. moto's Step Functions
 engine calls lambda:Invoke for each Task state; a botocore hook answers those calls by running the step's
 Python handler here, the way Lambda would (JSON in, JSON out, an exception reported as a function error).
-DataSync is moto's, extended by `emulated_datasync` (installed when this module is imported) to behave like
-the real service.
+DataSync and Step Functions are moto's, extended by `emulated_datasync` and `emulated_stepfunctions` (installed
+when this module is imported) to behave like the real services where the workflow and its callers can see it. What
+the deployed stack adds (the in-process functions, their environment, the waiting table, the rules that run resume
+and cleanup) is set up by `local_deployment`, which several threads may use at once inside one mock.
 """
 
 import importlib
@@ -12,6 +14,7 @@ import io
 import json
 import logging
 import os
+import threading
 import time
 import traceback
 import uuid
@@ -33,9 +36,10 @@ from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
 from datasync_steps.deployment import Deployment
+from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import metrics
 from datasync_steps.resume import COMPLETION_EVENTS
-from datasync_workflow import emulated_datasync, emulated_iam
+from datasync_workflow import emulated_datasync, emulated_iam, emulated_stepfunctions
 from datasync_workflow.definition import STEPS, Step, render_definition, step_named
 from datasync_workflow.follow import follow
 
@@ -47,6 +51,7 @@ WAITING_TABLE_NAME = "datasync-workflow-waiting"
 INVOKE_SECONDS = 0.04
 
 emulated_datasync.install()
+emulated_stepfunctions.install()
 # Metrics are not published locally (see _invoke); Powertools would warn on stderr after every step that adds none.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
@@ -104,43 +109,37 @@ def run_local_together(
             for execution_input in execution_inputs
         ]
         deadline = time.monotonic() + timeout
-        watch = (on_event or (lambda event: None), stop_when or (lambda event: False))
-        return [_finish(sfn, arn, deadline, *watch, region) for arn in execution_arns]
+        return [_finish(sfn, arn, deadline, on_event, stop_when) for arn in execution_arns]
 
 
 @contextmanager
 def local_deployment(region: str = "us-east-1", definition: str | None = None) -> Iterator[str]:
-    """The workflow as the stack deploys it, in moto, with its steps run in-process and DataSync's events
-    delivered: yields the state machine's ARN, for executions started and followed as on AWS."""
+    """The workflow as the stack deploys it, in moto, with its steps run in-process, DataSync's events delivered
+    and the clean-up rule in place: yields the state machine's ARN, for executions started, followed and stopped
+    as on AWS."""
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        stack.enter_context(_steps_run_in_process())
-        # What Lambda's environment gives a function; metrics would print to stdout, so they are off.
-        local_environment = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
-        local_environment["POWERTOOLS_METRICS_DISABLED"] = os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")
-        local_environment[waiting.TABLE_NAME_VARIABLE] = WAITING_TABLE_NAME
-        stack.enter_context(patch.dict(os.environ, local_environment))
+        stack.enter_context(_the_functions(region))
         _create_waiting_table(region)
         stack.enter_context(_datasync_events_reach_the_workflow(region))
         values = {step.placeholder: function_arn(region, step.name) for step in STEPS if step.placeholder}
-        yield boto3.client("stepfunctions", region_name=region).create_state_machine(
+        machine_arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
             name=f"datasync-workflow-{uuid.uuid4().hex[:8]}",
             definition=render_definition(values, definition),
             roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
         )["stateMachineArn"]
+        stack.callback(emulated_stepfunctions.subscribe(_clean_up_stopped_executions_of(machine_arn)))
+        yield machine_arn
 
 
-def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, region: str) -> LocalExecution:
-    """Follow the execution to its end, stopping it at `deadline` or when asked, and clean up after a run that
-    did not succeed."""
+def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when) -> LocalExecution:
+    """Follow the execution to its end, stopping it at `deadline` or when asked (the clean-up rule then cancels
+    its DataSync execution)."""
     remaining = max(0.0, deadline - time.monotonic())
     described, history = follow(sfn, execution_arn, on_event, timeout=remaining, stop_when=stop_when)
     if described["status"] == "RUNNING":
         sfn.stop_execution(executionArn=execution_arn, error="LocalStop", cause="stopped by the local runner")
-        _release_waiting_states(sfn, execution_arn)
         described, history = follow(sfn, execution_arn, on_event, timeout=10, seen=len(history))
-    if described["status"] != "SUCCEEDED":
-        _clean_up(described, region)
     return LocalExecution(
         execution_arn=execution_arn,
         status=described["status"],
@@ -151,12 +150,27 @@ def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, regio
     )
 
 
-def _clean_up(described: dict, region: str) -> None:
-    """Do what the deployed stack's EventBridge rule does when an execution ends without success."""
+def _clean_up_stopped_executions_of(machine_arn: str) -> Callable[[dict], None]:
+    """What the deployed stack's clean-up rule does: an execution of the state machine that ended without success
+    runs the clean-up step."""
+
+    def clean_up(event: dict) -> None:
+        detail = event["detail"]
+        if detail["stateMachineArn"] == machine_arn and detail["status"] in STOPPED_STATUSES:
+            _run_target("cleanup", event, detail["executionArn"])
+
+    return clean_up
+
+
+def _run_target(step_name: str, event: dict, about: str) -> None:
+    """Run a rule's target step; its failure, as the deployed stack's on-failure destination would keep it, is a
+    warning naming the step and what the event was about, and changes nothing else."""
     try:
-        _invoke("cleanup", _status_change_event(described, region))
-    except Exception as error:  # as with an EventBridge target, a failed clean-up does not change the result
-        logging.getLogger(__name__).warning("The clean-up step failed: %s", error)
+        _invoke(step_name, event)
+    except Exception as error:
+        logging.getLogger(__name__).warning(
+            "The %s step failed for %s: %s: %s", step_name, about, type(error).__name__, error
+        )
 
 
 def _create_waiting_table(region: str) -> None:
@@ -177,22 +191,6 @@ def _create_waiting_table(region: str) -> None:
         )
 
 
-def _release_waiting_states(sfn, execution_arn: str) -> None:
-    """moto's engine notices a stop only when the state waiting for a task token gets an answer (AWS stops the
-    execution at once): answer it, and the stopped execution ends there, ABORTED. A waiting step still running
-    keeps its token a moment later, so this looks again until the execution has ended."""
-    table = waiting.waiting_table()
-    deadline = time.monotonic() + 5
-    while sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING" and time.monotonic() < deadline:
-        for item in table.scan()["Items"]:
-            if item[waiting.SORT_KEY] == execution_arn:
-                with suppress(
-                    sfn.exceptions.InvalidToken, sfn.exceptions.TaskTimedOut, sfn.exceptions.TaskDoesNotExist
-                ):
-                    sfn.send_task_success(taskToken=item[waiting.TOKEN], output="{}")
-        time.sleep(0.05)
-
-
 @contextmanager
 def _datasync_events_reach_the_workflow(region: str) -> Iterator[None]:
     """What the deployed stack's EventBridge rule does: DataSync's completion events run the resume step."""
@@ -200,10 +198,7 @@ def _datasync_events_reach_the_workflow(region: str) -> Iterator[None]:
 
     def deliver(event: dict) -> None:
         if rule.matches_event(cast(EventMessageType, event)):
-            try:
-                _invoke("resume", event)
-            except Exception as error:  # as with an EventBridge target: the wait's timeout is the safety net
-                logging.getLogger(__name__).warning("The resume step failed: %s", error)
+            _run_target("resume", event, ", ".join(event["resources"]))
 
     backend = cast(emulated_datasync.EmulatedDataSyncBackend, datasync_backends[DEFAULT_ACCOUNT_ID][region])
     unsubscribe = backend.subscribe(deliver)
@@ -213,18 +208,33 @@ def _datasync_events_reach_the_workflow(region: str) -> Iterator[None]:
         unsubscribe()
 
 
-def _status_change_event(described: dict, region: str) -> dict:
-    """The EventBridge event Step Functions sends when an execution stops, as the clean-up step gets it."""
-    return {
-        "source": "aws.states",
-        "detail-type": "Step Functions Execution Status Change",
-        "region": region,
-        "detail": {
-            "executionArn": described["executionArn"],
-            "stateMachineArn": described["stateMachineArn"],
-            "status": described["status"],
-        },
-    }
+# The functions of every local deployment in the process: the in-process Lambda and its environment, set up by the
+# first deployment to start and taken down by the last to end.
+_functions_lock = threading.Lock()
+_functions_users: list[ExitStack] = []
+
+
+@contextmanager
+def _the_functions(region: str) -> Iterator[None]:
+    with _functions_lock:
+        if not _functions_users:
+            shared = ExitStack()
+            shared.enter_context(_steps_run_in_process())
+            # What Lambda's environment gives a function; metrics would print to stdout, so they are off.
+            local_environment = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+            local_environment["POWERTOOLS_METRICS_DISABLED"] = os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")
+            local_environment[waiting.TABLE_NAME_VARIABLE] = WAITING_TABLE_NAME
+            shared.enter_context(patch.dict(os.environ, local_environment))
+        else:
+            shared = _functions_users[0]
+        _functions_users.append(shared)
+    try:
+        yield
+    finally:
+        with _functions_lock:
+            _functions_users.pop()
+            if not _functions_users:
+                shared.close()
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
@@ -28,7 +27,7 @@ class WorkflowOperations(Construct):
         self.workflow, self.config = workflow, config
         self.state_machine = workflow.state_machine
         self._clean_up_stopped_executions()
-        self.alarm = self._alarm_on_failures()
+        self.alarm, self.failed_events_alarm = self._alarms()
         self.dashboard = self._dashboard()
         self.schedules = [self._schedule(schedule) for schedule in config.schedules]
 
@@ -51,7 +50,8 @@ class WorkflowOperations(Construct):
                 detail_type=["Step Functions Execution Status Change"],
                 detail={"status": sorted(STOPPED_STATUSES), "stateMachineArn": [self.state_machine.state_machine_arn]},
             ),
-            targets=[events_targets.LambdaFunction(cleanup, retry_attempts=8, max_event_age=Duration.hours(2))],
+            # A stopped execution's DataSync transfer goes on until it is cancelled: hours later is still worth it.
+            targets=[self.workflow.rule_target("cleanup", max_event_age=Duration.hours(6))],
         )
         acknowledge(
             self.workflow.roles["cleanup"],
@@ -59,43 +59,64 @@ class WorkflowOperations(Construct):
             "The clean-up step reads the history of whichever execution of this one state machine stopped.",
         )
 
-    def _alarm_on_failures(self) -> cloudwatch.Alarm:
+    def _alarms(self) -> list[cloudwatch.Alarm]:
+        """An alarm when an execution fails or times out, one when an event could not be handled (kept in the
+        workflow's failed_events queue); both notify the topic where alarm_emails are set."""
         self.topic: sns.Topic | None = None
         period = Duration.minutes(5)
-        # Named, so that the topic's key and policy can name the alarm without depending on it (the alarm depends
-        # on the topic).
-        alarm_name = f"{Names.unique_id(self)}-FailedOrTimedOut"
-        alarm = cloudwatch.Alarm(
-            self,
-            "FailedOrTimedOut",
-            alarm_name=alarm_name,
-            alarm_description="A DataSync workflow execution failed or timed out",
-            metric=cloudwatch.MathExpression(
-                expression="failed + timedOut",
-                using_metrics={
-                    "failed": self.state_machine.metric_failed(period=period, statistic="Sum"),
-                    "timedOut": self.state_machine.metric_timed_out(period=period, statistic="Sum"),
-                },
-                period=period,
-                label="Failed or timed-out executions",
+        # Named, so that the topic's key and policy can name the alarms without depending on them (the alarms
+        # depend on the topic).
+        names = [f"{Names.unique_id(self)}-{kind}" for kind in ("FailedOrTimedOut", "FailedEvents")]
+        alarms = [
+            cloudwatch.Alarm(
+                self,
+                "FailedOrTimedOut",
+                alarm_name=names[0],
+                alarm_description="A DataSync workflow execution failed or timed out",
+                metric=cloudwatch.MathExpression(
+                    expression="failed + timedOut",
+                    using_metrics={
+                        "failed": self.state_machine.metric_failed(period=period, statistic="Sum"),
+                        "timedOut": self.state_machine.metric_timed_out(period=period, statistic="Sum"),
+                    },
+                    period=period,
+                    label="Failed or timed-out executions",
+                ),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
+            cloudwatch.Alarm(
+                self,
+                "FailedEvents",
+                alarm_name=names[1],
+                alarm_description="An event the DataSync workflow could not handle (a wake-up, a clean-up, a "
+                "scheduled start) waits in its failed-events queue",
+                metric=self.workflow.failed_events.metric_approximate_number_of_messages_visible(
+                    period=period, statistic="Maximum", label="Failed events kept"
+                ),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+        ]
         if self.config.alarm_emails:
             # CloudWatch cannot use the AWS-managed alias/aws/sns key, whose policy no one can change: the topic's
-            # key is the stack's own, and CloudWatch may use it (and publish to the topic) for this alarm only.
+            # key is the stack's own, and CloudWatch may use it (and publish to the topic) for these alarms only.
             cloudwatch_alarms = iam.ServicePrincipal("cloudwatch.amazonaws.com").with_conditions(
                 {
                     "ArnLike": {
-                        "aws:SourceArn": Stack.of(self).format_arn(
-                            service="cloudwatch",
-                            resource="alarm",
-                            resource_name=alarm_name,
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
+                        "aws:SourceArn": [
+                            Stack.of(self).format_arn(
+                                service="cloudwatch",
+                                resource="alarm",
+                                resource_name=name,
+                                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                            )
+                            for name in names
+                        ]
                     },
                     "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
                 }
@@ -103,7 +124,7 @@ class WorkflowOperations(Construct):
             key = kms.Key(
                 self,
                 "AlarmTopicKey",
-                description="Encrypts the DataSync workflow's alarm topic; CloudWatch may use it for the alarm",
+                description="Encrypts the DataSync workflow's alarm topic; CloudWatch may use it for the alarms",
                 enable_key_rotation=True,
                 pending_window=Duration.days(7),
                 removal_policy=RemovalPolicy.DESTROY,
@@ -122,8 +143,9 @@ class WorkflowOperations(Construct):
             )
             for email in self.config.alarm_emails:
                 self.topic.add_subscription(subscriptions.EmailSubscription(email))
-            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
-        return alarm
+            for alarm in alarms:
+                alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
+        return alarms
 
     def _dashboard(self) -> cloudwatch.Dashboard:
         """Executions and what they moved: Step Functions' own metrics beside the ones the steps publish."""
@@ -153,7 +175,12 @@ class WorkflowOperations(Construct):
                 left=[metric.with_(statistic="Sum", period=period) for metric in executions],
                 width=12,
             ),
-            cloudwatch.AlarmWidget(title="Failed or timed-out executions", alarm=self.alarm, width=12),
+            cloudwatch.AlarmWidget(title="Failed or timed-out executions", alarm=self.alarm, width=6),
+            cloudwatch.AlarmWidget(
+                title="Events that failed (wake-ups, clean-ups, scheduled starts)",
+                alarm=self.failed_events_alarm,
+                width=6,
+            ),
         )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
@@ -191,6 +218,11 @@ class WorkflowOperations(Construct):
                 schedule.expression, TimeZone.of(schedule.timezone) if schedule.timezone else None
             ),
             target=scheduler_targets.StepFunctionsStartExecution(
-                self.state_machine, input=scheduler.ScheduleTargetInput.from_object(schedule.input)
+                self.state_machine,
+                input=scheduler.ScheduleTargetInput.from_object(schedule.input),
+                # EventBridge Scheduler retries a start it could not make (throttled, say), then keeps it here.
+                dead_letter_queue=self.workflow.failed_events,
+                retry_attempts=8,
+                max_event_age=Duration.hours(1),
             ),
         )

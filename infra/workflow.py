@@ -9,7 +9,9 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
@@ -106,6 +108,22 @@ class DataSyncWorkflow(Construct):
             "AwsSolutions-DDB3",
             "The table holds only task tokens of running executions, each expiring within hours of its wait: "
             "there is nothing to recover to a point in time.",
+            finding_is_rule=True,
+        )
+        # What an EventBridge rule or a schedule could not deliver, and the events a rule's function failed on after
+        # Lambda's own retries: kept for two weeks, an alarm (WorkflowOperations) on anything in it.
+        self.failed_events = sqs.Queue(
+            self,
+            "FailedEvents",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            self.failed_events,
+            "AwsSolutions-SQS3",
+            "This queue is itself where failed events end: the rules' and schedules' dead-letter queue and the "
+            "on-failure destination of the functions EventBridge runs.",
             finding_is_rule=True,
         )
         self.roles: dict[str, iam.Role] = {}
@@ -286,11 +304,23 @@ class DataSyncWorkflow(Construct):
                 detail_type=COMPLETION_EVENTS["detail-type"],
                 detail=COMPLETION_EVENTS["detail"],
             ),
-            targets=[
-                events_targets.LambdaFunction(
-                    self.functions["resume"], retry_attempts=8, max_event_age=Duration.hours(1)
-                )
-            ],
+            targets=[self.rule_target("resume", max_event_age=Duration.hours(1))],
+        )
+
+    def rule_target(self, step_name: str, max_event_age: Duration) -> events_targets.LambdaFunction:
+        """The step's function as an EventBridge rule's target, whose failures are kept in `failed_events`.
+
+        EventBridge retries only the delivery (here up to 8 times, within `max_event_age`), and a delivery it gives
+        up on goes to the target's dead-letter queue. Delivered, the event is Lambda's asynchronous invocation: a
+        function error is retried twice, then the event goes to the on-failure destination (the same queue)."""
+        function = self.functions[step_name]
+        function.configure_async_invoke(
+            retry_attempts=2,
+            max_event_age=max_event_age,
+            on_failure=destinations.SqsDestination(self.failed_events),
+        )
+        return events_targets.LambdaFunction(
+            function, retry_attempts=8, max_event_age=max_event_age, dead_letter_queue=self.failed_events
         )
 
     def _acknowledge_wildcards(self, construct: IConstruct, grants: list[Grant]) -> None:

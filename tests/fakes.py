@@ -12,6 +12,7 @@ from moto.datasync.models import DataSyncBackend, datasync_backends
 from moto.datasync.responses import DataSyncResponse
 
 from datasync_steps.workflow_input import _datasync_model
+from datasync_workflow import emulated_iam
 from datasync_workflow.emulated_datasync import EmulatedDataSyncBackend
 from tests.conftest import REGION
 
@@ -20,9 +21,12 @@ def backend() -> DataSyncBackend:
     return datasync_backends["123456789012"][REGION]
 
 
-def fail_calls(monkeypatch, method: str, error: Exception, times: int | None = None) -> list[int]:
-    """Make moto's DataSync answer `method` with `error`, the first `times` calls or always."""
-    return _fail(monkeypatch, method, error, times, after_doing_it=False)
+def fail_calls(
+    monkeypatch, method: str, error: Exception, times: int | None = None, step: str | None = None
+) -> list[int]:
+    """Make moto's DataSync answer `method` with `error`, the first `times` calls or always (with a `step`, those
+    that step makes)."""
+    return _fail(monkeypatch, method, error, times, after_doing_it=False, step=step)
 
 
 def lose_answers(monkeypatch, method: str, times: int = 1) -> list[int]:
@@ -32,12 +36,17 @@ def lose_answers(monkeypatch, method: str, times: int = 1) -> list[int]:
     return _fail(monkeypatch, method, lost, times, after_doing_it=True)
 
 
-def _fail(monkeypatch, method: str, error: Exception, times: int | None, after_doing_it: bool) -> list[int]:
-    """Replace moto's answer to `method` with `error` for the first `times` calls; return the call count."""
+def _fail(
+    monkeypatch, method: str, error: Exception, times: int | None, after_doing_it: bool, step: str | None = None
+) -> list[int]:
+    """Replace moto's answer to `method` with `error` for the first `times` calls (of `step`, if named); return the
+    count of those calls."""
     original = getattr(DataSyncResponse, method)
     calls = [0]
 
     def answer(self):
+        if step is not None and emulated_iam.acting_step() != step:
+            return original(self)
         calls[0] += 1
         failing = times is None or calls[0] <= times
         if failing and not after_doing_it:

@@ -7,11 +7,10 @@ EventBridge rule on "Step Functions Execution Status Change" instead of by the s
 import json
 from typing import TYPE_CHECKING
 
-import boto3
 from pydantic import BaseModel
 
 from datasync_steps.cancel import cancel_execution
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import CANCELLED_TAG, FOLLOW, START_STATE, STOPPED_STATUSES
 from datasync_steps.observability import logger, step_handler
@@ -75,4 +74,4 @@ def clean_up(sfn: "SFNClient", client: "DataSyncClient", change: StatusChange) -
 
 @step_handler(StatusChangeEvent, Cancellation, correlation_id_path="detail.executionArn")
 def handler(event: StatusChangeEvent) -> Cancellation:
-    return clean_up(boto3.client("stepfunctions"), datasync_client(), event.detail)
+    return clean_up(states_client(), datasync_client(), event.detail)

@@ -1,8 +1,10 @@
-"""The DataSync client the steps use, and the one place that turns botocore errors into the workflow's."""
+"""The AWS clients the steps use, and the one place that turns botocore errors into the workflow's."""
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING
 
 import boto3
@@ -19,6 +21,7 @@ from datasync_steps.errors import (
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 # A throttled request was refused before DataSync did anything.
 THROTTLING_ERROR_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
@@ -37,8 +40,28 @@ def datasync_client(*, creates: bool = False) -> "DataSyncClient":
     second location, task or execution. A client that `creates` repeats only throttled calls, which DataSync
     refused before acting; the steps' look-up-before-create covers the rest when Step Functions retries them.
     """
+    return _datasync_client(creates, _region())
+
+
+def states_client() -> "SFNClient":
+    return _states_client(_region())
+
+
+# Made once per region and kept, as Lambda advises: a warm function's next invocation uses the same client, and
+# its connections (boto3's clients are safe to share between threads).
+def _region() -> str | None:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
+@cache
+def _states_client(region: str | None) -> "SFNClient":
+    return boto3.client("stepfunctions", region_name=region)
+
+
+@cache
+def _datasync_client(creates: bool, region: str | None) -> "DataSyncClient":
     config = Config(retries={"mode": "standard", "total_max_attempts": 3}, user_agent_extra="datasync-workflow")
-    client = boto3.client("datasync", config=config)
+    client = boto3.client("datasync", region_name=region, config=config)
     if creates:
         # botocore's stubs type handlers as returning None; a needs-retry handler's answer is what botocore reads.
         client.meta.events.register_first("needs-retry.datasync", _retry_only_when_throttled)  # type: ignore[arg-type]

@@ -2,9 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
-from datasync_steps.datasync import datasync_client
+from datasync_steps.datasync import datasync_client, states_client
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import DataSyncLocationNotFoundError, DataSyncTaskNotFoundError
 from datasync_steps.lookup import (
@@ -109,5 +107,5 @@ def find_task(client: "DataSyncClient", config: WorkflowInput, scope: ScopeTag |
 @step_handler(ResolveEvent, Resolved)
 def handler(event: ResolveEvent) -> Resolved:
     metrics.add_metric(name="WorkflowRuns", unit=MetricUnit.Count, value=1)
-    raw_input = read_input(boto3.client("stepfunctions"), event.execution_id)
+    raw_input = read_input(states_client(), event.execution_id)
     return resolve(datasync_client(), raw_input, Deployment.from_environment())

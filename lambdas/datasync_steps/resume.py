@@ -7,11 +7,10 @@ whoever may invoke this function could send it any event, so the status is asked
 
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel
 
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.state import Resumed
@@ -62,4 +61,4 @@ def resume_waiting(table: "Table", sfn: "SFNClient", client: "DataSyncClient", e
 
 @step_handler(StateChangeEvent, Resumed, correlation_id_path="resources[0]")
 def handler(event: StateChangeEvent) -> Resumed:
-    return resume_waiting(waiting_table(), boto3.client("stepfunctions"), datasync_client(), event)
+    return resume_waiting(waiting_table(), states_client(), datasync_client(), event)

@@ -1,10 +1,12 @@
 """The workflow executions that wait for a DataSync execution to end, and how they are woken.
 
 A waiting execution's task token is kept in a DynamoDB table under the DataSync execution's ARN and the
-workflow execution's id. Whoever learns that the DataSync execution ended (DataSync's event through the
-resume step, or the waiting step's own check) claims the item by deleting it and sends the token back, so a
-duplicated event, or an event racing the check, wakes each execution once. A token that nobody claims expires
-through the table's TTL.
+workflow execution's id, with the wait's place in the run (its SEQUENCE), so that a token stored late by a wait
+that is already over never replaces the token of the wait after it. Whoever learns that the DataSync execution
+ended (DataSync's event through the resume step, or the waiting step's own check) claims the item by deleting it
+and sends the token back, so a duplicated event, or an event racing the check, wakes each execution once; a send
+that fails gives the claim back before the error is raised, so that a retry (Lambda's, or the next event or check)
+sends it. A token that nobody claims expires through the table's TTL.
 """
 
 import json
@@ -25,6 +27,9 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 TABLE_NAME_VARIABLE = "WAITING_TABLE_NAME"
 PARTITION_KEY, SORT_KEY, TOKEN, EXPIRES_AT = "TaskExecutionArn", "WorkflowExecution", "TaskToken", "ExpiresAt"
+SEQUENCE = "WaitSequence"
+# A wait's place in its run: the status checks made before it, then Step Functions' retries of it.
+RETRIES_PER_WAIT = 100
 # A token is kept this much longer than its wait; DynamoDB removes it some time after it expires.
 EXPIRY_MARGIN_SECONDS = 3600
 # Step Functions' answers to a token whose wait is over: the execution stopped, or moved on without it.
@@ -35,31 +40,50 @@ def waiting_table():
     return boto3.resource("dynamodb").Table(os.environ[TABLE_NAME_VARIABLE])
 
 
-def wait_for(table: "Table", task_execution_arn: str, workflow_execution: str, token: str, wait_seconds: int) -> dict:
+def wait_sequence(checks_done: int, retry_count: int) -> int:
+    return checks_done * RETRIES_PER_WAIT + min(retry_count, RETRIES_PER_WAIT - 1)
+
+
+def wait_for(
+    table: "Table", task_execution_arn: str, workflow_execution: str, token: str, wait_seconds: int, sequence: int = 0
+) -> dict | None:
+    """Keep the token of the wait at `sequence` of the workflow execution; None, keeping nothing, when a later wait
+    of it already keeps its own (this wait is over: its step ran late)."""
     item: dict[str, Any] = {
         PARTITION_KEY: task_execution_arn,
         SORT_KEY: workflow_execution,
         TOKEN: token,
+        SEQUENCE: sequence,
         EXPIRES_AT: int(time.time()) + wait_seconds + EXPIRY_MARGIN_SECONDS,
     }
-    table.put_item(Item=item)
+    try:
+        table.put_item(Item=item, ConditionExpression=Attr(PARTITION_KEY).not_exists() | Attr(SEQUENCE).lte(sequence))
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            logger.info("A later wait keeps its token already: this one is over", extra={"sequence": sequence})
+            return None
+        raise
     return item
 
 
 def waiting_for(table: "Table", task_execution_arn: str) -> list[dict]:
     """The items of the workflow executions waiting for `task_execution_arn`."""
+    # Strongly consistent: a token kept a moment ago must be seen (DynamoDB's reads are eventually consistent unless
+    # asked).
     condition = Key(PARTITION_KEY).eq(task_execution_arn)
-    page = table.query(KeyConditionExpression=condition)
+    page = table.query(KeyConditionExpression=condition, ConsistentRead=True)
     items = list(page["Items"])
     while "LastEvaluatedKey" in page:
-        page = table.query(KeyConditionExpression=condition, ExclusiveStartKey=page["LastEvaluatedKey"])
+        page = table.query(
+            KeyConditionExpression=condition, ConsistentRead=True, ExclusiveStartKey=page["LastEvaluatedKey"]
+        )
         items += page["Items"]
     return items
 
 
 def resume(table: "Table", sfn: "SFNClient", item: dict, status: str) -> bool:
     """Claim the waiting `item` and send its token back with `status`; False when another claimed it first or
-    its execution no longer waits."""
+    its execution no longer waits. A send that fails otherwise gives the claim back, then raises."""
     try:
         table.delete_item(
             Key={PARTITION_KEY: item[PARTITION_KEY], SORT_KEY: item[SORT_KEY]},
@@ -75,6 +99,18 @@ def resume(table: "Table", sfn: "SFNClient", item: dict, status: str) -> bool:
         if error.response["Error"]["Code"] in GONE_ERROR_CODES:
             logger.info("The execution no longer waits", extra={"workflow_execution": item[SORT_KEY]})
             return False
+        _give_back(table, item)
         raise
     logger.info("Resumed a waiting execution", extra={"workflow_execution": item[SORT_KEY], "status": status})
     return True
+
+
+def _give_back(table: "Table", item: dict) -> None:
+    """Keep `item` again after its send failed, unless a later wait keeps its own by now."""
+    try:
+        table.put_item(
+            Item=item, ConditionExpression=Attr(PARTITION_KEY).not_exists() | Attr(SEQUENCE).lte(item[SEQUENCE])
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise

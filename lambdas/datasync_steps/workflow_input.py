@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
-import boto3
 import botocore.session
 from botocore.model import Shape
 from botocore.validate import ParamValidator, ValidationErrors
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from datasync_steps.datasync import translate_errors
+from datasync_steps.datasync import states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError, shown
 from datasync_steps.uris import MAX_URI_LENGTH, parse_location_uri
@@ -183,7 +182,7 @@ def read_input(sfn: "SFNClient", execution_arn: str) -> Any:
 
 def input_of_execution(execution_arn: str, deployment: Deployment) -> WorkflowInput:
     """The checked input of the workflow execution: what the steps that use the kwargs start from."""
-    return parse_workflow_input(read_input(boto3.client("stepfunctions"), execution_arn), deployment)
+    return parse_workflow_input(read_input(states_client(), execution_arn), deployment)
 
 
 def parse_workflow_input(raw: Any, deployment: Deployment | None = None) -> WorkflowInput:

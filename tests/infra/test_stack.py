@@ -19,6 +19,8 @@ from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
 from datasync_workflow.definition import STEPS, definition_text, placeholders
 from infra.stack import STACK_NAME, build_app
 
+# One worker synthesizes the templates these tests share (make test runs the suite on several).
+pytestmark = pytest.mark.xdist_group("synth")
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET_ROLE = "arn:aws:iam::111122223333:role/datasync-bucket-access"
 AGENT_ARN = "arn:aws:datasync:us-east-1:111122223333:agent/agent-0123456789abcdef0"
@@ -87,6 +89,11 @@ LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 # What each step's role may do, written out independently of infra/: action -> its resources.
 READS_INPUT = {"states:DescribeExecution": "the state machine's executions"}
+# A function EventBridge runs sends the events it failed on to the failed-events queue (Lambda's on-failure
+# destination, as CDK grants it).
+FAILED_EVENTS = dict.fromkeys(
+    ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"), "the failed-events queue"
+)
 ALLOWED = {
     "resolve": {
         **READS_INPUT,
@@ -125,7 +132,7 @@ ALLOWED = {
         **READS_INPUT,
         "datasync:StartTaskExecution": [TASK],
         "datasync:ListTaskExecutions": "*",
-        "datasync:TagResource": [EXECUTION],
+        "datasync:TagResource": [TASK, EXECUTION],
         "datasync:ListTagsForResource": [EXECUTION],
         "iam:PassRole": [BUCKET_ROLE],
     },
@@ -144,12 +151,14 @@ ALLOWED = {
         "datasync:DescribeTaskExecution": [EXECUTION],
         "datasync:TagResource": [EXECUTION],
         "states:GetExecutionHistory": "the state machine's executions",
+        **FAILED_EVENTS,
     },
     "resume": {
         "datasync:DescribeTaskExecution": [EXECUTION],
         "dynamodb:Query": "the waiting table",
         "dynamodb:DeleteItem": "the waiting table",
         "states:SendTaskSuccess": "the state machine",
+        **FAILED_EVENTS,
     },
 }
 # Resources the template names by logical id: how each must look.
@@ -161,6 +170,7 @@ OWN_RESOURCES = {
         ':role/aws-service-role/datasync.amazonaws.com/AWSServiceRoleForDataSync"]]}]'
     ),
     "the secrets DataSync manages": lambda listed: listed.endswith(':secret:aws-datasync!*"]]}]'),
+    "the failed-events queue": lambda listed: listed.startswith('[{"Fn::GetAtt": ["WorkflowFailedEvents'),
 }
 
 
@@ -379,13 +389,25 @@ def test_the_waiting_table_is_on_demand_encrypted_and_expires_its_tokens(templat
     assert "WAITING_TABLE_NAME" not in functions["check-status"][1]["Environment"]["Variables"]
 
 
-def test_failed_and_timed_out_executions_raise_an_alarm_that_notifies_the_topic(template):
-    alarm = the(template, "AWS::CloudWatch::Alarm")
+def alarms(template) -> dict[str, dict]:
+    return {a["AlarmName"].rsplit("-", 1)[1]: a for a in resources(template, "AWS::CloudWatch::Alarm").values()}
+
+
+def test_failed_and_timed_out_executions_and_failed_events_raise_alarms_that_notify_the_topic(template):
+    alarm, failed_events = alarms(template)["FailedOrTimedOut"], alarms(template)["FailedEvents"]
     metrics = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
     assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut"}
-    assert alarm["Threshold"] == 1 and alarm["TreatMissingData"] == "notBreaching"
+    ((queued,),) = [[m["MetricStat"] for m in failed_events["Metrics"]]]
+    (queue_id,) = resources(template, "AWS::SQS::Queue")
+    assert queued["Metric"] == {
+        "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}],
+        "MetricName": "ApproximateNumberOfMessagesVisible",
+        "Namespace": "AWS/SQS",
+    }
     (topic_id,) = resources(template, "AWS::SNS::Topic")
-    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    for each in (alarm, failed_events):
+        assert each["Threshold"] == 1 and each["TreatMissingData"] == "notBreaching"
+        assert each["AlarmActions"] == [{"Ref": topic_id}]
     assert the(template, "AWS::SNS::Subscription")["Endpoint"] == "ops@example.com"
     assert "KmsMasterKeyId" in the(template, "AWS::SNS::Topic")
 
@@ -442,13 +464,13 @@ def test_the_alarm_can_notify_through_its_encrypted_topic(template):
     key = the(template, "AWS::KMS::Key")
     assert key["EnableKeyRotation"] is True
     assert the(template, "AWS::SNS::Topic")["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    alarm_name = the(template, "AWS::CloudWatch::Alarm")["AlarmName"]
+    alarm_names = sorted(alarm["AlarmName"] for alarm in alarms(template).values())
 
     def cloudwatch_statement(statements, action):
         (statement,) = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
         assert action in statement["Action"]
-        source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
-        assert source_arn[-1] == f":alarm:{alarm_name}"
+        source_arns = [arn["Fn::Join"][1][-1] for arn in statement["Condition"]["ArnLike"]["aws:SourceArn"]]
+        assert sorted(source_arns) == [f":alarm:{name}" for name in alarm_names]
         return statement
 
     key_statement = cloudwatch_statement(key["KeyPolicy"]["Statement"], "kms:GenerateDataKey*")
@@ -495,7 +517,8 @@ def test_the_dashboard_shows_executions_what_they_moved_and_the_alarm(template):
     # Each is a metric some step publishes under that name.
     source = "".join(path.read_text() for path in (ROOT / "lambdas" / "datasync_steps").glob("*.py"))
     assert published <= {a or b for a, b in re.findall(r'name="(\w+)"|\("(\w+)", MetricUnit', source)}
-    assert any(widget["properties"].get("annotations", {}).get("alarms") for widget in widgets)
+    shown_alarms = [a for w in widgets for a in w["properties"].get("annotations", {}).get("alarms", [])]
+    assert len(shown_alarms) == 2  # failed or timed-out executions, and failed events
     url = template["Outputs"]["DashboardUrl"]["Value"]["Fn::Join"][1]
     (dashboard_id,) = resources(template, "AWS::CloudWatch::Dashboard")
     assert url[0].startswith("https://console.aws.amazon.com/cloudwatch/home?region=") and url[-1] == {
@@ -630,3 +653,35 @@ def test_a_schedule_with_a_plaintext_secret_fails_the_synth_unless_the_deploymen
     build_app(
         outdir=str(tmp_path / "allowed"), context={"datasync_workflow": {**config, "allow_secrets_in_input": True}}
     )
+
+
+def test_what_eventbridge_and_the_schedules_cannot_deliver_or_handle_is_kept_in_an_encrypted_queue(template):
+    (queue_id,) = resources(template, "AWS::SQS::Queue")
+    queue = the(template, "AWS::SQS::Queue")
+    assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 14 * 86_400
+    (policy,) = resources(template, "AWS::SQS::QueuePolicy").values()
+    statements = policy["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
+    in_queue = {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    functions = functions_by_step(template)
+    for detail_type, step_name, hours in (
+        ("DataSync Task Execution State Change", "resume", 1),
+        ("Step Functions Execution Status Change", "cleanup", 6),
+    ):
+        (target,) = rule_for(template, detail_type)["Targets"]
+        assert target["DeadLetterConfig"] == in_queue
+        assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": hours * 3600}
+        (invoke_config,) = [
+            c
+            for c in resources(template, "AWS::Lambda::EventInvokeConfig").values()
+            if c["FunctionName"] == {"Ref": functions[step_name][0]}
+        ]
+        assert invoke_config["MaximumRetryAttempts"] == 2
+        assert invoke_config["MaximumEventAgeInSeconds"] == hours * 3600
+        assert invoke_config["DestinationConfig"] == {"OnFailure": {"Destination": in_queue["Arn"]}}
+    schedule = the(template, "AWS::Scheduler::Schedule")
+    assert schedule["Target"]["DeadLetterConfig"] == in_queue
+    assert schedule["Target"]["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 3600}
+    assert template["Outputs"]["FailedEventsQueueUrl"]["Value"] == {"Ref": queue_id}

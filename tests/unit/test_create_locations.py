@@ -1,6 +1,8 @@
 """Step 2: create missing locations, every scheme's with its own CreateLocation* call, against the emulated
 DataSync (botocore still validates each request against the real API model before it reaches it)."""
 
+import json
+
 import pytest
 from moto.datasync.responses import DataSyncResponse
 
@@ -223,3 +225,17 @@ def test_every_scheme_is_created_with_its_own_call_and_found_again_by_its_uri(da
     assert matching_location_arns(datasync, uri) == [created]
     (stored,) = [loc["LocationUri"] for loc in datasync.list_locations()["Locations"] if loc["LocationArn"] == created]
     assert stored.endswith("/")  # as DataSync stores it
+
+
+def test_a_racer_keeps_the_oldest_location_whatever_order_datasync_lists_them_in(datasync, monkeypatch):
+    older, younger = make_smb_location(datasync), make_smb_location(datasync)
+    listed = DataSyncResponse.list_locations
+
+    def newest_first(self):  # ListLocations promises no order
+        answer = json.loads(listed(self))
+        return json.dumps({**answer, "Locations": answer["Locations"][::-1]})
+
+    monkeypatch.setattr(DataSyncResponse, "list_locations", newest_first)
+    assert [loc["LocationArn"] for loc in datasync.list_locations()["Locations"]][-2:] == [younger, older]
+    target = create_locations(datasync, datasync, config_for(), Target(), RUN).model_dump(mode="json")
+    assert target["SourceLocationArn"] == older

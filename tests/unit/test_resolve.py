@@ -10,10 +10,17 @@ from datasync_steps.errors import (
     DataSyncMultipleTasksError,
     DataSyncTaskNotFoundError,
 )
-from datasync_steps.lookup import matching_location_arns, tasks_linking
+from datasync_steps.lookup import (
+    location_created_at,
+    matching_location_arns,
+    tasks_linking,
+    without_racers,
+    workflow_tag,
+)
 from datasync_steps.resolve import resolve
 from tests.conftest import make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs
 
+RACER = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:racer"
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
 CREATE_ALL = {
     **URIS,
@@ -158,3 +165,12 @@ def test_finding_a_task_among_a_thousand_takes_a_handful_of_calls(datasync):
     ).model_dump(mode="json")
     assert sorted(calls) == ["DescribeTask", "ListLocations", "ListLocations", "ListLocations", "ListTasks"]
     assert datasync.describe_task(TaskArn=resolved["target"]["TaskArn"])["Name"] == "task5"
+
+
+def test_the_oldest_match_is_taken_only_when_every_younger_one_is_a_racing_runs(datasync):
+    oldest = make_smb_location(datasync)
+    a_runs = datasync.create_location_smb(**smb_kwargs(), Tags=[workflow_tag(RACER)])["LocationArn"]
+    users_own = make_smb_location(datasync)  # a duplicate someone made by hand
+    created_at = location_created_at(datasync, URIS["source_location_uri"])
+    assert without_racers(datasync, [oldest, a_runs], created_at) == [oldest]
+    assert without_racers(datasync, [oldest, a_runs, users_own], created_at) == [oldest, a_runs, users_own]

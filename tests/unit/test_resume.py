@@ -5,9 +5,10 @@ fails the test on any call not queued, so a token sent twice, or sent at all whe
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 from datasync_steps.resume import resume_waiting
-from datasync_steps.waiting import wait_for
+from datasync_steps.waiting import SEQUENCE, TOKEN, resume, wait_for
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from tests.conftest import event_of, items, make_s3_location, make_smb_location, make_task, success_sent
 
@@ -69,9 +70,42 @@ def test_an_event_that_is_not_final_wakes_nobody(table, sfn, datasync, ended):
     assert len(items(table)) == 1
 
 
-def test_a_token_whose_wait_is_over_is_dropped_quietly(table, sfn, datasync, ended):
+@pytest.mark.parametrize("answer", ["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"])
+def test_a_token_whose_wait_is_over_is_dropped_quietly(table, sfn, datasync, ended, answer):
     client, stubber = sfn
     wait_for(table, ended, WORKFLOW, "token-1", 600)
-    stubber.add_client_error("send_task_success", "TaskTimedOut", "Task Timed Out")
-    assert resume_waiting(table, client, datasync, event_of(ended, "SUCCESS")).model_dump(mode="json") == {"Resumed": 0}
+    stubber.add_client_error("send_task_success", answer, "The task is no more")
+    assert resume_waiting(table, client, datasync, event_of(ended, "SUCCESS")).model_dump() == {"Resumed": 0}
     assert items(table) == []
+
+
+def test_a_send_that_fails_keeps_the_token_for_the_next_try(table, sfn, datasync, ended):
+    client, stubber = sfn
+    wait_for(table, ended, WORKFLOW, "token-1", 600, sequence=7)
+    stubber.add_client_error("send_task_success", "ThrottlingException", "Rate exceeded")
+    with pytest.raises(ClientError, match="ThrottlingException"):  # Lambda retries the event
+        resume_waiting(table, client, datasync, event_of(ended, "SUCCESS"))
+    assert [(item[TOKEN], item[SEQUENCE]) for item in items(table)] == [("token-1", 7)]
+    success_sent(stubber, "token-1", "SUCCESS")
+    assert resume_waiting(table, client, datasync, event_of(ended, "SUCCESS")).model_dump() == {"Resumed": 1}
+    assert items(table) == []
+
+
+def test_a_claim_of_an_old_token_leaves_a_later_waits_token_alone(table, sfn, ended):
+    client, _ = sfn
+    old = wait_for(table, ended, WORKFLOW, "old", 600, sequence=1)
+    wait_for(table, ended, WORKFLOW, "new", 600, sequence=2)
+    assert resume(table, client, old, "SUCCESS") is False  # nothing sent: Stubber has nothing queued
+    assert [item[TOKEN] for item in items(table)] == ["new"]
+
+
+def test_who_waits_is_read_strongly_consistent(table, sfn, datasync, ended):
+    # moto answers the same either way; what DynamoDB is asked is what counts.
+    client, stubber = sfn
+    asked = []
+    events = table.meta.client.meta.events
+    events.register("provide-client-params.dynamodb.Query", lambda params, **_: asked.append(params))
+    wait_for(table, ended, WORKFLOW, "token-1", 600)
+    success_sent(stubber, "token-1", "SUCCESS")
+    resume_waiting(table, client, datasync, event_of(ended, "SUCCESS"))
+    assert asked and all(params["ConsistentRead"] is True for params in asked)

@@ -10,7 +10,7 @@ from datasync_steps.errors import (
     DataSyncRequestError,
     DataSyncTaskAlreadyRunningError,
 )
-from datasync_steps.start import StartEvent, console_urls, start_execution
+from datasync_steps.start import StartEvent, console_urls, start_execution, unfinished_execution
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from tests import fakes
 from tests.conftest import started
@@ -53,7 +53,9 @@ def test_a_retried_start_adopts_the_execution_the_first_try_started_even_once_it
         first_try = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]  # its answer was lost
     time.sleep(0.2)
     assert datasync.describe_task_execution(TaskExecutionArn=first_try)["Status"] == "SUCCESS"
-    assert started(datasync, task, retry_count=1, execution_id="run-1")["TaskExecutionArn"] == first_try
+    adopted = started(datasync, task, retry_count=1, execution_id="run-1")
+    # This run's own, which it follows, and the clean-up cancels if the run stops.
+    assert (adopted["TaskExecutionArn"], adopted["ExecutionStarted"], adopted["Action"]) == (first_try, True, "follow")
     assert list(fakes.backend().task_executions) == [first_try]
 
 
@@ -108,3 +110,24 @@ def test_a_start_refused_for_another_reason_is_a_request_error(datasync, task, m
     fakes.fail_calls(monkeypatch, "start_task_execution", fakes.refused("The agent is offline."))
     with pytest.raises(DataSyncRequestError, match="The agent is offline"):
         started(datasync, task)
+
+
+def test_the_unfinished_execution_followed_is_the_newest(datasync, task):
+    with emulated_transfers(EmulatedTransfer(seconds=30)):
+        running = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+        # Other filters: DataSync queues it behind the running one.
+        queued = datasync.start_task_execution(
+            TaskArn=task, Includes=[{"FilterType": "SIMPLE_PATTERN", "Value": "/other"}]
+        )["TaskExecutionArn"]
+    assert unfinished_execution(datasync, task) == (queued, "QUEUED")
+    assert datasync.describe_task_execution(TaskExecutionArn=running)["Status"] == "LAUNCHING"
+
+
+def test_an_execution_being_cancelled_has_not_finished(datasync, task):
+    with emulated_transfers(EmulatedTransfer(seconds=30)):
+        running = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    datasync.cancel_task_execution(TaskExecutionArn=running)
+    assert unfinished_execution(datasync, task) == (running, "CANCELLING")
+    event = StartEvent(execution_id="run-2", TaskArn=task, retry_count=0, if_task_running="fail")
+    with pytest.raises(DataSyncTaskAlreadyRunningError, match="CANCELLING"):
+        start_execution(datasync, datasync, event)

@@ -80,6 +80,14 @@ def test_more_checks_than_the_execution_history_holds_are_refused_naming_the_lar
     assert "(got 1847)" in cause
 
 
+def test_the_checks_may_wait_a_year_less_the_hour_set_aside_for_the_rest_of_the_run():
+    # 461 x 68,400 s is exactly 365 days less 3,600 s.
+    parse_workflow_input({"task_arn": TASK_ARN, "max_iterations": 461, "wait_interval_seconds": 68_400})
+    cause = invalid({"task_arn": TASK_ARN, "max_iterations": 461, "wait_interval_seconds": 68_401})
+    assert "the checks could wait 31,532,861 s, longer than a Step Functions execution can run" in cause
+    assert "less 3,600 s to set up" in cause
+
+
 def test_checks_that_could_outlast_a_year_are_refused():
     a_day = 86_400
     parse_workflow_input({"task_arn": TASK_ARN, "max_iterations": 364, "wait_interval_seconds": a_day})

@@ -10,14 +10,16 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from moto import mock_aws
 
 from datasync_workflow import cli
 from datasync_workflow.cli import main
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from datasync_workflow.follow import follow
 from datasync_workflow.local import _invoke, local_deployment
-from tests.conftest import REGION, make_s3_location, make_secret, make_smb_location, make_task
+from tests.conftest import REGION, make_s3_location, make_secret, make_smb_location, make_task, stubbed_client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -361,3 +363,103 @@ def test_validate_refuses_a_secret_unless_the_deployment_allows_it_and_reserves_
     assert exited.value.code == 2 and "--scope-tag aws:team=x: Value error, a key beginning aws: is AWS's own" in (
         capsys.readouterr().err
     )
+
+
+# Following a deployed run: a page at a time, only what is new, and no traceback when AWS will not answer.
+
+EXECUTION = "arn:aws:states:us-east-1:111122223333:execution:datasync-workflow:run-1"
+MACHINE = "arn:aws:states:us-east-1:111122223333:stateMachine:datasync-workflow"
+
+
+def history_event(number: int) -> dict:
+    return {"id": number, "previousEventId": number - 1, "type": "PassStateEntered", "timestamp": datetime.now(UTC)}
+
+
+def described(status: str) -> dict:
+    return {"executionArn": EXECUTION, "stateMachineArn": MACHINE, "status": status, "startDate": datetime.now(UTC)}
+
+
+def test_following_reads_the_history_newest_first_and_only_as_far_as_it_is_new():
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        newest_first = [history_event(n) for n in range(2_500, 0, -1)]
+
+        def pages(events: list, *, reverse: bool = True) -> None:
+            for start in range(0, len(events), 1000):
+                page = {"events": events[start : start + 1000]}
+                if start + 1000 < len(events):
+                    page["nextToken"] = f"page-{start + 1000}"
+                expected = {"executionArn": EXECUTION, "reverseOrder": reverse, "maxResults": 1000}
+                if start:
+                    expected["nextToken"] = f"page-{start}"
+                stubber.add_response("get_execution_history", page, expected)
+
+        stubber.add_response("describe_execution", described("RUNNING"))
+        pages(newest_first)  # the first look: all of it, three pages
+        stubber.add_response("describe_execution", described("SUCCEEDED"))
+        # Two more events: one page, whose events past the new ones are not passed on again.
+        stubber.add_response(
+            "get_execution_history",
+            {"events": [history_event(2_502), history_event(2_501), *newest_first[:998]], "nextToken": "more"},
+            {"executionArn": EXECUTION, "reverseOrder": True, "maxResults": 1000},
+        )
+        pages([history_event(2_502), history_event(2_501), *newest_first])  # the whole history, at the end
+        seen: list[int] = []
+        last, history = follow(sfn, EXECUTION, lambda event: seen.append(event["id"]), poll_seconds=0, page_size=1000)
+    assert seen == list(range(1, 2_503)) and last["status"] == "SUCCEEDED" and len(history) == 2_502
+
+
+def test_throttled_while_following_it_looks_less_often_and_goes_on(monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr("datasync_workflow.follow.time.sleep", slept.append)
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        stubber.add_client_error("describe_execution", "ThrottlingException", "Rate exceeded")
+        stubber.add_client_error("describe_execution", "ThrottlingException", "Rate exceeded")
+        stubber.add_response("describe_execution", described("SUCCEEDED"))
+        stubber.add_response("get_execution_history", {"events": [history_event(1)]})
+        stubber.add_response("get_execution_history", {"events": [history_event(1)]})
+        last, _ = follow(sfn, EXECUTION, lambda event: None, poll_seconds=2, page_size=1000)
+    assert last["status"] == "SUCCEEDED" and slept == [4, 8]
+
+
+def test_an_aws_error_while_following_names_the_execution_and_exits_1(deployed, monkeypatch, capsys):
+    machine_arn, input_file = deployed
+
+    def denied(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not you"}}, "GetExecutionHistory")
+
+    monkeypatch.setattr(cli, "follow", denied)
+    assert main(["run", input_file, "--state-machine-arn", machine_arn]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (started,) = [line for line in err.splitlines() if line.startswith("Started ")]
+    execution_arn = started.removeprefix("Started ")
+    assert f"Could not follow {execution_arn}: An error occurred (AccessDeniedException)" in err
+    assert (
+        f"It may still run: https://console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/{execution_arn}"
+        in err
+    )
+
+
+def test_aws_region_names_the_region_of_a_deployed_run_as_the_aws_cli_does(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    asked = []
+    real_session = boto3.session.Session
+
+    def session(region_name=None, **kwargs):
+        asked.append(region_name)
+        return real_session(region_name=region_name, **kwargs)
+
+    monkeypatch.setattr(boto3.session, "Session", session)
+    with mock_aws(), pytest.raises(SystemExit) as exited:
+        main(
+            [
+                "run",
+                str(EXAMPLES / "run_task_arn.json"),
+                "--state-machine-arn",
+                MACHINE.replace("us-east-1", "eu-west-3"),
+            ]
+        )
+    assert asked == ["eu-west-3"]
+    assert exited.value.code == 2 and "cannot start the execution" in capsys.readouterr().err

@@ -75,6 +75,11 @@ def test_failures_after_the_start_cancel_the_execution():
     assert TASKS["Check execution status"]["Catch"][0]["Next"] == "Cancel execution after failure"
 
 
+def test_a_failed_check_of_another_runs_execution_cancels_nothing():
+    # Queued behind it, the run follows an execution it did not start: a failure there is only explained.
+    assert TASKS["Check the running execution"]["Catch"][0]["Next"] == "Classify failure"
+
+
 def test_every_user_facing_error_is_explained_by_its_own_message():
     # Classify failure sends errors named DataSync* to the state that uses the Lambda's message as Cause.
     (rule,) = STATES["Classify failure"]["Choices"]

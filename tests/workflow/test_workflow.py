@@ -256,8 +256,9 @@ def test_a_refused_task_creation_is_a_creation_error(datasync, monkeypatch):
 
 
 def test_throttling_is_retried_by_the_state_machine(datasync, linked, monkeypatch):
-    calls = fakes.fail_calls(monkeypatch, "describe_task_execution", fakes.throttled(), times=3)
-    # The first describe is the waiting step's: a wait long enough for botocore's own retries to end first.
+    # The waiting step's status look, throttled (not the resume step's, which DataSync's event may run first).
+    calls = fakes.fail_calls(monkeypatch, "describe_task_execution", fakes.throttled(), times=3, step="await-event")
+    # A wait long enough for botocore's own retries to end first.
     execution = run({"task_arn": linked[2], "wait_interval_seconds": 30})
     assert execution.status == "SUCCEEDED", execution.cause
     # botocore retries twice in the step, then Step Functions retries the step itself.

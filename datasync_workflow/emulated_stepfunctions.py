@@ -1,0 +1,173 @@
+"""moto's Step Functions, extended where callers of a local run touch it differently from AWS.
+
+`install()` (run once, when `datasync_workflow.local` is imported) puts on moto's StepFunctionResponse:
+
+- GetExecutionHistory as the API reference gives it: `reverseOrder` (newest first), pages of `maxResults`
+  (100 by default, at most 1,000) with `nextToken`, and no states' input and output when `includeExecutionData`
+  is false. moto gives every event, oldest first, whatever is asked.
+- StopExecution as AWS does it: the execution ends ABORTED at once, keeping the stop's `error` and `cause`, even
+  while a state waits for a task token (moto drops both, and its engine notices a stop only when the waiting
+  state gets an answer: it is given one, `{}`, which the stopped execution never uses).
+- "Step Functions Execution Status Change": `subscribe` hands each execution's end (SUCCEEDED, FAILED, TIMED_OUT,
+  ABORTED) to a listener, as EventBridge hands it to a rule's target, just before DescribeExecution shows it.
+
+And it parses each definition once: moto's engine parses the definition's text with ANTLR when the state machine is
+made, again to analyse it, and again for every execution (about 70 ms of CPU each time, most of a short local run's);
+the parse tree is read, never changed, so the same text's tree serves them all, each still preprocessed afresh.
+"""
+
+import base64
+import copy
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from antlr4 import CommonTokenStream, InputStream
+from moto.core.responses import ActionResult
+from moto.stepfunctions.exceptions import ValidationException
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramError, ProgramStopped
+from moto.stepfunctions.parser.asl.parse.asl_parser import (
+    AmazonStateLanguageParser,
+    ASLParserException,
+    SyntaxErrorListener,
+)
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.responses import StepFunctionResponse
+
+HISTORY_PAGE, MAX_HISTORY_PAGE = 100, 1000
+# How long a stop keeps answering task tokens: a state's step may still be on its way to keeping its token.
+STOP_SECONDS = 5
+_MOTOS_HISTORY = StepFunctionResponse.get_execution_history
+_MOTOS_STOP = StepFunctionResponse.stop_execution
+_MOTOS_TERMINATED = BaseExecutionWorkerCommunication.terminated
+
+StatusListener = Callable[[dict], None]
+_listeners: list[StatusListener] = []
+_listeners_lock = threading.Lock()
+
+
+def subscribe(listener: StatusListener) -> Callable[[], None]:
+    """Send `listener` each execution's "Step Functions Execution Status Change" event when it ends; return the
+    function that stops it."""
+    with _listeners_lock:
+        _listeners.append(listener)
+
+    def unsubscribe() -> None:
+        with _listeners_lock:
+            _listeners.remove(listener)
+
+    return unsubscribe
+
+
+def _terminated(self: BaseExecutionWorkerCommunication) -> None:
+    state = self.execution.exec_worker.env.program_state()  # type: ignore[union-attr]
+    status = (
+        "SUCCEEDED"
+        if isinstance(state, ProgramEnded)
+        else "ABORTED"
+        if isinstance(state, ProgramStopped)
+        else "FAILED"
+        if isinstance(state, ProgramError)
+        else "TIMED_OUT"
+    )
+    event = {
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "region": self.execution.region_name,
+        "detail": {
+            "executionArn": self.execution.exec_arn,
+            "stateMachineArn": self.execution.state_machine.arn,
+            "status": status,
+        },
+    }
+    with _listeners_lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        listener(event)
+    _MOTOS_TERMINATED(self)
+
+
+def _stop_execution(self: StepFunctionResponse) -> ActionResult:
+    execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+    worker = getattr(execution, "exec_worker", None)
+    if worker is None or execution.status != "RUNNING":  # not run by moto's engine, or over: moto's own answer
+        return _MOTOS_STOP(self)
+    stopped = datetime.now(UTC)
+    error, cause = self._get_param("error"), self._get_param("cause")
+    execution.stop(stop_date=stopped, error=error, cause=cause)
+    execution.error, execution.cause = error, cause
+    threading.Thread(target=_answer_tokens_until_stopped, args=(execution,), daemon=True).start()
+    return ActionResult({"stopDate": stopped})
+
+
+def _answer_tokens_until_stopped(execution) -> None:
+    deadline = time.monotonic() + STOP_SECONDS
+    while execution.status == "RUNNING" and time.monotonic() < deadline:
+        pool = execution.exec_worker.env.callback_pool_manager._pool
+        for callback_id, endpoint in list(pool.items()):
+            if endpoint.get_outcome() is None:
+                endpoint.notify(CallbackOutcomeSuccess(callback_id=callback_id, output="{}"))
+        time.sleep(0.02)
+
+
+def _get_execution_history(self: StepFunctionResponse) -> ActionResult:
+    events = list(self.stepfunction_backend.get_execution_history(self._get_param("executionArn"))["events"])
+    if self._get_param("reverseOrder"):
+        events.reverse()
+    size = self._get_param("maxResults") or HISTORY_PAGE
+    if not 0 < size <= MAX_HISTORY_PAGE:
+        raise ValidationException(f"maxResults must be between 1 and {MAX_HISTORY_PAGE}, not {size}")
+    token = self._get_param("nextToken")
+    try:
+        start = int(base64.urlsafe_b64decode(token).decode()) if token else 0
+    except ValueError:
+        raise ValidationException(f"Invalid nextToken {token!r}") from None
+    page = events[start : start + size]
+    if self._get_param("includeExecutionData") is False:
+        page = [_without_data(event) for event in page]
+    result: dict = {"events": page}
+    if start + size < len(events):
+        result["nextToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+    return ActionResult(result)
+
+
+def _without_data(event: dict) -> dict:
+    bare = copy.copy(event)
+    for key, details in event.items():
+        if key.endswith("EventDetails") and isinstance(details, dict):
+            data = ("input", "output", "inputDetails", "outputDetails")
+            bare[key] = {name: value for name, value in details.items() if name not in data}
+    return bare
+
+
+@lru_cache(maxsize=32)
+def _parse_tree(definition: str):
+    """What moto's AmazonStateLanguageParser.parse does before it preprocesses, for one definition text."""
+    errors = SyntaxErrorListener()
+    parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
+    parser.removeErrorListeners()
+    parser.addErrorListener(errors)
+    tree = parser.state_machine()
+    if errors.errors:
+        raise ASLParserException(errors=errors.errors)
+    return tree
+
+
+def _parse(definition: str):
+    tree = _parse_tree(definition)
+    return Preprocessor().visit(tree), tree
+
+
+def install() -> None:
+    """Extend moto's Step Functions in place, once."""
+    if StepFunctionResponse.get_execution_history is _MOTOS_HISTORY:
+        StepFunctionResponse.get_execution_history = _get_execution_history  # type: ignore[method-assign]
+        StepFunctionResponse.stop_execution = _stop_execution  # type: ignore[method-assign]
+        BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
+        AmazonStateLanguageParser.parse = staticmethod(_parse)  # type: ignore[method-assign]

@@ -1,0 +1,116 @@
+"""The local runner where users touch it as they would touch AWS: Step Functions' own API on a local deployment
+(StopExecution, GetExecutionHistory's pages), several runs at once in one mock, and the rules' targets failing."""
+
+import json
+import logging
+import threading
+import time
+
+import boto3
+import pytest
+
+from datasync_steps.names import WAIT_STATE
+from datasync_workflow import local
+from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local import local_deployment, run_local
+from tests import fakes
+from tests.conftest import REGION, make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs, task_arns
+
+
+@pytest.fixture
+def task(datasync):
+    return make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+
+
+def started_and_waiting(sfn, machine_arn: str, execution_input: dict) -> str:
+    arn = sfn.start_execution(stateMachineArn=machine_arn, name="waits", input=json.dumps(execution_input))[
+        "executionArn"
+    ]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        if any(e["type"] == "TaskSubmitted" for e in events):
+            return arn
+        time.sleep(0.05)
+    pytest.fail("the execution never waited for DataSync's event")
+
+
+def test_stop_execution_aborts_a_waiting_run_keeps_its_error_and_cause_and_the_clean_up_cancels(datasync, task):
+    with local_deployment(REGION) as machine_arn, emulated_transfers(EmulatedTransfer(seconds=60)):
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        arn = started_and_waiting(sfn, machine_arn, {"task_arn": task, "wait_interval_seconds": 3600})
+        sfn.stop_execution(executionArn=arn, error="Operator.Stop", cause="stopped from the console")
+        described = sfn.describe_execution(executionArn=arn)
+        for _ in range(100):
+            if described["status"] != "RUNNING":
+                break
+            time.sleep(0.05)
+            described = sfn.describe_execution(executionArn=arn)
+        assert (described["status"], described["error"], described["cause"]) == (
+            "ABORTED",
+            "Operator.Stop",
+            "stopped from the console",
+        )
+        (last,) = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)["events"]
+        assert last["executionAbortedEventDetails"] == {"error": "Operator.Stop", "cause": "stopped from the console"}
+    # The clean-up rule ran before the stop was visible: the DataSync execution is being cancelled.
+    (execution,) = datasync.list_task_executions(TaskArn=task)["TaskExecutions"]
+    assert execution["Status"] in ("CANCELLING", "ERROR")
+
+
+def test_the_history_pages_as_the_api_says_newest_first_when_asked(datasync, task):
+    execution = run_local({"task_arn": task, "wait_interval_seconds": 0})
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = execution.execution_arn
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=arn, reverseOrder=True, PaginationConfig={"PageSize": 7}
+    )
+    newest_first = [event for page in pages for event in page["events"]]
+    assert [e["id"] for e in newest_first] == [e["id"] for e in reversed(execution.history)]
+    assert len(sfn.get_execution_history(executionArn=arn)["events"]) == min(100, len(execution.history))
+    bare = sfn.get_execution_history(executionArn=arn, includeExecutionData=False, maxResults=1000)["events"]
+    assert not any("input" in e.get("stateEnteredEventDetails", {}) for e in bare)
+    assert any("input" in e.get("stateEnteredEventDetails", {}) for e in execution.history)
+
+
+def test_runs_in_threads_inside_one_mock_each_see_their_own_outcome(datasync):
+    create_all = {
+        "source_location_uri": "smb://hostname/directory/",
+        "destination_location_uri": "s3://mybucket/prefix",
+        "wait_interval_seconds": 0,
+        "create_task_kwargs": {"Name": "t"},
+        "create_source_location_kwargs": smb_kwargs(),
+        "create_destination_location_kwargs": s3_kwargs(),
+    }
+    outcomes: dict[int, object] = {}
+
+    def run(number: int) -> None:
+        outcomes[number] = run_local(create_all, timeout=90)
+
+    with emulated_transfers(EmulatedTransfer(seconds=0.5)):
+        threads = [threading.Thread(target=run, args=(number,)) for number in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert [outcomes[number].status for number in range(3)] == ["SUCCEEDED"] * 3, [
+        (outcomes[n].error, outcomes[n].cause) for n in range(3)
+    ]
+    assert {outcomes[number].output["TaskArn"] for number in range(3)} == set(task_arns(datasync))
+    assert len(task_arns(datasync)) == 1
+
+
+def test_a_failing_clean_up_is_a_warning_naming_the_step_and_the_execution(datasync, task, monkeypatch, caplog):
+    fakes.fail_calls(monkeypatch, "cancel_task_execution", fakes.refused("Cancel refused"), step="cleanup")
+    with emulated_transfers(EmulatedTransfer(seconds=60)), caplog.at_level(logging.WARNING, logger=local.__name__):
+        execution = run_local(
+            {"task_arn": task, "wait_interval_seconds": 3600},
+            timeout=30,
+            stop_when=lambda event: event["type"] == "TaskSubmitted",
+        )
+    assert execution.status == "ABORTED"
+    (warning,) = [record.getMessage() for record in caplog.records if record.name == local.__name__]
+    assert warning.startswith(f"The cleanup step failed for {execution.execution_arn}: DataSyncRequestError: ")
+    assert WAIT_STATE in [
+        e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e
+    ]
