@@ -4,6 +4,7 @@ from contextlib import contextmanager
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -61,6 +62,14 @@ def stubbed_client(service: str):
 def stubbed():
     with stubbed_client("datasync") as client_and_stubber:
         yield client_and_stubber
+
+
+def refused(code: str, call) -> str:
+    """The message of the ClientError with this code that `call` raises."""
+    with pytest.raises(ClientError) as raised:
+        call()
+    assert raised.value.response["Error"]["Code"] == code
+    return raised.value.response["Error"]["Message"]
 
 
 def smb_kwargs(host: str = "hostname", subdirectory: str = "directory/") -> dict:

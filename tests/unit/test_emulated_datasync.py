@@ -5,11 +5,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.exceptions import ClientError
 
 from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
 from tests import fakes
-from tests.conftest import make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs
+from tests.conftest import make_s3_location, make_smb_location, make_task, refused, s3_kwargs, smb_kwargs
 
 QUICK = EmulatedTransfer(seconds=0.5)
 ONLY_A = {"Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}]}
@@ -43,10 +42,7 @@ def statuses_until_final(execution, timeout=5.0) -> list[str]:
 
 
 def refusal(call) -> str:
-    with pytest.raises(ClientError) as refused:
-        call()
-    assert refused.value.response["Error"]["Code"] == "InvalidRequestException"
-    return refused.value.response["Error"]["Message"]
+    return refused("InvalidRequestException", call)
 
 
 def test_an_execution_moves_through_datasyncs_statuses_by_itself(datasync, task):

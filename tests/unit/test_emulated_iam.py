@@ -2,7 +2,6 @@
 a local run's step may do is what its role may do in AWS, scope and conditions included."""
 
 import pytest
-from botocore.exceptions import ClientError
 
 from datasync_steps.create_task import create_task
 from datasync_steps.deployment import Deployment, ScopeTag
@@ -12,7 +11,7 @@ from datasync_steps.state import Target
 from datasync_steps.workflow_input import parse_workflow_input
 from datasync_workflow.definition import step_named
 from datasync_workflow.emulated_iam import acting_as
-from tests.conftest import make_s3_location, make_smb_location, make_task, task_arns
+from tests.conftest import make_s3_location, make_smb_location, make_task, refused, task_arns
 
 SCOPED = Deployment(scope_tag=ScopeTag(key="team", value="finance"))
 TEAM = {"Key": "team", "Value": "finance"}
@@ -21,10 +20,7 @@ OTHER_WORKFLOW = "arn:aws:states:us-east-1:123456789012:execution:payroll-transf
 
 
 def denied(call) -> str:
-    with pytest.raises(ClientError) as raised:
-        call()
-    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
-    return raised.value.response["Error"]["Message"]
+    return refused("AccessDeniedException", call)
 
 
 def test_a_step_may_call_only_what_its_role_is_granted(datasync, task):
