@@ -112,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         sfn = session.client("stepfunctions")
         machine_arn = args.state_machine_arn or stack_output(session.client("cloudformation"), args.stack)
         execution_arn = sfn.start_execution(
-            stateMachineArn=machine_arn, name=f"cli-{uuid.uuid4()}", input=json.dumps(execution_input)
+            stateMachineArn=machine_arn,
+            name=f"cli-{uuid.uuid4()}",
+            # Compact, as validate counts it against Step Functions' 256 KiB.
+            input=json.dumps(execution_input, separators=(",", ":"), ensure_ascii=False),
         )["executionArn"]
     except NoRegionError:
         parser.error(
@@ -148,10 +151,8 @@ def read_json(source: str):
         raise UnreadableInput(f"it is not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
     except RecursionError:
         raise UnreadableInput("its JSON is nested deeper than can be read") from None
-    except ValueError as error:  # a number of more digits than Python converts, or NaN and Infinity
-        raise UnreadableInput(
-            str(error) if isinstance(error, UnreadableInput) else "it holds a number too long to read"
-        ) from None
+    except ValueError:  # an integer of more digits than Python converts (NaN and Infinity: _not_json)
+        raise UnreadableInput("it holds a number too long to read") from None
 
 
 def _not_json(constant: str):
@@ -172,7 +173,9 @@ def validate_input(execution_input, args: argparse.Namespace, parser: argparse.A
 
     scope = None
     if args.scope_tag:
-        key, _, value = args.scope_tag.partition("=")
+        key, equals, value = args.scope_tag.partition("=")
+        if not equals:
+            parser.error(f"--scope-tag {printable(args.scope_tag, 300)}: give KEY=VALUE")
         try:
             scope = ScopeTag(key=key, value=value)
         except ValidationError as error:

@@ -125,7 +125,7 @@ def timed_out(cause: str) -> dict:
         "Type": "Fail",
         "Error": "DataSyncExecutionTimeoutError",
         "CausePath": f"States.Format('{cause}', $.execution.TaskExecutionArn, $.config.max_iterations, "
-        "$.config.wait_interval_seconds)",
+        "$.plan.wait_seconds)",
     }
 
 
@@ -196,12 +196,13 @@ def definition() -> dict:
             START_STATE, "Gave up waiting for the running execution", "Wait for the running execution"
         ),
         "Gave up waiting for the running execution": timed_out(
-            "The task already ran execution {}, which did not finish within max_iterations={} status checks {} "
-            'seconds apart, so this run started nothing (if_task_running is "queue").'
+            "The task already ran execution {}, which did not finish within max_iterations={} status checks up to {} s "
+            'apart (twice wait_interval_seconds), so this run started nothing (if_task_running is "queue").'
         ),
         WAIT_STATE: wait_for_event(
             "DataSync's state-change event ends the wait (EventBridge runs the resume step, which sends the token "
-            "back); after wait_interval_seconds without it, or if waiting fails, a status check runs instead.",
+            "back); after twice wait_interval_seconds without it (as Airflow's hook waits between checks), or if "
+            "waiting fails, a status check runs instead.",
             DESCRIBE_STATE,
             CHECK_STATE,
         ),
@@ -218,8 +219,8 @@ def definition() -> dict:
             when("$.cancellation.Cancelled", "Execution timed out", BooleanEquals=True), default=DESCRIBE_STATE
         ),
         "Execution timed out": timed_out(
-            "DataSync execution {} did not finish within max_iterations={} status checks {} seconds apart, so it "
-            "was cancelled."
+            "DataSync execution {} did not finish within max_iterations={} status checks up to {} s apart (twice "
+            "wait_interval_seconds), so it was cancelled."
         ),
         DESCRIBE_STATE: task("describe", FOLLOWED, "$.description", "Did it end?"),
         "Did it end?": {

@@ -17,7 +17,13 @@ from datasync_steps.lookup import (
 from datasync_steps.names import CREATE_LOCATIONS, CREATE_TASK, RUN
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Check, Checked, Plan, Resolved, Target
-from datasync_steps.workflow_input import SIDES, WorkflowInput, parse_workflow_input, read_input
+from datasync_steps.workflow_input import (
+    SIDES,
+    WorkflowInput,
+    parse_workflow_input,
+    read_input,
+    seconds_between_checks,
+)
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -41,8 +47,7 @@ def resolve(client: "DataSyncClient", raw_input: Any, deployment: Deployment | N
         plan=Plan(
             route=route,
             update_task=bool(config.update_task_kwargs),
-            # A task state's timeout is at least 1 s: an interval of 0 waits for the event at most that long.
-            wait_seconds=max(1, config.wait_interval_seconds),
+            wait_seconds=seconds_between_checks(config.wait_interval_seconds),
         ),
         target=target,
         execution=Checked(check=Check(checks_done=0)),

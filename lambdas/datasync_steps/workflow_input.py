@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 from datasync_steps.datasync import states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError, shown
-from datasync_steps.uris import MAX_URI_LENGTH, parse_location_uri
+from datasync_steps.uris import MAX_URI_LENGTH, has_credentials, parse_location_uri
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_stepfunctions import SFNClient
@@ -88,7 +88,7 @@ class WorkflowInput(BaseModel):
         if uri is not None:
             if len(uri) > MAX_URI_LENGTH:
                 raise ValueError(f"{len(uri):,} characters; a DataSync location URI has at most {MAX_URI_LENGTH:,}")
-            if "@" in uri.partition("://")[2].partition("/")[0]:
+            if has_credentials(uri):
                 # Not echoed: what comes before the @ is a user name and password.
                 raise ValueError(
                     "holds credentials before the host (user:password@host); DataSync's location URIs never do. "
@@ -146,6 +146,14 @@ def tag_problems(kwargs: dict[str, Any], where: str, deployment: Deployment) -> 
             f"{where}.Tags: at most {room}, none with the key {' or '.join(reserved)}: the workflow sets those "
             "on what it creates and starts"
         )
+
+
+def seconds_between_checks(wait_interval_seconds: int) -> int:
+    """The longest wait between two status checks: twice the interval, as Airflow's DataSyncHook waits (provider
+    9.39.0, hooks/datasync.py, wait_for_task_execution, lines 318-322: it sleeps wait_interval_seconds while the
+    status is not final, then again before the next check), so that the same max_iterations give up as late as the
+    operator does. At least 1 s: a Task state's timeout can be no shorter."""
+    return max(1, 2 * wait_interval_seconds)
 
 
 def roles_in(value: Any, where: str) -> Iterator[tuple[str, str]]:
@@ -240,11 +248,11 @@ def _checked(raw: dict, deployment: Deployment) -> tuple[WorkflowInput | None, l
                     f"{where}: this deployment may not pass the role {shown(role)} to DataSync; add it to the "
                     "stack's passable_role_arns setting"
                 )
-    longest_wait = workflow_input.max_iterations * max(1, workflow_input.wait_interval_seconds)
+    longest_wait = workflow_input.max_iterations * seconds_between_checks(workflow_input.wait_interval_seconds)
     if workflow_input.wait_for_completion and longest_wait > EXECUTION_TIMEOUT_SECONDS - SETUP_SECONDS:
         problems.append(
-            f"max_iterations times wait_interval_seconds: the checks could wait {longest_wait:,} s, longer than a "
-            f"Step Functions execution can run (a year, {EXECUTION_TIMEOUT_SECONDS:,} s, less "
+            f"max_iterations times twice wait_interval_seconds: the checks could wait {longest_wait:,} s, longer "
+            f"than a Step Functions execution can run (a year, {EXECUTION_TIMEOUT_SECONDS:,} s, less "
             f"{SETUP_SECONDS:,} s to set up)"
         )
     return workflow_input, problems

@@ -628,7 +628,9 @@ def test_the_functions_know_the_scope_and_that_plaintext_is_allowed(scoped_templ
         ({"passable_role_arns": ["arn:aws:iam::123456789012:role/*"]}, "has a wildcard"),
         ({"passable_role_arns": ["arn:aws:iam::123456789012:role/data-?"]}, "has a wildcard"),
         ({"scope_tag": {"key": "aws:team", "value": "x"}}, "AWS's own"),
+        ({"scope_tag": {"key": "AWS:team", "value": "x"}}, "AWS's own"),
         ({"scope_tag": {"key": "datasync-workflow:execution", "value": "x"}}, "the workflow sets itself"),
+        ({"scope_tag": {"key": "datasync-workflow:cancelled-when-stopped", "value": "x"}}, "the workflow sets itself"),
         ({"scope_tag": {"key": "team", "value": "no;semicolons"}}, "String should match pattern"),
     ],
 )

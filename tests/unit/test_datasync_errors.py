@@ -1,11 +1,13 @@
 """How DataSync's errors reach the state machine. Stubber answers with the errors the API model declares; the
 clients' own retries run against the emulated DataSync with faults injected into moto's answers."""
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import (
+    DataSyncInvalidInputError,
     DataSyncRequestError,
     DataSyncTaskCreationError,
     DataSyncTaskNotFoundError,
@@ -111,3 +113,17 @@ def test_access_denied_names_the_missing_permission_and_is_never_not_found(stubb
         describe_task(client, TASK_ARN)
     assert "not authorized to perform: datasync:DescribeTask" in str(raised.value)
     assert "The step's role lacks that permission." in str(raised.value)
+
+
+def test_a_call_botocore_refuses_names_the_parameter_never_its_value():
+    client = boto3.client("datasync", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with pytest.raises(DataSyncInvalidInputError) as raised, translate_errors("create the source location"):
+        client.create_location_smb(
+            ServerHostname="h",
+            Subdirectory="/s",
+            AgentArns=["a"],
+            User="u",
+            Password=31337,  # type: ignore[arg-type]
+        )
+    assert "Invalid type for parameter Password, value: (not shown), type:" in str(raised.value)
+    assert "31337" not in str(raised.value)

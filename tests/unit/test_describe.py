@@ -1,5 +1,6 @@
 """describe: the final description as JSON, its metrics, and the error of an execution that failed."""
 
+import io
 import json
 import time
 from datetime import datetime
@@ -62,3 +63,17 @@ def test_describe_publishes_transfer_metrics(datasync, task, monkeypatch, capsys
     }
     units = {m["Name"]: m["Unit"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert units["BytesTransferred"] == "Bytes" and units["Duration"] == "Milliseconds"
+
+
+def test_a_running_execution_is_described_as_running_and_counted_as_nothing(datasync, task, monkeypatch):
+    # What a forged or stale wake-up finds: the run goes back to its checks; no metric says an execution ended.
+    with emulated_transfers(EmulatedTransfer(seconds=30)):
+        execution = started(datasync, task)["TaskExecutionArn"]
+    logs = io.StringIO()
+    monkeypatch.setattr(describe_step.logger.registered_handler, "stream", logs)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    describe_step.metrics.clear_metrics()
+    assert describe_execution(datasync, execution).model_dump(mode="json")["Status"] == "LAUNCHING"
+    assert describe_step.metrics.metric_set == {}
+    assert '"message":"The execution has not ended: back to the status checks"' in logs.getvalue()
+    assert "Final task execution description" not in logs.getvalue()

@@ -1,17 +1,20 @@
 """The stack's grants, enforced on the emulated DataSync while a step acts (datasync_workflow/emulated_iam.py): what
 a local run's step may do is what its role may do in AWS, scope and conditions included."""
 
+from unittest import mock
+
 import pytest
+from moto.datasync.responses import DataSyncResponse
 
 from datasync_steps.create_task import create_task
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import DataSyncRequestError
-from datasync_steps.lookup import workflow_tag
+from datasync_steps.lookup import in_scope, workflow_tag
 from datasync_steps.state import Target
 from datasync_steps.workflow_input import parse_workflow_input
-from datasync_workflow.definition import step_named
-from datasync_workflow.emulated_iam import acting_as
-from tests.conftest import make_s3_location, make_smb_location, make_task, refused, task_arns
+from datasync_workflow.definition import Grant, Step, step_named
+from datasync_workflow.emulated_iam import acting_as, outside_any_step
+from tests.conftest import make_s3_location, make_smb_location, make_task, refused, s3_kwargs, task_arns
 
 SCOPED = Deployment(scope_tag=ScopeTag(key="team", value="finance"))
 TEAM = {"Key": "team", "Value": "finance"}
@@ -82,3 +85,45 @@ def test_a_scoped_refusal_names_the_tag(datasync, task, monkeypatch):
     assert f"Access denied to update task {task}" in str(raised.value)
     assert "tagged team=finance (its scope_tag)" in str(raised.value)
     assert datasync.describe_task(TaskArn=task)["Name"] == "task"
+
+
+def test_a_create_that_sets_tags_also_needs_tag_resource(datasync):
+    creates_only = Step("creates-only", (Grant(("datasync:CreateLocationS3",), ("*",)),))
+    with acting_as(creates_only, Deployment()):
+        datasync.create_location_s3(**s3_kwargs())
+        message = denied(lambda: datasync.create_location_s3(**s3_kwargs(), Tags=[TEAM]))
+    assert "is not authorized to perform: datasync:TagResource" in message
+
+
+def test_a_scoped_create_task_keeps_its_own_task_beside_an_older_one_out_of_the_scope(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    for arn in (source, destination):
+        datasync.tag_resource(ResourceArn=arn, Tags=[TEAM])
+    config = parse_workflow_input(
+        {"source_location_uri": "smb://h/d", "destination_location_uri": "s3://b/p", "create_task_kwargs": {}}
+    )
+    target = Target(SourceLocationArn=source, DestinationLocationArn=destination)
+    create_task_tasks = DataSyncResponse.create_task
+    foreign = []
+
+    def another_team_links_them_first(self):
+        if not foreign:  # older than this run's, and not in its scope
+            foreign.append(None)
+            with outside_any_step():
+                foreign[0] = make_task(datasync, source, destination)
+        return create_task_tasks(self)
+
+    with (
+        mock.patch.object(DataSyncResponse, "create_task", another_team_links_them_first),
+        acting_as(step_named("create-task"), SCOPED),
+    ):
+        made = create_task(datasync, datasync, config, target, workflow_tag(LOCAL_RUN), SCOPED)
+    assert made.TaskCreated is True and made.TaskArn != foreign[0]
+    assert sorted(task_arns(datasync)) == sorted([foreign[0], made.TaskArn])
+
+
+def test_a_resource_deleted_since_it_was_listed_is_not_in_the_scope(stubbed):
+    client, stubber = stubbed
+    arn = "arn:aws:datasync:us-east-1:111122223333:location/loc-0123456789abcdef0"
+    stubber.add_client_error("list_tags_for_resource", "InvalidRequestException", f"Resource {arn} not found.")
+    assert in_scope(client, arn, SCOPED.scope_tag) is False

@@ -34,7 +34,8 @@ def test_a_given_task_arn_runs_that_task(datasync):
     source, destination = make_smb_location(datasync), make_s3_location(datasync)
     task = make_task(datasync, source, destination)
     resolved = resolve(datasync, {"task_arn": task}).model_dump(mode="json")
-    assert resolved["plan"] == {"route": "run", "update_task": False, "wait_seconds": 30}
+    # Twice wait_interval_seconds (30 by default) between checks, as the operator waits.
+    assert resolved["plan"] == {"route": "run", "update_task": False, "wait_seconds": 60}
     assert resolved["target"]["TaskArn"] == task
     assert resolved["target"]["SourceLocationArn"] == source
     assert resolved["config"]["wait_interval_seconds"] == 30
@@ -53,7 +54,7 @@ def test_the_one_task_linking_the_uris_is_found(datasync):
     task = make_task(datasync, source, destination)
     resolved = resolve(datasync, {**URIS, "update_task_kwargs": {"Name": "n"}}).model_dump(mode="json")
     assert resolved["target"]["TaskArn"] == task
-    assert resolved["plan"] == {"route": "run", "update_task": True, "wait_seconds": 30}
+    assert resolved["plan"] == {"route": "run", "update_task": True, "wait_seconds": 60}
 
 
 def test_several_matching_tasks_fail_without_random_choice(datasync):

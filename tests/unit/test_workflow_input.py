@@ -4,7 +4,13 @@ import pytest
 
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import MAX_MESSAGE_CHARACTERS, DataSyncInvalidInputError
-from datasync_steps.workflow_input import MAX_ITERATIONS, input_problems, parse_workflow_input, secret_members
+from datasync_steps.workflow_input import (
+    MAX_INPUT_BYTES,
+    MAX_ITERATIONS,
+    input_problems,
+    parse_workflow_input,
+    secret_members,
+)
 from tests.conftest import BUCKET_ROLE_ARN, SECRET_ROLE_ARN, s3_kwargs, smb_kwargs
 
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
@@ -81,18 +87,19 @@ def test_more_checks_than_the_execution_history_holds_are_refused_naming_the_lar
 
 
 def test_the_checks_may_wait_a_year_less_the_hour_set_aside_for_the_rest_of_the_run():
-    # 461 x 68,400 s is exactly 365 days less 3,600 s.
-    parse_workflow_input({"task_arn": TASK_ARN, "max_iterations": 461, "wait_interval_seconds": 68_400})
-    cause = invalid({"task_arn": TASK_ARN, "max_iterations": 461, "wait_interval_seconds": 68_401})
-    assert "the checks could wait 31,532,861 s, longer than a Step Functions execution can run" in cause
+    # 461 checks 2 x 34,200 s apart wait exactly 365 days less 3,600 s.
+    parse_workflow_input({"task_arn": TASK_ARN, "max_iterations": 461, "wait_interval_seconds": 34_200})
+    cause = invalid({"task_arn": TASK_ARN, "max_iterations": 461, "wait_interval_seconds": 34_201})
+    assert "the checks could wait 31,533,322 s, longer than a Step Functions execution can run" in cause
     assert "less 3,600 s to set up" in cause
 
 
 def test_checks_that_could_outlast_a_year_are_refused():
+    # Twice the interval between checks, as Airflow's hook: with a day's interval, 182 checks fit in a year.
     a_day = 86_400
-    parse_workflow_input({"task_arn": TASK_ARN, "max_iterations": 364, "wait_interval_seconds": a_day})
-    cause = invalid({"task_arn": TASK_ARN, "max_iterations": 365, "wait_interval_seconds": a_day})
-    assert "max_iterations times wait_interval_seconds: the checks could wait 31,536,000 s" in cause
+    parse_workflow_input({"task_arn": TASK_ARN, "max_iterations": 182, "wait_interval_seconds": a_day})
+    cause = invalid({"task_arn": TASK_ARN, "max_iterations": 183, "wait_interval_seconds": a_day})
+    assert "max_iterations times twice wait_interval_seconds: the checks could wait 31,622,400 s" in cause
     # Without waiting there are no checks.
     parse_workflow_input(
         {"task_arn": TASK_ARN, "max_iterations": 365, "wait_interval_seconds": a_day, "wait_for_completion": False}
@@ -334,10 +341,19 @@ def test_a_bad_secret_value_is_named_but_not_echoed_even_when_secrets_are_allowe
     assert "31337" not in cause
 
 
-def test_credentials_inside_a_uri_are_refused_without_echoing_them():
-    cause = invalid({**URIS, "source_location_uri": f"smb://admin:{SECRET}@hostname/share"})
+@pytest.mark.parametrize(
+    "uri",
+    [f"smb://admin:{SECRET}@hostname/share", f"smb:/admin:{SECRET}@hostname/share", f"admin:{SECRET}@hostname/x"],
+)
+def test_credentials_inside_a_uri_are_refused_without_echoing_them(uri):
+    cause = invalid({**URIS, "source_location_uri": uri})
     assert "source_location_uri: holds credentials before the host (user:password@host)" in cause
     assert SECRET not in cause and "admin" not in cause
+    # An @ in a path is a path.
+    parse_workflow_input({**URIS, "destination_location_uri": "s3://mybucket/mail@2026"})
+
+
+def test_credentials_inside_a_uri_are_refused_whatever_the_deployment_allows():
     # Whatever the deployment allows: a stored LocationUri never holds them, so it could never match.
     assert SECRET not in invalid(
         {**URIS, "source_location_uri": f"gs://admin:{SECRET}@hostname/share"}, Deployment(allow_secrets_in_input=True)
@@ -361,6 +377,18 @@ def test_an_input_over_256_kib_is_refused_naming_the_limit_without_echoing_it():
     # Up to the limit is fine.
     raw["task_execution_kwargs"]["Includes"][0]["Value"] = "/a" * 100_000
     parse_workflow_input(raw)
+
+
+@pytest.mark.parametrize("character", ["a", "é"])  # é is 2 bytes of UTF-8, as Step Functions counts
+def test_the_limit_is_exactly_step_functions_262_144_bytes_of_utf_8(character):
+    raw = {"task_arn": TASK_ARN, "task_execution_kwargs": {"Name": ""}}
+    room = MAX_INPUT_BYTES - len(json.dumps(raw, separators=(",", ":")).encode())
+    size = len(character.encode())
+    raw["task_execution_kwargs"]["Name"] = character * (room // size) + "a" * (room % size)
+    assert len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode()) == MAX_INPUT_BYTES
+    assert not any("Step Functions takes at most" in problem for problem in input_problems(raw))
+    raw["task_execution_kwargs"]["Name"] += character
+    assert "Step Functions takes at most 262,144" in invalid(raw)
 
 
 def test_many_unknown_keys_are_listed_once_with_the_keys_there_are():

@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from datasync_workflow import cli
-from datasync_workflow.cli import main
+from datasync_workflow.cli import main, printable
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from datasync_workflow.follow import follow
 from datasync_workflow.local import _invoke, local_deployment
@@ -463,3 +463,24 @@ def test_aws_region_names_the_region_of_a_deployed_run_as_the_aws_cli_does(monke
         )
     assert asked == ["eu-west-3"]
     assert exited.value.code == 2 and "cannot start the execution" in capsys.readouterr().err
+
+
+def test_what_is_printed_from_a_file_name_or_a_cause_has_its_control_characters_escaped(tmp_path):
+    hostile = "\x1b]0;pwned\x07"
+    done = command("validate", str(tmp_path / f"{hostile}.json"))
+    assert done.returncode == 2 and b"\x1b" not in done.stderr and b"\\x1b]0;pwned\\x07" in done.stderr
+    demo = str(EXAMPLES / "find_or_create_update_run_delete.json")
+    failed = command("run", "--local", demo, *DEMO_SECRET, "--transfer-seconds", "0.2", "--fail-with", f"X:{hostile}")
+    assert failed.returncode == 1 and b"\x1b" not in failed.stderr
+    assert b"ended in ERROR: X: \\x1b]0;pwned\\x07." in failed.stderr
+
+
+def test_a_scope_tag_without_a_value_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", str(EXAMPLES / "run_task_arn.json"), "--scope-tag", "team"])
+    assert exited.value.code == 2 and "--scope-tag team: give KEY=VALUE" in capsys.readouterr().err
+
+
+def test_printable_cuts_what_is_too_long_to_print():
+    assert printable("x" * 40_000) == "x" * 32_768 + "… (40,000 characters in all)"
+    assert printable("line one\n\tline two\x00") == "line one\n\tline two\\x00"

@@ -192,14 +192,25 @@ def test_a_failed_execution_fails_with_datasyncs_error_and_keeps_the_task(datasy
     assert task_arns(datasync) == [linked[2]]  # never deleted after a failed run
 
 
+@pytest.mark.parametrize(("max_iterations", "status"), [(2, "SUCCEEDED"), (1, "FAILED")])
+def test_the_checks_give_up_as_late_as_airflows_operator(datasync, linked, max_iterations, status):
+    # The operator waits twice wait_interval_seconds between checks: 2 checks at 2 s wait about 8 s, 1 about 4 s.
+    with emulated_transfers(EmulatedTransfer(seconds=6)):
+        execution = run({"task_arn": linked[2], "wait_interval_seconds": 2, "max_iterations": max_iterations})
+    assert (execution.status, execution.error) == (
+        status,
+        None if status == "SUCCEEDED" else "DataSyncExecutionTimeoutError",
+    ), execution.cause
+
+
 def test_a_run_over_max_iterations_is_cancelled_and_times_out(datasync, linked):
     with emulated_transfers(EmulatedTransfer(seconds=60)):
         execution = run({"task_arn": linked[2], **FAST, "max_iterations": 2})
     cause = failed(execution, "DataSyncExecutionTimeoutError")
     execution_arn = next(iter(fakes.backend().task_executions))
     assert cause == (
-        f"DataSync execution {execution_arn} did not finish within max_iterations=2 status checks 0 seconds apart, "
-        "so it was cancelled."
+        f"DataSync execution {execution_arn} did not finish within max_iterations=2 status checks up to 1 s apart "
+        "(twice wait_interval_seconds), so it was cancelled."
     )
     assert entered_states(execution).count("Check execution status") == 2
     assert "Cancel timed-out execution" in entered_states(execution)  # the state machine's, not the clean-up's
@@ -326,11 +337,13 @@ def test_datasyncs_event_ends_an_hour_long_wait_within_seconds_of_the_transfers_
 
 def test_without_the_event_the_status_checks_find_the_end(datasync, linked, monkeypatch):
     fakes.drop_datasync_events(monkeypatch)
-    execution = run({"task_arn": linked[2], "wait_interval_seconds": 1})
+    # Checks 2 s apart (twice wait_interval_seconds): a transfer of 3.5 s outlasts at least one of them.
+    with emulated_transfers(EmulatedTransfer(seconds=3.5)):
+        execution = run({"task_arn": linked[2], "wait_interval_seconds": 1})
     assert execution.status == "SUCCEEDED", execution.cause
     states = entered_states(execution)
     # Each wait times out into a status check, but the last: its own look at the status (await-event checks once
-    # after keeping the token) may find the end first, depending on how the emulated transfer's 1.5 s fall.
+    # after keeping the token) may find the end first, depending on how the emulated transfer's 3.5 s fall.
     assert states.count(CHECK_STATE) >= 1
     assert states.count(WAIT_STATE) - states.count(CHECK_STATE) in (0, 1)
     # Each fallback round costs what the input bound on max_iterations assumes.
