@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "validate":
         return validate_input(execution_input, args, parser)
     if args.local:
-        return run_locally(args, execution_input)
+        return run_locally(args, execution_input, parser)
     # As the AWS CLI does, AWS_REGION counts (boto3 reads only AWS_DEFAULT_REGION and the profile).
     session = boto3.session.Session(region_name=args.region or os.environ.get("AWS_REGION") or None)
     try:
@@ -166,20 +166,13 @@ def printable(text: str, limit: int = MAX_PRINTED_CHARACTERS) -> str:
 
 
 def validate_input(execution_input, args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from pydantic import ValidationError
-
-    from datasync_steps.deployment import Deployment, ScopeTag
+    from datasync_steps.deployment import Deployment, scope_tag_from
     from datasync_steps.workflow_input import input_problems
 
-    scope = None
-    if args.scope_tag:
-        key, equals, value = args.scope_tag.partition("=")
-        if not equals:
-            parser.error(f"--scope-tag {printable(args.scope_tag, 300)}: give KEY=VALUE")
-        try:
-            scope = ScopeTag(key=key, value=value)
-        except ValidationError as error:
-            parser.error(f"--scope-tag {printable(args.scope_tag, 300)}: {error.errors()[0]['msg']}")
+    try:
+        scope = scope_tag_from(args.scope_tag, "--scope-tag")
+    except ValueError as error:
+        parser.error(printable(str(error), 500))
     deployment = Deployment(
         passable_role_arns=args.passable_role_arn, allow_secrets_in_input=args.allow_secrets_in_input, scope_tag=scope
     )
@@ -191,7 +184,13 @@ def validate_input(execution_input, args: argparse.Namespace, parser: argparse.A
     return 1 if problems else 0
 
 
-def run_locally(args: argparse.Namespace, execution_input) -> int:
+def run_locally(args: argparse.Namespace, execution_input, parser: argparse.ArgumentParser) -> int:
+    from datasync_steps.deployment import Deployment
+
+    try:
+        Deployment.from_environment()  # as the steps will read it: a mistake there is the user's to fix
+    except ValueError as error:
+        parser.error(printable(str(error), 500))
     # Before the steps are imported: their logs go to stderr and would bury the progress lines.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if args.verbose else "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")

@@ -99,7 +99,9 @@ def run_local_together(
     stop_when: Callable[[dict], bool] | None = None,
 ) -> list[LocalExecution]:
     """Start one execution per input at once, as overlapping schedules or a double click would, and return
-    how each ended; `timeout` is for them all."""
+    how each ended; `timeout` is for them all. ValueError, before anything runs, for deployment settings in the
+    environment (PASSABLE_ROLE_ARNS, ALLOW_SECRETS_IN_INPUT, SCOPE_TAG) that are not as documented."""
+    Deployment.from_environment()
     with local_deployment(region, definition) as machine_arn:
         sfn = boto3.client("stepfunctions", region_name=region)
         execution_arns = [

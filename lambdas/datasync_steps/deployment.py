@@ -6,7 +6,7 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from datasync_steps.names import CANCELLED_TAG, WORKFLOW_TAG
 
@@ -46,6 +46,21 @@ class ScopeTag(BaseModel):
         return f"{self.key}={self.value}"
 
 
+def scope_tag_from(text: str | None, name: str = SCOPE_TAG_VARIABLE) -> ScopeTag | None:
+    """A scope tag written as the stack writes it, {"key": ..., "value": ...}, or as a person would, KEY=VALUE;
+    ValueError naming `name` and saying what is wrong."""
+    if not text:
+        return None
+    key, equals, value = text.partition("=")
+    if not text.lstrip().startswith("{") and not equals:
+        raise ValueError(f'{name} {text!r}: give KEY=VALUE (or {{"key": ..., "value": ...}})')
+    try:
+        return ScopeTag.model_validate_json(text) if text.lstrip().startswith("{") else ScopeTag(key=key, value=value)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'it'}: {e['msg']}" for e in error.errors())
+        raise ValueError(f"{name} {text!r}: {problems}") from None
+
+
 class Deployment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -55,12 +70,22 @@ class Deployment(BaseModel):
 
     @classmethod
     def from_environment(cls) -> "Deployment":
+        """The settings the stack (or, for a local run, the user) put in the environment; ValueError naming the
+        variable for one that is not as documented."""
         roles = os.environ.get(PASSABLE_ROLES_VARIABLE)
-        scope = os.environ.get(SCOPE_TAG_VARIABLE)
+        allow = os.environ.get(ALLOW_SECRETS_VARIABLE, "false").lower()
+        if allow not in ("true", "false"):
+            raise ValueError(f"{ALLOW_SECRETS_VARIABLE} is {allow!r}: give true or false")
+        try:
+            passable = None if roles is None else json.loads(roles)
+            if passable is not None and not (isinstance(passable, list) and all(isinstance(r, str) for r in passable)):
+                raise ValueError("not a JSON list of role ARNs")
+        except ValueError as error:
+            raise ValueError(f"{PASSABLE_ROLES_VARIABLE}: {error}") from None
         return cls(
-            passable_role_arns=None if roles is None else json.loads(roles),
-            allow_secrets_in_input=os.environ.get(ALLOW_SECRETS_VARIABLE, "false").lower() == "true",
-            scope_tag=ScopeTag.model_validate_json(scope) if scope else None,
+            passable_role_arns=passable,
+            allow_secrets_in_input=allow == "true",
+            scope_tag=scope_tag_from(os.environ.get(SCOPE_TAG_VARIABLE)),
         )
 
     def environment(self) -> dict[str, str]:

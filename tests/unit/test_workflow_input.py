@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -425,3 +426,25 @@ def test_a_deployments_scope_tag_is_reserved_and_takes_room_among_the_tags():
     # The clean-up's tag is the workflow's too.
     cancelled = {"Tags": [{"Key": "datasync-workflow:cancelled-when-stopped", "Value": "x"}]}
     assert "cancelled-when-stopped" in invalid({"task_arn": TASK_ARN, "task_execution_kwargs": cancelled})
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"SCOPE_TAG": "team"}, "SCOPE_TAG 'team': give KEY=VALUE"),
+        ({"SCOPE_TAG": '{"key": "aws:x", "value": "v"}'}, 'SCOPE_TAG \'{"key": "aws:x", "value": "v"}\': key:'),
+        ({"ALLOW_SECRETS_IN_INPUT": "yes"}, "ALLOW_SECRETS_IN_INPUT is 'yes': give true or false"),
+        ({"PASSABLE_ROLE_ARNS": "arn:aws:iam::1:role/r"}, "PASSABLE_ROLE_ARNS:"),
+    ],
+)
+def test_deployment_settings_not_as_documented_are_named(monkeypatch, variables, message):
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Deployment.from_environment()
+
+
+def test_a_scope_tag_may_be_written_as_the_stack_writes_it_or_as_a_person_would(monkeypatch):
+    for written in ('{"key": "team", "value": "finance"}', "team=finance"):
+        monkeypatch.setenv("SCOPE_TAG", written)
+        assert Deployment.from_environment().scope_tag == ScopeTag(key="team", value="finance")

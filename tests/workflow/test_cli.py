@@ -360,8 +360,9 @@ def test_validate_refuses_a_secret_unless_the_deployment_allows_it_and_reserves_
     assert "create_task_kwargs.Tags: at most 47, none with the key" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exited:
         main(["validate", str(tmp_path / "input.json"), "--scope-tag", "aws:team=x"])
-    assert exited.value.code == 2 and "--scope-tag aws:team=x: Value error, a key beginning aws: is AWS's own" in (
-        capsys.readouterr().err
+    assert (
+        exited.value.code == 2
+        and "--scope-tag 'aws:team=x': key: Value error, a key beginning aws: is AWS's own" in (capsys.readouterr().err)
     )
 
 
@@ -478,9 +479,16 @@ def test_what_is_printed_from_a_file_name_or_a_cause_has_its_control_characters_
 def test_a_scope_tag_without_a_value_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exited:
         main(["validate", str(EXAMPLES / "run_task_arn.json"), "--scope-tag", "team"])
-    assert exited.value.code == 2 and "--scope-tag team: give KEY=VALUE" in capsys.readouterr().err
+    assert exited.value.code == 2 and "--scope-tag 'team': give KEY=VALUE" in capsys.readouterr().err
 
 
 def test_printable_cuts_what_is_too_long_to_print():
     assert printable("x" * 40_000) == "x" * 32_768 + "… (40,000 characters in all)"
     assert printable("line one\n\tline two\x00") == "line one\n\tline two\\x00"
+
+
+def test_a_local_run_with_deployment_settings_not_as_documented_is_a_usage_error(monkeypatch):
+    monkeypatch.setenv("SCOPE_TAG", "team")  # no value
+    done = command("run", "--local", str(EXAMPLES / "run_task_arn.json"))
+    assert done.returncode == 2 and b"Traceback" not in done.stderr
+    assert b"error: SCOPE_TAG 'team': give KEY=VALUE" in done.stderr

@@ -5,6 +5,7 @@ import json
 import logging
 import threading
 import time
+from pathlib import Path
 
 import boto3
 import pytest
@@ -114,3 +115,13 @@ def test_a_failing_clean_up_is_a_warning_naming_the_step_and_the_execution(datas
     assert WAIT_STATE in [
         e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e
     ]
+
+
+def test_the_readmes_python_example_runs_as_written():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("```python\nimport boto3\nfrom moto import mock_aws\n") + len("```python\n")
+    example = readme[start : readme.index("```", start)]
+    namespace: dict = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    execution = namespace["execution"]
+    assert (execution.status, execution.output["TaskArn"]) == ("SUCCEEDED", namespace["arn"])
