@@ -30,10 +30,10 @@ $(NODE_TOOLS): package.json package-lock.json
 demo: install
 	$(BIN)/datasync-workflow run --local examples/find_or_create_update_run_delete.json --secret datasync-workflow/smb-password
 
-# Four workers on two cores: most of a test's time is an emulated transfer waiting. The synthesized templates are
-# made by one worker (tests/infra share them).
+# Four workers on two cores: most of a test's time is an emulated transfer waiting. Work stealing keeps them busy to
+# the end, when the longest tests would otherwise run on one.
 test: install
-	$(BIN)/python -m pytest -n 4 --dist loadgroup
+	$(BIN)/python -m pytest -n 4 --dist worksteal
 
 # Against a deployed stack: DATASYNC_WORKFLOW_STACK=DataSyncWorkflow make e2e (see tests/e2e).
 e2e: install

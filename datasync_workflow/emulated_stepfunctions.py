@@ -11,9 +11,11 @@
 - "Step Functions Execution Status Change": `subscribe` hands each execution's end (SUCCEEDED, FAILED, TIMED_OUT,
   ABORTED) to a listener, as EventBridge hands it to a rule's target, just before DescribeExecution shows it.
 
-And it parses each definition once: moto's engine parses the definition's text with ANTLR when the state machine is
-made, again to analyse it, and again for every execution (about 70 ms of CPU each time, most of a short local run's);
-the parse tree is read, never changed, so the same text's tree serves them all, each still preprocessed afresh.
+And it spares moto's engine work a local run repeats: it parses a definition's text with ANTLR when the state
+machine is made, again to analyse it, and again for every execution (about 70 ms of CPU each time, most of a short
+local run's), and the parse tree is read, never changed, so the same text's tree serves them all, each still
+preprocessed afresh; and it makes a new Lambda client, with its TLS context and endpoint rules, for every state,
+where one per region serves (boto3's clients may be shared between threads).
 """
 
 import base64
@@ -29,6 +31,7 @@ from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramError, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import (
@@ -159,6 +162,21 @@ def _parse_tree(definition: str):
     return tree
 
 
+_MOTOS_CLIENT_FOR = lambda_eval_utils.boto_client_for
+
+
+@lru_cache(maxsize=8)
+def _lambda_client(region: str):
+    return _MOTOS_CLIENT_FOR(region=region, service="lambda")
+
+
+def _client_for(region: str, service: str, state_credentials=None):
+    """The engine's client for a Lambda invoke, one per region (boto3's clients may be shared between threads)."""
+    if service == "lambda" and state_credentials is None:
+        return _lambda_client(region)
+    return _MOTOS_CLIENT_FOR(region=region, service=service, state_credentials=state_credentials)
+
+
 def _parse(definition: str):
     tree = _parse_tree(definition)
     return Preprocessor().visit(tree), tree
@@ -171,3 +189,4 @@ def install() -> None:
         StepFunctionResponse.stop_execution = _stop_execution  # type: ignore[method-assign]
         BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
         AmazonStateLanguageParser.parse = staticmethod(_parse)  # type: ignore[method-assign]
+        lambda_eval_utils.boto_client_for = _client_for

@@ -11,16 +11,26 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk import Stack, aws_iam
-from cfnlint.api import lint_all
-
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
 from datasync_workflow.definition import STEPS, definition_text, placeholders
-from infra.stack import STACK_NAME, build_app
 
-# One worker synthesizes the templates these tests share (make test runs the suite on several).
-pytestmark = pytest.mark.xdist_group("synth")
+
+def build_app(**kwargs):
+    """infra.stack's, imported on first use: aws-cdk-lib starts jsii's Node process as it is imported, which the
+    workers of make test that run no test of this file need not pay for while they collect it."""
+    from infra.stack import build_app as build
+
+    return build(**kwargs)
+
+
+def synthesized(outdir: Path, config: dict) -> dict:
+    from infra.stack import STACK_NAME
+
+    build_app(outdir=str(outdir), context={"datasync_workflow": config}).synth()
+    return json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
+
+
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET_ROLE = "arn:aws:iam::111122223333:role/datasync-bucket-access"
 AGENT_ARN = "arn:aws:datasync:us-east-1:111122223333:agent/agent-0123456789abcdef0"
@@ -177,8 +187,7 @@ OWN_RESOURCES = {
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cdk.out")
-    build_app(outdir=str(outdir), context={"datasync_workflow": CONFIG}).synth()
-    return json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
+    return synthesized(outdir, CONFIG)
 
 
 def resources(template, kind):
@@ -226,6 +235,8 @@ def test_synth_passes_cdk_nag_with_only_acknowledged_findings(template):
 
 
 def test_cdk_nag_fails_the_synth_on_an_unacknowledged_finding(tmp_path):
+    from aws_cdk import Stack, aws_iam
+
     app = build_app(outdir=str(tmp_path))
     careless = Stack(app, "Careless")
     aws_iam.Role(careless, "Role", assumed_by=aws_iam.ServicePrincipal("lambda.amazonaws.com")).add_to_policy(
@@ -239,6 +250,8 @@ def test_cdk_nag_fails_the_synth_on_an_unacknowledged_finding(tmp_path):
 
 
 def test_cfn_lint_finds_no_errors(template):
+    from cfnlint.api import lint_all
+
     errors = [str(match) for match in lint_all(json.dumps(template)) if match.rule.id.startswith("E")]
     assert errors == []
 
@@ -454,7 +467,7 @@ def test_app_py_synthesizes_with_no_aws_credentials(tmp_path):
         [sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / f"{STACK_NAME}.template.json").exists()
+    assert (tmp_path / "DataSyncWorkflow.template.json").exists()
 
 
 def test_the_alarm_can_notify_through_its_encrypted_topic(template):
@@ -548,8 +561,7 @@ SETTING_THE_TAG = {*CREATE_LOCATIONS, "datasync:CreateTask", "datasync:StartTask
 def scoped_template(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cdk.out")
     config = {**CONFIG, "scope_tag": SCOPE, "allow_secrets_in_input": True}
-    build_app(outdir=str(outdir), context={"datasync_workflow": config}).synth()
-    return json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
+    return synthesized(outdir, config)
 
 
 def datasync_statements(template):
