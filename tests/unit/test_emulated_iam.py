@@ -63,14 +63,19 @@ def test_a_scoped_step_acts_only_on_what_carries_the_tag_and_creates_only_with_i
     assert task_arns(datasync) == [task["TaskArn"]]
 
 
-def test_the_create_task_step_tags_what_it_makes_with_the_scope(datasync):
+def scoped_locations(datasync) -> tuple:
+    """An input that creates a task, and two locations in the scope for it to link."""
     source, destination = make_smb_location(datasync), make_s3_location(datasync)
     for arn in (source, destination):
         datasync.tag_resource(ResourceArn=arn, Tags=[TEAM])
     config = parse_workflow_input(
         {"source_location_uri": "smb://h/d", "destination_location_uri": "s3://b/p", "create_task_kwargs": {}}
     )
-    target = Target(SourceLocationArn=source, DestinationLocationArn=destination)
+    return config, Target(SourceLocationArn=source, DestinationLocationArn=destination)
+
+
+def test_the_create_task_step_tags_what_it_makes_with_the_scope(datasync):
+    config, target = scoped_locations(datasync)
     with acting_as(step_named("create-task"), SCOPED):
         made = create_task(datasync, datasync, config, target, workflow_tag(LOCAL_RUN), SCOPED)
     assert TEAM in datasync.list_tags_for_resource(ResourceArn=made.TaskArn)["Tags"]
@@ -96,13 +101,8 @@ def test_a_create_that_sets_tags_also_needs_tag_resource(datasync):
 
 
 def test_a_scoped_create_task_keeps_its_own_task_beside_an_older_one_out_of_the_scope(datasync):
-    source, destination = make_smb_location(datasync), make_s3_location(datasync)
-    for arn in (source, destination):
-        datasync.tag_resource(ResourceArn=arn, Tags=[TEAM])
-    config = parse_workflow_input(
-        {"source_location_uri": "smb://h/d", "destination_location_uri": "s3://b/p", "create_task_kwargs": {}}
-    )
-    target = Target(SourceLocationArn=source, DestinationLocationArn=destination)
+    config, target = scoped_locations(datasync)
+    source, destination = target.locations()
     create_task_tasks = DataSyncResponse.create_task
     foreign = []
 
