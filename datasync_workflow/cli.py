@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_wait:
         print(execution_arn)
         return 0
-    return follow_deployed(sfn, execution_arn)
+    return follow_deployed(sfn, execution_arn, task_id_of(execution_input))
 
 
 def read_json(source: str):
@@ -214,7 +214,9 @@ def run_locally(args: argparse.Namespace, execution_input, parser: argparse.Argu
             secrets = boto3.client("secretsmanager", region_name=region)
             for name in args.secret:
                 secrets.create_secret(Name=name, SecretString="emulated: no data moves, so it is never used")
-            execution = run_local(execution_input, region=region, timeout=args.timeout, on_event=Progress())
+            execution = run_local(
+                execution_input, region=region, timeout=args.timeout, on_event=Progress(task_id_of(execution_input))
+            )
     except KeyboardInterrupt:
         print("\nInterrupted: a local run ends with this command, its emulated DataSync with it", file=sys.stderr)
         return INTERRUPTED
@@ -222,9 +224,15 @@ def run_locally(args: argparse.Namespace, execution_input, parser: argparse.Argu
     return report(described, execution.output)
 
 
-def follow_deployed(sfn, execution_arn: str) -> int:
+def task_id_of(execution_input) -> str | None:
+    """The input's task_id, which labels its progress lines."""
+    task_id = execution_input.get("task_id") if isinstance(execution_input, dict) else None
+    return printable(task_id, 250) if isinstance(task_id, str) else None
+
+
+def follow_deployed(sfn, execution_arn: str, label: str | None = None) -> int:
     print(f"Started {execution_arn}", file=sys.stderr)
-    progress = Progress()
+    progress = Progress(label)
     while True:
         try:
             described, history = follow(

@@ -191,6 +191,8 @@ STEPS = (
         "cancel",
         (Grant(("datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"), ("execution",), (IN_SCOPE,)),),
     ),
+    # Reads retries and the delays from the input.
+    Step("retry", (READS_INPUT,)),
     Step(
         "cleanup",
         (

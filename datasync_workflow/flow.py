@@ -9,6 +9,7 @@ from datasync_steps.names import (
     CREATE_TASK,
     DESCRIBE_STATE,
     FINAL_STATUSES,
+    PLAN_RETRY_STATE,
     QUEUE,
     SKIP,
     START_STATE,
@@ -18,6 +19,8 @@ from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
 from datasync_workflow.definition import ASL_PATH, step_named
 
 CLASSIFY = "Classify failure"
+RESOLVE_STATE = "Validate input and find task"
+PLAN_RETRY = PLAN_RETRY_STATE
 RETRY = [
     {
         "ErrorEquals": [
@@ -45,6 +48,9 @@ RETRY = [
 EXECUTION_ID = {"execution_id.$": "$$.Execution.Id"}
 FOLLOWED = {"TaskExecutionArn.$": "$.execution.TaskExecutionArn"}
 CHECKS_DONE = {"checks_done.$": "$.execution.check.checks_done"}
+ATTEMPT = {"attempt.$": "$.attempt"}
+PLAN = {"plan.$": "$.plan"}
+TIMED_OUT = "$.execution.check.TimedOut"
 
 
 def task(
@@ -53,7 +59,7 @@ def task(
     result_path: str | None,
     next_state: str,
     *,
-    catch_to: str = CLASSIFY,
+    catch_to: str = PLAN_RETRY,
     error_path: str = "$.error",
 ) -> dict:
     """A state that invokes `step`'s function with the workflow execution's id and `parameters`, retried on
@@ -75,16 +81,17 @@ def wait_for_event(comment: str, next_state: str, check_state: str) -> dict:
         **EXECUTION_ID,
         **FOLLOWED,
         "token.$": "$$.Task.Token",
-        "wait_seconds.$": "$.plan.wait_seconds",
+        "wait_seconds.$": "$.execution.check.wait_seconds",
         **CHECKS_DONE,
         "retry_count.$": "$$.State.RetryCount",
+        **ATTEMPT,
     }
     return {
         "Type": "Task",
         "Comment": comment,
         "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
         "Parameters": {"FunctionName": f"${{{placeholder('await-event')}}}", "Payload": payload},
-        "TimeoutSecondsPath": "$.plan.wait_seconds",
+        "TimeoutSecondsPath": "$.execution.check.wait_seconds",
         "ResultPath": "$.execution.event",
         "Next": next_state,
         "Retry": RETRY,
@@ -110,23 +117,33 @@ def when(variable: str, next_state: str, **comparison) -> dict:
     return {"Variable": variable, **comparison, "Next": next_state}
 
 
-def route_by_status(final: str, gave_up: str, otherwise: str) -> dict:
-    """On by the checked status: a final one, `max_iterations` checks made, or neither."""
+def route_by_status(final: str, gave_up: str, otherwise: str, out_of_time: str) -> dict:
+    """On by the checked status: a final one, the try's execution_timeout passed, `max_iterations` checks made, or
+    none of these."""
     status = "$.execution.check.Status"
     return choice(
         {"Or": [{"Variable": status, "StringEquals": s} for s in sorted(FINAL_STATUSES, reverse=True)], "Next": final},
+        when(TIMED_OUT, out_of_time, BooleanEquals=True),
         when("$.execution.check.checks_done", gave_up, NumericGreaterThanEqualsPath="$.config.max_iterations"),
         default=otherwise,
     )
 
 
-def timed_out(cause: str) -> dict:
+def timed_out(cause: str, *values: str) -> dict:
+    """The try fails with DataSyncExecutionTimeoutError and `cause` (a States.Format text of `values`)."""
     return {
-        "Type": "Fail",
-        "Error": "DataSyncExecutionTimeoutError",
-        "CausePath": f"States.Format('{cause}', $.execution.TaskExecutionArn, $.config.max_iterations, "
-        "$.plan.wait_seconds)",
+        "Type": "Pass",
+        "Parameters": {
+            "Error": "DataSyncExecutionTimeoutError",
+            "Cause.$": f"States.Format('{cause}', $.execution.TaskExecutionArn, {', '.join(values)})",
+        },
+        "ResultPath": "$.error",
+        "Next": PLAN_RETRY,
     }
+
+
+CHECKS_LIMIT = ("$.config.max_iterations", "$.plan.wait_seconds")
+TIME_LIMIT = ("$.config.execution_timeout",)
 
 
 def report(**extra: str) -> dict:
@@ -138,6 +155,8 @@ def report(**extra: str) -> dict:
         **extra,
         "TaskCreated.$": "$.target.TaskCreated",
         "CreatedLocationArns.$": "$.target.CreatedLocationArns",
+        "Attempts.$": "$.attempt",
+        "task_id.$": "$.config.task_id",
     }
     return {"Type": "Pass", "Parameters": fields | {"ConsoleUrls.$": "$.execution.ConsoleUrls"}, "End": True}
 
@@ -145,15 +164,13 @@ def report(**extra: str) -> dict:
 def definition() -> dict:
     states = {
         # The steps read the execution's input themselves: no state carries the kwargs (or a secret in them).
-        "Validate input and find task": task(
-            "resolve", {}, "$", "Route by what exists", catch_to="Keep the input error", error_path="$"
-        ),
-        "Keep the input error": {
+        "First try": {
             "Type": "Pass",
-            "Comment": "The input may not be an object, so the error replaces it rather than being added to it.",
-            "Parameters": {"error.$": "$"},
-            "Next": CLASSIFY,
+            "Comment": "The state holds which try runs, not the input: each step that needs the input reads it.",
+            "Parameters": {"attempt": 1},
+            "Next": RESOLVE_STATE,
         },
+        RESOLVE_STATE: task("resolve", ATTEMPT, "$", "Route by what exists"),
         "Route by what exists": choice(
             when("$.plan.route", "Create missing locations", StringEquals=CREATE_LOCATIONS),
             when("$.plan.route", "Create task", StringEquals=CREATE_TASK),
@@ -172,6 +189,8 @@ def definition() -> dict:
                 "retry_count.$": "$$.State.RetryCount",
                 "if_task_running.$": "$.config.if_task_running",
                 **CHECKS_DONE,
+                **ATTEMPT,
+                **PLAN,
             },
             "$.execution",
             "Wait for completion?",
@@ -190,14 +209,26 @@ def definition() -> dict:
             "Check the running execution",
         ),
         "Check the running execution": task(
-            "check-status", {**FOLLOWED, **CHECKS_DONE}, "$.execution.check", "Route by the running execution's status"
+            "check-status",
+            {**FOLLOWED, **CHECKS_DONE, **PLAN},
+            "$.execution.check",
+            "Route by the running execution's status",
         ),
         "Route by the running execution's status": route_by_status(
-            START_STATE, "Gave up waiting for the running execution", "Wait for the running execution"
+            START_STATE,
+            "Gave up waiting for the running execution",
+            "Wait for the running execution",
+            "Out of time waiting for the running execution",
         ),
         "Gave up waiting for the running execution": timed_out(
             "The task already ran execution {}, which did not finish within max_iterations={} status checks up to {} s "
-            'apart (twice wait_interval_seconds), so this run started nothing (if_task_running is "queue").'
+            'apart (twice wait_interval_seconds), so this try started nothing (if_task_running is "queue").',
+            *CHECKS_LIMIT,
+        ),
+        "Out of time waiting for the running execution": timed_out(
+            "The task already ran execution {}, which did not finish within execution_timeout={} s, so this try "
+            'started nothing (if_task_running is "queue").',
+            *TIME_LIMIT,
         ),
         WAIT_STATE: wait_for_event(
             "DataSync's state-change event ends the wait (EventBridge runs the resume step, which sends the token "
@@ -208,19 +239,33 @@ def definition() -> dict:
         ),
         CHECK_STATE: task(
             "check-status",
-            {**FOLLOWED, **CHECKS_DONE},
+            {**FOLLOWED, **CHECKS_DONE, **PLAN},
             "$.execution.check",
             "Route by execution status",
             catch_to="Cancel execution after failure",
         ),
-        "Route by execution status": route_by_status(DESCRIBE_STATE, "Cancel timed-out execution", WAIT_STATE),
+        "Route by execution status": route_by_status(
+            DESCRIBE_STATE, "Cancel timed-out execution", WAIT_STATE, "Cancel timed-out execution"
+        ),
         "Cancel timed-out execution": task("cancel", FOLLOWED, "$.cancellation", "Was it cancelled?"),
         "Was it cancelled?": choice(
-            when("$.cancellation.Cancelled", "Execution timed out", BooleanEquals=True), default=DESCRIBE_STATE
+            {
+                "And": [
+                    {"Variable": "$.cancellation.Cancelled", "BooleanEquals": True},
+                    {"Variable": TIMED_OUT, "BooleanEquals": True},
+                ],
+                "Next": "Execution out of time",
+            },
+            when("$.cancellation.Cancelled", "Execution timed out", BooleanEquals=True),
+            default=DESCRIBE_STATE,
         ),
         "Execution timed out": timed_out(
             "DataSync execution {} did not finish within max_iterations={} status checks up to {} s apart (twice "
-            "wait_interval_seconds), so it was cancelled."
+            "wait_interval_seconds), so it was cancelled.",
+            *CHECKS_LIMIT,
+        ),
+        "Execution out of time": timed_out(
+            "DataSync execution {} did not finish within execution_timeout={} s, so it was cancelled.", *TIME_LIMIT
         ),
         DESCRIBE_STATE: task("describe", FOLLOWED, "$.description", "Did it end?"),
         "Did it end?": {
@@ -244,8 +289,25 @@ def definition() -> dict:
             **{"TaskExecution.$": "$.description", "TaskDeleted.$": "$.deletion.TaskDeleted"}
         ),
         "Cancel execution after failure": task(
-            "cancel", FOLLOWED, "$.cancellation", CLASSIFY, error_path="$.cancellation_error"
+            "cancel", FOLLOWED, "$.cancellation", PLAN_RETRY, error_path="$.cancellation_error"
         ),
+        PLAN_RETRY: task(
+            "retry",
+            {**ATTEMPT, "error.$": "$.error"},
+            "$.retry",
+            "Try again?",
+            catch_to=CLASSIFY,
+            error_path="$.retry_error",
+        ),
+        "Try again?": choice(when("$.retry.Retry", "Wait before the next try", BooleanEquals=True), default="Failed"),
+        "Wait before the next try": {"Type": "Wait", "SecondsPath": "$.retry.DelaySeconds", "Next": "Next try"},
+        "Next try": {
+            "Type": "Pass",
+            "Comment": "A try starts again from finding the task (retries, as Airflow's): only its number is kept.",
+            "Parameters": {"attempt.$": "$.retry.Attempt"},
+            "Next": RESOLVE_STATE,
+        },
+        "Failed": {"Type": "Fail", "ErrorPath": "$.retry.Error", "CausePath": "$.retry.Cause"},
         CLASSIFY: choice(
             when("$.error.Error", "Explain failure", StringMatches="DataSync*"),
             default="Failed outside the workflow's steps",
@@ -254,9 +316,13 @@ def definition() -> dict:
             "Type": "Pass",
             "Parameters": {"Error.$": "$.error.Error", "step_error.$": "States.StringToJson($.error.Cause)"},
             "ResultPath": "$.failure",
-            "Next": "Failed",
+            "Next": "Failed without planning a try",
         },
-        "Failed": {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.step_error.errorMessage"},
+        "Failed without planning a try": {
+            "Type": "Fail",
+            "ErrorPath": "$.failure.Error",
+            "CausePath": "$.failure.step_error.errorMessage",
+        },
         "Failed outside the workflow's steps": {
             "Type": "Fail",
             "ErrorPath": "$.error.Error",
@@ -267,7 +333,7 @@ def definition() -> dict:
         "Comment": "Runs an AWS DataSync task the way Airflow's DataSyncOperator does: find or create the task, "
         "update it, start it, wait for it, describe it, optionally delete it.",
         "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
-        "StartAt": "Validate input and find task",
+        "StartAt": "First try",
         "States": states,
     }
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from botocore.exceptions import ClientError
 
 from datasync_steps.datasync import THROTTLING_ERROR_CODES
-from datasync_steps.names import CHECK_STATE, WAIT_STATE
+from datasync_steps.names import CHECK_STATE, PLAN_RETRY_STATE, WAIT_STATE
 
 MAX_HISTORY_PAGE = 1000  # the most GetExecutionHistory gives at once
 MAX_POLL_SECONDS = 30
@@ -73,11 +73,13 @@ def events_after(sfn, execution_arn: str, last_seen: int, page_size: int) -> lis
 
 class Progress:
     """Prints, on stderr, each state as it is entered with the time since the execution began, and DataSync's
-    status (with counters, when a check read them) while the workflow waits for the transfer."""
+    status (with counters, when a check read them) while the workflow waits for the transfer; each line begins with
+    the run's `label` (its task_id), when it has one."""
 
-    def __init__(self) -> None:
+    def __init__(self, label: str | None = None) -> None:
         self.began = None
         self.shown = 0  # history events seen so far
+        self.prefix = f"[{label}] " if label else ""
 
     def __call__(self, event: dict) -> None:
         self.shown += 1
@@ -85,16 +87,22 @@ class Progress:
         entered = event.get("stateEnteredEventDetails")
         if entered:
             elapsed = (event["timestamp"] - self.began).total_seconds()
-            print(f"-> {entered['name']} [{elapsed:.1f} s]", file=sys.stderr)
+            print(f"{self.prefix}-> {entered['name']} [{elapsed:.1f} s]", file=sys.stderr)
         exited = event.get("stateExitedEventDetails")
         if exited and exited["name"] == WAIT_STATE:
             woken_by = json.loads(exited["output"])["execution"].get("event")  # absent when the wait timed out
             if woken_by:
-                print(f"   DataSync status: {woken_by['Status']} (DataSync's event)", file=sys.stderr)
+                print(f"{self.prefix}   DataSync status: {woken_by['Status']} (DataSync's event)", file=sys.stderr)
+        if exited and exited["name"] == PLAN_RETRY_STATE:
+            planned = json.loads(exited["output"]).get("retry", {})
+            if planned.get("Retry"):
+                failure = f"Try {planned['Attempt'] - 1} failed ({planned['Error']})"
+                print(f"{self.prefix}   {failure}; trying again in {planned['DelaySeconds']} s", file=sys.stderr)
         if exited and exited["name"] == CHECK_STATE:
             check = json.loads(exited["output"])["execution"]["check"]
             progress = ""
             if "FilesTransferred" in check:
                 files, mebibytes = check["FilesTransferred"], check["BytesTransferred"] / 2**20
                 progress = f", {files:,} files and {mebibytes:,.1f} MiB transferred"
-            print(f"   DataSync status: {check['Status']}{progress} (check {check['checks_done']})", file=sys.stderr)
+            checked = f"{check['Status']}{progress} (check {check['checks_done']})"
+            print(f"{self.prefix}   DataSync status: {checked}", file=sys.stderr)

@@ -10,6 +10,7 @@ from moto import mock_aws
 
 from datasync_steps.resume import StateChangeEvent
 from datasync_steps.start import StartEvent, start_execution
+from datasync_steps.state import Plan
 from datasync_steps.waiting import PARTITION_KEY, SORT_KEY
 from datasync_workflow import emulated_datasync
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
@@ -119,9 +120,13 @@ def task(datasync):
     return make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
 
 
-def started(client, task_arn, retry_count=0, execution_id="e") -> dict:
+# resolve's plan for a run with the default wait_interval_seconds and no execution_timeout.
+PLAN = Plan(route="run", update_task=False, wait_seconds=60)
+
+
+def started(client, task_arn, retry_count=0, execution_id="e", attempt=1) -> dict:
     """What the start step gives the state machine after starting the task."""
-    event = StartEvent(execution_id=execution_id, TaskArn=task_arn, retry_count=retry_count)
+    event = StartEvent(execution_id=execution_id, TaskArn=task_arn, retry_count=retry_count, attempt=attempt, plan=PLAN)
     return start_execution(client, client, event).model_dump(mode="json")
 
 

@@ -23,12 +23,13 @@ class AwaitEvent(StepEvent):
     TaskExecutionArn: str
     token: str
     wait_seconds: int
-    checks_done: int  # with retry_count, the wait's place in the run
+    checks_done: int  # with retry_count and attempt, the wait's place in the run
     retry_count: int
+    attempt: int = 1
 
 
 def await_event(table: "Table", sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> EventStatus:
-    sequence = wait_sequence(event.checks_done, event.retry_count)
+    sequence = wait_sequence(event.checks_done, event.retry_count, event.attempt)
     item = wait_for(table, event.TaskExecutionArn, event.execution_id, event.token, event.wait_seconds, sequence)
     metrics.add_metric(name="EventWaits", unit=MetricUnit.Count, value=1)
     with translate_errors(f"read the status of execution {event.TaskExecutionArn}"):

@@ -67,6 +67,8 @@ class Deployment(BaseModel):
     passable_role_arns: list[str] | None = None  # None: every role, as in a local run, which has no IAM
     allow_secrets_in_input: bool = False
     scope_tag: ScopeTag | None = None
+    # Where the steps run: an input's region_name must name it. None where it is not known (offline validation).
+    region: str | None = None
 
     @classmethod
     def from_environment(cls) -> "Deployment":
@@ -96,6 +98,10 @@ class Deployment(BaseModel):
         if self.scope_tag is not None:
             variables[SCOPE_TAG_VARIABLE] = self.scope_tag.model_dump_json()
         return variables
+
+    def in_region_of(self, arn: str) -> "Deployment":
+        """These settings, in the region of `arn` (the workflow execution a step works for)."""
+        return self.model_copy(update={"region": arn.split(":")[3]})
 
     def tags_for(self, made_by_run: "TagListEntryTypeDef") -> list["TagListEntryTypeDef"]:
         """The tags the workflow adds to what a run creates or starts: whose run made it, and the scope."""

@@ -6,6 +6,7 @@ START_STATE = "Start execution"  # its output, at $.execution, holds the executi
 WAIT_STATE = "Wait for DataSync's event"
 CHECK_STATE = "Check execution status"
 DESCRIBE_STATE = "Describe finished execution"
+PLAN_RETRY_STATE = "Plan the next try"  # its output, at $.retry, says whether and when the run tries again
 
 # Where the state machine goes after resolve ($.plan.route).
 RUN, CREATE_LOCATIONS, CREATE_TASK = "run", "create_locations", "create_task"

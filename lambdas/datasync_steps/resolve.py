@@ -1,5 +1,6 @@
 """Step 1: validate the input and find the task to run, or say what has to be created first."""
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import datasync_client, states_client
@@ -31,26 +32,39 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 
 class ResolveEvent(StepEvent):
-    """Only the execution: resolve reads its input itself (`read_input`)."""
+    """The execution and which try of it this is: resolve reads the input itself (`read_input`)."""
+
+    attempt: int = 1
 
 
-def resolve(client: "DataSyncClient", raw_input: Any, deployment: Deployment | None = None) -> Resolved:
+def resolve(
+    client: "DataSyncClient", raw_input: Any, deployment: Deployment | None = None, attempt: int = 1
+) -> Resolved:
     deployment = deployment or Deployment()
     config = parse_workflow_input(raw_input, deployment)
+    logger.append_keys(task_id=config.task_id)  # None (not given) removes a warm function's last one
+    if config.aws_conn_id and attempt == 1:
+        logger.info(
+            "aws_conn_id is not used: the step functions' roles are the connection",
+            extra={"aws_conn_id": config.aws_conn_id},
+        )
     if config.task_arn:
         route, target = RUN, known_task(client, config.task_arn)
     else:
         route, target = find_task(client, config, deployment.scope_tag)
-    logger.info("Resolved the task", extra={"route": route, "target": target.model_dump()})
+    logger.info("Resolved the task", extra={"route": route, "target": target.model_dump(), "attempt": attempt})
+    plan = Plan(
+        route=route,
+        update_task=bool(config.update_task_kwargs),
+        wait_seconds=seconds_between_checks(config.wait_interval_seconds),
+        deadline=time.time() + config.execution_timeout if config.execution_timeout else None,
+    )
     return Resolved(
+        attempt=attempt,
         config=config,
-        plan=Plan(
-            route=route,
-            update_task=bool(config.update_task_kwargs),
-            wait_seconds=seconds_between_checks(config.wait_interval_seconds),
-        ),
+        plan=plan,
         target=target,
-        execution=Checked(check=Check(checks_done=0)),
+        execution=Checked(check=Check(checks_done=0, wait_seconds=plan.wait_seconds)),
     )
 
 
@@ -113,4 +127,5 @@ def find_task(client: "DataSyncClient", config: WorkflowInput, scope: ScopeTag |
 def handler(event: ResolveEvent) -> Resolved:
     metrics.add_metric(name="WorkflowRuns", unit=MetricUnit.Count, value=1)
     raw_input = read_input(states_client(), event.execution_id)
-    return resolve(datasync_client(), raw_input, Deployment.from_environment())
+    deployment = Deployment.from_environment().in_region_of(event.execution_id)
+    return resolve(datasync_client(), raw_input, deployment, event.attempt)

@@ -1,6 +1,7 @@
 """Step 5: StartTaskExecution, once, even when Step Functions retries this step; or follow, wait for or skip
 the execution the task already runs."""
 
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from datasync_steps.datasync import datasync_client, translate_errors
@@ -9,7 +10,7 @@ from datasync_steps.errors import DataSyncRequestError, DataSyncTaskAlreadyRunni
 from datasync_steps.lookup import made_by, workflow_tag
 from datasync_steps.names import FINAL_STATUSES, FOLLOW, QUEUE, SKIP
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import Check, ConsoleUrls, Started
+from datasync_steps.state import Check, ConsoleUrls, Plan, Started
 from datasync_steps.workflow_input import input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -31,6 +32,8 @@ class StartEvent(StepEvent):
     if_task_running: Literal["queue", "join", "skip", "fail"] = "queue"
     checks_done: int = 0
     retry_count: int
+    attempt: int = 1
+    plan: Plan
 
 
 def start_execution(
@@ -42,13 +45,13 @@ def start_execution(
 ) -> Started:
     """Start the task with `task_execution_kwargs`, once even when Step Functions retries this step, unless it
     already runs: then do what `if_task_running` says. `start_client` is a `datasync_client(creates=True)`."""
-    task_arn, started_by = event.TaskArn, workflow_tag(event.execution_id)
+    task_arn, started_by = event.TaskArn, workflow_tag(try_label(event.execution_id, event.attempt))
     if event.retry_count:
-        # An earlier try may have started the execution and then failed before answering.
+        # An earlier invocation may have started the execution and then failed before answering.
         earlier = execution_started_by(client, task_arn, started_by)
         if earlier:
-            logger.info("Found the execution an earlier try started", extra={"task_execution_arn": earlier})
-            return started(earlier, FOLLOW, event.checks_done, by_this_run=True)
+            logger.info("Found the execution an earlier invocation started", extra={"task_execution_arn": earlier})
+            return started(earlier, FOLLOW, event, by_this_run=True)
     running = unfinished_execution(client, task_arn)
     if running:
         return already_running(event, *running)
@@ -65,7 +68,13 @@ def start_execution(
         return already_running(event, *running)
     metrics.add_metric(name="ExecutionsStarted", unit=MetricUnit.Count, value=1)
     logger.info("Started the execution", extra={"task_execution_arn": execution_arn})
-    return started(execution_arn, FOLLOW, event.checks_done, by_this_run=True)
+    return started(execution_arn, FOLLOW, event, by_this_run=True)
+
+
+def try_label(workflow_execution: str, attempt: int) -> str:
+    """Who started an execution, as its tag says: the workflow execution, and after its first try which try (so that
+    a try never takes an earlier try's execution for its own)."""
+    return workflow_execution if attempt == 1 else f"{workflow_execution}/try/{attempt}"
 
 
 def already_running(event: StartEvent, execution_arn: str, status: str) -> Started:
@@ -79,10 +88,10 @@ def already_running(event: StartEvent, execution_arn: str, status: str) -> Start
             'if_task_running is "fail", so nothing was started.'
         )
     action = {"join": FOLLOW, "skip": SKIP, "queue": QUEUE}[event.if_task_running]
-    return started(execution_arn, action, event.checks_done, by_this_run=False)
+    return started(execution_arn, action, event, by_this_run=False)
 
 
-def started(execution_arn: str, action: str, checks_done: int, *, by_this_run: bool) -> Started:
+def started(execution_arn: str, action: str, event: StartEvent, *, by_this_run: bool) -> Started:
     """The state machine's record of the execution it follows (or waits for, or skips); check-status keeps its
     `check` part up to date."""
     return Started(
@@ -90,7 +99,7 @@ def started(execution_arn: str, action: str, checks_done: int, *, by_this_run: b
         ExecutionStarted=by_this_run,
         Action=action,
         ConsoleUrls=console_urls(execution_arn),
-        check=Check(checks_done=checks_done),
+        check=Check(checks_done=event.checks_done, wait_seconds=event.plan.next_wait(time.time())),
     )
 
 

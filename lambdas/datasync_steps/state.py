@@ -1,6 +1,7 @@
 """What the steps pass each other through the state machine: each step's result, at the ResultPath the definition
 gives it (statemachine/datasync_workflow.asl.json), and the parts of them other steps are given."""
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_serializer, model_serializer
@@ -43,21 +44,35 @@ class Sparse(BaseModel):
 
 
 class Check(Sparse):
-    """$.execution.check: the status checks made so far (waiting for another run's execution counts), and what the
-    last one read."""
+    """$.execution.check: the status checks made so far (waiting for another run's execution counts), what the
+    last one read, how long the next wait for DataSync's event lasts, and whether the try is out of time."""
 
     checks_done: int
+    wait_seconds: int
+    TimedOut: bool = False  # the try's execution_timeout has passed
     Status: str | None = None
     FilesTransferred: int | None = None
     BytesTransferred: int | None = None
 
 
-class Plan(BaseModel):
-    """$.plan: where the state machine goes after resolve, and how long each wait for DataSync's event lasts."""
+class Plan(Sparse):
+    """$.plan: where the state machine goes after resolve, how long each wait for DataSync's event lasts at most, and
+    when the try runs out of time (execution_timeout; seconds since the epoch)."""
 
     route: str
     update_task: bool
     wait_seconds: int
+    deadline: float | None = None
+
+    def next_wait(self, now: float) -> int:
+        """The next wait's timeout: `wait_seconds`, or less when the deadline comes first (at least 1 s, the
+        shortest a Task state's timeout can be)."""
+        if self.deadline is None:
+            return self.wait_seconds
+        return max(1, min(self.wait_seconds, math.ceil(self.deadline - now)))
+
+    def out_of_time(self, now: float) -> bool:
+        return self.deadline is not None and now >= self.deadline
 
 
 class Checked(BaseModel):
@@ -65,8 +80,9 @@ class Checked(BaseModel):
 
 
 class Resolved(BaseModel):
-    """$ after resolve: the checked input, the plan, the target, and no status check made yet."""
+    """$ after resolve: which try this is, the checked input, the plan, the target, and no status check made yet."""
 
+    attempt: int
     config: WorkflowInput
     plan: Plan
     target: Target
@@ -128,3 +144,22 @@ class Resumed(BaseModel):
     """What the resume step did with DataSync's event: how many waiting workflow executions it woke."""
 
     Resumed: int
+
+
+class CaughtError(BaseModel):
+    """What a Catch keeps of a failure ($.error): Step Functions' error name and its cause (a Lambda error's JSON, or
+    the sentence a timeout state wrote)."""
+
+    Error: str
+    Cause: str | None = None
+
+
+class NextTry(BaseModel):
+    """$.retry: whether the run tries again (after DelaySeconds, as try Attempt), and the Error and Cause it fails
+    with when it does not."""
+
+    Retry: bool
+    Attempt: int
+    DelaySeconds: int = 0
+    Error: str
+    Cause: str

@@ -28,8 +28,8 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 TABLE_NAME_VARIABLE = "WAITING_TABLE_NAME"
 PARTITION_KEY, SORT_KEY, TOKEN, EXPIRES_AT = "TaskExecutionArn", "WorkflowExecution", "TaskToken", "ExpiresAt"
 SEQUENCE = "WaitSequence"
-# A wait's place in its run: the status checks made before it, then Step Functions' retries of it.
-RETRIES_PER_WAIT = 100
+# A wait's place in its run: its try, the status checks made before it in the try, then Step Functions' retries of it.
+RETRIES_PER_WAIT, CHECKS_PER_TRY = 100, 10_000
 # A token is kept this much longer than its wait; DynamoDB removes it some time after it expires.
 EXPIRY_MARGIN_SECONDS = 3600
 # Step Functions' answers to a token whose wait is over: the execution stopped, or moved on without it.
@@ -40,8 +40,8 @@ def waiting_table():
     return boto3.resource("dynamodb").Table(os.environ[TABLE_NAME_VARIABLE])
 
 
-def wait_sequence(checks_done: int, retry_count: int) -> int:
-    return checks_done * RETRIES_PER_WAIT + min(retry_count, RETRIES_PER_WAIT - 1)
+def wait_sequence(checks_done: int, retry_count: int, attempt: int = 1) -> int:
+    return ((attempt - 1) * CHECKS_PER_TRY + checks_done) * RETRIES_PER_WAIT + min(retry_count, RETRIES_PER_WAIT - 1)
 
 
 def wait_for(

@@ -1,6 +1,8 @@
 """The execution input: the Airflow DataSyncOperator's parameters, checked before anything touches AWS."""
 
+import hashlib
 import json
+import math
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -9,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import botocore.session
 from botocore.model import Shape
 from botocore.validate import ParamValidator, ValidationErrors
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 from pydantic_core import ErrorDetails
 
 from datasync_steps.datasync import states_client, translate_errors
@@ -27,7 +29,8 @@ MAX_TAGS = 50  # DataSync's limit per resource
 # A Standard execution fails when its history reaches 25,000 events. A status check is one round of the wait
 # loop: the wait for DataSync's event timing out (6 events), the check (5) and the route onwards (2).
 HISTORY_LIMIT, EVENTS_PER_CHECK = 25_000, 13
-# Everything outside the loop: its longest path takes about 70 events, every retry its steps allow about 200.
+# Everything of a try outside the loop: its longest path takes about 80 events, every retry its steps allow about 200,
+# and planning the next try about 10.
 RESERVED_EVENTS = 1_000
 MAX_ITERATIONS = (HISTORY_LIMIT - RESERVED_EVENTS) // EVENTS_PER_CHECK
 # Step Functions also ends a Standard execution after a year; finding, creating and starting take at most an hour.
@@ -42,6 +45,19 @@ KWARGS_FIELDS = (
 )
 SHOWN_UNKNOWN_KEYS = 20  # named in a message; the rest counted
 TASK_ARN_PATTERN = r"^arn:aws[\w-]*:datasync:[a-z0-9-]+:[0-9]{12}:task/task-[0-9a-f]{17}$"
+# Airflow's rule for a task id (airflow.utils.helpers.KEY_REGEX, and at most 250 characters).
+AIRFLOW_TASK_ID_PATTERN, AIRFLOW_TASK_ID_LENGTH = r"^[\w.-]+$", 250
+# BaseOperator's arguments in Airflow's JSON form: durations in seconds.
+BASE_OPERATOR_FIELDS = (
+    "task_id",
+    "aws_conn_id",
+    "region_name",
+    "execution_timeout",
+    "retries",
+    "retry_delay",
+    "retry_exponential_backoff",
+    "max_retry_delay",
+)
 
 # Each kwargs field is checked against the DataSync API's own input shape; the workflow fills in the
 # members listed here, so the user must not.
@@ -75,6 +91,24 @@ class WorkflowInput(BaseModel):
     wait_interval_seconds: int = Field(default=30, ge=0, le=MAX_WAIT_INTERVAL_SECONDS)
     max_iterations: int = Field(default=60, ge=1, le=MAX_ITERATIONS)
     if_task_running: Literal["queue", "join", "skip", "fail"] = "queue"
+    task_id: str | None = Field(default=None, pattern=AIRFLOW_TASK_ID_PATTERN, max_length=AIRFLOW_TASK_ID_LENGTH)
+    aws_conn_id: str | None = None
+    region_name: str | None = None
+    execution_timeout: float | None = Field(default=None, gt=0, le=EXECUTION_TIMEOUT_SECONDS)
+    retries: int = Field(default=0, ge=0)
+    retry_delay: float = Field(default=300, ge=0, le=EXECUTION_TIMEOUT_SECONDS)
+    retry_exponential_backoff: bool = False
+    max_retry_delay: float | None = Field(default=None, gt=0, le=EXECUTION_TIMEOUT_SECONDS)
+
+    @field_serializer("execution_timeout", "retry_delay", "max_retry_delay")
+    @classmethod
+    def whole_seconds_as_given(cls, seconds: float | None) -> float | int | None:
+        # 3, not 3.0, in the state and in a Cause that names it.
+        return int(seconds) if seconds is not None and float(seconds).is_integer() else seconds
+
+    @property
+    def tries(self) -> int:
+        return self.retries + 1
 
     @field_validator(*KWARGS_FIELDS, mode="before")
     @classmethod
@@ -156,6 +190,30 @@ def seconds_between_checks(wait_interval_seconds: int) -> int:
     return max(1, 2 * wait_interval_seconds)
 
 
+def delay_before_retry(config: WorkflowInput, failed_try: int, run: str = "") -> int:
+    """Seconds to wait after try `failed_try` (1 is the first) failed, as Airflow's TaskInstance.next_retry_datetime
+    computes it: retry_delay; with retry_exponential_backoff, retry_delay * 2 ** (failed_try - 1) plus a part of that
+    again that a hash of the run and the try decides (the same every time), capped by max_retry_delay. Whole seconds,
+    as a Wait state takes them."""
+    delay = config.retry_delay
+    if config.retry_exponential_backoff:
+        min_backoff = max(1, math.ceil(delay * 2 ** (failed_try - 1)))
+        run_hash = int(hashlib.sha1(f"{run}#{config.task_id}#{failed_try}".encode()).hexdigest(), 16)
+        delay = min_backoff + run_hash % min_backoff
+        if config.max_retry_delay:
+            delay = min(config.max_retry_delay, delay)
+    return math.ceil(delay)
+
+
+def longest_retry_delay(config: WorkflowInput, failed_try: int) -> int:
+    """The most `delay_before_retry` can give after `failed_try`, whatever the hash."""
+    if not config.retry_exponential_backoff:
+        return math.ceil(config.retry_delay)
+    min_backoff = max(1, math.ceil(config.retry_delay * 2 ** (failed_try - 1)))
+    longest = 2 * min_backoff - 1
+    return math.ceil(min(config.max_retry_delay, longest) if config.max_retry_delay else longest)
+
+
 def roles_in(value: Any, where: str) -> Iterator[tuple[str, str]]:
     """(where, role ARN) for every `...RoleArn` member inside kwargs: S3Config.BucketAccessRoleArn,
     FileSystemAccessRoleArn, a task report's or manifest's role, CustomSecretConfig.SecretAccessRoleArn, ..."""
@@ -190,7 +248,7 @@ def read_input(sfn: "SFNClient", execution_arn: str) -> Any:
 
 def input_of_execution(execution_arn: str, deployment: Deployment) -> WorkflowInput:
     """The checked input of the workflow execution: what the steps that use the kwargs start from."""
-    return parse_workflow_input(read_input(states_client(), execution_arn), deployment)
+    return parse_workflow_input(read_input(states_client(), execution_arn), deployment.in_region_of(execution_arn))
 
 
 def parse_workflow_input(raw: Any, deployment: Deployment | None = None) -> WorkflowInput:
@@ -248,14 +306,45 @@ def _checked(raw: dict, deployment: Deployment) -> tuple[WorkflowInput | None, l
                     f"{where}: this deployment may not pass the role {shown(role)} to DataSync; add it to the "
                     "stack's passable_role_arns setting"
                 )
-    longest_wait = workflow_input.max_iterations * seconds_between_checks(workflow_input.wait_interval_seconds)
-    if workflow_input.wait_for_completion and longest_wait > EXECUTION_TIMEOUT_SECONDS - SETUP_SECONDS:
+    if deployment.region and workflow_input.region_name is not None and workflow_input.region_name != deployment.region:
+        problems.append(
+            f"region_name: {shown(workflow_input.region_name)}, but this deployment runs in {deployment.region}; its "
+            "steps act in their own region only (deploy the stack in that region too, or leave region_name out)"
+        )
+    return workflow_input, problems + _limit_problems(workflow_input)
+
+
+def _limit_problems(config: WorkflowInput) -> list[str]:
+    """Whether every try the input allows fits in one Step Functions execution: its history and its year."""
+    problems = []
+    events_per_try = config.max_iterations * EVENTS_PER_CHECK + RESERVED_EVENTS
+    if config.tries * events_per_try > HISTORY_LIMIT:
+        problems.append(
+            f"retries: at most {HISTORY_LIMIT // events_per_try - 1:,} with max_iterations={config.max_iterations:,}: "
+            f"each try may make max_iterations status checks ({EVENTS_PER_CHECK} events each) and keeps "
+            f"{RESERVED_EVENTS:,} events for its other steps, and every try must fit in one execution's "
+            f"{HISTORY_LIMIT:,}-event history"
+        )
+        return problems
+    longest_wait = config.max_iterations * seconds_between_checks(config.wait_interval_seconds)
+    if config.wait_for_completion and longest_wait > EXECUTION_TIMEOUT_SECONDS - SETUP_SECONDS:
         problems.append(
             f"max_iterations times twice wait_interval_seconds: the checks could wait {longest_wait:,} s, longer "
             f"than a Step Functions execution can run (a year, {EXECUTION_TIMEOUT_SECONDS:,} s, less "
             f"{SETUP_SECONDS:,} s to set up)"
         )
-    return workflow_input, problems
+        return problems
+    try_seconds = SETUP_SECONDS + (
+        min(longest_wait, config.execution_timeout or longest_wait) if config.wait_for_completion else 0
+    )
+    run_seconds = config.tries * try_seconds + sum(longest_retry_delay(config, n) for n in range(1, config.tries))
+    if config.retries and run_seconds > EXECUTION_TIMEOUT_SECONDS:
+        problems.append(
+            f"retries: {config.retries:,} tries after the first, each of up to {try_seconds:,.0f} s (its checks and "
+            f"{SETUP_SECONDS:,} s to set up) and the delays between them, could take {run_seconds:,.0f} s, longer "
+            f"than a Step Functions execution can run (a year, {EXECUTION_TIMEOUT_SECONDS:,} s)"
+        )
+    return problems
 
 
 def _json_type(value: Any) -> str:

@@ -138,6 +138,7 @@ ALLOWED = {
         "iam:CreateServiceLinkedRole": "DataSync's service-linked role",
     },
     "update": {**READS_INPUT, "datasync:UpdateTask": [TASK], "iam:PassRole": [BUCKET_ROLE]},
+    "retry": READS_INPUT,  # the retries and their delays
     "start": {
         **READS_INPUT,
         "datasync:StartTaskExecution": [TASK],

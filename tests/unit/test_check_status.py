@@ -1,7 +1,9 @@
 """check-status: read the execution's status and counters."""
 
+import time
+
 from datasync_steps.check_status import check_status
-from tests.conftest import started
+from tests.conftest import PLAN, started
 
 TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
@@ -9,8 +11,8 @@ EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
 
 def test_check_status_counts_the_checks(datasync, task):
     execution = started(datasync, task)["TaskExecutionArn"]
-    first = check_status(datasync, execution, 0).model_dump(mode="json")
-    second = check_status(datasync, execution, first["checks_done"]).model_dump(mode="json")
+    first = check_status(datasync, execution, 0, PLAN).model_dump(mode="json")
+    second = check_status(datasync, execution, first["checks_done"], PLAN).model_dump(mode="json")
     assert second["checks_done"] == 2
 
 
@@ -29,10 +31,26 @@ def unknown_status_warnings(caplog) -> list[str]:
 
 
 def test_an_unknown_status_is_logged_and_passed_on(caplog):
-    assert check_status(StatusSays("QUEUED"), EXECUTION, 0).model_dump(mode="json")["Status"] == "QUEUED"
+    assert check_status(StatusSays("QUEUED"), EXECUTION, 0, PLAN).model_dump(mode="json")["Status"] == "QUEUED"
     assert unknown_status_warnings(caplog) == []
-    assert check_status(StatusSays("PAUSED"), EXECUTION, 1).model_dump(mode="json") == {
+    assert check_status(StatusSays("PAUSED"), EXECUTION, 1, PLAN).model_dump(mode="json") == {
         "Status": "PAUSED",
         "checks_done": 2,
+        "wait_seconds": PLAN.wait_seconds,
+        "TimedOut": False,
     }
     assert unknown_status_warnings(caplog) == ["DataSync reported a status this workflow does not know; waiting on"]
+
+
+def test_past_the_tries_execution_timeout_a_running_execution_is_out_of_time():
+    past = PLAN.model_copy(update={"deadline": time.time() - 1})
+    assert check_status(StatusSays("TRANSFERRING"), EXECUTION, 0, past).TimedOut is True
+    # An execution that ended is not out of time: the run describes it.
+    assert check_status(StatusSays("SUCCESS"), EXECUTION, 0, past).TimedOut is False
+
+
+def test_the_wait_after_a_check_ends_by_the_deadline():
+    soon = PLAN.model_copy(update={"deadline": time.time() + 5.5})
+    checked = check_status(StatusSays("TRANSFERRING"), EXECUTION, 0, soon)
+    assert checked.TimedOut is False and checked.wait_seconds == 6  # not the plan's 60 s
+    assert check_status(StatusSays("TRANSFERRING"), EXECUTION, 0, PLAN).wait_seconds == 60

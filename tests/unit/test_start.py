@@ -13,7 +13,7 @@ from datasync_steps.errors import (
 from datasync_steps.start import StartEvent, console_urls, start_execution, unfinished_execution
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from tests import fakes
-from tests.conftest import started
+from tests.conftest import PLAN, started
 
 TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
@@ -24,7 +24,7 @@ def test_start_passes_the_execution_kwargs_and_gives_the_console_links(datasync,
         "OverrideOptions": {"BytesPerSecond": 1048576},
         "Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}],
     }
-    event = StartEvent(execution_id="e", TaskArn=task, retry_count=0)
+    event = StartEvent(execution_id="e", TaskArn=task, retry_count=0, plan=PLAN)
     execution_arn = start_execution(datasync, datasync, event, kwargs).model_dump(mode="json")["TaskExecutionArn"]
     described = datasync.describe_task_execution(TaskExecutionArn=execution_arn)
     assert described["Options"]["BytesPerSecond"] == 1048576 and described["Includes"] == kwargs["Includes"]
@@ -78,16 +78,18 @@ def test_a_task_that_already_runs_is_waited_for_joined_or_skipped(datasync, task
         retry_count=0,
         if_task_running=if_task_running,
         checks_done=3,
+        plan=PLAN,
     )
     record = start_execution(datasync, datasync, event).model_dump(mode="json")
     assert (record["TaskExecutionArn"], record["ExecutionStarted"], record["Action"]) == (running, False, action)
-    assert record["check"] == {"checks_done": 3}  # waiting for another run's execution counts
+    # Waiting for another run's execution counts.
+    assert record["check"] == {"checks_done": 3, "wait_seconds": PLAN.wait_seconds, "TimedOut": False}
     assert list(fakes.backend().task_executions) == [running]
 
 
 def test_a_task_that_already_runs_fails_the_run_when_asked(datasync, task):
     running = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
-    event = StartEvent(execution_id="run-2", TaskArn=task, retry_count=0, if_task_running="fail")
+    event = StartEvent(execution_id="run-2", TaskArn=task, retry_count=0, if_task_running="fail", plan=PLAN)
     with pytest.raises(DataSyncTaskAlreadyRunningError, match=f"unfinished execution, {running} \\(LAUNCHING\\)"):
         start_execution(datasync, datasync, event)
     assert list(fakes.backend().task_executions) == [running]
@@ -128,6 +130,6 @@ def test_an_execution_being_cancelled_has_not_finished(datasync, task):
         running = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
     datasync.cancel_task_execution(TaskExecutionArn=running)
     assert unfinished_execution(datasync, task) == (running, "CANCELLING")
-    event = StartEvent(execution_id="run-2", TaskArn=task, retry_count=0, if_task_running="fail")
+    event = StartEvent(execution_id="run-2", TaskArn=task, retry_count=0, if_task_running="fail", plan=PLAN)
     with pytest.raises(DataSyncTaskAlreadyRunningError, match="CANCELLING"):
         start_execution(datasync, datasync, event)

@@ -8,7 +8,9 @@ from datasync_steps.errors import MAX_MESSAGE_CHARACTERS, DataSyncInvalidInputEr
 from datasync_steps.workflow_input import (
     MAX_INPUT_BYTES,
     MAX_ITERATIONS,
+    delay_before_retry,
     input_problems,
+    longest_retry_delay,
     parse_workflow_input,
     secret_members,
 )
@@ -42,7 +44,114 @@ def test_defaults_are_the_operators():
         "wait_interval_seconds": 30,
         "max_iterations": 60,
         "if_task_running": "queue",
+        # BaseOperator's: no label, no timeout, no retries; Airflow's default retry_delay is 300 s.
+        "task_id": None,
+        "aws_conn_id": None,
+        "region_name": None,
+        "execution_timeout": None,
+        "retries": 0,
+        "retry_delay": 300,
+        "retry_exponential_backoff": False,
+        "max_retry_delay": None,
     }
+
+
+def test_base_operator_keys_keep_airflows_meaning_and_json_types():
+    config = parse_workflow_input(
+        {
+            "task_arn": TASK_ARN,
+            "task_id": "sync_nightly.v2",
+            "aws_conn_id": "aws_default",
+            "execution_timeout": 3600,
+            "retries": 3,
+            "retry_delay": 1.5,
+            "retry_exponential_backoff": True,
+            "max_retry_delay": 600,
+        }
+    )
+    assert (config.task_id, config.tries, config.execution_timeout, config.retry_delay) == (
+        "sync_nightly.v2",
+        4,
+        3600,
+        1.5,
+    )
+    problems = input_problems(
+        {
+            "task_arn": TASK_ARN,
+            "task_id": "has space",
+            "execution_timeout": 0,
+            "retries": -1,
+            "retry_delay": "300",
+            "retry_exponential_backoff": 1,
+            "region_name": 5,
+        }
+    )
+    assert [p.split(":")[0] for p in problems] == [
+        "task_id",
+        "region_name",
+        "execution_timeout",
+        "retries",
+        "retry_delay",
+        "retry_exponential_backoff",
+    ]
+
+
+def test_region_name_must_be_the_deployments_region():
+    deployment = Deployment(region="us-east-1")
+    assert (
+        parse_workflow_input({"task_arn": TASK_ARN, "region_name": "us-east-1"}, deployment).region_name == "us-east-1"
+    )
+    with pytest.raises(
+        DataSyncInvalidInputError, match="region_name: 'eu-west-1', but this deployment runs in us-east-1"
+    ):
+        parse_workflow_input({"task_arn": TASK_ARN, "region_name": "eu-west-1"}, deployment)
+    # Offline, where the region is not known, any is let through to be checked when the run starts.
+    assert input_problems({"task_arn": TASK_ARN, "region_name": "eu-west-1"}) == []
+
+
+def test_retries_must_fit_in_one_executions_history():
+    # 60 checks of 13 events and 1,000 for the rest: 1,780 events a try, 14 tries in 25,000.
+    assert input_problems({"task_arn": TASK_ARN, "retries": 13}) == []
+    (problem,) = input_problems({"task_arn": TASK_ARN, "retries": 14})
+    assert problem.startswith("retries: at most 13 with max_iterations=60")
+    (problem,) = input_problems({"task_arn": TASK_ARN, "retries": 10**12})
+    assert problem.startswith("retries: at most 13")
+
+
+def test_retries_and_their_delays_must_fit_in_a_year():
+    day = 86_400
+    fits = {"task_arn": TASK_ARN, "retries": 2, "retry_delay": 100 * day, "max_iterations": 1}
+    assert input_problems(fits) == []
+    (problem,) = input_problems({**fits, "retry_delay": 200 * day})
+    assert (
+        problem.startswith("retries: 2 tries after the first") and "longer than a Step Functions execution" in problem
+    )
+    # An execution_timeout bounds each try: 4 tries of at most a day's checks, where max_iterations alone allow 100.
+    long_checks = {
+        "task_arn": TASK_ARN,
+        "retries": 3,
+        "retry_delay": 0,
+        "wait_interval_seconds": 43_200,
+        "max_iterations": 100,
+    }
+    assert input_problems(long_checks) != []
+    assert input_problems({**long_checks, "execution_timeout": day}) == []
+
+
+def test_exponential_backoff_doubles_the_delay_as_airflow_does():
+    base = {"task_arn": TASK_ARN, "retries": 5, "retry_delay": 10}
+    plain = parse_workflow_input(base)
+    assert [delay_before_retry(plain, n, "run") for n in (1, 2, 3)] == [10, 10, 10]
+    backoff = parse_workflow_input({**base, "retry_exponential_backoff": True})
+    delays = [delay_before_retry(backoff, n, "run") for n in (1, 2, 3, 4)]
+    # Between retry_delay * 2 ** (n - 1) and twice that, the same for the same run and try.
+    assert all(10 * 2 ** (n - 1) <= d < 20 * 2 ** (n - 1) for n, d in zip((1, 2, 3, 4), delays, strict=True))
+    assert delays == [delay_before_retry(backoff, n, "run") for n in (1, 2, 3, 4)]
+    assert [longest_retry_delay(backoff, n) for n in (1, 4)] == [19, 159]
+    capped = parse_workflow_input({**base, "retry_exponential_backoff": True, "max_retry_delay": 30})
+    assert [delay_before_retry(capped, n, "run") for n in (3, 4)] == [30, 30]
+    # Airflow caps only an exponential backoff.
+    assert delay_before_retry(parse_workflow_input({**base, "max_retry_delay": 5}), 1, "run") == 10
 
 
 def test_airflow_none_kwargs_mean_empty():

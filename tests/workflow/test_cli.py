@@ -19,7 +19,7 @@ from datasync_workflow.cli import main, printable
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from datasync_workflow.follow import follow
 from datasync_workflow.local import _invoke, local_deployment
-from tests.conftest import REGION, make_s3_location, make_secret, make_smb_location, make_task, stubbed_client
+from tests.conftest import PLAN, REGION, make_s3_location, make_secret, make_smb_location, make_task, stubbed_client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -81,12 +81,28 @@ def test_a_failed_run_exits_1_with_error_and_cause(tmp_path, capsys, monkeypatch
     assert "Cause: No DataSync task links smb://hostname/directory/ to s3://mybucket/prefix" in captured.err
 
 
+def test_a_task_id_labels_the_progress_lines_and_a_retry_is_said(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    labelled = {**json.loads((EXAMPLES / "find_task_by_uris.json").read_text()), "task_id": "nightly_copy"}
+    (tmp_path / "input.json").write_text(json.dumps({**labelled, "retries": 1, "retry_delay": 0}))
+    assert main(["run", "--local", str(tmp_path / "input.json")]) == 1
+    progress = capsys.readouterr().err.split("Execution FAILED")[0].splitlines()
+    assert progress and all(line.startswith("[nightly_copy] ") for line in progress)
+    assert "[nightly_copy]    Try 1 failed (DataSyncTaskNotFoundError); trying again in 0 s" in progress
+
+
 def test_steps_run_locally_never_print_their_metrics_on_stdout(datasync, capsys):
     task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
     execution_arn = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
     # More status checks than the 100 values of one metric that Powertools keeps before printing them.
     for checks_done in range(101):
-        _invoke("check-status", {"execution_id": "e", "TaskExecutionArn": execution_arn, "checks_done": checks_done})
+        event = {
+            "execution_id": "e",
+            "TaskExecutionArn": execution_arn,
+            "checks_done": checks_done,
+            "plan": PLAN.model_dump(),
+        }
+        _invoke("check-status", event)
     assert capsys.readouterr().out == ""
 
 

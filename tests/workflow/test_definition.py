@@ -76,16 +76,30 @@ def test_failures_after_the_start_cancel_the_execution():
 
 
 def test_a_failed_check_of_another_runs_execution_cancels_nothing():
-    # Queued behind it, the run follows an execution it did not start: a failure there is only explained.
-    assert TASKS["Check the running execution"]["Catch"][0]["Next"] == "Classify failure"
+    # Queued behind it, the run follows an execution it did not start: a failure there only ends the try.
+    assert TASKS["Check the running execution"]["Catch"][0]["Next"] == "Plan the next try"
 
 
-def test_every_user_facing_error_is_explained_by_its_own_message():
+def test_every_failure_of_a_try_goes_to_planning_the_next():
+    for name, state in TASKS.items():
+        if name != "Plan the next try":
+            assert state["Catch"][0]["Next"] in (
+                "Plan the next try",
+                "Cancel execution after failure",  # then on to planning
+                "Check execution status",  # a wait that failed
+                "Check the running execution",
+            ), name
+    for name in ("Execution timed out", "Execution out of time", "Gave up waiting for the running execution"):
+        assert STATES[name]["Parameters"]["Error"] == "DataSyncExecutionTimeoutError"
+        assert STATES[name]["Next"] == "Plan the next try"
+
+
+def test_every_user_facing_error_is_explained_by_its_own_message_even_when_no_try_could_be_planned():
     # Classify failure sends errors named DataSync* to the state that uses the Lambda's message as Cause.
+    assert TASKS["Plan the next try"]["Catch"][0]["Next"] == "Classify failure"
     (rule,) = STATES["Classify failure"]["Choices"]
     assert rule == {"Variable": "$.error.Error", "StringMatches": "DataSync*", "Next": "Explain failure"}
     assert all(name.startswith("DataSync") for name in USER_FACING_ERRORS | {"DataSyncTransientError"})
-    assert STATES["Execution timed out"]["Error"] == "DataSyncExecutionTimeoutError"
 
 
 def test_the_clean_up_step_reads_the_state_that_starts_the_execution():

@@ -74,8 +74,8 @@ def test_an_opted_in_password_stays_in_the_executions_input_and_nowhere_else(dat
     assert execution.status == "SUCCEEDED", execution.cause
     holding = [event for event in execution.history if PASSWORD in json.dumps(event, default=str)]
     # The execution's input, as it started and as its first state took it; no state after, and no step's event.
-    assert [event["type"] for event in holding] == ["ExecutionStarted", "TaskStateEntered"]
-    assert holding[1]["stateEnteredEventDetails"]["name"] == "Validate input and find task"
+    assert [event["type"] for event in holding] == ["ExecutionStarted", "PassStateEntered"]
+    assert holding[1]["stateEnteredEventDetails"]["name"] == "First try"
     logger.__class__.setLevel(logger, level)
     assert '"message":"Created a location"' in logs.getvalue()  # the steps did log
     assert PASSWORD not in logs.getvalue()
@@ -214,7 +214,7 @@ def test_an_input_of_200_kib_with_a_long_filter_runs_and_every_state_stays_small
     assert len(json.dumps(execution.output)) < 16 * 1024
     # Only the execution's own input holds them: as it started, and as its first state took it.
     holding = [event["type"] for event in execution.history if "/In/009308" in json.dumps(event, default=str)]
-    assert holding == ["ExecutionStarted", "TaskStateEntered"]
+    assert holding == ["ExecutionStarted", "PassStateEntered"]
     largest = max(len(json.dumps(event, default=str)) for event in execution.history[2:])
     assert largest < 16 * 1024, largest
 

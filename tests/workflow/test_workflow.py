@@ -230,6 +230,8 @@ def test_without_waiting_the_run_succeeds_at_the_start(datasync, linked):
         "TaskCreated",
         "CreatedLocationArns",
         "ConsoleUrls",
+        "Attempts",
+        "task_id",
     }
     assert execution.output["ExecutionStarted"] is True
     assert fakes.backend().task_executions[execution.output["TaskExecutionArn"]].status in ("LAUNCHING", "PREPARING")
@@ -241,11 +243,12 @@ def test_invalid_input_fails_listing_every_bad_field_and_touches_nothing(datasyn
     cause = failed(execution, "DataSyncInvalidInputError")
     assert "wait_interval_seconds" in cause and "max_iterations" in cause and "unknown key 'colour'" in cause
     assert location_arns(datasync) == [] and task_arns(datasync) == []
+    # Never tried again: the same input would be refused again.
     assert entered_states(execution) == [
+        "First try",
         "Validate input and find task",
-        "Keep the input error",
-        "Classify failure",
-        "Explain failure",
+        "Plan the next try",
+        "Try again?",
         "Failed",
     ]
 
@@ -425,7 +428,7 @@ def test_a_run_that_queues_gives_up_without_cancelling_the_other_runs_execution(
     cause = failed(
         run({"task_arn": linked[2], "wait_interval_seconds": 1, "max_iterations": 1}), "DataSyncExecutionTimeoutError"
     )
-    assert other in cause and "so this run started nothing" in cause
+    assert other in cause and "so this try started nothing" in cause
     assert list(fakes.backend().task_executions) == [other]
     assert fakes.backend().task_executions[other].cancel_time is None  # the clean-up left it alone
 
@@ -492,7 +495,7 @@ def quickly_retrying_definition() -> str:
 
 
 @pytest.mark.parametrize("error_name", ["Lambda.ServiceException", "Sandbox.Timedout"])  # Lambda: a function timed out
-def test_errors_from_outside_the_steps_reach_their_fail_state_unchanged(datasync, linked, monkeypatch, error_name):
+def test_errors_from_outside_the_steps_fail_the_run_unchanged(datasync, linked, monkeypatch, error_name):
     invoke = local._invoke
 
     def describe_fails(step_name, event):
@@ -504,7 +507,27 @@ def test_errors_from_outside_the_steps_reach_their_fail_state_unchanged(datasync
     execution = run_local({"task_arn": linked[2], **FAST}, timeout=60, definition=quickly_retrying_definition())
     assert (execution.status, execution.error) == ("FAILED", error_name)
     assert "the function could not run" in execution.cause
-    assert entered_states(execution)[-1] == "Failed outside the workflow's steps"
+    assert entered_states(execution)[-3:] == ["Plan the next try", "Try again?", "Failed"]
+
+
+def test_a_failure_is_still_explained_when_no_next_try_can_be_planned(datasync, linked, monkeypatch):
+    invoke = local._invoke
+
+    def planning_fails(step_name, event):
+        if step_name == "retry":
+            raise RuntimeError("the retry step could not run")
+        return invoke(step_name, event)
+
+    monkeypatch.setattr(local, "_invoke", planning_fails)
+    missing = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+    execution = run_local({"task_arn": missing, **FAST}, timeout=60)
+    assert failed(execution, "DataSyncTaskNotFoundError").startswith(f"DataSync refused to find task {missing}")
+    assert entered_states(execution)[-4:] == [
+        "Plan the next try",
+        "Classify failure",
+        "Explain failure",
+        "Failed without planning a try",
+    ]
 
 
 def test_datasync_failing_past_the_last_retry_ends_the_run_with_the_transient_error(datasync, linked, monkeypatch):

@@ -1,0 +1,56 @@
+"""After a try failed: try again after Airflow's retry delay (retries, retry_delay, retry_exponential_backoff,
+max_retry_delay), or say how the run fails: its Error, and a Cause that names the last of several tries."""
+
+import json
+from contextlib import suppress
+
+from datasync_steps.deployment import Deployment
+from datasync_steps.errors import DataSyncInvalidInputError, bounded
+from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.state import CaughtError, NextTry
+from datasync_steps.workflow_input import WorkflowInput, delay_before_retry, input_of_execution
+
+# Step Functions keeps at most this much of a failure's Cause.
+MAX_CAUSE_CHARACTERS = 32_768
+
+
+class RetryEvent(StepEvent):
+    attempt: int
+    error: CaughtError
+
+
+def next_try(config: WorkflowInput | None, execution_id: str, attempt: int, error: CaughtError) -> NextTry:
+    """Try again unless the input was refused (`config` None) or the input's retries are used up."""
+    cause = explained(error)
+    if config is None or attempt >= config.tries:
+        if config is not None and config.tries > 1:
+            cause = f"{bounded(cause, MAX_CAUSE_CHARACTERS - 200)} This was the last of {config.tries} tries."
+        return NextTry(Retry=False, Attempt=attempt, Error=error.Error, Cause=cause)
+    delay = delay_before_retry(config, attempt, execution_id)
+    logger.info(
+        "The try failed; trying again",
+        extra={"attempt": attempt, "tries": config.tries, "error": error.Error, "delay_seconds": delay},
+    )
+    metrics.add_metric(name="TriesRetried", unit=MetricUnit.Count, value=1)
+    return NextTry(Retry=True, Attempt=attempt + 1, DelaySeconds=delay, Error=error.Error, Cause=cause)
+
+
+def explained(error: CaughtError) -> str:
+    """The failure's sentence: a Lambda error's message (its Cause is the error's JSON), or the Cause as it is."""
+    try:
+        payload = json.loads(error.Cause or "")
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("errorMessage"), str):
+        return payload["errorMessage"]
+    return error.Cause or error.Error
+
+
+@step_handler(RetryEvent, NextTry)
+def handler(event: RetryEvent) -> NextTry:
+    config = None
+    if event.error.Error != DataSyncInvalidInputError.__name__:
+        # An input refused before anything ran would be refused again: no next try.
+        with suppress(DataSyncInvalidInputError):
+            config = input_of_execution(event.execution_id, Deployment.from_environment())
+    return next_try(config, event.execution_id, event.attempt, event.error)
