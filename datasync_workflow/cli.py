@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -85,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     validate.add_argument(
         "--scope-tag", metavar="KEY=VALUE", help="as a deployment with this scope_tag: its key is reserved in Tags"
+    )
+    validate.add_argument(
+        "--logical-date",
+        metavar="DATE",
+        help="render the templates for a run of this logical date (ISO 8601), unless the input gives its own; "
+        "default: now, as a run started now",
     )
     args = parser.parse_args(argv)
     if args.command == "run" and not args.local:
@@ -167,21 +174,29 @@ def printable(text: str, limit: int = MAX_PRINTED_CHARACTERS) -> str:
 
 def validate_input(execution_input, args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from datasync_steps.deployment import Deployment, scope_tag_from
-    from datasync_steps.workflow_input import input_problems
+    from datasync_steps.workflow_input import StartedInput, aware, input_problems, parse_workflow_input
 
     try:
         scope = scope_tag_from(args.scope_tag, "--scope-tag")
     except ValueError as error:
         parser.error(printable(str(error), 500))
+    try:
+        started_at = aware(args.logical_date) if args.logical_date else datetime.now(UTC)
+    except ValueError as error:
+        parser.error(printable(f"--logical-date {args.logical_date!r} {error}", 500))
     deployment = Deployment(
         passable_role_arns=args.passable_role_arn, allow_secrets_in_input=args.allow_secrets_in_input, scope_tag=scope
     )
-    problems = input_problems(execution_input, deployment)
+    started = StartedInput(raw=execution_input, started_at=started_at, run_id="manual")
+    problems = input_problems(execution_input, deployment, started)
     for problem in problems:
         print(printable(problem))
-    if not problems:
-        print("valid")
-    return 1 if problems else 0
+    if problems:
+        return 1
+    print("valid")
+    for where, rendered in parse_workflow_input(execution_input, deployment, started).rendered.items():
+        print(printable(f"  {where}: {rendered}"))
+    return 0
 
 
 def run_locally(args: argparse.Namespace, execution_input, parser: argparse.ArgumentParser) -> int:

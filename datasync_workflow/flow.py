@@ -157,6 +157,7 @@ def report(**extra: str) -> dict:
         "CreatedLocationArns.$": "$.target.CreatedLocationArns",
         "Attempts.$": "$.attempt",
         "task_id.$": "$.config.task_id",
+        "Rendered.$": "$.rendered",
     }
     return {"Type": "Pass", "Parameters": fields | {"ConsoleUrls.$": "$.execution.ConsoleUrls"}, "End": True}
 

@@ -7,7 +7,9 @@ from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from datasync_steps.deployment import Deployment, ScopeTag
-from datasync_steps.workflow_input import parse_workflow_input
+from datasync_steps.templates import is_template
+from datasync_steps.timetable import parse_schedule
+from datasync_steps.workflow_input import SCHEDULED_TIME, TEMPLATED_FIELDS, parse_workflow_input
 
 
 class Schedule(BaseModel):
@@ -17,6 +19,23 @@ class Schedule(BaseModel):
     expression: str = Field(pattern=r"^(rate|cron|at)\(.+\)$", description="an EventBridge Scheduler expression")
     timezone: str | None = None
     input: dict[str, Any]
+
+    @model_validator(mode="after")
+    def logical_dates_in_utc(self) -> "Schedule":
+        parse_schedule(self.expression)
+        templated = json.dumps([self.input.get(field) for field in TEMPLATED_FIELDS])
+        if self.timezone not in (None, "UTC") and is_template(templated):
+            raise ValueError(
+                f"schedule {self.name}: an input with templates needs the schedule in UTC (no timezone), where this "
+                "workflow finds the logical date of the interval that ended"
+            )
+        return self
+
+    @property
+    def started_input(self) -> dict[str, Any]:
+        """What the schedule starts each run with: its input, the time it fired (as the end of the data interval)
+        and its expression, from which the run's logical date follows as in Airflow (the interval's start)."""
+        return {"data_interval_end": SCHEDULED_TIME, "schedule": self.expression, **self.input}
 
 
 class WorkflowConfig(BaseModel):

@@ -219,7 +219,7 @@ class WorkflowOperations(Construct):
             ),
             target=scheduler_targets.StepFunctionsStartExecution(
                 self.state_machine,
-                input=scheduler.ScheduleTargetInput.from_object(schedule.input),
+                input=scheduler.ScheduleTargetInput.from_object(schedule.started_input),
                 # EventBridge Scheduler retries a start it could not make (throttled, say), then keeps it here.
                 dead_letter_queue=self.workflow.failed_events,
                 retry_attempts=8,

@@ -1,7 +1,12 @@
 """The DataSyncWorkflow construct: the step functions and their roles, the state machine and its logs, the table of
 waiting task tokens and the rule that resumes them. infra/operations.py operates it."""
 
+import importlib.util
+import shutil
+import tempfile
+from functools import cache
 from importlib.metadata import version
+from pathlib import Path
 
 from aws_cdk import Acknowledgment, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
@@ -27,6 +32,9 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/{version}"
 
 MEMORY_MB = 256
+# What the steps import beyond Lambda's runtime (boto3) and the Powertools layer (Powertools, pydantic): Jinja2 for
+# templated fields, and MarkupSafe, which it needs.
+BUNDLED_PACKAGES = ("jinja2", "markupsafe")
 
 # What DataSync checks on its caller while it creates EFS and FSx locations and the tasks on them (the network
 # interfaces it places in the input's subnets, the file systems it mounts), after AWS's AWSDataSyncFullAccess.
@@ -65,6 +73,21 @@ WILDCARD_REASONS = {
 }
 
 
+@cache
+def bundled_packages_layer() -> str:
+    """A directory laid out as a Lambda layer (python/<package>) with BUNDLED_PACKAGES copied from this Python
+    environment, where requirements.lock pinned them: both are pure Python, but for MarkupSafe's optional C speed-ups,
+    which are left out (it falls back to its Python code), so that no build for Lambda's platform (or Docker) is
+    needed."""
+    layer = Path(tempfile.mkdtemp(prefix="datasync-workflow-layer-"))
+    for name in BUNDLED_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        assert spec and spec.origin, f"{name} is not installed: make install"
+        ignored = shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.c")
+        shutil.copytree(Path(spec.origin).parent, layer / "python" / name, ignore=ignored)
+    return str(layer)
+
+
 class DataSyncWorkflow(Construct):
     """Everything the workflow needs in one account and region; embed it in any stack."""
 
@@ -92,6 +115,14 @@ class DataSyncWorkflow(Construct):
             or ssm.StringParameter.value_for_string_parameter(
                 self, POWERTOOLS_LAYER_PARAMETER.format(version=version("aws-lambda-powertools"))
             ),
+        )
+        self.bundled_layer = lambda_.LayerVersion(
+            self,
+            "BundledPackagesLayer",
+            code=lambda_.Code.from_asset(bundled_packages_layer()),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description=f"{', '.join(BUNDLED_PACKAGES)} for the DataSync workflow's steps",
         )
         self.waiting_table = dynamodb.Table(
             self,
@@ -200,7 +231,7 @@ class DataSyncWorkflow(Construct):
             architecture=lambda_.Architecture.ARM_64,
             code=self.code,
             handler=step.handler,
-            layers=[self.powertools_layer],
+            layers=[self.powertools_layer, self.bundled_layer],
             memory_size=MEMORY_MB,
             timeout=Duration.seconds(step.timeout_seconds),
             role=role,

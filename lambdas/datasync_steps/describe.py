@@ -2,10 +2,10 @@
 ended; an execution that ended in ERROR fails the run; any other status sends the run back to its status checks."""
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from datasync_steps.datasync import datasync_client, translate_errors
-from datasync_steps.errors import DataSyncTaskExecutionFailedError
+from datasync_steps.errors import DataSyncTaskExecutionFailedError, shortened
 from datasync_steps.lookup import made_by
 from datasync_steps.names import CANCELLED_TAG, FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
@@ -13,11 +13,6 @@ from datasync_steps.state import Description
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
-
-
-# A text of the description longer than this (a filter's value may be 102,400 characters) is cut in the output, so
-# that the output stays far within Step Functions' 256 KiB whatever the input held.
-MAX_TEXT_CHARACTERS = 1_024
 
 
 class DescribeEvent(StepEvent):
@@ -50,17 +45,6 @@ def describe_execution(client: "DataSyncClient", execution_arn: str) -> Descript
             f"{result.get('ErrorCode', 'no error code')}: {result.get('ErrorDetail', 'no error detail')}."
         )
     return Description.model_validate(description)
-
-
-def shortened(value: Any) -> Any:
-    """`value` with each text over MAX_TEXT_CHARACTERS cut, saying how long it was."""
-    if isinstance(value, dict):
-        return {key: shortened(member) for key, member in value.items()}
-    if isinstance(value, list):
-        return [shortened(member) for member in value]
-    if isinstance(value, str) and len(value) > MAX_TEXT_CHARACTERS:
-        return f"{value[:MAX_TEXT_CHARACTERS]}… ({len(value):,} characters in all)"
-    return value
 
 
 def publish_metrics(description: dict) -> None:

@@ -5,6 +5,7 @@ so these names are the contract with statemachine/datasync_workflow.asl.json and
 """
 
 import json
+from typing import Any
 
 # Step Functions keeps at most 32,768 characters of a failure's Cause, which for a Lambda error is the error's
 # JSON (message, type and stack trace): a message is kept to half of that, so the Cause stays whole JSON that
@@ -30,6 +31,22 @@ def shown(value: object, limit: int = 100) -> str:
     """`value` as a message quotes it: its repr (control characters escaped), shortened to about `limit`."""
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+# A text of an output longer than this (a filter's value may be 102,400 characters) is cut, so that the output stays
+# far within Step Functions' 256 KiB whatever the input held.
+MAX_TEXT_CHARACTERS = 1_024
+
+
+def shortened(value: Any) -> Any:
+    """`value` with each text over MAX_TEXT_CHARACTERS cut, saying how long it was."""
+    if isinstance(value, dict):
+        return {key: shortened(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [shortened(member) for member in value]
+    if isinstance(value, str) and len(value) > MAX_TEXT_CHARACTERS:
+        return f"{value[:MAX_TEXT_CHARACTERS]}… ({len(value):,} characters in all)"
+    return value
 
 
 class _BoundedMessage(Exception):

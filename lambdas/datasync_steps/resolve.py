@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import datasync_client, states_client
 from datasync_steps.deployment import Deployment, ScopeTag
-from datasync_steps.errors import DataSyncLocationNotFoundError, DataSyncTaskNotFoundError
+from datasync_steps.errors import DataSyncLocationNotFoundError, DataSyncTaskNotFoundError, shortened
 from datasync_steps.lookup import (
     choose_location,
     choose_task,
@@ -20,6 +20,7 @@ from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics,
 from datasync_steps.state import Check, Checked, Plan, Resolved, Target
 from datasync_steps.workflow_input import (
     SIDES,
+    StartedInput,
     WorkflowInput,
     parse_workflow_input,
     read_input,
@@ -31,6 +32,10 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
     from mypy_boto3_datasync.type_defs import DescribeTaskResponseTypeDef
 
 
+# The output shows at most this many rendered values (the input may hold thousands of templates).
+MAX_RENDERED_SHOWN = 50
+
+
 class ResolveEvent(StepEvent):
     """The execution and which try of it this is: resolve reads the input itself (`read_input`)."""
 
@@ -38,10 +43,16 @@ class ResolveEvent(StepEvent):
 
 
 def resolve(
-    client: "DataSyncClient", raw_input: Any, deployment: Deployment | None = None, attempt: int = 1
+    client: "DataSyncClient",
+    raw_input: Any,
+    deployment: Deployment | None = None,
+    attempt: int = 1,
+    started: StartedInput | None = None,
 ) -> Resolved:
     deployment = deployment or Deployment()
-    config = parse_workflow_input(raw_input, deployment)
+    config = parse_workflow_input(raw_input, deployment, started)
+    if config.rendered:
+        logger.info("Rendered the templated fields", extra={"rendered": config.rendered})
     logger.append_keys(task_id=config.task_id)  # None (not given) removes a warm function's last one
     if config.aws_conn_id and attempt == 1:
         logger.info(
@@ -61,6 +72,7 @@ def resolve(
     )
     return Resolved(
         attempt=attempt,
+        rendered=shortened(dict(list(config.rendered.items())[:MAX_RENDERED_SHOWN])),
         config=config,
         plan=plan,
         target=target,
@@ -126,6 +138,6 @@ def find_task(client: "DataSyncClient", config: WorkflowInput, scope: ScopeTag |
 @step_handler(ResolveEvent, Resolved)
 def handler(event: ResolveEvent) -> Resolved:
     metrics.add_metric(name="WorkflowRuns", unit=MetricUnit.Count, value=1)
-    raw_input = read_input(states_client(), event.execution_id)
+    started = read_input(states_client(), event.execution_id)
     deployment = Deployment.from_environment().in_region_of(event.execution_id)
-    return resolve(datasync_client(), raw_input, deployment, event.attempt)
+    return resolve(datasync_client(), started.raw, deployment, event.attempt, started)

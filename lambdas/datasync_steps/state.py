@@ -83,6 +83,7 @@ class Resolved(BaseModel):
     """$ after resolve: which try this is, the checked input, the plan, the target, and no status check made yet."""
 
     attempt: int
+    rendered: dict[str, str]  # the templated values, as rendered (the first few, long ones cut)
     config: WorkflowInput
     plan: Plan
     target: Target

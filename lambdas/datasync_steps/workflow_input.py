@@ -5,18 +5,21 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import botocore.session
 from botocore.model import Shape
 from botocore.validate import ParamValidator, ValidationErrors
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_serializer, field_validator
 from pydantic_core import ErrorDetails
 
 from datasync_steps.datasync import states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError, shown
+from datasync_steps.templates import RunDates, rendered_input
+from datasync_steps.timetable import next_fire, parse_schedule, previous_fire
 from datasync_steps.uris import MAX_URI_LENGTH, has_credentials, parse_location_uri
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -47,6 +50,11 @@ SHOWN_UNKNOWN_KEYS = 20  # named in a message; the rest counted
 TASK_ARN_PATTERN = r"^arn:aws[\w-]*:datasync:[a-z0-9-]+:[0-9]{12}:task/task-[0-9a-f]{17}$"
 # Airflow's rule for a task id (airflow.utils.helpers.KEY_REGEX, and at most 250 characters).
 AIRFLOW_TASK_ID_PATTERN, AIRFLOW_TASK_ID_LENGTH = r"^[\w.-]+$", 250
+# Airflow's templated fields of the operator (its template_fields).
+TEMPLATED_FIELDS = ("task_arn", "source_location_uri", "destination_location_uri", *KWARGS_FIELDS)
+DATE_FIELDS = ("logical_date", "data_interval_start", "data_interval_end")
+# What a schedule adds to its input: the time it fired, and its expression, which give the run's logical date.
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 # BaseOperator's arguments in Airflow's JSON form: durations in seconds.
 BASE_OPERATOR_FIELDS = (
     "task_id",
@@ -99,6 +107,30 @@ class WorkflowInput(BaseModel):
     retry_delay: float = Field(default=300, ge=0, le=EXECUTION_TIMEOUT_SECONDS)
     retry_exponential_backoff: bool = False
     max_retry_delay: float | None = Field(default=None, gt=0, le=EXECUTION_TIMEOUT_SECONDS)
+    logical_date: str | None = None
+    data_interval_start: str | None = None
+    data_interval_end: str | None = None
+    schedule: str | None = None
+    # Each templated value as rendered, by where it is in the input.
+    _rendered: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def rendered(self) -> dict[str, str]:
+        return self._rendered
+
+    @field_validator(*DATE_FIELDS)
+    @classmethod
+    def iso_8601(cls, text: str | None) -> str | None:
+        if text is not None:
+            aware(text)
+        return text
+
+    @field_validator("schedule")
+    @classmethod
+    def eventbridge_expression(cls, expression: str | None) -> str | None:
+        if expression is not None:
+            parse_schedule(expression)
+        return expression
 
     @field_serializer("execution_timeout", "retry_delay", "max_retry_delay")
     @classmethod
@@ -190,6 +222,29 @@ def seconds_between_checks(wait_interval_seconds: int) -> int:
     return max(1, 2 * wait_interval_seconds)
 
 
+def aware(text: str) -> datetime:
+    """An ISO 8601 date and time; one without a time zone is UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("is not an ISO 8601 date and time, like 2026-11-28T02:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def run_dates(raw: dict, started_at: datetime, run_id: str) -> RunDates:
+    """The run's logical date and data interval, as Airflow's timetables give them: logical_date when given; else,
+    for a schedule that passed the time it fired (data_interval_end), the time it fired before that (the interval
+    that just ended starts there); else the execution's start. ValueError for dates that are not ISO 8601."""
+    given = {name: aware(raw[name]) for name in DATE_FIELDS if isinstance(raw.get(name), str)}
+    schedule = raw.get("schedule") if isinstance(raw.get("schedule"), str) else None
+    logical_date = given.get("logical_date")
+    if logical_date is None:
+        end = given.get("data_interval_end")
+        logical_date = previous_fire(schedule, end) if schedule and end else started_at
+    end = given.get("data_interval_end") or (next_fire(schedule, logical_date) if schedule else logical_date)
+    return RunDates(logical_date, given.get("data_interval_start", logical_date), end, run_id)
+
+
 def delay_before_retry(config: WorkflowInput, failed_try: int, run: str = "") -> int:
     """Seconds to wait after try `failed_try` (1 is the first) failed, as Airflow's TaskInstance.next_retry_datetime
     computes it: retry_delay; with retry_exponential_backoff, retry_delay * 2 ** (failed_try - 1) plus a part of that
@@ -238,35 +293,50 @@ def secrets_in(kwargs: dict[str, Any], where: str) -> Iterator[str]:
             yield ".".join((where, *path))
 
 
-def read_input(sfn: "SFNClient", execution_arn: str) -> Any:
-    """The workflow execution's input as its caller gave it. The steps that need the kwargs read them here rather
-    than from the state, so that no state and no step's event holds them (nor any secret in them), and the state
-    stays small whatever their size."""
+class StartedInput(BaseModel):
+    """A workflow execution's input as its caller gave it, and when and as what it started: its logical date and
+    run_id, unless the input says otherwise."""
+
+    raw: Any
+    started_at: datetime
+    run_id: str
+
+
+def read_input(sfn: "SFNClient", execution_arn: str) -> StartedInput:
+    """The workflow execution's input. The steps that need the kwargs read them here rather than from the state, so
+    that no state and no step's event holds them (nor any secret in them), and the state stays small whatever their
+    size."""
     with translate_errors(f"read the input of workflow execution {execution_arn}", service="Step Functions"):
-        return json.loads(sfn.describe_execution(executionArn=execution_arn)["input"])
+        described = sfn.describe_execution(executionArn=execution_arn)
+    return StartedInput(raw=json.loads(described["input"]), started_at=described["startDate"], run_id=described["name"])
 
 
 def input_of_execution(execution_arn: str, deployment: Deployment) -> WorkflowInput:
-    """The checked input of the workflow execution: what the steps that use the kwargs start from."""
-    return parse_workflow_input(read_input(states_client(), execution_arn), deployment.in_region_of(execution_arn))
+    """The checked input of the workflow execution, its templates rendered: what the steps that use the kwargs
+    start from."""
+    started = read_input(states_client(), execution_arn)
+    return parse_workflow_input(started.raw, deployment.in_region_of(execution_arn), started)
 
 
-def parse_workflow_input(raw: Any, deployment: Deployment | None = None) -> WorkflowInput:
-    """The validated input, or DataSyncInvalidInputError naming every bad field at once, by the rules of
-    `deployment` (by default: no plaintext secret, every role may be passed, no scope)."""
+def parse_workflow_input(
+    raw: Any, deployment: Deployment | None = None, started: StartedInput | None = None
+) -> WorkflowInput:
+    """The validated input, its templates rendered for the run that `started` (by default: a run starting now), or
+    DataSyncInvalidInputError naming every bad field at once, by the rules of `deployment` (by default: no plaintext
+    secret, every role may be passed, no scope)."""
     if not isinstance(raw, dict):
         raise DataSyncInvalidInputError(f"The execution input must be a JSON object, not {_json_type(raw)}.")
-    workflow_input, problems = _checked(raw, deployment or Deployment())
+    workflow_input, problems = _checked(raw, deployment or Deployment(), started)
     if problems or workflow_input is None:
         raise DataSyncInvalidInputError(f"Invalid workflow input: {'; '.join(problems)}.")
     return workflow_input
 
 
-def input_problems(raw: Any, deployment: Deployment | None = None) -> list[str]:
+def input_problems(raw: Any, deployment: Deployment | None = None, started: StartedInput | None = None) -> list[str]:
     """Every problem `parse_workflow_input` would refuse the input for, one sentence each."""
     if not isinstance(raw, dict):
         return [f"the execution input must be a JSON object, not {_json_type(raw)}"]
-    return _checked(raw, deployment or Deployment())[1]
+    return _checked(raw, deployment or Deployment(), started)[1]
 
 
 def input_bytes(raw: Any) -> int:
@@ -274,7 +344,9 @@ def input_bytes(raw: Any) -> int:
     return len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def _checked(raw: dict, deployment: Deployment) -> tuple[WorkflowInput | None, list[str]]:
+def _checked(
+    raw: dict, deployment: Deployment, started: StartedInput | None = None
+) -> tuple[WorkflowInput | None, list[str]]:
     size = input_bytes(raw)
     if size > MAX_INPUT_BYTES:
         # Nothing else is looked at: the message would only echo more of it.
@@ -284,6 +356,15 @@ def _checked(raw: dict, deployment: Deployment) -> tuple[WorkflowInput | None, l
     # Step Functions' own key, set by a parent state machine to link the two executions.
     raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
     problems = []
+    started = started or StartedInput(raw=raw, started_at=datetime.now(UTC), run_id="manual")
+    try:
+        dates = run_dates(raw, started.started_at, started.run_id)
+    except ValueError:
+        dates = None  # the date keys' own checks below say what is wrong
+    rendered: dict[str, str] = {}
+    if dates is not None:
+        raw, rendered, template_problems = rendered_input(raw, dates, TEMPLATED_FIELDS, secret_members())
+        problems += template_problems
     if not raw.get("task_arn") and not (raw.get("source_location_uri") and raw.get("destination_location_uri")):
         problems.append("give task_arn, or both source_location_uri and destination_location_uri")
     if raw.get("delete_task_after_execution") is True and raw.get("wait_for_completion") is False:
@@ -296,6 +377,7 @@ def _checked(raw: dict, deployment: Deployment) -> tuple[WorkflowInput | None, l
         workflow_input = WorkflowInput.model_validate(raw)
     except ValidationError as invalid:
         return None, problems + _described(invalid.errors())
+    workflow_input._rendered = rendered
     for field in KWARGS_FIELDS:
         kwargs = getattr(workflow_input, field)
         if field != "update_task_kwargs":

@@ -329,9 +329,10 @@ def test_functions_run_arm64_on_the_newest_runtime_with_the_matching_powertools_
 
     parameter = f"/aws/service/powertools/python/arm64/python3.14/{version('aws-lambda-powertools')}"
     (layer_parameter,) = [name for name, p in template["Parameters"].items() if p.get("Default") == parameter]
+    (bundled_layer,) = resources(template, "AWS::Lambda::LayerVersion")
     for step_name, (_, function) in functions_by_step(template).items():
         assert function["Runtime"] == "python3.14" and function["Architectures"] == ["arm64"], step_name
-        assert function["Layers"] == [{"Ref": layer_parameter}]
+        assert function["Layers"] == [{"Ref": layer_parameter}, {"Ref": bundled_layer}]
         assert function["TracingConfig"] == {"Mode": "Active"}
         assert function["MemorySize"] == 256
         assert function["Timeout"] == (120 if step_name in {"resolve", "create-locations", "create-task"} else 30)
@@ -432,7 +433,34 @@ def test_schedules_start_the_state_machine_with_their_input(template):
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
     (machine_id,) = resources(template, "AWS::StepFunctions::StateMachine")
     assert schedule["Target"]["Arn"] == {"Ref": machine_id}
-    assert json.loads(schedule["Target"]["Input"]) == NIGHTLY_INPUT
+    # With the time it fired and its expression, from which the run's logical date follows.
+    assert json.loads(schedule["Target"]["Input"]) == {
+        "data_interval_end": "<aws.scheduler.scheduled-time>",
+        "schedule": "cron(0 2 * * ? *)",
+        **NIGHTLY_INPUT,
+    }
+
+
+def test_a_schedule_with_templates_outside_utc_fails_the_synth(tmp_path):
+    templated = {**NIGHTLY_INPUT, "update_task_kwargs": {"Name": "nightly-{{ ds }}"}}
+    schedule = {"name": "n", "expression": "cron(0 2 * * ? *)", "timezone": "Europe/Paris", "input": templated}
+    with pytest.raises(ValueError, match="an input with templates needs the schedule in UTC"):
+        build_app(outdir=str(tmp_path), context={"datasync_workflow": {**CONFIG, "schedules": [schedule]}})
+
+
+def test_the_bundled_layer_holds_jinja2_and_markupsafe_as_pure_python_that_imports_alone():
+    from infra.workflow import bundled_packages_layer
+
+    layer = Path(bundled_packages_layer())
+    assert sorted(path.name for path in (layer / "python").iterdir()) == ["jinja2", "markupsafe"]
+    assert not [path for path in layer.rglob("*") if path.suffix in (".so", ".pyd", ".c")]
+    # Without this environment's site-packages, as in Lambda, where neither is installed.
+    script = (
+        f"import sys; sys.path.insert(0, {str(layer / 'python')!r}); import jinja2.sandbox, markupsafe; "
+        f"assert markupsafe.__file__.startswith({str(layer)!r}); print(markupsafe.escape('<'))"
+    )
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, "&lt;\n"), done.stderr
 
 
 def test_a_schedule_with_bad_input_fails_the_synth(tmp_path):

@@ -53,6 +53,11 @@ def test_defaults_are_the_operators():
         "retry_delay": 300,
         "retry_exponential_backoff": False,
         "max_retry_delay": None,
+        # The run's dates for templated fields: by default, the execution's start.
+        "logical_date": None,
+        "data_interval_start": None,
+        "data_interval_end": None,
+        "schedule": None,
     }
 
 

@@ -85,3 +85,33 @@ def test_task_id_labels_the_logs_and_aws_conn_id_is_said_once_to_be_unused(datas
     assert resolved and all(line["task_id"] == "copy_share" for line in resolved)
     unused = [line for line in lines if "aws_conn_id" in line["message"]]
     assert len(unused) == 1 and unused[0]["aws_conn_id"] == "aws_prod"
+
+
+def test_a_templated_filter_starts_an_execution_filtered_on_the_logical_date(datasync, task):
+    includes = [{"FilterType": "SIMPLE_PATTERN", "Value": "/{{ ds_nodash }}/*"}]
+    execution_input = {
+        "task_arn": task,
+        **FAST,
+        "task_execution_kwargs": {"Includes": includes},
+        "logical_date": "2026-11-28T02:00:00Z",
+    }
+    execution = run_local(execution_input)
+    assert execution.status == "SUCCEEDED", execution.cause
+    (started,) = fakes.backend().task_executions.values()
+    assert started.includes == [{"FilterType": "SIMPLE_PATTERN", "Value": "/20261128/*"}]
+    assert execution.output["Rendered"] == {"task_execution_kwargs.Includes[0].Value": "/20261128/*"}
+
+
+def test_without_a_logical_date_templates_render_the_executions_start(datasync, task):
+    execution = run_local({"task_arn": task, **FAST, "update_task_kwargs": {"Name": "copy-{{ ds }}-{{ run_id }}"}})
+    assert execution.status == "SUCCEEDED", execution.cause
+    day = execution.history[0]["timestamp"].strftime("%Y-%m-%d")
+    name = execution.execution_arn.rsplit(":", 1)[1]
+    assert datasync.describe_task(TaskArn=task)["Name"] == f"copy-{day}-{name}"
+
+
+def test_a_template_that_cannot_be_rendered_touches_nothing(datasync, task):
+    execution = run_local({"task_arn": task, "update_task_kwargs": {"Name": "{{ var.value.name }}"}})
+    cause = failed(execution, "DataSyncInvalidInputError")
+    assert "update_task_kwargs.Name: the template '{{ var.value.name }}' {{ var }}: not a variable" in cause
+    assert fakes.backend().task_executions == {}

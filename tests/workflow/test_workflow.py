@@ -232,6 +232,7 @@ def test_without_waiting_the_run_succeeds_at_the_start(datasync, linked):
         "ConsoleUrls",
         "Attempts",
         "task_id",
+        "Rendered",
     }
     assert execution.output["ExecutionStarted"] is True
     assert fakes.backend().task_executions[execution.output["TaskExecutionArn"]].status in ("LAUNCHING", "PREPARING")

@@ -1,0 +1,210 @@
+"""Airflow's templated fields: task_arn, the URIs and every kwargs value may hold {{ ... }} expressions of the run's
+logical date and data interval, rendered by Jinja2's sandbox as Airflow renders them.
+
+Only an allow-list of expressions is rendered: the variables below, Airflow's date filters, `macros.ds_add` and
+`macros.ds_format`, a date's strftime and isoformat, and constants. Jinja2's sandbox keeps a template from reaching
+Python's internals, but not from spending memory or time (a loop, `'x' * 10**9`, `ds.center(10**9)`), and
+anyone who may start an execution writes these templates: any statement ({% ... %}), operator or other name is
+refused before anything renders.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from datasync_steps.errors import shown
+
+TEMPLATE_MARKS = ("{{", "{%", "{#")
+# The date methods and attributes a template may use.
+DATE_MEMBERS = frozenset({"strftime", "isoformat", "year", "month", "day", "hour", "minute", "second"})
+MACROS = frozenset({"ds_add", "ds_format"})
+MAX_CONSTANT_CHARACTERS = 100
+# The most characters a template's string may render to: the longest DataSync filter.
+MAX_RENDERED_CHARACTERS = 102_400
+
+
+class RunDate(datetime):
+    """A date as Airflow's templates print it (pendulum's ISO 8601, with a T), not Python's str()."""
+
+    def __str__(self) -> str:
+        return self.isoformat()
+
+
+def _ds(date: datetime) -> str:
+    return date.strftime("%Y-%m-%d")
+
+
+def _ds_nodash(date: datetime) -> str:
+    return date.strftime("%Y%m%d")
+
+
+def _ts(date: datetime) -> str:
+    return date.isoformat()
+
+
+def _ts_nodash(date: datetime) -> str:
+    return date.strftime("%Y%m%dT%H%M%S")
+
+
+def _ts_nodash_with_tz(date: datetime) -> str:
+    return date.isoformat().replace("-", "").replace(":", "")
+
+
+# Airflow's filters (airflow.templates.FILTERS): each gives what the variable of its name gives for the logical date.
+FILTERS = {
+    "ds": _ds,
+    "ds_nodash": _ds_nodash,
+    "ts": _ts,
+    "ts_nodash": _ts_nodash,
+    "ts_nodash_with_tz": _ts_nodash_with_tz,
+}
+
+
+class Macros:
+    """Airflow's macros.ds_add and macros.ds_format (airflow.macros)."""
+
+    @staticmethod
+    def ds_add(ds: str, days: int) -> str:
+        return (datetime.strptime(ds, "%Y-%m-%d") + timedelta(days=days)).strftime("%Y-%m-%d")
+
+    @staticmethod
+    def ds_format(ds: str, input_format: str, output_format: str) -> str:
+        return datetime.strptime(ds, input_format).strftime(output_format)
+
+
+@dataclass(frozen=True)
+class RunDates:
+    """The run's logical date and data interval, and its id: what templates render from."""
+
+    logical_date: datetime
+    data_interval_start: datetime
+    data_interval_end: datetime
+    run_id: str
+
+    def variables(self) -> dict[str, Any]:
+        dates = {
+            name: RunDate.fromisoformat(getattr(self, name).astimezone(UTC).isoformat())
+            for name in ("logical_date", "data_interval_start", "data_interval_end")
+        }
+        return {
+            **dates,
+            **{name: render(dates["logical_date"]) for name, render in FILTERS.items()},
+            "run_id": self.run_id,
+            "macros": Macros(),
+        }
+
+
+VARIABLES = (*FILTERS, "logical_date", "data_interval_start", "data_interval_end", "run_id")
+_environment = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_environment.globals.clear()  # no range(), lipsum(), dict(), cycler(), joiner() or namespace()
+_environment.filters = dict(FILTERS)
+
+
+def is_template(value: Any) -> bool:
+    return isinstance(value, str) and any(mark in value for mark in TEMPLATE_MARKS)
+
+
+def render_template(template: str, dates: RunDates) -> str:
+    """`template` rendered for the run; ValueError naming the expression it cannot render."""
+    try:
+        parsed = _environment.parse(template)
+    except TemplateError as error:
+        raise ValueError(f"is not a template Airflow could render: {error}") from None
+    for node in parsed.body:
+        for part in node.nodes if isinstance(node, nodes.Output) else [node]:
+            problem = None if isinstance(part, nodes.TemplateData) else _refused(part)
+            if problem:
+                raise ValueError(problem)
+    try:
+        rendered = _environment.from_string(parsed).render(dates.variables())
+    except (TemplateError, ValueError, OverflowError, TypeError) as error:
+        raise ValueError(f"could not be rendered: {error}") from None
+    if len(rendered) > MAX_RENDERED_CHARACTERS:
+        raise ValueError(f"renders to {len(rendered):,} characters; at most {MAX_RENDERED_CHARACTERS:,}")
+    return rendered
+
+
+def _refused(node: nodes.Node) -> str | None:
+    """Why the expression `node` may not be rendered here, or None."""
+    if isinstance(node, nodes.Const):
+        if isinstance(node.value, str) and len(node.value) > MAX_CONSTANT_CHARACTERS:
+            return f"a string in a template has at most {MAX_CONSTANT_CHARACTERS} characters"
+        return None if isinstance(node.value, str | int | float | bool) else f"{node.value!r} is not allowed"
+    if isinstance(node, nodes.Neg) and isinstance(node.node, nodes.Const):
+        return _refused(node.node)
+    if isinstance(node, nodes.Name):
+        if node.name in VARIABLES:
+            return None
+        return f"{{{{ {node.name} }}}}: not a variable this workflow renders (it has {', '.join(VARIABLES)} and macros)"
+    if isinstance(node, nodes.Filter):
+        if node.name not in FILTERS or node.args or node.kwargs or node.node is None:
+            return f"the filter {node.name}: only {', '.join(FILTERS)}, without arguments"
+        return _refused(node.node)
+    if isinstance(node, nodes.Getattr):
+        return _member_refused(node)
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+        if node.kwargs or node.dyn_args or node.dyn_kwargs:
+            return f"{node.node.attr}(): give its arguments in order"
+        return _member_refused(node.node) or next(filter(None, map(_refused, node.args)), None)
+    if isinstance(node, nodes.Stmt):
+        return f"the statement {type(node).__name__.lower()}: only {{{{ expressions }}}} are rendered here"
+    return f"{type(node).__name__.lower()} expressions: only variables, filters, macros and a date's strftime"
+
+
+def _member_refused(node: nodes.Getattr) -> str | None:
+    owner = node.node
+    if isinstance(owner, nodes.Name) and owner.name == "macros":
+        return None if node.attr in MACROS else f"macros.{node.attr}: only macros.ds_add and macros.ds_format"
+    if isinstance(owner, nodes.Getattr) and isinstance(owner.node, nodes.Name) and owner.node.name == "macros":
+        return _member_refused(owner)
+    if not isinstance(owner, nodes.Name) or owner.name not in VARIABLES:
+        return _refused(owner) or f".{node.attr}: only on a variable"
+    dates = ("logical_date", "data_interval_start", "data_interval_end")
+    if isinstance(owner, nodes.Name) and owner.name in dates and node.attr in DATE_MEMBERS:
+        return None
+    return f".{node.attr}: only {', '.join(sorted(DATE_MEMBERS))} of {', '.join(dates)}"
+
+
+def rendered_input(raw: dict, dates: RunDates, fields: tuple[str, ...], skip: frozenset) -> tuple[dict, dict, list]:
+    """The input with every template in `fields` rendered (recursing into objects and lists), the rendered values by
+    where they are, and the problems, one sentence each naming where. Values at a path in `skip` (secrets) are never
+    rendered or shown."""
+    rendered: dict[str, str] = {}
+    problems: list[str] = []
+    result = dict(raw)
+    for field in fields:
+        if field in raw:
+            for where, template, outcome in _templates(raw[field], dates, field, (), skip):
+                if isinstance(outcome, ValueError):
+                    problems.append(f"{where}: the template {shown(template)} {outcome}")
+                else:
+                    rendered[where] = outcome
+            result[field] = _replaced(raw[field], field, rendered)
+    return result, rendered, problems
+
+
+def _templates(value: Any, dates: RunDates, where: str, path: tuple[str, ...], skip: frozenset) -> Iterator[tuple]:
+    """(where, template, its rendering or the ValueError) for each template in `value`."""
+    if isinstance(value, dict):
+        for key, member in value.items():
+            yield from _templates(member, dates, f"{where}.{key}", (*path, str(key)), skip)
+    elif isinstance(value, list):
+        for index, member in enumerate(value):
+            yield from _templates(member, dates, f"{where}[{index}]", path, skip)
+    elif is_template(value) and path not in skip:
+        try:
+            yield where, value, render_template(value, dates)
+        except ValueError as error:
+            yield where, value, error
+
+
+def _replaced(value: Any, where: str, rendered: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _replaced(member, f"{where}.{key}", rendered) for key, member in value.items()}
+    if isinstance(value, list):
+        return [_replaced(member, f"{where}[{index}]", rendered) for index, member in enumerate(value)]
+    return rendered.get(where, value)

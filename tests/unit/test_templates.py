@@ -1,0 +1,142 @@
+"""Templated fields: Airflow's variables and macros rendered, anything else refused naming the expression."""
+
+import contextlib
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from datasync_steps.deployment import Deployment
+from datasync_steps.templates import RunDates, render_template
+from datasync_steps.workflow_input import input_problems, parse_workflow_input, run_dates
+from tests.conftest import smb_kwargs
+
+TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+NIGHT = datetime(2026, 11, 28, 2, tzinfo=UTC)
+DATES = RunDates(NIGHT, NIGHT, datetime(2026, 11, 29, 2, tzinfo=UTC), "scheduled__2026-11-28")
+
+
+@pytest.mark.parametrize(
+    ("template", "rendered"),
+    [
+        ("/{{ ds_nodash }}/*", "/20261128/*"),
+        ("{{ ds }}", "2026-11-28"),
+        ("{{ ts }}", "2026-11-28T02:00:00+00:00"),
+        ("{{ ts_nodash }}", "20261128T020000"),
+        ("{{ ts_nodash_with_tz }}", "20261128T020000+0000"),
+        ("{{ logical_date }}", "2026-11-28T02:00:00+00:00"),  # as Airflow prints it, with a T
+        ("{{ data_interval_end | ds }}", "2026-11-29"),
+        ("{{ data_interval_start.strftime('%Y/%m/%d') }}", "2026/11/28"),
+        ("{{ macros.ds_add(ds, -1) }}", "2026-11-27"),
+        ("{{ macros.ds_format(ds, '%Y-%m-%d', '%d.%m.%Y') }}", "28.11.2026"),
+        ("{{ run_id }}", "scheduled__2026-11-28"),
+        ("no template {# a comment #}here", "no template here"),
+    ],
+)
+def test_airflows_variables_filters_and_macros_render_as_in_airflow(template, rendered):
+    assert render_template(template, DATES) == rendered
+
+
+@pytest.mark.parametrize(
+    ("template", "named"),
+    [
+        ("{{ var.value.bucket }}", "{{ var }}: not a variable"),
+        ("{{ conn.aws.host }}", "{{ conn }}: not a variable"),
+        ("{{ ds * 100000000 }}", "mul expressions"),
+        ("{{ 10 ** 100000000 }}", "pow expressions"),
+        ("{% for x in ds %}{{ x }}{% endfor %}", "the statement for"),
+        ("{{ ds.center(1000000000) }}", ".center: only"),
+        ("{{ ''.__class__.__mro__ }}", ".__class__: only"),
+        ("{{ ds | center(1000000000) }}", "the filter center"),
+        ("{{ macros.datetime.now() }}", "macros.datetime"),
+        ("{{ range(10) }}", "call expressions"),
+        ("{{ ds", "is not a template Airflow could render"),
+        ("{{ macros.ds_add(ds, 99999999) }}", "could not be rendered"),
+    ],
+)
+def test_anything_else_is_refused_naming_the_expression(template, named):
+    with pytest.raises(ValueError, match="^" + named.replace("(", r"\(").replace("*", r"\*").replace("|", r"\|")):
+        render_template(template, DATES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="{}%#ds_no.()|'*-+ 0123456789abcmrotx", max_size=40))
+def test_any_text_renders_within_bounds_or_is_refused_with_a_value_error(template):
+    # Nothing else escapes (a TypeError, a SecurityError, a RecursionError): resolve turns ValueErrors into
+    # DataSyncInvalidInputError.
+    with contextlib.suppress(ValueError):
+        assert len(render_template(template, DATES)) <= 102_400
+
+
+def test_an_includes_filter_with_the_logical_date_is_rendered_before_it_is_checked():
+    config = parse_workflow_input(
+        {
+            "task_arn": TASK_ARN,
+            "task_execution_kwargs": {"Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/{{ ds_nodash }}/*"}]},
+            "logical_date": "2026-11-28T02:00:00Z",
+        }
+    )
+    assert config.task_execution_kwargs["Includes"][0]["Value"] == "/20261128/*"
+    assert config.rendered == {"task_execution_kwargs.Includes[0].Value": "/20261128/*"}
+
+
+def test_uris_and_task_arn_are_templated_fields_too():
+    config = parse_workflow_input(
+        {
+            "source_location_uri": "smb://host/share/{{ ds_nodash }}",
+            "destination_location_uri": "s3://bucket/{{ macros.ds_format(ds, '%Y-%m-%d', '%Y/%m/%d') }}/",
+            "logical_date": "2026-11-28",
+        }
+    )
+    assert (config.source_location_uri, config.destination_location_uri) == (
+        "smb://host/share/20261128",
+        "s3://bucket/2026/11/28/",
+    )
+
+
+def test_a_bad_template_is_an_input_problem_naming_where_and_what():
+    (problem, *_) = input_problems(
+        {"task_arn": TASK_ARN, "update_task_kwargs": {"Name": "copy {{ params.name }}"}, "logical_date": "2026-11-28"}
+    )
+    assert problem.startswith("update_task_kwargs.Name: the template 'copy {{ params.name }}' {{ params }}: not a")
+
+
+def test_a_secret_is_never_rendered_or_shown():
+    password = "p{{ var.value.x }}w"
+    config = parse_workflow_input(
+        {
+            "source_location_uri": "smb://hostname/directory",
+            "destination_location_uri": "s3://bucket/",
+            "create_source_location_kwargs": {**smb_kwargs(), "Password": password},
+        },
+        Deployment(allow_secrets_in_input=True),
+    )
+    assert config.create_source_location_kwargs["Password"] == password and config.rendered == {}
+
+
+def test_the_logical_date_follows_airflows_timetables():
+    started = datetime(2026, 11, 29, 7, 30, tzinfo=UTC)
+    # Given: as given (a date alone is midnight UTC).
+    assert run_dates({"logical_date": "2026-11-28"}, started, "r").logical_date == datetime(2026, 11, 28, tzinfo=UTC)
+    # A schedule fired at the end of the interval: its start, the time it fired before.
+    fired = {"data_interval_end": "2026-11-29T02:00:00Z", "schedule": "cron(0 2 * * ? *)"}
+    dates = run_dates(fired, started, "r")
+    assert (dates.logical_date, dates.data_interval_start, dates.data_interval_end) == (
+        NIGHT,
+        NIGHT,
+        datetime(2026, 11, 29, 2, tzinfo=UTC),
+    )
+    # A weekday schedule fired on Monday: the interval began on Friday.
+    monday = run_dates(
+        {**fired, "data_interval_end": "2026-11-30T02:00:00Z", "schedule": "cron(0 2 ? * MON-FRI *)"}, started, "r"
+    )
+    assert monday.logical_date == datetime(2026, 11, 27, 2, tzinfo=UTC)
+    # Neither: the execution's start, a data interval of no length.
+    alone = run_dates({}, started, "r")
+    assert alone.logical_date == alone.data_interval_end == started
+
+
+def test_dates_and_schedules_not_as_documented_are_named():
+    problems = input_problems({"task_arn": TASK_ARN, "logical_date": "yesterday", "schedule": "every day"})
+    assert [p.split(":")[0] for p in problems] == ["logical_date", "schedule"]
