@@ -3,6 +3,9 @@
 datasync-workflow run --local INPUT.json [--secret NAME]
 datasync-workflow run INPUT.json --stack NAME | --state-machine-arn ARN [--no-wait]
 datasync-workflow validate INPUT.json [--passable-role-arn ARN] [--allow-secrets-in-input] [--scope-tag KEY=VALUE]
+datasync-workflow backfill INPUT.json --start-date D --end-date D [--schedule EXPR] (--local | --stack NAME |
+    --state-machine-arn ARN) [--max-active-runs N]
+datasync-workflow from-airflow DAG.py
 """
 
 import argparse
@@ -93,11 +96,36 @@ def main(argv: list[str] | None = None) -> int:
         help="render the templates for a run of this logical date (ISO 8601), unless the input gives its own; "
         "default: now, as a run started now",
     )
+    backfill = commands.add_parser("backfill", help="one run per logical date of a schedule, as airflow dags backfill")
+    backfill.add_argument("input", help="the execution input, a JSON file, or - for standard input")
+    backfill.add_argument("--start-date", required=True, metavar="D", help="the first logical date (ISO 8601)")
+    backfill.add_argument("--end-date", required=True, metavar="D", help="the last logical date (ISO 8601)")
+    backfill.add_argument(
+        "--schedule",
+        default="@daily",
+        metavar="EXPR",
+        help="an Airflow preset or cron expression, or an EventBridge Scheduler one (default: @daily)",
+    )
+    where = backfill.add_mutually_exclusive_group(required=True)
+    where.add_argument("--local", action="store_true", help="run on this machine, in one emulation for all dates")
+    where.add_argument("--stack", metavar="NAME", help="a deployed stack")
+    where.add_argument("--state-machine-arn", metavar="ARN", help="a deployed state machine")
+    backfill.add_argument(
+        "--max-active-runs", type=int, default=16, metavar="N", help="runs at once (default: 16, as Airflow's)"
+    )
+    backfill.add_argument("--region", help="default: your AWS configuration's; us-east-1 for --local")
+    backfill.add_argument("--secret", action="append", default=[], metavar="NAME", help="as for run --local")
+    convert = commands.add_parser("from-airflow", help="print each DataSyncOperator call of a DAG file as an input")
+    convert.add_argument("dag", help="the DAG's Python file (read, never run)")
     args = parser.parse_args(argv)
-    if args.command == "run" and not args.local:
+    if args.command == "from-airflow":
+        from datasync_workflow.from_airflow import convert_file
+
+        return convert_file(args.dag)
+    if args.command in ("run", "backfill") and not args.local:
         for option, given in (
-            ("--transfer-seconds", args.transfer_seconds),
-            ("--fail-with", args.fail_with),
+            ("--transfer-seconds", getattr(args, "transfer_seconds", None)),
+            ("--fail-with", getattr(args, "fail_with", None)),
             ("--secret", args.secret or None),
         ):
             if given is not None:
@@ -111,10 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(USAGE_ERROR, f"{parser.prog}: error: cannot read the input {printable(args.input, 200)}: {error}\n")
     if args.command == "validate":
         return validate_input(execution_input, args, parser)
+    if args.command == "backfill":
+        return run_backfill(args, execution_input, parser)
     if args.local:
         return run_locally(args, execution_input, parser)
-    # As the AWS CLI does, AWS_REGION counts (boto3 reads only AWS_DEFAULT_REGION and the profile).
-    session = boto3.session.Session(region_name=args.region or os.environ.get("AWS_REGION") or None)
+    session = aws_session(args)
     try:
         sfn = session.client("stepfunctions")
         machine_arn = args.state_machine_arn or stack_output(session.client("cloudformation"), args.stack)
@@ -134,6 +163,66 @@ def main(argv: list[str] | None = None) -> int:
         print(execution_arn)
         return 0
     return follow_deployed(sfn, execution_arn, task_id_of(execution_input))
+
+
+def aws_session(args: argparse.Namespace) -> boto3.session.Session:
+    # As the AWS CLI does, AWS_REGION counts (boto3 reads only AWS_DEFAULT_REGION and the profile).
+    return boto3.session.Session(region_name=args.region or os.environ.get("AWS_REGION") or None)
+
+
+def run_backfill(args: argparse.Namespace, execution_input, parser: argparse.ArgumentParser) -> int:
+    from datasync_steps.timetable import from_airflow
+    from datasync_steps.workflow_input import DATE_FIELDS, StartedInput, aware, input_problems
+    from datasync_workflow.backfill import backfill, planned_runs, table
+
+    if not isinstance(execution_input, dict) or DATE_FIELDS[0] in execution_input:
+        parser.error("a backfill's input is a JSON object without logical_date: each run gets its own")
+    try:
+        schedule = from_airflow(args.schedule)
+        start, end = aware(args.start_date), aware(args.end_date)
+    except ValueError as error:
+        parser.error(printable(str(error), 500))
+    if args.max_active_runs < 1:
+        parser.error("--max-active-runs: at least 1")
+    runs = planned_runs(execution_input, schedule, start, end)
+    if not runs:
+        parser.error(f"{schedule} fires no time from {start.isoformat()} to {end.isoformat()}")
+    problems = []
+    for run in runs:
+        started = StartedInput(raw=None, started_at=run.logical_date, run_id=run.name)
+        problems += [
+            f"{run.logical_date.isoformat()}: {p}"
+            for p in input_problems(run.execution_input(execution_input), None, started)
+        ]
+    if problems:
+        print("\n".join(printable(problem) for problem in problems[:20]), file=sys.stderr)
+        return 1
+    print(f"{len(runs)} runs, {schedule}, at most {args.max_active_runs} at once", file=sys.stderr)
+    if args.local:
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
+        from moto import mock_aws
+
+        from datasync_workflow.local import local_deployment
+
+        region = args.region or "us-east-1"
+        with mock_aws(), local_deployment(region) as machine_arn:
+            secrets = boto3.client("secretsmanager", region_name=region)
+            for name in args.secret:
+                secrets.create_secret(Name=name, SecretString="emulated: no data moves, so it is never used")
+            sfn = boto3.client("stepfunctions", region_name=region)
+            backfill(sfn, machine_arn, execution_input, runs, args.max_active_runs)
+    else:
+        session = aws_session(args)
+        try:
+            sfn = session.client("stepfunctions")
+            machine_arn = args.state_machine_arn or stack_output(session.client("cloudformation"), args.stack)
+            backfill(sfn, machine_arn, execution_input, runs, args.max_active_runs, poll=POLL_SECONDS)
+        except (BotoCoreError, ClientError) as error:
+            parser.error(printable(f"cannot backfill: {error}", 2_000))
+    print(table(runs))
+    return 0 if all(run.status == "SUCCEEDED" for run in runs) else 1
 
 
 def read_json(source: str):
