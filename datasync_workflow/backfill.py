@@ -46,7 +46,7 @@ def backfill(sfn, machine_arn: str, execution_input: dict, runs: list[BackfillRu
     """Start the runs not yet started, at most `max_active_runs` at once, and follow each to its end (one of an
     earlier backfill too, if it still runs); print a line as each starts and ends."""
     prefix = machine_arn.replace(":stateMachine:", ":execution:")
-    pending, active = list(runs), []
+    pending, active = list(runs), list[BackfillRun]()
     while pending or active:
         while pending and len(active) < max_active_runs:
             run = pending.pop(0)

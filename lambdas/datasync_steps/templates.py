@@ -147,9 +147,10 @@ def _refused(node: nodes.Node) -> str | None:
     if isinstance(node, nodes.Getattr):
         return _member_refused(node)
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
-        if node.kwargs or node.dyn_args or node.dyn_kwargs:
-            return f"{node.node.attr}(): give its arguments in order"
-        return _member_refused(node.node) or next(filter(None, map(_refused, node.args)), None)
+        refused = _member_refused(node.node)
+        if refused is None and (node.kwargs or node.dyn_args or node.dyn_kwargs):
+            refused = f"{node.node.attr}(): give its arguments in order, without names"
+        return refused or next(filter(None, map(_refused, node.args)), None)
     if isinstance(node, nodes.Stmt):
         return f"the statement {type(node).__name__.lower()}: only {{{{ expressions }}}} are rendered here"
     return f"{type(node).__name__.lower()} expressions: only variables, filters, macros and a date's strftime"
