@@ -11,12 +11,14 @@ refused before anything renders.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateError, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from datasync_steps.errors import shown
+
+if TYPE_CHECKING:
+    from jinja2 import nodes
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TEMPLATE_MARKS = ("{{", "{%", "{#")
 # The date methods and attributes a template may use.
@@ -99,9 +101,18 @@ class RunDates:
 
 
 VARIABLES = (*FILTERS, "logical_date", "data_interval_start", "data_interval_end", "run_id")
-_environment = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-_environment.globals.clear()  # no range(), lipsum(), dict(), cycler(), joiner() or namespace()
-_environment.filters = dict(FILTERS)
+
+
+@cache
+def _sandbox() -> "ImmutableSandboxedEnvironment":
+    # Imported at the first template: most inputs have none, and every step's cold start would pay for Jinja2.
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    environment = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    environment.globals.clear()  # no range(), lipsum(), dict(), cycler(), joiner() or namespace()
+    environment.filters = dict(FILTERS)
+    return environment
 
 
 def is_template(value: Any) -> bool:
@@ -110,8 +121,10 @@ def is_template(value: Any) -> bool:
 
 def render_template(template: str, dates: RunDates) -> str:
     """`template` rendered for the run; ValueError naming the expression it cannot render."""
+    from jinja2 import TemplateError, nodes
+
     try:
-        parsed = _environment.parse(template)
+        parsed = _sandbox().parse(template)
     except TemplateError as error:
         raise ValueError(f"is not a template Airflow could render: {error}") from None
     for node in parsed.body:
@@ -120,7 +133,7 @@ def render_template(template: str, dates: RunDates) -> str:
             if problem:
                 raise ValueError(problem)
     try:
-        rendered = _environment.from_string(parsed).render(dates.variables())
+        rendered = _sandbox().from_string(parsed).render(dates.variables())
     except (TemplateError, ValueError, OverflowError, TypeError) as error:
         raise ValueError(f"could not be rendered: {error}") from None
     if len(rendered) > MAX_RENDERED_CHARACTERS:
@@ -128,8 +141,10 @@ def render_template(template: str, dates: RunDates) -> str:
     return rendered
 
 
-def _refused(node: nodes.Node) -> str | None:
+def _refused(node: "nodes.Node") -> str | None:
     """Why the expression `node` may not be rendered here, or None."""
+    from jinja2 import nodes
+
     if isinstance(node, nodes.Const):
         if isinstance(node.value, str) and len(node.value) > MAX_CONSTANT_CHARACTERS:
             return f"a string in a template has at most {MAX_CONSTANT_CHARACTERS} characters"
@@ -156,7 +171,9 @@ def _refused(node: nodes.Node) -> str | None:
     return f"{type(node).__name__.lower()} expressions: only variables, filters, macros and a date's strftime"
 
 
-def _member_refused(node: nodes.Getattr) -> str | None:
+def _member_refused(node: "nodes.Getattr") -> str | None:
+    from jinja2 import nodes
+
     owner = node.node
     if isinstance(owner, nodes.Name) and owner.name == "macros":
         return None if node.attr in MACROS else f"macros.{node.attr}: only macros.ds_add and macros.ds_format"
