@@ -4,12 +4,13 @@ import json
 from typing import Any
 
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.templates import is_template
 from datasync_steps.timetable import parse_schedule
-from datasync_steps.workflow_input import SCHEDULED_TIME, TEMPLATED_FIELDS, parse_workflow_input
+from datasync_steps.workflow_input import TEMPLATED_FIELDS, parse_workflow_input
 
 
 class Schedule(BaseModel):
@@ -34,8 +35,11 @@ class Schedule(BaseModel):
     @property
     def started_input(self) -> dict[str, Any]:
         """What the schedule starts each run with: its input, the time it fired (as the end of the data interval)
-        and its expression, from which the run's logical date follows as in Airflow (the interval's start)."""
-        return {"data_interval_end": SCHEDULED_TIME, "schedule": self.expression, **self.input}
+        and its expression, from which the run's logical date follows as in Airflow (the interval's start).
+        EventBridge Scheduler puts the time in for its context attribute, as 2022-03-22T18:59:43Z (Scheduler user
+        guide, "Adding context attributes")."""
+        fired = scheduler.ContextAttribute.scheduled_time
+        return {"data_interval_end": fired, "schedule": self.expression, **self.input}
 
 
 class WorkflowConfig(BaseModel):

@@ -53,8 +53,6 @@ AIRFLOW_TASK_ID_PATTERN, AIRFLOW_TASK_ID_LENGTH = r"^[\w.-]+$", 250
 # Airflow's templated fields of the operator (its template_fields).
 TEMPLATED_FIELDS = ("task_arn", "source_location_uri", "destination_location_uri", *KWARGS_FIELDS)
 DATE_FIELDS = ("logical_date", "data_interval_start", "data_interval_end")
-# What a schedule adds to its input: the time it fired, and its expression, which give the run's logical date.
-SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 # BaseOperator's arguments in Airflow's JSON form: durations in seconds.
 BASE_OPERATOR_FIELDS = (
     "task_id",

@@ -251,6 +251,20 @@ def test_validate_says_valid_and_exits_0(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().out == "valid\n"
 
 
+TASK_ARN_FOR_VALIDATE = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+
+
+def test_validate_renders_the_templates_for_a_logical_date(tmp_path, capsys):
+    templated = {"task_arn": TASK_ARN_FOR_VALIDATE, "update_task_kwargs": {"Name": "nightly-{{ ds_nodash }}"}}
+    (tmp_path / "input.json").write_text(json.dumps(templated))
+    assert main(["validate", str(tmp_path / "input.json"), "--logical-date", "2026-11-28T02:00:00Z"]) == 0
+    assert capsys.readouterr().out == "valid\n  update_task_kwargs.Name: nightly-20261128\n"
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", str(tmp_path / "input.json"), "--logical-date", "yesterday"])
+    assert exited.value.code == 2
+    assert "--logical-date 'yesterday' is not an ISO 8601 date and time" in capsys.readouterr().err
+
+
 def test_validate_prints_every_problem_and_exits_1(tmp_path, capsys):
     (tmp_path / "input.json").write_text(
         json.dumps(
