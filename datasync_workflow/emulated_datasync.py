@@ -46,6 +46,9 @@ PHASES = ("LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING")
 PHASE_SHARES = {"LAUNCHING": 0.1, "PREPARING": 0.2, "TRANSFERRING": 0.55, "VERIFYING": 0.15}  # of the seconds
 FINAL_STATUSES = ("SUCCESS", "ERROR")
 CANCELLING_SECONDS = 0.2
+CREATING_SECONDS = 0.3  # a new task is CREATING this long before it is AVAILABLE
+REPORT_SECONDS = 0.4  # a task report is PENDING this long after its execution ends
+FOLDERS = 10  # the folders of an emulated transfer, which Enhanced mode counts apart from the files
 TICK_SECONDS = 0.02  # how often the emulation looks for state changes to publish while anybody listens
 MAX_RESULTS = 100
 MAX_TAGS = 50
@@ -79,6 +82,8 @@ class EmulatedTransfer:
     bytes: int = 2 * 1024**3
     error_code: str | None = None  # set: the execution ends in ERROR with this Result.ErrorCode ...
     error_detail: str = "The emulated transfer failed."  # ... and this Result.ErrorDetail
+    files_failed: int = 0  # Enhanced mode: files that fail to transfer (the execution still ends as set above)
+    report_error: str | None = None  # set: a task report ends in ERROR with this ErrorCode
 
     def phase_seconds(self, phase: str) -> float:
         return self.seconds * PHASE_SHARES[phase]
@@ -115,6 +120,12 @@ class EmulatedTask(Task):
         super().__init__(source, destination, name, region_name=region_name, metadata=settings)  # type: ignore[arg-type]
         self.arn = arn
         self.creation_time = _now()
+        self.available_at = self.creation_time + CREATING_SECONDS  # CREATING until then
+        self.agents_offline = False  # set by a test: the task is UNAVAILABLE, as when its agent is offline
+
+    @property
+    def mode(self) -> str:
+        return self.metadata.get("TaskMode") or "BASIC"
 
     @property
     def options(self) -> dict:
@@ -129,6 +140,8 @@ class EmulatedExecution(TaskExecution):
         self.request = request
         self.transfer = transfer
         self.options = {**task.options, **(request.get("OverrideOptions") or {})}
+        self.mode = task.mode
+        self.report_config = request.get("TaskReportConfig") or task.metadata.get("TaskReportConfig")
         self.includes = request.get("Includes") or task.metadata.get("Includes") or []
         self.excludes = request.get("Excludes") or task.metadata.get("Excludes") or []
         self.start_time = _now()
@@ -186,14 +199,16 @@ class EmulatedExecution(TaskExecution):
             "Status": status,
             "Options": self.options,
             "StartTime": self.start_time,
-            "TaskMode": "BASIC",
+            "TaskMode": self.mode,
         }
         for key, value in (("Includes", self.includes), ("Excludes", self.excludes)):
             if value:
                 described[key] = value
-        for key in ("ManifestConfig", "TaskReportConfig"):
-            if self.request.get(key):
-                described[key] = self.request[key]
+        if self.request.get("ManifestConfig"):
+            described["ManifestConfig"] = self.request["ManifestConfig"]
+        if self.report_config:
+            described["TaskReportConfig"] = self.report_config
+            described["ReportResult"] = self._report_result(now, status)
         if status in FINAL_STATUSES:
             described["EndTime"] = self.end_time()
         if self.launch_time is None:
@@ -218,6 +233,8 @@ class EmulatedExecution(TaskExecution):
             FilesSkipped=0,
             FilesVerified=round(files * done) if reached == 3 else 0,
         )
+        if self.mode == "ENHANCED":
+            described.update(self._enhanced_counters(reached, transferred, status))
         failed = status in ("ERROR", "CANCELLING")
         result: dict[str, object] = {"TotalDuration": round((stopped_at - self.launch_time) * 1000)}
         for index, name in ((1, "Prepare"), (2, "Transfer"), (3, "Verify")):
@@ -233,6 +250,38 @@ class EmulatedExecution(TaskExecution):
             result.update(ErrorCode=self.transfer.error_code, ErrorDetail=self.transfer.error_detail)
         described["Result"] = result
         return described
+
+    def _report_result(self, now: float, status: str) -> dict:
+        """A task report is written a moment after the execution ends: PENDING until then."""
+        if status not in FINAL_STATUSES or now < self.end_time() + REPORT_SECONDS:
+            return {"Status": "PENDING"}
+        if self.transfer.report_error:
+            return {
+                "Status": "ERROR",
+                "ErrorCode": self.transfer.report_error,
+                "ErrorDetail": "DataSync could not write the emulated task report.",
+            }
+        return {"Status": "SUCCESS"}
+
+    def _enhanced_counters(self, reached: int, transferred: float, status: str) -> dict:
+        """Enhanced mode's counters: files listed and prepared apart from the folders, and failures by phase. Files*
+        then count files alone, as DescribeTaskExecution's documentation says."""
+        files, failed = self.transfer.files, min(self.transfer.files_failed, self.transfer.files)
+        listed = reached >= 1
+        prepared = reached >= 2
+        counters: dict[str, object] = {
+            "FilesListed": {"AtSource": files if listed else 0, "AtDestinationForDelete": 0},
+            "FilesPrepared": files if prepared else 0,
+            "FoldersListed": {"AtSource": FOLDERS if listed else 0, "AtDestinationForDelete": 0},
+            "FoldersPrepared": FOLDERS if prepared else 0,
+            "FoldersTransferred": round(FOLDERS * transferred),
+            "FoldersSkipped": 0,
+            "FoldersVerified": FOLDERS if reached == 3 and status == "SUCCESS" else 0,
+            "FoldersDeleted": 0,
+            "FoldersFailed": {"List": 0, "Prepare": 0, "Transfer": 0, "Verify": 0, "Delete": 0},
+            "FilesFailed": {"Prepare": 0, "Transfer": failed if transferred else 0, "Verify": 0, "Delete": 0},
+        }
+        return counters
 
 
 def _locked(method: Callable) -> Callable:
@@ -383,6 +432,8 @@ class EmulatedDataSyncBackend(DataSyncBackend):
     def start_task_execution(self, task_arn: str, request: dict | None = None) -> str:
         task = self._get_task(task_arn)
         now = self.advance()
+        if task.status in ("CREATING", "UNAVAILABLE"):
+            raise InvalidRequestException(f"Cannot start task {task_arn}: its status is {task.status}.")
         execution = EmulatedExecution(
             f"{task_arn}/execution/exec-{self.arn_counter + 1:017x}", task, request or {}, _transfer, self
         )
@@ -430,6 +481,11 @@ class EmulatedDataSyncBackend(DataSyncBackend):
             statuses = {execution.status_at(now) for execution in executions}
             running = statuses - {"QUEUED", *FINAL_STATUSES}
             task.status = "RUNNING" if running else "QUEUED" if "QUEUED" in statuses else "AVAILABLE"
+            emulated = cast(EmulatedTask, task)
+            if emulated.agents_offline:
+                task.status = "UNAVAILABLE"
+            elif now < emulated.available_at:
+                task.status = "CREATING"
             task.current_task_execution_arn = executions[-1].arn if executions else None
         return now
 
@@ -674,7 +730,7 @@ class _EmulatedResponses:
             DestinationLocationArn=task.destination_location_arn,
             Options=task.options,
             CreationTime=task.creation_time,
-            TaskMode=task.metadata.get("TaskMode", "BASIC"),
+            TaskMode=task.mode,
             CurrentTaskExecutionArn=task.current_task_execution_arn,
         )
         return _json(described)
@@ -682,10 +738,7 @@ class _EmulatedResponses:
     def list_tasks(self) -> str:
         tasks = self.datasync_backend.list_tasks(self._get_param("Filters") or [])
         page, token = _page(tasks, self._get_param("MaxResults"), self._get_param("NextToken"))
-        entries = [
-            {"TaskArn": t.arn, "Status": t.status, "Name": t.name, "TaskMode": t.metadata.get("TaskMode", "BASIC")}
-            for t in page
-        ]
+        entries = [{"TaskArn": t.arn, "Status": t.status, "Name": t.name, "TaskMode": t.mode} for t in page]
         return _json({"Tasks": entries, "NextToken": token})
 
     def start_task_execution(self) -> str:
@@ -708,7 +761,7 @@ class _EmulatedResponses:
                 backend._get_task(task_arn)
             executions = [e for e in backend.task_executions.values() if task_arn in (None, e.task_arn)]
             page, token = _page(executions, self._get_param("MaxResults"), self._get_param("NextToken"))
-            entries = [{"TaskExecutionArn": e.arn, "Status": e.status_at(now), "TaskMode": "BASIC"} for e in page]
+            entries = [{"TaskExecutionArn": e.arn, "Status": e.status_at(now), "TaskMode": e.mode} for e in page]
         return _json({"TaskExecutions": entries, "NextToken": token})
 
     def cancel_task_execution(self) -> str:

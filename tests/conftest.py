@@ -7,6 +7,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.datasync.models import datasync_backends
 
 from datasync_steps.resume import StateChangeEvent
 from datasync_steps.start import StartEvent, start_execution
@@ -100,10 +102,13 @@ def make_s3_location(client, bucket: str = "mybucket", subdirectory: str = "pref
     return client.create_location_s3(**s3_kwargs(bucket, subdirectory))["LocationArn"]
 
 
-def make_task(client, source_arn: str, destination_arn: str, name: str = "task") -> str:
-    return client.create_task(SourceLocationArn=source_arn, DestinationLocationArn=destination_arn, Name=name)[
-        "TaskArn"
-    ]
+def make_task(client, source_arn: str, destination_arn: str, name: str = "task", **settings) -> str:
+    """A task made beforehand: AVAILABLE already, where one the workflow creates is CREATING for a moment."""
+    arn = client.create_task(
+        SourceLocationArn=source_arn, DestinationLocationArn=destination_arn, Name=name, **settings
+    )["TaskArn"]
+    datasync_backends[DEFAULT_ACCOUNT_ID][REGION].tasks[arn].available_at = 0.0
+    return arn
 
 
 def location_arns(client) -> list[str]:

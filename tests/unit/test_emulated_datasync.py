@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
+from datasync_workflow.emulated_datasync import (
+    CANCELLING_SECONDS,
+    CREATING_SECONDS,
+    REPORT_SECONDS,
+    EmulatedTransfer,
+    emulated_transfers,
+)
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task, refused, s3_kwargs, smb_kwargs
 
@@ -133,9 +139,7 @@ def test_an_execution_made_to_fail_ends_in_error_with_the_given_code(datasync, t
 
 def test_a_finished_description_carries_times_counters_result_and_options(datasync):
     source, destination = make_smb_location(datasync), make_s3_location(datasync)
-    task = datasync.create_task(
-        SourceLocationArn=source, DestinationLocationArn=destination, Options={"LogLevel": "BASIC"}
-    )["TaskArn"]
+    task = make_task(datasync, source, destination, Options={"LogLevel": "BASIC"})
     report = {"Destination": {"S3": {"S3BucketArn": "arn:aws:s3:::r", "BucketAccessRoleArn": "arn:aws:iam::1:role/r"}}}
     execution_arn = start(
         datasync,
@@ -242,7 +246,7 @@ def test_tags_are_kept_on_create_and_start_and_changed_by_the_tag_calls(datasync
     tags = [{"Key": "team", "Value": "data"}]
     location = datasync.create_location_smb(**smb_kwargs(), Tags=tags)["LocationArn"]
     destination = datasync.create_location_s3(**s3_kwargs())["LocationArn"]
-    task = datasync.create_task(SourceLocationArn=location, DestinationLocationArn=destination, Tags=tags)["TaskArn"]
+    task = make_task(datasync, location, destination, Tags=tags)
     execution_arn = start(datasync, task, Tags=[{"Key": "run", "Value": "nightly"}])
 
     def tags_of(arn):
@@ -270,3 +274,51 @@ def test_a_location_describes_itself_without_its_secrets(datasync):
     # A secret DataSync reads from Secrets Manager is named, as DescribeLocationSmb names it.
     described = datasync.describe_location_smb(LocationArn=make_smb_location(datasync))
     assert described["CustomSecretConfig"] == smb_kwargs()["CustomSecretConfig"]
+
+
+def test_a_new_task_is_creating_for_a_moment_and_cannot_start_until_available(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    task = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)["TaskArn"]
+    assert datasync.describe_task(TaskArn=task)["Status"] == "CREATING"
+    message = refused("InvalidRequestException", lambda: datasync.start_task_execution(TaskArn=task))
+    assert message.endswith("its status is CREATING.")
+    time.sleep(CREATING_SECONDS)
+    assert datasync.describe_task(TaskArn=task)["Status"] == "AVAILABLE"
+    assert datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+
+
+def test_a_task_whose_agents_are_offline_is_unavailable(datasync, task):
+    fakes.backend().tasks[task].agents_offline = True
+    assert datasync.describe_task(TaskArn=task)["Status"] == "UNAVAILABLE"
+    message = refused("InvalidRequestException", lambda: datasync.start_task_execution(TaskArn=task))
+    assert message.endswith("its status is UNAVAILABLE.")
+
+
+def test_an_enhanced_execution_counts_files_and_folders_apart_and_failures_by_phase(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    enhanced = make_task(datasync, source, destination, TaskMode="ENHANCED")
+    execution_arn = start(datasync, enhanced, EmulatedTransfer(seconds=0.2, files=7, files_failed=2))
+    time.sleep(0.3)
+    described = describe(datasync, execution_arn)
+    assert (described["TaskMode"], described["Status"]) == ("ENHANCED", "SUCCESS")
+    assert described["FilesListed"]["AtSource"] == described["FilesPrepared"] == 7
+    assert described["FoldersListed"]["AtSource"] == described["FoldersTransferred"] == 10
+    assert described["FilesFailed"] == {"Prepare": 0, "Transfer": 2, "Verify": 0, "Delete": 0}
+    basic = make_task(datasync, source, destination)
+    described = describe(datasync, start(datasync, basic, EmulatedTransfer(seconds=0.2)))
+    assert described["TaskMode"] == "BASIC" and "FilesListed" not in described
+
+
+def test_a_task_report_is_pending_a_moment_after_the_execution_ends(datasync, task):
+    report = {"Destination": {"S3": {"S3BucketArn": "arn:aws:s3:::r", "BucketAccessRoleArn": "arn:aws:iam::1:role/r"}}}
+    execution_arn = start(datasync, task, EmulatedTransfer(seconds=0.2), TaskReportConfig=report)
+    time.sleep(0.3)
+    described = describe(datasync, execution_arn)
+    assert (described["Status"], described["ReportResult"]) == ("SUCCESS", {"Status": "PENDING"})
+    time.sleep(REPORT_SECONDS)
+    assert describe(datasync, execution_arn)["ReportResult"] == {"Status": "SUCCESS"}
+    failing = start(datasync, task, EmulatedTransfer(seconds=0.1, report_error="AccessDenied"), TaskReportConfig=report)
+    time.sleep(0.2 + REPORT_SECONDS)
+    assert describe(datasync, failing)["ReportResult"]["ErrorCode"] == "AccessDenied"
+    # Without a report configured, there is no result.
+    assert "ReportResult" not in describe(datasync, start(datasync, task, EmulatedTransfer(seconds=0.1)))
