@@ -165,6 +165,10 @@ STEPS = (
         (
             READS_INPUT,
             Grant(("datasync:StartTaskExecution",), ("task",), (IN_SCOPE, SETS_SCOPE)),
+            # Whether the task is ready, and the agents of one that is not.
+            Grant(("datasync:DescribeTask",), ("task",), (IN_SCOPE,)),
+            Grant(("datasync:ListLocations",), ("*",)),
+            Grant(DESCRIBE_LOCATION_ACTIONS, ("location",), (IN_SCOPE,)),
             Grant(("datasync:ListTaskExecutions",), ("*",)),
             # Tags on StartTaskExecution need TagResource, and AWS does not say whether on the task or the new
             # execution (its tag-on-create page shows task/*, which in IAM matches execution ARNs too): both.

@@ -74,6 +74,20 @@ def task(
     return state | {"Next": next_state, "Retry": RETRY, "Catch": [caught(catch_to, error_path)]}
 
 
+def not_before_ready(state: dict) -> dict:
+    """`state` (the start) tried again while its task is CREATING: up to a few minutes, the Retry's jitter on a
+    backoff capped at a minute."""
+    ready = {
+        "ErrorEquals": ["DataSyncTaskNotReadyError"],
+        "IntervalSeconds": 1,
+        "MaxAttempts": 12,
+        "BackoffRate": 1.5,
+        "MaxDelaySeconds": 60,
+        "JitterStrategy": "FULL",
+    }
+    return {**state, "Retry": [*state["Retry"], ready]}
+
+
 def wait_for_event(comment: str, next_state: str, check_state: str) -> dict:
     """Wait for DataSync's event of the followed execution: await-event keeps the task token, resume sends it
     back. The wait's timeout is the longest time between two status checks; `check_state` runs after it."""
@@ -183,18 +197,20 @@ def definition() -> dict:
             when("$.plan.update_task", "Update task", BooleanEquals=True), default=START_STATE
         ),
         "Update task": task("update", {"TaskArn.$": "$.target.TaskArn"}, None, START_STATE),
-        START_STATE: task(
-            "start",
-            {
-                "TaskArn.$": "$.target.TaskArn",
-                "retry_count.$": "$$.State.RetryCount",
-                "if_task_running.$": "$.config.if_task_running",
-                **CHECKS_DONE,
-                **ATTEMPT,
-                **PLAN,
-            },
-            "$.execution",
-            "Wait for completion?",
+        START_STATE: not_before_ready(
+            task(
+                "start",
+                {
+                    "TaskArn.$": "$.target.TaskArn",
+                    "retry_count.$": "$$.State.RetryCount",
+                    "if_task_running.$": "$.config.if_task_running",
+                    **CHECKS_DONE,
+                    **ATTEMPT,
+                    **PLAN,
+                },
+                "$.execution",
+                "Wait for completion?",
+            )
         ),
         "Wait for completion?": choice(
             when("$.execution.Action", "Report started execution", StringEquals=SKIP),

@@ -90,8 +90,16 @@ class DataSyncTaskAlreadyRunningError(DataSyncWorkflowError):
     """if_task_running is "fail" and the task has an unfinished execution."""
 
 
+class DataSyncTaskUnavailableError(DataSyncWorkflowError):
+    """The task is UNAVAILABLE: an agent it uses is offline."""
+
+
 class DataSyncRequestError(DataSyncWorkflowError):
     """DataSync refused an update, start, cancel or delete request, or the deployment's roles may not make it."""
+
+
+class DataSyncTaskNotReadyError(_BoundedMessage):
+    """The task is still CREATING; the state machine tries the start again a while."""
 
 
 class DataSyncTransientError(_BoundedMessage):

@@ -123,6 +123,20 @@ def location_describer(client: "DataSyncClient", uri: str) -> Callable[[str], di
     return described
 
 
+def agents_of(client: "DataSyncClient", location_arns: list[str]) -> list[str]:
+    """The agents the locations use (an SMB, HDFS, object storage or Azure Blob location's AgentArns, an NFS
+    location's OnPremConfig.AgentArns; AWS storage uses none)."""
+    with translate_errors("list the locations"):
+        pages = client.get_paginator("list_locations").paginate()
+        uris = {location["LocationArn"]: location["LocationUri"] for page in pages for location in page["Locations"]}
+    agents: list[str] = []
+    for arn in location_arns:
+        if arn in uris:
+            described = location_describer(client, uris[arn])(arn)
+            agents += described.get("AgentArns") or described.get("OnPremConfig", {}).get("AgentArns") or []
+    return sorted(set(agents))
+
+
 def location_created_at(client: "DataSyncClient", uri: str) -> Callable[[str], object]:
     described = location_describer(client, uri)
     return lambda location_arn: described(location_arn)["CreationTime"]

@@ -6,8 +6,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.deployment import Deployment
-from datasync_steps.errors import DataSyncRequestError, DataSyncTaskAlreadyRunningError, DataSyncTaskNotFoundError
-from datasync_steps.lookup import made_by, workflow_tag
+from datasync_steps.errors import (
+    DataSyncRequestError,
+    DataSyncTaskAlreadyRunningError,
+    DataSyncTaskNotFoundError,
+    DataSyncTaskNotReadyError,
+    DataSyncTaskUnavailableError,
+)
+from datasync_steps.lookup import agents_of, describe_task, made_by, workflow_tag
 from datasync_steps.names import FINAL_STATUSES, FOLLOW, QUEUE, SKIP
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Check, ConsoleUrls, Plan, Started
@@ -52,6 +58,7 @@ def start_execution(
         if earlier:
             logger.info("Found the execution an earlier invocation started", extra={"task_execution_arn": earlier})
             return started(earlier, FOLLOW, event, by_this_run=True)
+    ready(client, task_arn)
     running = unfinished_execution(client, task_arn)
     if running:
         return already_running(event, *running)
@@ -69,6 +76,20 @@ def start_execution(
     metrics.add_metric(name="ExecutionsStarted", unit=MetricUnit.Count, value=1)
     logger.info("Started the execution", extra={"task_execution_arn": execution_arn})
     return started(execution_arn, FOLLOW, event, by_this_run=True)
+
+
+def ready(client: "DataSyncClient", task_arn: str) -> None:
+    """Start only a task DataSync says is ready: one still CREATING is tried again a moment later (the state
+    machine's Retry), one UNAVAILABLE (an agent offline) fails the run at once, naming its agents."""
+    task = describe_task(client, task_arn)
+    if task["Status"] == "CREATING":
+        raise DataSyncTaskNotReadyError(f"Task {task_arn} is still CREATING; the start is tried again shortly.")
+    if task["Status"] == "UNAVAILABLE":
+        agents = agents_of(client, [task["SourceLocationArn"], task["DestinationLocationArn"]])
+        raise DataSyncTaskUnavailableError(
+            f"Task {task_arn} is UNAVAILABLE: an agent it uses is offline ({', '.join(agents) or 'no agent found'}). "
+            "Nothing was started; bring the agent back online (DataSync console, Agents) and run again."
+        )
 
 
 def try_label(workflow_execution: str, attempt: int) -> str:

@@ -142,6 +142,9 @@ ALLOWED = {
     "start": {
         **READS_INPUT,
         "datasync:StartTaskExecution": [TASK],
+        "datasync:DescribeTask": [TASK],
+        "datasync:ListLocations": "*",
+        **{action: [LOCATION] for action in DESCRIBE_LOCATIONS},
         "datasync:ListTaskExecutions": "*",
         "datasync:TagResource": [TASK, EXECUTION],
         "datasync:ListTagsForResource": [EXECUTION],

@@ -9,11 +9,13 @@ from moto.datasync.responses import DataSyncResponse
 from datasync_steps.errors import (
     DataSyncRequestError,
     DataSyncTaskAlreadyRunningError,
+    DataSyncTaskNotReadyError,
+    DataSyncTaskUnavailableError,
 )
 from datasync_steps.start import StartEvent, console_urls, start_execution, unfinished_execution
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from tests import fakes
-from tests.conftest import PLAN, started
+from tests.conftest import PLAN, make_s3_location, make_smb_location, smb_kwargs, started
 
 TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
@@ -133,3 +135,19 @@ def test_an_execution_being_cancelled_has_not_finished(datasync, task):
     event = StartEvent(execution_id="run-2", TaskArn=task, retry_count=0, if_task_running="fail", plan=PLAN)
     with pytest.raises(DataSyncTaskAlreadyRunningError, match="CANCELLING"):
         start_execution(datasync, datasync, event)
+
+
+def test_a_task_still_creating_is_not_started_yet(datasync):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    creating = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)["TaskArn"]
+    with pytest.raises(DataSyncTaskNotReadyError, match="still CREATING"):
+        started(datasync, creating)
+    assert fakes.backend().task_executions == {}
+
+
+def test_an_unavailable_task_fails_at_once_naming_its_agents(datasync, task):
+    fakes.backend().tasks[task].agents_offline = True
+    (agent,) = smb_kwargs()["AgentArns"]
+    with pytest.raises(DataSyncTaskUnavailableError, match=f"UNAVAILABLE: an agent it uses is offline \\({agent}\\)"):
+        started(datasync, task)
+    assert fakes.backend().task_executions == {}

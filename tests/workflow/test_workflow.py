@@ -292,7 +292,26 @@ def test_a_retried_create_or_start_whose_answer_was_lost_makes_nothing_twice(dat
     assert len(location_arns(datasync)) == 2 and task_arns(datasync) == [execution.output["TaskArn"]]
     assert list(fakes.backend().task_executions) == [execution.output["TaskExecutionArn"]]
     assert sorted(execution.output["CreatedLocationArns"]) == sorted(location_arns(datasync))
-    assert step_failures(execution) == ["DataSyncTransientError"]
+    # Besides the lost answer: the task it created is CREATING a moment, and the start waits for it.
+    assert [failure for failure in step_failures(execution) if failure != "DataSyncTaskNotReadyError"] == [
+        "DataSyncTransientError"
+    ]
+
+
+def test_a_task_the_run_creates_is_started_once_it_is_available(datasync):
+    execution = run(CREATE_ALL)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert "DataSyncTaskNotReadyError" in step_failures(execution)  # it was CREATING when first asked
+    assert len(fakes.backend().task_executions) == 1
+
+
+def test_an_unavailable_task_fails_the_run_at_once_naming_its_agents(datasync, linked):
+    fakes.backend().tasks[linked[2]].agents_offline = True
+    execution = run({"task_arn": linked[2], **FAST, "max_iterations": 1000})
+    cause = failed(execution, "DataSyncTaskUnavailableError")
+    assert smb_kwargs()["AgentArns"][0] in cause and "Nothing was started" in cause
+    assert fakes.backend().task_executions == {}
+    assert (execution.history[-1]["timestamp"] - execution.history[0]["timestamp"]).total_seconds() < 10
 
 
 def test_with_every_second_datasync_call_throttled_each_thing_is_made_and_started_once(datasync, monkeypatch):
