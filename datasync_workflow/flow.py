@@ -172,6 +172,7 @@ def report(**extra: str) -> dict:
         "Attempts.$": "$.attempt",
         "task_id.$": "$.config.task_id",
         "Rendered.$": "$.rendered",
+        "TaskDrift.$": "$.drift",
     }
     return {"Type": "Pass", "Parameters": fields | {"ConsoleUrls.$": "$.execution.ConsoleUrls"}, "End": True}
 

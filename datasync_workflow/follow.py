@@ -104,5 +104,12 @@ class Progress:
             if "FilesTransferred" in check:
                 files, mebibytes = check["FilesTransferred"], check["BytesTransferred"] / 2**20
                 progress = f", {files:,} files and {mebibytes:,.1f} MiB transferred"
+            if "FilesListed" in check:  # Enhanced mode
+                counted = ("FilesListed", "FilesPrepared", "FilesTransferred", "FilesVerified", "FilesFailed")
+                listed, prepared, transferred, verified, failed = (check.get(name) or 0 for name in counted)
+                progress = (
+                    f", files listed {listed:,}, prepared {prepared:,}, transferred {transferred:,}, verified "
+                    f"{verified:,}, failed {failed:,}; {check['BytesTransferred'] / 2**20:,.1f} MiB"
+                )
             checked = f"{check['Status']}{progress} (check {check['checks_done']})"
             print(f"{self.prefix}   DataSync status: {checked}", file=sys.stderr)

@@ -194,7 +194,10 @@ class WorkflowOperations(Construct):
             cloudwatch.GraphWidget(
                 title="Transferred",
                 left=[published("BytesTransferred", "bytes")],
-                right=[published("FilesTransferred", "files")],
+                right=[
+                    published("FilesTransferred", "files"),
+                    published("FilesFailed", "files failed (Enhanced mode)"),
+                ],
                 width=8,
             ),
             cloudwatch.GraphWidget(

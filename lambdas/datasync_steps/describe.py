@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskExecutionFailedError, shortened
 from datasync_steps.lookup import made_by
-from datasync_steps.names import CANCELLED_TAG, FINAL_STATUSES
+from datasync_steps.names import CANCELLED_TAG, ENHANCED, FAILED_PHASES, FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Description
 
@@ -43,8 +43,22 @@ def describe_execution(client: "DataSyncClient", execution_arn: str) -> Descript
         raise DataSyncTaskExecutionFailedError(
             f"DataSync execution {execution_arn} ended in ERROR: "
             f"{result.get('ErrorCode', 'no error code')}: {result.get('ErrorDetail', 'no error detail')}."
+            f"{failed_by_phase(description)}"
+        )
+    if failed_by_phase(description):
+        logger.warning(
+            "Files failed although the execution succeeded", extra={"files_failed": description["FilesFailed"]}
         )
     return Description.model_validate(description)
+
+
+def failed_by_phase(description: dict) -> str:
+    """An Enhanced mode execution's failed files by phase, as a sentence; empty when none failed."""
+    failed = description.get("FilesFailed") or {}
+    if not any(failed.get(phase) for phase in FAILED_PHASES):
+        return ""
+    counts = ", ".join(f"{phase.lower()} {failed.get(phase, 0):,}" for phase in FAILED_PHASES)
+    return f" Files that failed, by phase: {counts}."
 
 
 def publish_metrics(description: dict) -> None:
@@ -53,6 +67,14 @@ def publish_metrics(description: dict) -> None:
     for field, unit in (("BytesTransferred", MetricUnit.Bytes), ("FilesTransferred", MetricUnit.Count)):
         if field in description:
             metrics.add_metric(name=field, unit=unit, value=description[field])
+    if description.get("TaskMode") == ENHANCED:
+        failed = description.get("FilesFailed") or {}
+        metrics.add_metric(
+            name="FilesFailed", unit=MetricUnit.Count, value=sum(failed.get(phase, 0) for phase in FAILED_PHASES)
+        )
+        metrics.add_metric(
+            name="FilesListed", unit=MetricUnit.Count, value=(description.get("FilesListed") or {}).get("AtSource", 0)
+        )
     if "TotalDuration" in description.get("Result", {}):
         metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds, value=description["Result"]["TotalDuration"])
 

@@ -25,3 +25,7 @@ STOPPED_STATUSES = frozenset({"ABORTED", "TIMED_OUT", "FAILED"})
 # clean-up puts on an execution it cancelled.
 WORKFLOW_TAG = "datasync-workflow:execution"
 CANCELLED_TAG = "datasync-workflow:cancelled-when-stopped"
+
+# DataSync's task modes; Enhanced mode's counters of failed files, by phase (DescribeTaskExecution.FilesFailed).
+ENHANCED = "ENHANCED"
+FAILED_PHASES = ("Prepare", "Transfer", "Verify", "Delete")

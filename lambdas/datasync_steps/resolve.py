@@ -5,7 +5,12 @@ from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import datasync_client, states_client
 from datasync_steps.deployment import Deployment, ScopeTag
-from datasync_steps.errors import DataSyncLocationNotFoundError, DataSyncTaskNotFoundError, shortened
+from datasync_steps.errors import (
+    DataSyncInvalidInputError,
+    DataSyncLocationNotFoundError,
+    DataSyncTaskNotFoundError,
+    shortened,
+)
 from datasync_steps.lookup import (
     choose_location,
     choose_task,
@@ -22,6 +27,7 @@ from datasync_steps.workflow_input import (
     SIDES,
     StartedInput,
     WorkflowInput,
+    enhanced_mode_problems,
     parse_workflow_input,
     read_input,
     seconds_between_checks,
@@ -59,10 +65,18 @@ def resolve(
             "aws_conn_id is not used: the step functions' roles are the connection",
             extra={"aws_conn_id": config.aws_conn_id},
         )
+    task: DescribeTaskResponseTypeDef | None
     if config.task_arn:
-        route, target = RUN, known_task(client, config.task_arn)
+        route, (target, task) = RUN, known_task(client, config.task_arn)
     else:
-        route, target = find_task(client, config, deployment.scope_tag)
+        route, target, task = find_task(client, config, deployment.scope_tag)
+    drift = task_drift(config.create_task_kwargs, task) if task is not None else {}
+    if task is not None:
+        problems = enhanced_mode_problems(config, task.get("TaskMode"))
+        if problems:
+            raise DataSyncInvalidInputError(f"Invalid workflow input: {'; '.join(problems)}.")
+    if drift:
+        logger.warning("The task differs from create_task_kwargs; it runs as it is", extra={"task_drift": drift})
     logger.info("Resolved the task", extra={"route": route, "target": target.model_dump(), "attempt": attempt})
     plan = Plan(
         route=route,
@@ -73,6 +87,7 @@ def resolve(
     return Resolved(
         attempt=attempt,
         rendered=shortened(dict(list(config.rendered.items())[:MAX_RENDERED_SHOWN])),
+        drift=shortened(drift),
         config=config,
         plan=plan,
         target=target,
@@ -80,20 +95,36 @@ def resolve(
     )
 
 
+def task_drift(create_task_kwargs: dict[str, Any], task: "DescribeTaskResponseTypeDef") -> dict[str, dict]:
+    """Where the task found differs from what create_task_kwargs would have made (its TaskMode, and each option
+    they set): {setting: {"asked": ..., "task": ...}}. The run uses the task as it is; update_task_kwargs changes it."""
+    if not create_task_kwargs:
+        return {}
+    asked: dict[str, Any] = {"TaskMode": create_task_kwargs.get("TaskMode", "BASIC")}
+    asked |= {f"Options.{key}": value for key, value in (create_task_kwargs.get("Options") or {}).items()}
+    found: dict[str, Any] = {"TaskMode": task.get("TaskMode", "BASIC")}
+    found |= {f"Options.{key}": value for key, value in (task.get("Options") or {}).items()}
+    return {key: {"asked": value, "task": found.get(key)} for key, value in asked.items() if found.get(key) != value}
+
+
 def known_task(
     client: "DataSyncClient", task_arn: str, described: "DescribeTaskResponseTypeDef | None" = None
-) -> Target:
-    """The task and its locations, from its description when the caller has it."""
+) -> tuple[Target, "DescribeTaskResponseTypeDef"]:
+    """The task and its locations, and its description (from the caller, when it has one)."""
     task = described or describe_task(client, task_arn)
-    return Target(
+    target = Target(
         TaskArn=task_arn,
         SourceLocationArn=task.get("SourceLocationArn"),
         DestinationLocationArn=task.get("DestinationLocationArn"),
     )
+    return target, task
 
 
-def find_task(client: "DataSyncClient", config: WorkflowInput, scope: ScopeTag | None = None) -> tuple[str, Target]:
-    """The task linking the input's URIs, or what must be created; with a `scope`, only resources in it count."""
+def find_task(
+    client: "DataSyncClient", config: WorkflowInput, scope: ScopeTag | None = None
+) -> tuple[str, Target, "DescribeTaskResponseTypeDef | None"]:
+    """The task linking the input's URIs and its description, or what must be created; with a `scope`, only
+    resources in it count."""
     source_uri, destination_uri = config.location_uri("source"), config.location_uri("destination")
     source_arns = matching_location_arns(client, source_uri, scope)
     destination_arns = matching_location_arns(client, destination_uri, scope)
@@ -105,7 +136,7 @@ def find_task(client: "DataSyncClient", config: WorkflowInput, scope: ScopeTag |
             source_uri=source_uri,
             destination_uri=destination_uri,
         )
-        return RUN, known_task(client, task_arn, tasks[task_arn])
+        return RUN, *known_task(client, task_arn, tasks[task_arn])
     within = f" in this deployment's scope (tagged {scope})" if scope else ""
     if not config.create_task_kwargs:
         raise DataSyncTaskNotFoundError(
@@ -132,7 +163,7 @@ def find_task(client: "DataSyncClient", config: WorkflowInput, scope: ScopeTag |
                 for side in cannot_create
             )
         )
-    return (CREATE_LOCATIONS if missing else CREATE_TASK), target
+    return (CREATE_LOCATIONS if missing else CREATE_TASK), target, None
 
 
 @step_handler(ResolveEvent, Resolved)

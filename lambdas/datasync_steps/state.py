@@ -53,6 +53,13 @@ class Check(Sparse):
     Status: str | None = None
     FilesTransferred: int | None = None
     BytesTransferred: int | None = None
+    # Enhanced mode's counters (files without folders): listed at the source, prepared, verified, and failed in any
+    # phase.
+    TaskMode: str | None = None
+    FilesListed: int | None = None
+    FilesPrepared: int | None = None
+    FilesVerified: int | None = None
+    FilesFailed: int | None = None
 
 
 class Plan(Sparse):
@@ -84,6 +91,7 @@ class Resolved(BaseModel):
 
     attempt: int
     rendered: dict[str, str]  # the templated values, as rendered (the first few, long ones cut)
+    drift: dict[str, dict] = {}  # where a found task differs from create_task_kwargs
     config: WorkflowInput
     plan: Plan
     target: Target

@@ -50,6 +50,16 @@ SHOWN_UNKNOWN_KEYS = 20  # named in a message; the rest counted
 TASK_ARN_PATTERN = r"^arn:aws[\w-]*:datasync:[a-z0-9-]+:[0-9]{12}:task/task-[0-9a-f]{17}$"
 # Airflow's rule for a task id (airflow.utils.helpers.KEY_REGEX, and at most 250 characters).
 AIRFLOW_TASK_ID_PATTERN, AIRFLOW_TASK_ID_LENGTH = r"^[\w.-]+$", 250
+# The option values Enhanced mode does not support, as the DataSync API model's Options documentation says
+# (botocore 1.44.5: VerifyMode POINT_IN_TIME_CONSISTENT "isn't currently supported with Enhanced mode tasks"; "Enhanced
+# mode tasks don't support Mtime set to NONE"). DataSync itself would refuse them only when the execution runs.
+ENHANCED_UNSUPPORTED = {"VerifyMode": "POINT_IN_TIME_CONSISTENT", "Mtime": "NONE"}
+# Where the input sets a task's options: the task's own, and an execution's overrides.
+OPTIONS_IN_INPUT = (
+    ("create_task_kwargs", "Options"),
+    ("update_task_kwargs", "Options"),
+    ("task_execution_kwargs", "OverrideOptions"),
+)
 # Airflow's templated fields of the operator (its template_fields).
 TEMPLATED_FIELDS = ("task_arn", "source_location_uri", "destination_location_uri", *KWARGS_FIELDS)
 DATE_FIELDS = ("logical_date", "data_interval_start", "data_interval_end")
@@ -267,6 +277,24 @@ def longest_retry_delay(config: WorkflowInput, failed_try: int) -> int:
     return math.ceil(min(config.max_retry_delay, longest) if config.max_retry_delay else longest)
 
 
+def enhanced_mode_problems(config: "WorkflowInput", task_mode: str | None = None) -> list[str]:
+    """The options the input sets that Enhanced mode does not support, when the task is Enhanced: `task_mode` (a
+    found task's) or, for a task to create, create_task_kwargs' TaskMode."""
+    mode = task_mode or config.create_task_kwargs.get("TaskMode")
+    if mode != "ENHANCED":
+        return []
+    problems = []
+    for field, member in OPTIONS_IN_INPUT:
+        options = getattr(config, field).get(member) or {}
+        for option, unsupported in ENHANCED_UNSUPPORTED.items():
+            if options.get(option) == unsupported:
+                problems.append(
+                    f"{field}.{member}.{option}: {unsupported} is not supported by Enhanced mode tasks (DataSync's API "
+                    "reference, Options), and the task is ENHANCED"
+                )
+    return problems
+
+
 def roles_in(value: Any, where: str) -> Iterator[tuple[str, str]]:
     """(where, role ARN) for every `...RoleArn` member inside kwargs: S3Config.BucketAccessRoleArn,
     FileSystemAccessRoleArn, a task report's or manifest's role, CustomSecretConfig.SecretAccessRoleArn, ..."""
@@ -391,7 +419,7 @@ def _checked(
             f"region_name: {shown(workflow_input.region_name)}, but this deployment runs in {deployment.region}; its "
             "steps act in their own region only (deploy the stack in that region too, or leave region_name out)"
         )
-    return workflow_input, problems + _limit_problems(workflow_input)
+    return workflow_input, problems + _limit_problems(workflow_input) + enhanced_mode_problems(workflow_input)
 
 
 def _limit_problems(config: WorkflowInput) -> list[str]:

@@ -555,6 +555,7 @@ def test_the_dashboard_shows_executions_what_they_moved_and_the_alarm(template):
         "Duration",
         "BytesTransferred",
         "FilesTransferred",
+        "FilesFailed",
         "StatusChecks",
         "EventWaits",
         "WaitsEndedByEvent",

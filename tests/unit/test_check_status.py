@@ -54,3 +54,22 @@ def test_the_wait_after_a_check_ends_by_the_deadline():
     checked = check_status(StatusSays("TRANSFERRING"), EXECUTION, 0, soon)
     assert checked.TimedOut is False and checked.wait_seconds == 6  # not the plan's 60 s
     assert check_status(StatusSays("TRANSFERRING"), EXECUTION, 0, PLAN).wait_seconds == 60
+
+
+def test_an_enhanced_execution_is_checked_with_the_counters_of_its_mode(datasync):
+    from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+    from tests.conftest import make_s3_location, make_smb_location, make_task
+
+    task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync), TaskMode="ENHANCED")
+    with emulated_transfers(EmulatedTransfer(seconds=0.2, files=9, files_failed=2)):
+        execution = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    time.sleep(0.3)
+    checked = check_status(datasync, execution, 0, PLAN).model_dump(mode="json")
+    assert {key: checked[key] for key in ("TaskMode", "FilesListed", "FilesPrepared", "FilesFailed")} == {
+        "TaskMode": "ENHANCED",
+        "FilesListed": 9,
+        "FilesPrepared": 9,
+        "FilesFailed": 2,
+    }
+    # Basic mode has no such counters.
+    assert "FilesListed" not in check_status(StatusSays("TRANSFERRING"), EXECUTION, 0, PLAN).model_dump(mode="json")

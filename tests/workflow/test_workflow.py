@@ -233,6 +233,7 @@ def test_without_waiting_the_run_succeeds_at_the_start(datasync, linked):
         "Attempts",
         "task_id",
         "Rendered",
+        "TaskDrift",
     }
     assert execution.output["ExecutionStarted"] is True
     assert fakes.backend().task_executions[execution.output["TaskExecutionArn"]].status in ("LAUNCHING", "PREPARING")
