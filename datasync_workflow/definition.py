@@ -190,6 +190,7 @@ STEPS = (
             Grant(("datasync:ListTagsForResource",), ("execution",)),
         ),
     ),
+    Step("report", (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),)),
     Step("delete", (Grant(("datasync:DeleteTask", "datasync:DescribeTask"), ("task",), (IN_SCOPE,)),)),
     Step(
         "cancel",

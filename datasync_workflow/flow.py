@@ -156,6 +156,18 @@ def timed_out(cause: str, *values: str) -> dict:
     }
 
 
+# After the execution: its description, and whether the task was deleted.
+FINISHED = {"TaskExecution.$": "$.description", "TaskDeleted.$": "$.deletion.TaskDeleted"}
+# DataSync writes a task report after the execution ends: read again 2 s later, then twice as long each time, up to
+# 2 min apart: about ten minutes at most.
+REPORT_PENDING = {
+    "ErrorEquals": ["DataSyncTaskReportPendingError"],
+    "IntervalSeconds": 2,
+    "MaxAttempts": 10,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 120,
+    "JitterStrategy": "FULL",
+}
 CHECKS_LIMIT = ("$.config.max_iterations", "$.plan.wait_seconds")
 TIME_LIMIT = ("$.config.execution_timeout",)
 
@@ -287,25 +299,43 @@ def definition() -> dict:
         ),
         DESCRIBE_STATE: task("describe", FOLLOWED, "$.description", "Did it end?"),
         "Did it end?": {
-            **choice(
-                when("$.description.Status", "Delete task after run?", StringEquals="SUCCESS"), default=CHECK_STATE
-            ),
+            **choice(when("$.description.Status", "Task report to read?", StringEquals="SUCCESS"), default=CHECK_STATE),
             "Comment": "Whatever ended the wait (DataSync's event, a forged or stale one), only DataSync's own "
             "description ends the run: an execution still running goes back to the status checks.",
+        },
+        "Task report to read?": choice(
+            when("$.description.ReportResult", "Delete task after run?", IsPresent=False),
+            default="Read the task report",
+        ),
+        "Read the task report": {
+            **task("report", FOLLOWED, "$.report", "Delete task after run?"),
+            "Comment": "DataSync writes the report after the execution ends: read again while it is PENDING (up to "
+            "about ten minutes), then go on, the transfer done whatever became of its report.",
+            "Retry": [*RETRY, REPORT_PENDING],
+            "Catch": [caught("Task report still pending", "$.report_error")],
+        },
+        "Task report still pending": {
+            "Type": "Pass",
+            "Parameters": {"Status": "PENDING", "ErrorDetail.$": "$.report_error.Cause"},
+            "ResultPath": "$.report",
+            "Next": "Delete task after run?",
         },
         "Delete task after run?": choice(
             when("$.config.delete_task_after_execution", "Delete task", BooleanEquals=True), default="Keep task"
         ),
-        "Delete task": task("delete", {"TaskArn.$": "$.target.TaskArn"}, "$.deletion", "Report finished execution"),
+        "Delete task": task("delete", {"TaskArn.$": "$.target.TaskArn"}, "$.deletion", "With a task report?"),
         "Keep task": {
             "Type": "Pass",
             "Result": {"TaskDeleted": False},
             "ResultPath": "$.deletion",
-            "Next": "Report finished execution",
+            "Next": "With a task report?",
         },
-        "Report finished execution": report(
-            **{"TaskExecution.$": "$.description", "TaskDeleted.$": "$.deletion.TaskDeleted"}
+        "With a task report?": choice(
+            when("$.report", "Report finished execution and its task report", IsPresent=True),
+            default="Report finished execution",
         ),
+        "Report finished execution": report(**FINISHED),
+        "Report finished execution and its task report": report(**FINISHED, **{"TaskReport.$": "$.report"}),
         "Cancel execution after failure": task(
             "cancel", FOLLOWED, "$.cancellation", PLAN_RETRY, error_path="$.cancellation_error"
         ),

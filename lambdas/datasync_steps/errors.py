@@ -102,5 +102,9 @@ class DataSyncTaskNotReadyError(_BoundedMessage):
     """The task is still CREATING; the state machine tries the start again a while."""
 
 
+class DataSyncTaskReportPendingError(_BoundedMessage):
+    """DataSync is still writing the task report; the state machine reads it again a while."""
+
+
 class DataSyncTransientError(_BoundedMessage):
     """DataSync was throttled or failed on its side; the state machine retries the step."""

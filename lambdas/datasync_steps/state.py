@@ -172,3 +172,14 @@ class NextTry(BaseModel):
     DelaySeconds: int = 0
     Error: str
     Cause: str
+
+
+class TaskReport(Sparse):
+    """$.report: the execution's task report: how it ended, and where DataSync put it."""
+
+    Status: str
+    Bucket: str | None = None
+    Prefix: str | None = None
+    Uri: str | None = None
+    ErrorCode: str | None = None
+    ErrorDetail: str | None = None

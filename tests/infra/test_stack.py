@@ -139,6 +139,7 @@ ALLOWED = {
     },
     "update": {**READS_INPUT, "datasync:UpdateTask": [TASK], "iam:PassRole": [BUCKET_ROLE]},
     "retry": READS_INPUT,  # the retries and their delays
+    "report": {"datasync:DescribeTaskExecution": [EXECUTION]},
     "start": {
         **READS_INPUT,
         "datasync:StartTaskExecution": [TASK],

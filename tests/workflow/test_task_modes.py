@@ -3,6 +3,7 @@
 import re
 
 import botocore.session
+import pytest
 
 from datasync_steps.workflow_input import ENHANCED_UNSUPPORTED, input_problems
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
@@ -13,6 +14,11 @@ from tests.workflow.test_workflow import failed
 
 FAST = {"wait_interval_seconds": 0}
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
+
+
+@pytest.fixture
+def linked_task(datasync) -> str:
+    return make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
 
 
 def enhanced_task(datasync) -> str:
@@ -82,3 +88,43 @@ def test_a_found_task_that_differs_from_create_task_kwargs_runs_unchanged_and_sa
     assert datasync.describe_task(TaskArn=task)["TaskMode"] == "BASIC"  # unchanged
     # No create_task_kwargs, nothing to differ from.
     assert run_local({**URIS, **FAST}).output["TaskDrift"] == {}
+
+
+REPORT = {
+    "Destination": {
+        "S3": {
+            "S3BucketArn": "arn:aws:s3:::reports",
+            "Subdirectory": "datasync",
+            "BucketAccessRoleArn": "arn:aws:iam::111122223333:role/reports",
+        }
+    },
+    "OutputType": "STANDARD",
+}
+
+
+def test_a_run_with_a_task_report_waits_for_it_and_says_where_it_is(datasync, linked_task):
+    execution = run_local({"task_arn": linked_task, **FAST, "task_execution_kwargs": {"TaskReportConfig": REPORT}})
+    assert execution.status == "SUCCEEDED", execution.cause
+    report = execution.output["TaskReport"]
+    task_id, execution_id = execution.output["TaskExecutionArn"].split("/")[1::2]
+    assert report == {
+        "Status": "SUCCESS",
+        "Bucket": "reports",
+        "Prefix": f"datasync/Detailed-Reports/{task_id}/{execution_id}/",
+        "Uri": f"s3://reports/datasync/Detailed-Reports/{task_id}/{execution_id}/",
+    }
+
+
+def test_a_report_that_failed_does_not_fail_the_transfer(datasync, linked_task):
+    with emulated_transfers(EmulatedTransfer(seconds=0.3, report_error="AccessDenied")):
+        execution = run_local({"task_arn": linked_task, **FAST, "task_execution_kwargs": {"TaskReportConfig": REPORT}})
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert (execution.output["TaskReport"]["Status"], execution.output["TaskReport"]["ErrorCode"]) == (
+        "ERROR",
+        "AccessDenied",
+    )
+
+
+def test_without_a_task_report_the_output_has_none(datasync, linked_task):
+    execution = run_local({"task_arn": linked_task, **FAST})
+    assert execution.status == "SUCCEEDED" and "TaskReport" not in execution.output
