@@ -397,11 +397,10 @@ def stop_asked() -> bool:
 
 
 def console_url(execution_arn: str) -> str:
-    from datasync_steps.start import CONSOLE_DOMAINS
+    # Imported here: the steps' Logger takes its level when first imported, which a local run sets before.
+    from datasync_steps.start import workflow_console_url
 
-    _, partition, _, region, _ = execution_arn.split(":", 4)
-    domain = CONSOLE_DOMAINS.get(partition, CONSOLE_DOMAINS["aws"])
-    return f"https://{domain}/states/home?region={region}#/v2/executions/details/{execution_arn}"
+    return workflow_console_url(execution_arn)
 
 
 def report(described: dict, output: dict | None) -> int:

@@ -209,6 +209,12 @@ STEPS = (
         ),
         in_definition=False,
     ),
+    # Its other grants (the execution's history, the default event bus) name what the stack makes: infra/operations.py.
+    Step(
+        "announce",
+        (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),),
+        in_definition=False,
+    ),
     Step(
         "resume",
         (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),),

@@ -20,6 +20,7 @@ where one per region serves (boto3's clients may be shared between threads).
 
 import base64
 import copy
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -79,14 +80,22 @@ def _terminated(self: BaseExecutionWorkerCommunication) -> None:
         if isinstance(state, ProgramError)
         else "TIMED_OUT"
     )
+    error = (state.error or {}) if isinstance(state, ProgramError) else {}
     event = {
         "source": "aws.states",
         "detail-type": "Step Functions Execution Status Change",
         "region": self.execution.region_name,
+        # As the event's detail has them (Step Functions' user guide, "EventBridge events"): the input and output as
+        # JSON text, the error and cause of a failure (or a stop), null where there are none.
         "detail": {
             "executionArn": self.execution.exec_arn,
             "stateMachineArn": self.execution.state_machine.arn,
+            "name": self.execution.name,
             "status": status,
+            "input": json.dumps(self.execution.input_data),
+            "output": json.dumps(self.execution.exec_worker.env.states.get_input()) if status == "SUCCEEDED" else None,  # type: ignore[union-attr]
+            "error": error.get("error") or getattr(self.execution, "error", None),
+            "cause": error.get("cause") or getattr(self.execution, "cause", None),
         },
     }
     with _listeners_lock:

@@ -153,15 +153,19 @@ def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when) -> Lo
 
 
 def _clean_up_stopped_executions_of(machine_arn: str) -> Callable[[dict], None]:
-    """What the deployed stack's clean-up rule does: an execution of the state machine that ended without success
-    runs the clean-up step."""
+    """What the deployed stack's rules on the state machine's status changes do: an execution that ended without
+    success runs the clean-up step, and every execution's end the announce step (which puts its event on moto's
+    default event bus, where a test's rule can catch it)."""
 
-    def clean_up(event: dict) -> None:
+    def on_end(event: dict) -> None:
         detail = event["detail"]
-        if detail["stateMachineArn"] == machine_arn and detail["status"] in STOPPED_STATUSES:
+        if detail["stateMachineArn"] != machine_arn:
+            return
+        if detail["status"] in STOPPED_STATUSES:
             _run_target("cleanup", event, detail["executionArn"])
+        _run_target("announce", event, detail["executionArn"])
 
-    return clean_up
+    return on_end
 
 
 def _run_target(step_name: str, event: dict, about: str) -> None:

@@ -13,6 +13,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from datasync_steps.announce import FINISHED_STATUSES
+from datasync_steps.announce import SOURCE as ANNOUNCED_SOURCE
 from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from infra.config import Schedule, WorkflowConfig
@@ -27,6 +29,7 @@ class WorkflowOperations(Construct):
         self.workflow, self.config = workflow, config
         self.state_machine = workflow.state_machine
         self._clean_up_stopped_executions()
+        self._announce_finished_runs()
         self.alarm, self.failed_events_alarm = self._alarms()
         self.dashboard = self._dashboard()
         self.schedules = [self._schedule(schedule) for schedule in config.schedules]
@@ -57,6 +60,43 @@ class WorkflowOperations(Construct):
             self.workflow.roles["cleanup"],
             resource_finding(self, executions),
             "The clean-up step reads the history of whichever execution of this one state machine stopped.",
+        )
+
+    def _announce_finished_runs(self) -> None:
+        """Each run's end, whatever ended it, as one event on the default bus (the announce step)."""
+        announce, role = self.workflow.functions["announce"], self.workflow.roles["announce"]
+        stack = Stack.of(self)
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        announce.add_to_role_policy(iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions]))
+        # Only this workflow's events, on the default bus (Service Authorization Reference: PutEvents takes the
+        # event-bus resource and the events:source condition key).
+        announce.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutEvents"],
+                resources=[stack.format_arn(service="events", resource="event-bus", resource_name="default")],
+                conditions={"ForAllValues:StringEquals": {"events:source": [ANNOUNCED_SOURCE]}},
+            )
+        )
+        events.Rule(
+            self,
+            "AnnounceFinishedRuns",
+            description="Put one DataSync Workflow Run Finished event on the default bus when a run ends",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"status": list(FINISHED_STATUSES), "stateMachineArn": [self.state_machine.state_machine_arn]},
+            ),
+            targets=[self.workflow.rule_target("announce", max_event_age=Duration.hours(6))],
+        )
+        acknowledge(
+            role,
+            resource_finding(self, executions),
+            "The announce step reads the history of whichever execution of this one state machine ended.",
         )
 
     def _alarms(self) -> list[cloudwatch.Alarm]:

@@ -33,10 +33,9 @@ class StatusChangeEvent(BaseModel):
     detail: StatusChange
 
 
-def started_execution_arn(sfn: "SFNClient", workflow_execution_arn: str) -> str | None:
-    """The DataSync execution the workflow followed as its own (started or joined), from the last time it left
-    the start state, reading its history newest event first; None when that start failed, or when it only
-    waited for or skipped another run's execution."""
+def started_execution(sfn: "SFNClient", workflow_execution_arn: str) -> dict | None:
+    """What the workflow's start state last gave ($.execution, with the task at $.target), reading the history newest
+    event first; None when that start failed or never ran."""
     # 1,000 events a page (the most the API gives): a history at the 25,000-event limit takes 25 calls.
     pages = sfn.get_paginator("get_execution_history").paginate(
         executionArn=workflow_execution_arn,
@@ -49,12 +48,19 @@ def started_execution_arn(sfn: "SFNClient", workflow_execution_arn: str) -> str 
             exited = event.get("stateExitedEventDetails", {})
             if exited.get("name") == START_STATE:
                 output = json.loads(exited.get("output") or "{}")
-                execution = output.get("execution") if isinstance(output, dict) else None
                 # A caught failure also leaves the state, with the error beside what was there before.
-                if "error" in output or not isinstance(execution, dict) or execution.get("Action") != FOLLOW:
+                if not isinstance(output, dict) or "error" in output or not isinstance(output.get("execution"), dict):
                     return None
-                return execution.get("TaskExecutionArn")
+                return output
     return None
+
+
+def started_execution_arn(sfn: "SFNClient", workflow_execution_arn: str) -> str | None:
+    """The DataSync execution the workflow followed as its own (started or joined), from the last time it left
+    the start state; None when that start failed, or when it only waited for or skipped another run's execution."""
+    started = started_execution(sfn, workflow_execution_arn)
+    execution = started["execution"] if started else {}
+    return execution.get("TaskExecutionArn") if execution.get("Action") == FOLLOW else None
 
 
 def clean_up(sfn: "SFNClient", client: "DataSyncClient", change: StatusChange) -> Cancellation:

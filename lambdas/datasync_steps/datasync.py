@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -44,7 +44,11 @@ def datasync_client(*, creates: bool = False) -> "DataSyncClient":
 
 
 def states_client() -> "SFNClient":
-    return _states_client(_region())
+    return _client("stepfunctions", _region())
+
+
+def events_client() -> Any:  # no stubs installed for EventBridge
+    return _client("events", _region())
 
 
 # Made once per region and kept, as Lambda advises: a warm function's next invocation uses the same client, and
@@ -54,8 +58,8 @@ def _region() -> str | None:
 
 
 @cache
-def _states_client(region: str | None) -> "SFNClient":
-    return boto3.client("stepfunctions", region_name=region)
+def _client(service: str, region: str | None) -> Any:
+    return boto3.client(service, region_name=region)  # type: ignore[call-overload]
 
 
 @cache

@@ -146,6 +146,13 @@ def console_urls(execution_arn: str) -> ConsoleUrls:
     return ConsoleUrls(Task=f"{home}/tasks/{task_id}", TaskExecution=f"{home}/history/{task_id}/{execution_id}")
 
 
+def workflow_console_url(workflow_execution_arn: str) -> str:
+    """The Step Functions console page of a workflow execution."""
+    _, partition, _, region, _ = workflow_execution_arn.split(":", 4)
+    domain = CONSOLE_DOMAINS.get(partition, CONSOLE_DOMAINS["aws"])
+    return f"https://{domain}/states/home?region={region}#/v2/executions/details/{workflow_execution_arn}"
+
+
 def execution_started_by(client: "DataSyncClient", task_arn: str, started_by: "TagListEntryTypeDef") -> str | None:
     """The execution of the task whose tag says this workflow execution started it."""
     with translate_errors(f"list the executions of task {task_arn}"):

@@ -168,6 +168,12 @@ ALLOWED = {
         "states:GetExecutionHistory": "the state machine's executions",
         **FAILED_EVENTS,
     },
+    "announce": {
+        "datasync:DescribeTaskExecution": [EXECUTION],
+        "states:GetExecutionHistory": "the state machine's executions",
+        "events:PutEvents": "the default event bus",
+        **FAILED_EVENTS,
+    },
     "resume": {
         "datasync:DescribeTaskExecution": [EXECUTION],
         "dynamodb:Query": "the waiting table",
@@ -186,6 +192,7 @@ OWN_RESOURCES = {
     ),
     "the secrets DataSync manages": lambda listed: listed.endswith(':secret:aws-datasync!*"]]}]'),
     "the failed-events queue": lambda listed: listed.startswith('[{"Fn::GetAtt": ["WorkflowFailedEvents'),
+    "the default event bus": lambda listed: listed.endswith(':event-bus/default"]]}]'),
 }
 
 
@@ -359,20 +366,33 @@ def test_the_state_machine_logs_all_events_without_their_data_and_traces(templat
     assert machine["StateMachineType"] == "STANDARD"
 
 
-def rule_for(template, detail_type: str) -> dict:
+def rule_for(template, detail_type: str, step_name: str | None = None) -> dict:
+    """The rule on `detail_type` (whose target is `step_name`'s function, where several rules share it)."""
+    functions = functions_by_step(template)
     (rule,) = [
         r
         for r in resources(template, "AWS::Events::Rule").values()
         if r["EventPattern"]["detail-type"] == [detail_type]
+        and (step_name is None or r["Targets"][0]["Arn"] == {"Fn::GetAtt": [functions[step_name][0], "Arn"]})
     ]
     return rule
 
 
 def test_stopped_executions_are_cleaned_up_by_eventbridge(template):
-    rule = rule_for(template, "Step Functions Execution Status Change")
+    rule = rule_for(template, "Step Functions Execution Status Change", "cleanup")
     assert sorted(rule["EventPattern"]["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [functions_by_step(template)["cleanup"][0], "Arn"]}
+
+
+def test_every_finished_run_is_announced_on_the_default_bus_and_only_as_this_workflow(template):
+    rule = rule_for(template, "Step Functions Execution Status Change", "announce")
+    assert sorted(rule["EventPattern"]["detail"]["status"]) == ["ABORTED", "FAILED", "SUCCEEDED", "TIMED_OUT"]
+    (_, function) = functions_by_step(template)["announce"]
+    granted = role_permissions(template, function["Role"]["Fn::GetAtt"][0])
+    resources_, condition = granted["events:PutEvents"]
+    assert json.dumps(resources_).endswith(':event-bus/default"]]}]')
+    assert condition == {"ForAllValues:StringEquals": {"events:source": ["datasync-workflow"]}}
 
 
 def test_datasyncs_completion_events_run_the_resume_step(template):
@@ -717,8 +737,9 @@ def test_what_eventbridge_and_the_schedules_cannot_deliver_or_handle_is_kept_in_
     for detail_type, step_name, hours in (
         ("DataSync Task Execution State Change", "resume", 1),
         ("Step Functions Execution Status Change", "cleanup", 6),
+        ("Step Functions Execution Status Change", "announce", 6),
     ):
-        (target,) = rule_for(template, detail_type)["Targets"]
+        (target,) = rule_for(template, detail_type, step_name)["Targets"]
         assert target["DeadLetterConfig"] == in_queue
         assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": hours * 3600}
         (invoke_config,) = [

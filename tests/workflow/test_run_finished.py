@@ -1,0 +1,75 @@
+"""The "DataSync Workflow Run Finished" event: one per run, whatever ended it, on the default event bus, where a rule
+catches it (here into an SQS queue, as moto's EventBridge delivers it)."""
+
+import json
+
+import boto3
+import pytest
+
+from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local import run_local
+from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
+
+FAST = {"wait_interval_seconds": 0}
+MISSING = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+
+
+@pytest.fixture
+def finished_runs(datasync):
+    """What a rule on the event receives: the details of the events, by workflow execution."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName="finished-runs")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = boto3.client("events", region_name=REGION)
+    pattern = {"source": ["datasync-workflow"], "detail-type": ["DataSync Workflow Run Finished"]}
+    events.put_rule(Name="finished-runs", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="finished-runs", Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+    def received() -> list[dict]:
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(message["Body"])["detail"] for message in messages]
+
+    return received
+
+
+def test_a_rule_receives_one_event_per_run_with_what_it_did(datasync, finished_runs):
+    task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+    succeeded = run_local({"task_arn": task, **FAST, "task_id": "nightly"})
+    with emulated_transfers(EmulatedTransfer(seconds=0.3, error_code="SockTimeout")):
+        transfer_failed = run_local({"task_arn": task, **FAST})
+    not_found = run_local({"task_arn": MISSING})
+    details = {detail["WorkflowExecutionArn"]: detail for detail in finished_runs()}
+    assert len(details) == 3
+
+    ok = details[succeeded.execution_arn]
+    assert (ok["Status"], ok["TaskArn"], ok["TaskExecutionArn"], ok["task_id"], ok["Attempts"]) == (
+        "SUCCEEDED",
+        task,
+        succeeded.output["TaskExecutionArn"],
+        "nightly",
+        1,
+    )
+    assert ok["Counters"]["FilesTransferred"] == 1000 and "Error" not in ok
+    assert ok["ConsoleUrl"].endswith(f"#/v2/executions/details/{succeeded.execution_arn}")
+
+    failed = details[transfer_failed.execution_arn]
+    assert (failed["Status"], failed["Error"]) == ("FAILED", "DataSyncTaskExecutionFailedError")
+    assert "SockTimeout" in failed["Cause"] and failed["TaskArn"] == task
+    assert failed["TaskExecutionArn"].startswith(task) and "FilesTransferred" in failed["Counters"]
+
+    nothing = details[not_found.execution_arn]
+    assert (nothing["Status"], nothing["Error"]) == ("FAILED", "DataSyncTaskNotFoundError")
+    assert "TaskExecutionArn" not in nothing and "Counters" not in nothing
+
+
+def test_a_stopped_run_is_announced_too(datasync, finished_runs):
+    task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+    with emulated_transfers(EmulatedTransfer(seconds=30)):
+        stopped = run_local({"task_arn": task}, timeout=3)
+    assert stopped.status == "ABORTED"
+    (detail,) = finished_runs()
+    assert (detail["Status"], detail["WorkflowExecutionArn"], detail["TaskArn"]) == (
+        "ABORTED",
+        stopped.execution_arn,
+        task,
+    )
