@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
@@ -36,6 +36,8 @@ class BackfillRun:
 def planned_runs(execution_input: dict, schedule: str, start: datetime, end: datetime) -> list[BackfillRun]:
     """A run for each time `schedule` fires from `start` to `end`, with its data interval (to the next time)."""
     digest = hashlib.sha256(json.dumps(execution_input, sort_keys=True).encode()).hexdigest()[:16]
+    # In UTC, the same instant whatever offset the dates were given with: one name for one date.
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     return [
         BackfillRun(date, next_fire(schedule, date), f"backfill-{date:%Y%m%dT%H%M%S}-{digest}")
         for date in fire_times(schedule, start, end)

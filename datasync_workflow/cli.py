@@ -175,8 +175,11 @@ def run_backfill(args: argparse.Namespace, execution_input, parser: argparse.Arg
     from datasync_steps.workflow_input import DATE_FIELDS, StartedInput, aware, input_problems
     from datasync_workflow.backfill import backfill, planned_runs, table
 
-    if not isinstance(execution_input, dict) or DATE_FIELDS[0] in execution_input:
-        parser.error("a backfill's input is a JSON object without logical_date: each run gets its own")
+    if not isinstance(execution_input, dict) or {*DATE_FIELDS, "schedule"} & execution_input.keys():
+        parser.error(
+            "a backfill's input is a JSON object without logical_date, data_interval_start, data_interval_end or "
+            "schedule: each run gets its own dates"
+        )
     try:
         schedule = from_airflow(args.schedule)
         start, end = aware(args.start_date), aware(args.end_date)

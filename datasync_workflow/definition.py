@@ -196,8 +196,14 @@ STEPS = (
         "cancel",
         (Grant(("datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"), ("execution",), (IN_SCOPE,)),),
     ),
-    # Reads retries and the delays from the input.
-    Step("retry", (READS_INPUT,)),
+    # Reads retries and the delays from the input; cancels a failed try's execution that still runs.
+    Step(
+        "retry",
+        (
+            READS_INPUT,
+            Grant(("datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"), ("execution",), (IN_SCOPE,)),
+        ),
+    ),
     Step(
         "cleanup",
         (

@@ -195,7 +195,7 @@ def definition() -> dict:
         "First try": {
             "Type": "Pass",
             "Comment": "The state holds which try runs, not the input: each step that needs the input reads it.",
-            "Parameters": {"attempt": 1},
+            "Parameters": {"attempt": 1, "execution": {}},
             "Next": RESOLVE_STATE,
         },
         RESOLVE_STATE: task("resolve", ATTEMPT, "$", "Route by what exists"),
@@ -341,7 +341,7 @@ def definition() -> dict:
         ),
         PLAN_RETRY: task(
             "retry",
-            {**ATTEMPT, "error.$": "$.error"},
+            {**ATTEMPT, "error.$": "$.error", "execution.$": "$.execution"},
             "$.retry",
             "Try again?",
             catch_to=CLASSIFY,
@@ -352,30 +352,29 @@ def definition() -> dict:
         "Next try": {
             "Type": "Pass",
             "Comment": "A try starts again from finding the task (retries, as Airflow's): only its number is kept.",
-            "Parameters": {"attempt.$": "$.retry.Attempt"},
+            "Parameters": {"attempt.$": "$.retry.Attempt", "execution": {}},
             "Next": RESOLVE_STATE,
         },
         "Failed": {"Type": "Fail", "ErrorPath": "$.retry.Error", "CausePath": "$.retry.Cause"},
+        # Only when planning the next try failed too: the try's own error, explained here instead.
         CLASSIFY: choice(
+            # The timeout states write their Cause as a sentence; the steps' errors carry it in their JSON.
+            when("$.error.Error", "Failed with its own sentence", StringEquals="DataSyncExecutionTimeoutError"),
             when("$.error.Error", "Explain failure", StringMatches="DataSync*"),
-            default="Failed outside the workflow's steps",
+            default="Failed with its own sentence",
         ),
         "Explain failure": {
             "Type": "Pass",
             "Parameters": {"Error.$": "$.error.Error", "step_error.$": "States.StringToJson($.error.Cause)"},
             "ResultPath": "$.failure",
-            "Next": "Failed without planning a try",
+            "Next": "Failed with the step's message",
         },
-        "Failed without planning a try": {
+        "Failed with the step's message": {
             "Type": "Fail",
             "ErrorPath": "$.failure.Error",
             "CausePath": "$.failure.step_error.errorMessage",
         },
-        "Failed outside the workflow's steps": {
-            "Type": "Fail",
-            "ErrorPath": "$.error.Error",
-            "CausePath": "$.error.Cause",
-        },
+        "Failed with its own sentence": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
     }
     return {
         "Comment": "Runs an AWS DataSync task the way Airflow's DataSyncOperator does: find or create the task, "

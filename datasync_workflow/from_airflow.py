@@ -8,6 +8,7 @@ import ast
 import json
 import os
 import re
+import string
 import sys
 from datetime import timedelta
 from typing import Any
@@ -136,6 +137,15 @@ class Converter(ast.NodeVisitor):
             return None
 
     def evaluate(self, node: ast.AST) -> Any:
+        """What the literals of `node` decide; Unknown for anything else, an error of the file's own included."""
+        try:
+            return self._evaluate(node)
+        except Unknown:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError, re.error) as error:
+            raise Unknown(node, f"not evaluated: {type(error).__name__}: {str(error)[:100]}") from None
+
+    def _evaluate(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
@@ -149,6 +159,7 @@ class Converter(ast.NodeVisitor):
             return "".join(self.evaluate(part) for part in node.values)
         if isinstance(node, ast.FormattedValue):
             spec = self.evaluate(node.format_spec) if node.format_spec else ""
+            _modest_format(node, spec, "spec")
             return format(self.evaluate(node.value), spec)
         if isinstance(node, ast.Dict) and None not in node.keys:
             # A value Airflow alone knows (default_args' start_date, say) spoils only its own key.
@@ -157,10 +168,12 @@ class Converter(ast.NodeVisitor):
         if isinstance(node, ast.List | ast.Tuple):
             values = [self.evaluate(element) for element in node.elts]
             return values if isinstance(node, ast.List) else tuple(values)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod | ast.Mult):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
             left, right = self.evaluate(node.left), self.evaluate(node.right)
-            operations = {ast.Add: lambda: left + right, ast.Mod: lambda: left % right, ast.Mult: lambda: left * right}
-            return operations[type(node.op)]()
+            if isinstance(node.op, ast.Mod):
+                _modest_format(node, left, "%")
+                return _modest(node, left % right)
+            return _modest(node, left + right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -self.evaluate(node.operand)
         if isinstance(node, ast.Call):
@@ -182,14 +195,42 @@ class Converter(ast.NodeVisitor):
         if name == "json.loads":
             return json.loads(*args)
         if name == "re.sub":
-            return re.sub(*args, **kwargs)
+            return _modest(node, re.sub(*args, **kwargs))
         if name in ("timedelta", "datetime.timedelta"):
             return timedelta(*args, **kwargs)
         if name == "dict":
             return dict(*args, **kwargs)
         if isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-            return self.evaluate(node.func.value).format(*args, **kwargs)
+            template = self.evaluate(node.func.value)
+            _modest_format(node, template)
+            return _modest(node, template.format(*args, **kwargs))
         raise Unknown(node)
+
+
+# A file's literals may build a value this long at most: the converter reads files it does not trust either.
+MAX_VALUE_CHARACTERS = 262_144
+
+
+def _modest(node: ast.AST, value: Any) -> Any:
+    if isinstance(value, str | list | tuple) and len(value) > MAX_VALUE_CHARACTERS:
+        raise Unknown(node, f"longer than {MAX_VALUE_CHARACTERS:,}: not evaluated")
+    return value
+
+
+def _modest_format(node: ast.AST, template: Any, style: str = "format") -> None:
+    """A width or precision of five digits or more would make the value before it could be measured: `template` is
+    a str.format template, a %-format (`style` "%") or an f-string's format spec ("spec")."""
+    if not isinstance(template, str):
+        return
+    if style == "%":
+        found = re.finditer(r"%[#0\- +]*(\d*)(?:\.(\d*))?[a-zA-Z%]", template)
+        specs = [f"{m[1] or ''} {m[2] or ''}" for m in found]
+    elif style == "spec":
+        specs = [template]
+    else:
+        specs = [spec or "" for _, _, spec, _ in string.Formatter().parse(template)]
+    if any(re.search(r"\d{5,}", spec) for spec in specs):
+        raise Unknown(node, "a format with a width too large to evaluate")
 
 
 def _known(value: Any) -> Any:

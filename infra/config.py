@@ -21,23 +21,29 @@ class Schedule(BaseModel):
     timezone: str | None = None
     input: dict[str, Any]
 
+    @property
+    def templated(self) -> bool:
+        return is_template(json.dumps([self.input.get(field) for field in TEMPLATED_FIELDS]))
+
     @model_validator(mode="after")
     def logical_dates_in_utc(self) -> "Schedule":
-        parse_schedule(self.expression)
-        templated = json.dumps([self.input.get(field) for field in TEMPLATED_FIELDS])
-        if self.timezone not in (None, "UTC") and is_template(templated):
-            raise ValueError(
-                f"schedule {self.name}: an input with templates needs the schedule in UTC (no timezone), where this "
-                "workflow finds the logical date of the interval that ended"
-            )
+        if self.templated:
+            if self.timezone not in (None, "UTC"):
+                raise ValueError(
+                    f"schedule {self.name}: an input with templates needs the schedule in UTC (no timezone), where "
+                    "this workflow finds the logical date of the interval that ended"
+                )
+            parse_schedule(self.expression)  # it must find the time the schedule fired before
         return self
 
     @property
     def started_input(self) -> dict[str, Any]:
-        """What the schedule starts each run with: its input, the time it fired (as the end of the data interval)
-        and its expression, from which the run's logical date follows as in Airflow (the interval's start).
-        EventBridge Scheduler puts the time in for its context attribute, as 2022-03-22T18:59:43Z (Scheduler user
-        guide, "Adding context attributes")."""
+        """What the schedule starts each run with: its input and, when that has templates, the time it fired (as
+        the end of the data interval) and its expression, from which the run's logical date follows as in Airflow
+        (the interval's start). EventBridge Scheduler puts the time in for its context attribute, as
+        2022-03-22T18:59:43Z (Scheduler user guide, "Adding context attributes")."""
+        if not self.templated:
+            return self.input
         fired = scheduler.ContextAttribute.scheduled_time
         return {"data_interval_end": fired, "schedule": self.expression, **self.input}
 

@@ -57,8 +57,9 @@ def resolve(
 ) -> Resolved:
     deployment = deployment or Deployment()
     config = parse_workflow_input(raw_input, deployment, started)
-    if config.rendered:
-        logger.info("Rendered the templated fields", extra={"rendered": config.rendered})
+    rendered = shortened(dict(list(config.rendered.items())[:MAX_RENDERED_SHOWN]))
+    if rendered:
+        logger.info("Rendered the templated fields", extra={"rendered": rendered})
     logger.append_keys(task_id=config.task_id)  # None (not given) removes a warm function's last one
     if config.aws_conn_id and attempt == 1:
         logger.info(
@@ -86,7 +87,7 @@ def resolve(
     )
     return Resolved(
         attempt=attempt,
-        rendered=shortened(dict(list(config.rendered.items())[:MAX_RENDERED_SHOWN])),
+        rendered=rendered,
         drift=shortened(drift),
         config=config,
         plan=plan,

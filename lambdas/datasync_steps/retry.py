@@ -3,24 +3,42 @@ max_retry_delay), or say how the run fails: its Error, and a Cause that names th
 
 import json
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
+from datasync_steps.cancel import cancel_execution
+from datasync_steps.datasync import datasync_client
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError, bounded
+from datasync_steps.names import FOLLOW
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import CaughtError, NextTry
 from datasync_steps.workflow_input import WorkflowInput, delay_before_retry, input_of_execution
+
+if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
+    from mypy_boto3_datasync import DataSyncClient
 
 # Step Functions keeps at most this much of a failure's Cause.
 MAX_CAUSE_CHARACTERS = 32_768
 
 
+class TryExecution(BaseModel):
+    """$.execution of the try that failed: the DataSync execution it followed, if it got that far."""
+
+    TaskExecutionArn: str | None = None
+    Action: str | None = None
+
+
 class RetryEvent(StepEvent):
     attempt: int
     error: CaughtError
+    execution: TryExecution
 
 
 def next_try(config: WorkflowInput | None, execution_id: str, attempt: int, error: CaughtError) -> NextTry:
-    """Try again unless the input was refused (`config` None) or the input's retries are used up."""
+    """Try again unless the input was refused (`config` None) or the input's retries are used up. (The handler
+    cancels the failed try's execution first.)"""
     cause = explained(error)
     if config is None or attempt >= config.tries:
         if config is not None and config.tries > 1:
@@ -46,6 +64,14 @@ def explained(error: CaughtError) -> str:
     return error.Cause or error.Error
 
 
+def cancel_before_retrying(client: "DataSyncClient", planned: NextTry, execution: TryExecution) -> None:
+    """A try that failed while its execution still runs (its description or cancellation failed) must not leave it
+    running into the next try, which would otherwise find it and wait for it, join or skip it. The last try's is
+    the clean-up's to cancel, as for a run without retries."""
+    if planned.Retry and execution.Action == FOLLOW and execution.TaskExecutionArn:
+        cancel_execution(client, execution.TaskExecutionArn)
+
+
 @step_handler(RetryEvent, NextTry)
 def handler(event: RetryEvent) -> NextTry:
     config = None
@@ -53,4 +79,6 @@ def handler(event: RetryEvent) -> NextTry:
         # An input refused before anything ran would be refused again: no next try.
         with suppress(DataSyncInvalidInputError):
             config = input_of_execution(event.execution_id, Deployment.from_environment())
-    return next_try(config, event.execution_id, event.attempt, event.error)
+    planned = next_try(config, event.execution_id, event.attempt, event.error)
+    cancel_before_retrying(datasync_client(), planned, event.execution)
+    return planned

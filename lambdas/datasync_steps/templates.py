@@ -21,10 +21,13 @@ if TYPE_CHECKING:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TEMPLATE_MARKS = ("{{", "{%", "{#")
-# The date methods and attributes a template may use.
-DATE_MEMBERS = frozenset({"strftime", "isoformat", "year", "month", "day", "hour", "minute", "second"})
+# The dates a template may use the methods and attributes of.
+DATES = ("logical_date", "data_interval_start", "data_interval_end")
+DATE_METHODS = frozenset({"strftime", "isoformat"})
+DATE_ATTRIBUTES = frozenset({"year", "month", "day", "hour", "minute", "second"})
 MACROS = frozenset({"ds_add", "ds_format"})
 MAX_CONSTANT_CHARACTERS = 100
+MAX_TEMPLATES = 100  # in one input
 # The most characters a template's string may render to: the longest DataSync filter.
 MAX_RENDERED_CHARACTERS = 102_400
 
@@ -121,12 +124,12 @@ def is_template(value: Any) -> bool:
 
 def render_template(template: str, dates: RunDates) -> str:
     """`template` rendered for the run; ValueError naming the expression it cannot render."""
-    from jinja2 import TemplateError, nodes
+    from jinja2 import nodes
 
     try:
         parsed = _sandbox().parse(template)
-    except TemplateError as error:
-        raise ValueError(f"is not a template Airflow could render: {error}") from None
+    except Exception as error:  # a syntax error, or nesting deeper than Python's stack
+        raise ValueError(f"is not a template Airflow could render: {_said(error)}") from None
     for node in parsed.body:
         for part in node.nodes if isinstance(node, nodes.Output) else [node]:
             problem = None if isinstance(part, nodes.TemplateData) else _refused(part)
@@ -134,15 +137,19 @@ def render_template(template: str, dates: RunDates) -> str:
                 raise ValueError(problem)
     try:
         rendered = _sandbox().from_string(parsed).render(dates.variables())
-    except (TemplateError, ValueError, OverflowError, TypeError) as error:
-        raise ValueError(f"could not be rendered: {error}") from None
+    except Exception as error:  # a filter given what it cannot format, a date out of range, ...
+        raise ValueError(f"could not be rendered: {_said(error)}") from None
     if len(rendered) > MAX_RENDERED_CHARACTERS:
         raise ValueError(f"renders to {len(rendered):,} characters; at most {MAX_RENDERED_CHARACTERS:,}")
     return rendered
 
 
-def _refused(node: "nodes.Node") -> str | None:
-    """Why the expression `node` may not be rendered here, or None."""
+def _said(error: Exception) -> str:
+    return shown(str(error) or type(error).__name__, 200).strip("'\"")
+
+
+def _refused(node: "nodes.Node", called: bool = False) -> str | None:
+    """Why the expression `node` may not be rendered here (`called`: as the function of a call), or None."""
     from jinja2 import nodes
 
     if isinstance(node, nodes.Const):
@@ -158,11 +165,13 @@ def _refused(node: "nodes.Node") -> str | None:
     if isinstance(node, nodes.Filter):
         if node.name not in FILTERS or node.args or node.kwargs or node.node is None:
             return f"the filter {node.name}: only {', '.join(FILTERS)}, without arguments"
-        return _refused(node.node)
+        if not (isinstance(node.node, nodes.Name) and node.node.name in DATES):
+            return f"the filter {node.name}: only of {', '.join(DATES)}"
+        return None
     if isinstance(node, nodes.Getattr):
-        return _member_refused(node)
+        return _member_refused(node, called)
     if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
-        refused = _member_refused(node.node)
+        refused = _refused(node.node, called=True)
         if refused is None and (node.kwargs or node.dyn_args or node.dyn_kwargs):
             refused = f"{node.node.attr}(): give its arguments in order, without names"
         return refused or next(filter(None, map(_refused, node.args)), None)
@@ -171,53 +180,62 @@ def _refused(node: "nodes.Node") -> str | None:
     return f"{type(node).__name__.lower()} expressions: only variables, filters, macros and a date's strftime"
 
 
-def _member_refused(node: "nodes.Getattr") -> str | None:
+def _member_refused(node: "nodes.Getattr", called: bool) -> str | None:
+    """Only macros.ds_add(...) and macros.ds_format(...), a date's strftime(...) and isoformat(), and its year,
+    month, day, hour, minute and second: one attribute of a name, a method only called."""
     from jinja2 import nodes
 
-    owner = node.node
-    if isinstance(owner, nodes.Name) and owner.name == "macros":
-        return None if node.attr in MACROS else f"macros.{node.attr}: only macros.ds_add and macros.ds_format"
-    if isinstance(owner, nodes.Getattr) and isinstance(owner.node, nodes.Name) and owner.node.name == "macros":
-        return _member_refused(owner)
-    if not isinstance(owner, nodes.Name) or owner.name not in VARIABLES:
-        return _refused(owner) or f".{node.attr}: only on a variable"
-    dates = ("logical_date", "data_interval_start", "data_interval_end")
-    if isinstance(owner, nodes.Name) and owner.name in dates and node.attr in DATE_MEMBERS:
+    owner, one_attribute = node.node, f".{node.attr}: one attribute at most, of a date or of macros"
+    if not isinstance(owner, nodes.Name):
+        # What is wrong inside comes first: {{ var.value.x }} is about var.
+        return _refused(owner, called=True) or one_attribute
+    if owner.name == "macros":
+        if node.attr not in MACROS:
+            return f"macros.{node.attr}: only macros.ds_add and macros.ds_format"
+        return None if called else f"macros.{node.attr}: call it"
+    if owner.name not in DATES:
+        return _refused(owner) or f"{owner.name}.{node.attr}: only {', '.join(DATES)} have attributes here"
+    if node.attr in DATE_METHODS:
+        return None if called else f"{owner.name}.{node.attr}: call it"
+    if node.attr in DATE_ATTRIBUTES and not called:
         return None
-    return f".{node.attr}: only {', '.join(sorted(DATE_MEMBERS))} of {', '.join(dates)}"
+    members = ", ".join(sorted(DATE_ATTRIBUTES | {f"{m}()" for m in DATE_METHODS}))
+    return f".{node.attr}: only {members} of {', '.join(DATES)}"
 
 
 def rendered_input(raw: dict, dates: RunDates, fields: tuple[str, ...], skip: frozenset) -> tuple[dict, dict, list]:
     """The input with every template in `fields` rendered (recursing into objects and lists), the rendered values by
     where they are, and the problems, one sentence each naming where. Values at a path in `skip` (secrets) are never
-    rendered or shown."""
+    rendered or shown. At most MAX_TEMPLATES are rendered: each step that reads the input renders them again."""
+    found = [
+        (where, template)
+        for field in fields
+        if field in raw
+        for where, template in _templates(raw[field], field, (), skip)
+    ]
+    if len(found) > MAX_TEMPLATES:
+        return raw, {}, [f"the input holds {len(found):,} templates; at most {MAX_TEMPLATES} are rendered"]
     rendered: dict[str, str] = {}
     problems: list[str] = []
-    result = dict(raw)
-    for field in fields:
-        if field in raw:
-            for where, template, outcome in _templates(raw[field], dates, field, (), skip):
-                if isinstance(outcome, ValueError):
-                    problems.append(f"{where}: the template {shown(template)} {outcome}")
-                else:
-                    rendered[where] = outcome
-            result[field] = _replaced(raw[field], field, rendered)
+    for where, template in found:
+        try:
+            rendered[where] = render_template(template, dates)
+        except ValueError as error:
+            problems.append(f"{where}: the template {shown(template)} {error}")
+    result = {**raw, **{field: _replaced(raw[field], field, rendered) for field in fields if field in raw}}
     return result, rendered, problems
 
 
-def _templates(value: Any, dates: RunDates, where: str, path: tuple[str, ...], skip: frozenset) -> Iterator[tuple]:
-    """(where, template, its rendering or the ValueError) for each template in `value`."""
+def _templates(value: Any, where: str, path: tuple[str, ...], skip: frozenset) -> Iterator[tuple[str, str]]:
+    """(where, template) for each template in `value`."""
     if isinstance(value, dict):
         for key, member in value.items():
-            yield from _templates(member, dates, f"{where}.{key}", (*path, str(key)), skip)
+            yield from _templates(member, f"{where}.{key}", (*path, str(key)), skip)
     elif isinstance(value, list):
         for index, member in enumerate(value):
-            yield from _templates(member, dates, f"{where}[{index}]", path, skip)
+            yield from _templates(member, f"{where}[{index}]", path, skip)
     elif is_template(value) and path not in skip:
-        try:
-            yield where, value, render_template(value, dates)
-        except ValueError as error:
-            yield where, value, error
+        yield where, value
 
 
 def _replaced(value: Any, where: str, rendered: dict[str, str]) -> Any:

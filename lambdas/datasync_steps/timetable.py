@@ -69,9 +69,9 @@ def parse_schedule(expression: str) -> Cron | timedelta | datetime:
     if kind == "at":
         return datetime.fromisoformat(body).replace(tzinfo=UTC)
     if kind == "rate":
-        rate = re.fullmatch(r"([1-9][0-9]*) (minute|hour|day)s?", body.strip())
+        rate = re.fullmatch(r"([1-9][0-9]{0,5}) (minute|hour|day)s?", body.strip())
         if not rate:
-            raise ValueError(f"{expression!r}: a rate is a whole number and minute(s), hour(s) or day(s)")
+            raise ValueError(f"{expression!r}: a rate is a whole number up to 999,999 and minute(s), hour(s) or day(s)")
         return timedelta(seconds=int(rate[1]) * RATE_UNITS[rate[2]])
     fields = body.split()
     if len(fields) != len(CRON_FIELDS):
@@ -100,8 +100,8 @@ def _cron_field(text: str, name: str, low: int, high: int, names: dict[str, int]
             first_text, _, last_text = span.partition("-")
             first = _cron_value(first_text, name, names)
             last = _cron_value(last_text, name, names) if last_text else (high if found[2] else first)
-        if not (low <= first <= high and low <= last <= high) or step < 1:
-            raise ValueError(f"{name} {text!r}: values go from {low} to {high}")
+        if not (low <= first <= last <= high) or step < 1:
+            raise ValueError(f"{name} {text!r}: values go from {low} to {high}, a range from low to high")
         allowed |= set(range(first, last + 1, step))
     return frozenset(allowed)
 
@@ -179,10 +179,28 @@ def from_airflow(schedule: str) -> str:
     if weekdays == "*":
         weekdays = "?"
     else:
-        # Airflow counts 0-6 (and 7) from Sunday, AWS 1-7; a step after / stays as it is.
-        weekdays = re.sub(r"(?<![/\d])\d+", lambda n: str(int(n[0]) % 7 + 1), weekdays)
+        weekdays = _aws_weekdays(weekdays)
         if days == "*":
             days = "?"
     expression = f"cron({minutes} {hours} {days} {months.upper()} {weekdays.upper()} *)"
     parse_schedule(expression)
     return expression
+
+
+def _aws_weekdays(field: str) -> str:
+    """Airflow's day-of-week field (cron's: 0-6 from Sunday, 7 Sunday too) as AWS counts them (1-7 from Sunday):
+    numbers and ranges listed day by day, so that a range ending on Sunday (5-7) stays one; names and * as they are
+    (AWS's */N picks the same days as cron's)."""
+    days: set[int] = set()
+    kept: list[str] = []
+    for part in field.split(","):
+        numeric = re.fullmatch(r"(\d+)(?:-(\d+))?(?:/(\d+))?", part)
+        if not numeric:
+            kept.append(part.upper())
+            continue
+        first = int(numeric[1])
+        last = int(numeric[2]) if numeric[2] else (7 if numeric[3] else first)
+        if not 0 <= first <= last <= 7:
+            raise ValueError(f"day of week {part!r}: days go from 0 to 7 (Sunday), a range from low to high")
+        days |= {day % 7 + 1 for day in range(first, last + 1, int(numeric[3] or 1))}
+    return ",".join([*kept, *map(str, sorted(days))])

@@ -383,10 +383,12 @@ def _checked(
     raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
     problems = []
     started = started or StartedInput(raw=raw, started_at=datetime.now(UTC), run_id="manual")
+    dates_problem = None
     try:
         dates = run_dates(raw, started.started_at, started.run_id)
-    except ValueError:
-        dates = None  # the date keys' own checks below say what is wrong
+    except (ValueError, OverflowError) as error:
+        # The date keys' own checks below say what is wrong with one of them; this, what is wrong with them together.
+        dates, dates_problem = None, f"the run's dates: {error}"
     rendered: dict[str, str] = {}
     if dates is not None:
         raw, rendered, template_problems = rendered_input(raw, dates, TEMPLATED_FIELDS, secret_members())
@@ -403,6 +405,8 @@ def _checked(
         workflow_input = WorkflowInput.model_validate(raw)
     except ValidationError as invalid:
         return None, problems + _described(invalid.errors())
+    if dates_problem:
+        problems.append(dates_problem)
     workflow_input._rendered = rendered
     for field in KWARGS_FIELDS:
         kwargs = getattr(workflow_input, field)

@@ -138,7 +138,12 @@ ALLOWED = {
         "iam:CreateServiceLinkedRole": "DataSync's service-linked role",
     },
     "update": {**READS_INPUT, "datasync:UpdateTask": [TASK], "iam:PassRole": [BUCKET_ROLE]},
-    "retry": READS_INPUT,  # the retries and their delays
+    # The retries and their delays; a failed try's execution that still runs is cancelled.
+    "retry": {
+        **READS_INPUT,
+        "datasync:CancelTaskExecution": [EXECUTION],
+        "datasync:DescribeTaskExecution": [EXECUTION],
+    },
     "report": {"datasync:DescribeTaskExecution": [EXECUTION]},
     "start": {
         **READS_INPUT,
@@ -457,12 +462,25 @@ def test_schedules_start_the_state_machine_with_their_input(template):
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
     (machine_id,) = resources(template, "AWS::StepFunctions::StateMachine")
     assert schedule["Target"]["Arn"] == {"Ref": machine_id}
-    # With the time it fired and its expression, from which the run's logical date follows.
+    assert json.loads(schedule["Target"]["Input"]) == NIGHTLY_INPUT
+
+
+def test_a_schedule_whose_input_has_templates_passes_the_time_it_fired_and_its_expression(tmp_path):
+    templated = {**NIGHTLY_INPUT, "update_task_kwargs": {"Name": "nightly-{{ ds }}"}}
+    last_day = {"name": "n", "expression": "cron(0 2 * * ? *)", "input": templated}
+    schedule = the(synthesized(tmp_path, {**CONFIG, "schedules": [last_day]}), "AWS::Scheduler::Schedule")
+    # The time it fired (EventBridge Scheduler's context attribute) and its expression give the logical date.
     assert json.loads(schedule["Target"]["Input"]) == {
         "data_interval_end": "<aws.scheduler.scheduled-time>",
         "schedule": "cron(0 2 * * ? *)",
-        **NIGHTLY_INPUT,
+        **templated,
     }
+
+
+def test_a_schedule_without_templates_may_use_any_eventbridge_expression(tmp_path):
+    last_day = {"name": "n", "expression": "cron(0 2 L * ? *)", "input": NIGHTLY_INPUT}
+    schedule = the(synthesized(tmp_path, {**CONFIG, "schedules": [last_day]}), "AWS::Scheduler::Schedule")
+    assert schedule["ScheduleExpression"] == "cron(0 2 L * ? *)"
 
 
 def test_a_schedule_with_templates_outside_utc_fails_the_synth(tmp_path):

@@ -100,3 +100,10 @@ def test_a_late_waiting_step_sends_nothing_even_when_the_execution_has_ended(tab
     # Its wait is over: its token goes nowhere (Stubber has no send queued), the live one stays for its claimant.
     await_event(table, client, datasync, waiting(execution_arn, "stale", checks_done=4))
     assert [item[TOKEN] for item in items(table)] == ["live"]
+
+
+def test_a_later_tries_first_wait_comes_after_every_wait_of_the_try_before():
+    from datasync_steps.waiting import wait_sequence
+
+    assert wait_sequence(0, 0, attempt=2) > wait_sequence(1_846, 99, attempt=1)
+    assert wait_sequence(3, 0, attempt=2) > wait_sequence(2, 5, attempt=2)

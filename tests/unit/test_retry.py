@@ -52,3 +52,24 @@ def test_the_last_tries_cause_fits_in_step_functions_cause():
     huge = CaughtError(Error="States.Runtime", Cause="x" * 40_000)
     cause = next_try(config, "run", 2, huge).Cause
     assert len(cause) <= MAX_CAUSE_CHARACTERS and cause.endswith("This was the last of 2 tries.")
+
+
+def test_a_failed_tries_execution_that_still_runs_is_cancelled_before_the_next_try(datasync, task):
+    from datasync_steps.retry import TryExecution, cancel_before_retrying
+    from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+    from tests import fakes
+
+    with emulated_transfers(EmulatedTransfer(seconds=30)):
+        running = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    config = parse_workflow_input({"task_arn": TASK_ARN, "retries": 1})
+    retrying = next_try(config, "run", 1, LAMBDA_ERROR)
+    # Another run's execution this try only waited for (queue) is not this run's to cancel.
+    cancel_before_retrying(datasync, retrying, TryExecution(TaskExecutionArn=running, Action="queue"))
+    assert fakes.backend().task_executions[running].cancel_time is None
+    # The last try's is left to the clean-up, as without retries.
+    cancel_before_retrying(
+        datasync, next_try(config, "run", 2, LAMBDA_ERROR), TryExecution(TaskExecutionArn=running, Action="follow")
+    )
+    assert fakes.backend().task_executions[running].cancel_time is None
+    cancel_before_retrying(datasync, retrying, TryExecution(TaskExecutionArn=running, Action="follow"))
+    assert fakes.backend().task_executions[running].cancel_time is not None

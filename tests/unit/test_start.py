@@ -151,3 +151,13 @@ def test_an_unavailable_task_fails_at_once_naming_its_agents(datasync, task):
     with pytest.raises(DataSyncTaskUnavailableError, match=f"UNAVAILABLE: an agent it uses is offline \\({agent}\\)"):
         started(datasync, task)
     assert fakes.backend().task_executions == {}
+
+
+def test_a_retried_start_in_a_later_try_never_adopts_an_earlier_tries_execution(datasync, task):
+    first = started(datasync, task, execution_id="run", attempt=1)["TaskExecutionArn"]
+    time.sleep(2)  # the first try's execution ends (1.5 s emulated)
+    # The second try's start is itself retried (retry_count 1): it looks for an execution of its own try only.
+    second = started(datasync, task, retry_count=1, execution_id="run", attempt=2)["TaskExecutionArn"]
+    assert second != first and len(fakes.backend().task_executions) == 2
+    # Within one try, a retried start does adopt the execution its earlier invocation started.
+    assert started(datasync, task, retry_count=1, execution_id="run", attempt=2)["TaskExecutionArn"] == second

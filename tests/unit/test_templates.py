@@ -46,8 +46,8 @@ def test_airflows_variables_filters_and_macros_render_as_in_airflow(template, re
         ("{{ ds * 100000000 }}", "mul expressions"),
         ("{{ 10 ** 100000000 }}", "pow expressions"),
         ("{% for x in ds %}{{ x }}{% endfor %}", "the statement for"),
-        ("{{ ds.center(1000000000) }}", ".center: only"),
-        ("{{ ''.__class__.__mro__ }}", ".__class__: only"),
+        ("{{ ds.center(1000000000) }}", "ds.center: only logical_date"),
+        ("{{ ''.__class__.__mro__ }}", ".__class__: one attribute at most"),
         ("{{ ds | center(1000000000) }}", "the filter center"),
         ("{{ macros.datetime.now() }}", "macros.datetime"),
         ("{{ range(10) }}", "call expressions"),
@@ -140,3 +140,44 @@ def test_the_logical_date_follows_airflows_timetables():
 def test_dates_and_schedules_not_as_documented_are_named():
     problems = input_problems({"task_arn": TASK_ARN, "logical_date": "yesterday", "schedule": "every day"})
     assert [p.split(":")[0] for p in problems] == ["logical_date", "schedule"]
+
+
+@pytest.mark.parametrize(
+    ("template", "named"),
+    [
+        ("{{ ds | ds }}", "the filter ds: only of logical_date"),
+        ("{{ run_id | ds }}", "the filter ds: only of logical_date"),
+        ("{{ logical_date | ds('x') }}", "the filter ds: only ds, ds_nodash"),
+        ("{{ macros.ds_add.__globals__ }}", ".__globals__: one attribute at most"),
+        ("{{ logical_date.strftime }}", "logical_date.strftime: call it"),
+        ("{{ macros.ds_add }}", "macros.ds_add: call it"),
+        ("{{ logical_date.tzinfo }}", ".tzinfo: only day, hour, isoformat(), minute"),
+        ("{{ logical_date.year() }}", ".year: only day, hour"),
+        ("{{ '" + "x" * 101 + "' }}", "a string in a template has at most 100 characters"),
+        ("{{ " + "macros.ds_add(" * 900 + "ds, 1" + ")" * 900 + " }}", "is not a template Airflow could render"),
+    ],
+)
+def test_what_the_sandbox_alone_would_let_through_is_refused_too(template, named):
+    with pytest.raises(ValueError) as refused:
+        render_template(template, DATES)
+    assert str(refused.value).startswith(named), str(refused.value)
+
+
+def test_a_date_attribute_renders():
+    assert render_template("{{ logical_date.year }}/{{ data_interval_end.day }}", DATES) == "2026/29"
+
+
+def test_at_most_a_hundred_templates_are_rendered():
+    includes = [{"FilterType": "SIMPLE_PATTERN", "Value": "/{{ ds }}/*"}]
+    many = {
+        "task_arn": TASK_ARN,
+        "task_execution_kwargs": {"Tags": [{"Key": f"k{i}", "Value": "{{ ds }}"} for i in range(101)]},
+    }
+    assert "the input holds 101 templates; at most 100 are rendered" in input_problems(many)
+    assert input_problems({"task_arn": TASK_ARN, "task_execution_kwargs": {"Includes": includes}}) == []
+
+
+def test_dates_that_no_schedule_time_gives_are_an_input_problem():
+    never = {"task_arn": TASK_ARN, "schedule": "at(2020-01-01T00:00:00)", "logical_date": "2026-11-28"}
+    (problem,) = input_problems(never)
+    assert problem.startswith("the run's dates: 'at(2020-01-01T00:00:00)' does not fire")

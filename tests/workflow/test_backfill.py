@@ -81,3 +81,12 @@ def test_an_input_a_date_would_refuse_starts_nothing(tmp_path, capsys):
     ]
     assert main(argv) == 1
     assert "2026-11-01T00:00:00+00:00: task_arn" in capsys.readouterr().err
+
+
+def test_the_same_instant_given_with_another_offset_is_the_same_run():
+    from datetime import timedelta, timezone
+
+    paris = timezone(timedelta(hours=1))
+    utc_runs = planned_runs({}, "rate(1 day)", NOV_1, NOV_3)
+    paris_runs = planned_runs({}, "rate(1 day)", NOV_1.astimezone(paris), NOV_3.astimezone(paris))
+    assert [run.name for run in utc_runs] == [run.name for run in paris_runs]

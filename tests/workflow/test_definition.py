@@ -96,10 +96,16 @@ def test_every_failure_of_a_try_goes_to_planning_the_next():
 
 
 def test_every_user_facing_error_is_explained_by_its_own_message_even_when_no_try_could_be_planned():
-    # Classify failure sends errors named DataSync* to the state that uses the Lambda's message as Cause.
+    # Classify failure sends errors named DataSync* to the state that uses the Lambda's message as Cause, but for the
+    # timeout states' errors, whose Cause is already a sentence.
     assert TASKS["Plan the next try"]["Catch"][0]["Next"] == "Classify failure"
-    (rule,) = STATES["Classify failure"]["Choices"]
-    assert rule == {"Variable": "$.error.Error", "StringMatches": "DataSync*", "Next": "Explain failure"}
+    timeout, steps = STATES["Classify failure"]["Choices"]
+    assert timeout == {
+        "Variable": "$.error.Error",
+        "StringEquals": "DataSyncExecutionTimeoutError",
+        "Next": "Failed with its own sentence",
+    }
+    assert steps == {"Variable": "$.error.Error", "StringMatches": "DataSync*", "Next": "Explain failure"}
     assert all(name.startswith("DataSync") for name in USER_FACING_ERRORS | {"DataSyncTransientError"})
 
 

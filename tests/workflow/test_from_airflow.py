@@ -99,3 +99,18 @@ def test_a_file_without_the_operator_or_not_python_is_said(tmp_path, capsys):
     (tmp_path / "broken.py").write_text("def (:\n")
     assert main(["from-airflow", str(tmp_path / "broken.py")]) == 2
     assert "cannot read the DAG" in capsys.readouterr().err
+
+
+def test_an_operators_own_argument_wins_over_default_args_and_a_file_cannot_make_huge_values():
+    source = """
+default_args = {"retries": 5, "retry_delay": timedelta(seconds=30)}
+WIDE = f"{'x':>1000000}"
+with DAG("d", default_args=default_args, schedule="@hourly") as dag:
+    DataSyncOperator(
+        task_id="t", task_arn="%s" % "arn", retries=1, update_task_kwargs={"Name": "x" * 10, "Other": WIDE}
+    )
+"""
+    (call,) = convert(source, {})
+    assert (call["input"]["retries"], call["input"]["retry_delay"]) == (1, 30)
+    assert "update_task_kwargs" not in call["input"]
+    assert call["schedule"]["expression"] == "cron(0 * * * ? *)"

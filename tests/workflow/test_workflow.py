@@ -515,6 +515,22 @@ def quickly_retrying_definition() -> str:
     return json.dumps(definition)
 
 
+def test_a_timeouts_sentence_is_its_cause_when_no_next_try_can_be_planned(datasync, linked, monkeypatch):
+    invoke = local._invoke
+
+    def planning_fails(step_name, event):
+        if step_name == "retry":
+            raise RuntimeError("the retry step could not run")
+        return invoke(step_name, event)
+
+    monkeypatch.setattr(local, "_invoke", planning_fails)
+    with emulated_transfers(EmulatedTransfer(seconds=20)):
+        execution = run_local({"task_arn": linked[2], "execution_timeout": 2}, timeout=30)
+    cause = failed(execution, "DataSyncExecutionTimeoutError")
+    assert cause.endswith("did not finish within execution_timeout=2 s, so it was cancelled.")
+    assert entered_states(execution)[-2:] == ["Classify failure", "Failed with its own sentence"]
+
+
 @pytest.mark.parametrize("error_name", ["Lambda.ServiceException", "Sandbox.Timedout"])  # Lambda: a function timed out
 def test_errors_from_outside_the_steps_fail_the_run_unchanged(datasync, linked, monkeypatch, error_name):
     invoke = local._invoke
@@ -547,7 +563,7 @@ def test_a_failure_is_still_explained_when_no_next_try_can_be_planned(datasync, 
         "Plan the next try",
         "Classify failure",
         "Explain failure",
-        "Failed without planning a try",
+        "Failed with the step's message",
     ]
 
 
