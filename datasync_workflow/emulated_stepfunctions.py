@@ -8,6 +8,9 @@
 - StopExecution as AWS does it: the execution ends ABORTED at once, keeping the stop's `error` and `cause`, even
   while a state waits for a task token (moto drops both, and its engine notices a stop only when the waiting
   state gets an answer: it is given one, `{}`, which the stopped execution never uses).
+- The states:startExecution integration (`.sync:2` too) with the parameters and answers named as Step Functions
+  names them (moto's engine passes ASL's StateMachineArn to botocore, which refuses it), and a name made up when
+  none is given, as Step Functions does (moto names each such execution "None", so a second one collides).
 - "Step Functions Execution Status Change": `subscribe` hands each execution's end (SUCCEEDED, FAILED, TIMED_OUT,
   ABORTED) to a listener, as EventBridge hands it to a rule's target, just before DescribeExecution shows it.
 
@@ -23,6 +26,7 @@ import copy
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -33,6 +37,9 @@ from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramError, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import (
@@ -50,6 +57,8 @@ STOP_SECONDS = 5
 _MOTOS_HISTORY = StepFunctionResponse.get_execution_history
 _MOTOS_STOP = StepFunctionResponse.stop_execution
 _MOTOS_TERMINATED = BaseExecutionWorkerCommunication.terminated
+_MOTOS_SFN_PARAMETERS = StateTaskServiceSfn._normalise_parameters
+_MOTOS_SFN_RESPONSE = StateTaskServiceSfn._normalise_response
 
 StatusListener = Callable[[dict], None]
 _listeners: list[StatusListener] = []
@@ -191,6 +200,25 @@ def _parse(definition: str):
     return Preprocessor().visit(tree), tree
 
 
+def _sfn_parameters(self, parameters: dict, boto_service_name=None, service_action_name=None) -> None:
+    """The states:startExecution integration's parameters as boto3 names them (moto's engine hands botocore ASL's
+    StateMachineArn, Input, Name, which it refuses)."""
+    _MOTOS_SFN_PARAMETERS(self, parameters, boto_service_name, service_action_name)
+    for key in [key for key in parameters if key[:1].isupper()]:
+        parameters[key[0].lower() + key[1:]] = parameters.pop(key)
+    if "stateMachineArn" in parameters:
+        # Without a name Step Functions makes one up (a UUID); moto names every such execution "None".
+        parameters.setdefault("name", str(uuid.uuid4()))
+
+
+def _sfn_response(self, response, boto_service_name=None, service_action_name=None) -> None:
+    """...and its answers as the integration gives them to the state (ExecutionArn, Output, Status, ...)."""
+    _MOTOS_SFN_RESPONSE(self, response, boto_service_name, service_action_name)
+    if isinstance(response, dict):
+        for key in [key for key in response if key[:1].islower()]:
+            response[key[0].upper() + key[1:]] = response.pop(key)
+
+
 def install() -> None:
     """Extend moto's Step Functions in place, once."""
     if StepFunctionResponse.get_execution_history is _MOTOS_HISTORY:
@@ -199,3 +227,5 @@ def install() -> None:
         BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
         AmazonStateLanguageParser.parse = staticmethod(_parse)  # type: ignore[method-assign]
         lambda_eval_utils.boto_client_for = _client_for
+        StateTaskServiceSfn._normalise_parameters = _sfn_parameters  # type: ignore[method-assign]
+        StateTaskServiceSfn._normalise_response = _sfn_response  # type: ignore[method-assign]

@@ -125,3 +125,40 @@ def test_the_readmes_python_example_runs_as_written():
     exec(compile(example, "README.md", "exec"), namespace)
     execution = namespace["execution"]
     assert (execution.status, execution.output["TaskArn"]) == ("SUCCEEDED", namespace["arn"])
+
+
+def test_a_map_of_child_executions_runs_locally_as_step_functions_runs_it():
+    """What a batch rests on: moto's engine runs states:startExecution.sync:2 under a Map (emulated_stepfunctions
+    names its parameters and answers as Step Functions does, and names the children)."""
+    import boto3
+    from moto import mock_aws
+
+    wait = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        role = "arn:aws:iam::123456789012:role/local"
+        child = sfn.create_state_machine(name="child", roleArn=role, definition=json.dumps(wait))["stateMachineArn"]
+        run = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {"StateMachineArn": child, "Input.$": "$"},
+            "ResultSelector": {"Status.$": "$.Status", "Output.$": "$.Output"},
+            "End": True,
+        }
+        each = {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Run", "States": {"Run": run}}
+        parent_definition = {
+            "StartAt": "M",
+            "States": {"M": {"Type": "Map", "MaxConcurrency": 2, "ItemProcessor": each, "End": True}},
+        }
+        parent = sfn.create_state_machine(name="parent", roleArn=role, definition=json.dumps(parent_definition))
+        arn = sfn.start_execution(stateMachineArn=parent["stateMachineArn"], input=json.dumps([{}, {}, {}]))[
+            "executionArn"
+        ]
+        deadline = time.monotonic() + 20
+        while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (
+            json.loads(sfn.describe_execution(executionArn=arn)["output"])
+            == [{"Status": "SUCCEEDED", "Output": {}}] * 3
+        )
+        assert len(sfn.list_executions(stateMachineArn=child)["executions"]) == 3
