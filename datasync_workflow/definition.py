@@ -10,6 +10,9 @@ from datasync_steps.names import WORKFLOW_TAG
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME
 
 ASL_PATH = Path(__file__).resolve().parent.parent / "statemachine" / "datasync_workflow.asl.json"
+# The batch's state machine: a Map of child executions of the workflow's (whose ARN fills ${StateMachineArn}).
+BATCH_ASL_PATH = ASL_PATH.with_name("datasync_batch.asl.json")
+WORKFLOW_ARN_PLACEHOLDER = "StateMachineArn"
 LAMBDAS_PATH = ASL_PATH.parent.parent / "lambdas"
 
 
@@ -67,11 +70,13 @@ class Grant:
 
     @property
     def names_the_state_machine(self) -> bool:
-        return MADE_HERE in self.conditions or "workflow-execution" in self.resources
+        return MADE_HERE in self.conditions or bool({"workflow-execution", "batch-execution"} & set(self.resources))
 
 
 # The steps that read the execution's input themselves (no state carries the kwargs).
 READS_INPUT = Grant(("states:DescribeExecution",), ("workflow-execution",))
+# The batch's first step reads the batch's own input.
+READS_BATCH_INPUT = Grant(("states:DescribeExecution",), ("batch-execution",))
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class Step:
     grants: tuple[Grant, ...] = ()
     timeout_seconds: int = STEP_TIMEOUT_SECONDS
     in_definition: bool = True  # False for a step that an EventBridge rule runs
+    in_batch: bool = False  # a step of the batch's definition rather than the workflow's
     table_actions: tuple[str, ...] = ()  # on the table of waiting task tokens
     passes_roles: bool = False  # its kwargs may name a role DataSync is handed (iam:PassRole)
     # DataSync checks the caller may make network interfaces and see the file systems of EFS and FSx locations.
@@ -215,6 +221,9 @@ STEPS = (
         ),
         in_definition=False,
     ),
+    # The batch's: each reads the input of the batch's execution, or the children's, which the workflow's grant covers.
+    Step("prepare-batch", (READS_BATCH_INPUT,), in_batch=True),
+    Step("summarize-batch", (READS_INPUT,), in_batch=True),
     # Its other grants (the execution's history, the default event bus) name what the stack makes: infra/operations.py.
     Step(
         "announce",
@@ -237,6 +246,15 @@ def step_named(name: str) -> Step:
 
 def definition_text() -> str:
     return ASL_PATH.read_text()
+
+
+def batch_definition_text() -> str:
+    return BATCH_ASL_PATH.read_text()
+
+
+def workflow_steps(batch: bool = False) -> list[Step]:
+    """The steps the workflow's definition (or the batch's) invokes."""
+    return [step for step in STEPS if step.placeholder and step.in_batch == batch]
 
 
 def placeholders(text: str | None = None) -> set[str]:

@@ -16,7 +16,7 @@ from datasync_steps.names import (
     WAIT_STATE,
 )
 from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
-from datasync_workflow.definition import ASL_PATH, step_named
+from datasync_workflow.definition import ASL_PATH, BATCH_ASL_PATH, WORKFLOW_ARN_PLACEHOLDER, step_named
 
 CLASSIFY = "Classify failure"
 RESOLVE_STATE = "Validate input and find task"
@@ -385,12 +385,90 @@ def definition() -> dict:
     }
 
 
-def definition_file_text() -> str:
-    return json.dumps(definition(), indent=2, ensure_ascii=False) + "\n"
+def batch_definition() -> dict:
+    """Many transfers in one run: each a child execution of the workflow's state machine (its own history), at most
+    max_concurrency at once; the summary's rows come from the children themselves."""
+    run_child = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {
+            "StateMachineArn": f"${{{WORKFLOW_ARN_PLACEHOLDER}}}",
+            "Name.$": "$.name",
+            "Input.$": "$.input",
+        },
+        "ResultPath": None,
+        "Next": "Row",
+        # A child that failed is a row like the others: the summary reads how it ended.
+        "Catch": [caught("Row", "$.failure")],
+    }
+    each = {
+        "ProcessorConfig": {"Mode": "INLINE"},
+        "StartAt": "Run the transfer",
+        "States": {
+            "Run the transfer": run_child,
+            "Row": {"Type": "Pass", "Parameters": {"index.$": "$.index", "name.$": "$.name"}, "End": True},
+        },
+    }
+    states = {
+        "Prepare the batch": task("prepare-batch", {}, "$", "Run each transfer", catch_to="Batch failed?"),
+        "Run each transfer": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemSelector": {
+                "index.$": "$$.Map.Item.Value.index",
+                "input.$": "$$.Map.Item.Value.input",
+                "name.$": "States.UUID()",
+            },
+            "MaxConcurrencyPath": "$.max_concurrency",
+            "ItemProcessor": each,
+            "ResultPath": "$.rows",
+            "Next": "Summarize the batch",
+        },
+        "Summarize the batch": task(
+            "summarize-batch",
+            {
+                "rows.$": "$.rows",
+                "tolerated_failures.$": "$.tolerated_failures",
+                "state_machine_arn": f"${{{WORKFLOW_ARN_PLACEHOLDER}}}",
+            },
+            "$",
+            "Batch done",
+            catch_to="Batch failed?",
+        ),
+        "Batch done": {"Type": "Succeed"},
+        "Batch failed?": choice(
+            when("$.error.Error", "Explain the batch's failure", StringMatches="DataSync*"),
+            default="Batch failed outside its steps",
+        ),
+        "Explain the batch's failure": {
+            "Type": "Pass",
+            "Parameters": {"Error.$": "$.error.Error", "step_error.$": "States.StringToJson($.error.Cause)"},
+            "ResultPath": "$.failure",
+            "Next": "Batch failed",
+        },
+        "Batch failed": {
+            "Type": "Fail",
+            "ErrorPath": "$.failure.Error",
+            "CausePath": "$.failure.step_error.errorMessage",
+        },
+        "Batch failed outside its steps": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+    }
+    return {
+        "Comment": "Runs many DataSync transfers, each a run of the DataSync workflow (a child execution), as "
+        "Airflow's DataSyncOperator.partial().expand() does.",
+        "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
+        "StartAt": "Prepare the batch",
+        "States": states,
+    }
+
+
+def definition_file_text(batch: bool = False) -> str:
+    return json.dumps(batch_definition() if batch else definition(), indent=2, ensure_ascii=False) + "\n"
 
 
 def main() -> None:
     ASL_PATH.write_text(definition_file_text())
+    BATCH_ASL_PATH.write_text(definition_file_text(batch=True))
 
 
 if __name__ == "__main__":

@@ -35,12 +35,20 @@ from moto.datasync.models import datasync_backends
 from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
+from datasync_steps.batch import is_batch
 from datasync_steps.deployment import Deployment
 from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import metrics
 from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_workflow import emulated_datasync, emulated_iam, emulated_stepfunctions
-from datasync_workflow.definition import STEPS, Step, render_definition, step_named
+from datasync_workflow.definition import (
+    WORKFLOW_ARN_PLACEHOLDER,
+    Step,
+    batch_definition_text,
+    render_definition,
+    step_named,
+    workflow_steps,
+)
 from datasync_workflow.follow import follow
 
 FUNCTION_PREFIX = "datasync-workflow-"
@@ -104,10 +112,13 @@ def run_local_together(
     Deployment.from_environment()
     with local_deployment(region, definition) as machine_arn:
         sfn = boto3.client("stepfunctions", region_name=region)
+        batches = batch_machine(region, machine_arn) if any(map(is_batch, execution_inputs)) else None
         execution_arns = [
-            sfn.start_execution(stateMachineArn=machine_arn, name=uuid.uuid4().hex, input=json.dumps(execution_input))[
-                "executionArn"
-            ]
+            sfn.start_execution(
+                stateMachineArn=batches if batches and is_batch(execution_input) else machine_arn,
+                name=uuid.uuid4().hex,
+                input=json.dumps(execution_input),
+            )["executionArn"]
             for execution_input in execution_inputs
         ]
         deadline = time.monotonic() + timeout
@@ -124,7 +135,7 @@ def local_deployment(region: str = "us-east-1", definition: str | None = None) -
         stack.enter_context(_the_functions(region))
         _create_waiting_table(region)
         stack.enter_context(_datasync_events_reach_the_workflow(region))
-        values = {step.placeholder: function_arn(region, step.name) for step in STEPS if step.placeholder}
+        values = {str(step.placeholder): function_arn(region, step.name) for step in workflow_steps()}
         machine_arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
             name=f"datasync-workflow-{uuid.uuid4().hex[:8]}",
             definition=render_definition(values, definition),
@@ -132,6 +143,16 @@ def local_deployment(region: str = "us-east-1", definition: str | None = None) -
         )["stateMachineArn"]
         stack.callback(emulated_stepfunctions.subscribe(_clean_up_stopped_executions_of(machine_arn)))
         yield machine_arn
+
+
+def batch_machine(region: str, workflow_arn: str) -> str:
+    """The batch's state machine beside the workflow's `workflow_arn` (in the active mock of a local_deployment)."""
+    values = {str(step.placeholder): function_arn(region, step.name) for step in workflow_steps(batch=True)}
+    return boto3.client("stepfunctions", region_name=region).create_state_machine(
+        name=f"datasync-workflow-batch-{uuid.uuid4().hex[:8]}",
+        definition=render_definition({**values, WORKFLOW_ARN_PLACEHOLDER: workflow_arn}, batch_definition_text()),
+        roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
+    )["stateMachineArn"]
 
 
 def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when) -> LocalExecution:

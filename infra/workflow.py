@@ -24,7 +24,16 @@ from constructs import Construct, IConstruct
 from datasync_steps import waiting
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS
-from datasync_workflow.definition import LAMBDAS_PATH, STEPS, Grant, Step, definition_text
+from datasync_workflow.definition import (
+    LAMBDAS_PATH,
+    STEPS,
+    WORKFLOW_ARN_PLACEHOLDER,
+    Grant,
+    Step,
+    batch_definition_text,
+    definition_text,
+    workflow_steps,
+)
 from infra.config import WorkflowConfig
 
 # The newest runtime both aws-cdk-lib and the AWS-managed Powertools layer support.
@@ -70,6 +79,7 @@ WILDCARD_REASONS = {
     "agent": "CreateTask may name the agents of the locations the execution input describes.",
     "secret": "Only the secrets DataSync names aws-datasync!… when it keeps a location's credentials for it.",
     "workflow-execution": "The executions of this one state machine, whose input the steps read.",
+    "batch-execution": "The executions of this deployment's batch state machine, whose input prepare-batch reads.",
 }
 
 
@@ -164,9 +174,7 @@ class DataSyncWorkflow(Construct):
             self,
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_string(definition_text()),
-            definition_substitutions={
-                step.placeholder: self.functions[step.name].function_arn for step in STEPS if step.placeholder
-            },
+            definition_substitutions=self._invoked(workflow_steps()),
             state_machine_type=sfn.StateMachineType.STANDARD,
             # The overall timeout is the definition's own TimeoutSeconds: CDK ignores `timeout` for a
             # definition given as a string.
@@ -186,20 +194,84 @@ class DataSyncWorkflow(Construct):
         # The definition invokes each function by its unqualified ARN: no versions or aliases are granted.
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["lambda:InvokeFunction"],
-                resources=[self.functions[step.name].function_arn for step in STEPS if step.placeholder],
+                actions=["lambda:InvokeFunction"], resources=list(self._invoked(workflow_steps()).values())
             )
         )
         acknowledge(self.state_machine.role, "Resource::*", STATE_MACHINE_WILDCARD_REASON)
-        self._arn["workflow-execution"] = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{self.state_machine.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        self._arn["workflow-execution"] = self._executions_of(self.state_machine)
+        self.batch_state_machine = self._batch_state_machine()
+        self._arn["batch-execution"] = self._executions_of(self.batch_state_machine)
         for step in STEPS:
             self._grant_what_names_the_state_machine(step)
         self._resume_on_datasync_events()
+
+    def _invoked(self, steps: list[Step]) -> dict[str, str]:
+        """The ${...FunctionArn} substitutions of a definition that invokes `steps`."""
+        return {str(step.placeholder): self.functions[step.name].function_arn for step in steps}
+
+    def _executions_of(self, machine: sfn.StateMachine) -> str:
+        return Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _batch_state_machine(self) -> sfn.StateMachine:
+        """Many transfers in one run: a Map of child executions of the workflow's state machine (states:startExecution
+        .sync:2), logged and traced as the workflow's is."""
+        batch_steps = workflow_steps(batch=True)
+        machine = sfn.StateMachine(
+            self,
+            "BatchStateMachine",
+            definition_body=sfn.DefinitionBody.from_string(batch_definition_text()),
+            definition_substitutions={
+                **self._invoked(batch_steps),
+                WORKFLOW_ARN_PLACEHOLDER: self.state_machine.state_machine_arn,
+            },
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self._log_group(
+                    "BatchStateMachineLogs", name=f"/aws/vendedlogs/states/{Names.unique_id(self)}-Batch"
+                ),
+                level=sfn.LogLevel.ALL,
+                include_execution_data=False,
+            ),
+        )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=list(self._invoked(batch_steps).values()))
+        )
+        # What a .sync child execution needs (Step Functions developer guide, "IAM policies for starting Step
+        # Functions executions"): start it, follow and stop it, and the managed rule that tells of its end.
+        machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.state_machine.state_machine_arn])
+        )
+        workflow_executions = self._executions_of(self.state_machine)
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"], resources=[workflow_executions]
+            )
+        )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="events",
+                        resource="rule",
+                        resource_name="StepFunctionsGetEventsForStepFunctionsExecutionRule",
+                    )
+                ],
+            )
+        )
+        acknowledge(machine.role, "Resource::*", STATE_MACHINE_WILDCARD_REASON)
+        acknowledge(
+            machine.role,
+            resource_finding(self, workflow_executions),
+            "The batch follows and stops the child executions it starts of the workflow's state machine.",
+        )
+        return machine
 
     def _log_group(self, construct_id: str, name: str | None = None) -> logs.LogGroup:
         return logs.LogGroup(

@@ -90,6 +90,10 @@ class DataSyncTaskAlreadyRunningError(DataSyncWorkflowError):
     """if_task_running is "fail" and the task has an unfinished execution."""
 
 
+class DataSyncBatchFailedError(DataSyncWorkflowError):
+    """More items of a batch failed than it tolerates."""
+
+
 class DataSyncTaskUnavailableError(DataSyncWorkflowError):
     """The task is UNAVAILABLE: an agent it uses is offline."""
 

@@ -13,7 +13,14 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
-from datasync_workflow.definition import STEPS, definition_text, placeholders
+from datasync_workflow.definition import (
+    STEPS,
+    WORKFLOW_ARN_PLACEHOLDER,
+    batch_definition_text,
+    definition_text,
+    placeholders,
+    workflow_steps,
+)
 
 
 def build_app(**kwargs):
@@ -145,6 +152,8 @@ ALLOWED = {
         "datasync:DescribeTaskExecution": [EXECUTION],
     },
     "report": {"datasync:DescribeTaskExecution": [EXECUTION]},
+    "prepare-batch": {"states:DescribeExecution": "the batch state machine's executions"},
+    "summarize-batch": READS_INPUT,
     "start": {
         **READS_INPUT,
         "datasync:StartTaskExecution": [TASK],
@@ -189,7 +198,8 @@ ALLOWED = {
 }
 # Resources the template names by logical id: how each must look.
 OWN_RESOURCES = {
-    "the state machine's executions": lambda listed: ":execution:" in listed and "StateMachine" in listed,
+    "the state machine's executions": lambda listed: ":execution:" in listed and "WorkflowStateMachine" in listed,
+    "the batch state machine's executions": lambda listed: ":execution:" in listed and "BatchStateMachine" in listed,
     "the waiting table": lambda listed: listed.startswith('[{"Fn::GetAtt": ["WorkflowWaitingExecutions'),
     "the state machine": lambda listed: listed.startswith('[{"Ref": "WorkflowStateMachine'),
     "DataSync's service-linked role": lambda listed: listed.endswith(
@@ -209,6 +219,15 @@ def template(tmp_path_factory):
 
 def resources(template, kind):
     return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def workflow_machine(template, batch: bool = False) -> tuple[str, dict]:
+    """The workflow's state machine (or the batch's): its logical id and resource."""
+    prefix = "WorkflowBatchStateMachine" if batch else "WorkflowStateMachine"
+    ((machine_id, machine),) = [
+        (i, r) for i, r in resources(template, "AWS::StepFunctions::StateMachine").items() if i.startswith(prefix)
+    ]
+    return machine_id, machine
 
 
 def the(template, kind):
@@ -274,15 +293,31 @@ def test_cfn_lint_finds_no_errors(template):
 
 
 def test_the_definition_is_the_file_and_its_placeholders_are_the_substitutions(template):
-    machine = the(template, "AWS::StepFunctions::StateMachine")
+    machine = workflow_machine(template)[1]
     assert machine["DefinitionString"] == definition_text()
     assert set(machine["DefinitionSubstitutions"]) == placeholders()
     functions = functions_by_step(template)
-    for step in STEPS:
-        if step.placeholder:
-            assert machine["DefinitionSubstitutions"][step.placeholder] == {
-                "Fn::GetAtt": [functions[step.name][0], "Arn"]
-            }
+    for step in workflow_steps():
+        assert machine["DefinitionSubstitutions"][step.placeholder] == {"Fn::GetAtt": [functions[step.name][0], "Arn"]}
+
+
+def test_the_batch_runs_each_transfer_as_a_child_execution_of_the_workflows_state_machine(template):
+    workflow_id, _ = workflow_machine(template)
+    _, batch = workflow_machine(template, batch=True)
+    assert batch["DefinitionString"] == batch_definition_text()
+    substitutions = batch["DefinitionSubstitutions"]
+    assert set(substitutions) == placeholders(batch_definition_text())
+    assert substitutions[WORKFLOW_ARN_PLACEHOLDER] == {"Ref": workflow_id}
+    granted = role_permissions(template, batch["RoleArn"]["Fn::GetAtt"][0])
+    functions = functions_by_step(template)
+    invoked = [{"Fn::GetAtt": [functions[step.name][0], "Arn"]} for step in workflow_steps(batch=True)]
+    assert granted["lambda:InvokeFunction"][0] == invoked
+    assert granted["states:StartExecution"][0] == [{"Ref": workflow_id}]
+    assert OWN_RESOURCES["the state machine's executions"](json.dumps(granted["states:StopExecution"][0]))
+    assert json.dumps(granted["events:PutRule"][0]).endswith(
+        ':rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"]]}]'
+    )
+    assert template["Outputs"]["BatchStateMachineArn"]["Value"] == {"Ref": workflow_machine(template, batch=True)[0]}
 
 
 def test_the_execution_timeout_is_derived_from_the_input_bounds():
@@ -318,11 +353,11 @@ def test_no_role_has_managed_policies(template):
 
 
 def test_the_state_machine_may_invoke_only_its_own_step_functions(template):
-    machine = the(template, "AWS::StepFunctions::StateMachine")
+    machine = workflow_machine(template)[1]
     role_id = machine["RoleArn"]["Fn::GetAtt"][0]
     granted = role_permissions(template, role_id)
     functions = functions_by_step(template)
-    invoked = [{"Fn::GetAtt": [functions[step.name][0], "Arn"]} for step in STEPS if step.placeholder]
+    invoked = [{"Fn::GetAtt": [functions[step.name][0], "Arn"]} for step in workflow_steps()]
     assert granted["lambda:InvokeFunction"][0] == invoked
     assert set(granted) - {"lambda:InvokeFunction"} <= {
         "xray:PutTraceSegments",
@@ -358,12 +393,12 @@ def test_functions_run_arm64_on_the_newest_runtime_with_the_matching_powertools_
 
 def test_every_log_group_is_made_by_the_stack_with_the_configured_retention(template):
     groups = resources(template, "AWS::Logs::LogGroup")
-    assert len(groups) == len(STEPS) + 1
+    assert len(groups) == len(STEPS) + 2  # and the two state machines
     assert {group["RetentionInDays"] for group in groups.values()} == {14}
 
 
 def test_the_state_machine_logs_all_events_without_their_data_and_traces(template):
-    machine = the(template, "AWS::StepFunctions::StateMachine")
+    machine = workflow_machine(template)[1]
     assert machine["LoggingConfiguration"]["Level"] == "ALL"
     # States' inputs and outputs stay in the execution's history, out of the log group.
     assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False
@@ -460,7 +495,7 @@ def test_schedules_start_the_state_machine_with_their_input(template):
     schedule = the(template, "AWS::Scheduler::Schedule")
     assert schedule["ScheduleExpression"] == "cron(0 2 * * ? *)"
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
-    (machine_id,) = resources(template, "AWS::StepFunctions::StateMachine")
+    machine_id = workflow_machine(template)[0]
     assert schedule["Target"]["Arn"] == {"Ref": machine_id}
     assert json.loads(schedule["Target"]["Input"]) == NIGHTLY_INPUT
 
@@ -527,7 +562,7 @@ def test_every_step_knows_what_the_deployment_allows_and_traces_no_response(temp
 
 
 def test_the_stack_outputs_the_state_machine_arn(template):
-    (machine_id,) = resources(template, "AWS::StepFunctions::StateMachine")
+    machine_id = workflow_machine(template)[0]
     assert template["Outputs"]["StateMachineArn"]["Value"] == {"Ref": machine_id}
 
 
@@ -564,7 +599,7 @@ def test_the_alarm_can_notify_through_its_encrypted_topic(template):
 
 
 def test_the_state_machine_logs_under_vendedlogs(template):
-    machine = the(template, "AWS::StepFunctions::StateMachine")
+    machine = workflow_machine(template)[1]
     group_id = machine["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"][
         "Fn::GetAtt"
     ][0]
@@ -681,7 +716,7 @@ def test_the_create_task_step_deletes_only_tasks_a_run_of_this_state_machine_mad
 
 
 def the_state_machine_id(template) -> str:
-    (machine_id,) = resources(template, "AWS::StepFunctions::StateMachine")
+    machine_id = workflow_machine(template)[0]
     return machine_id
 
 

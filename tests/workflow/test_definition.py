@@ -13,7 +13,16 @@ from pydantic import BaseModel
 from datasync_steps import errors, names
 from datasync_steps.observability import STEP_MODELS
 from datasync_workflow import diagram, flow
-from datasync_workflow.definition import ASL_PATH, STEPS, definition_text, placeholders, render_definition
+from datasync_workflow.definition import (
+    ASL_PATH,
+    STEPS,
+    WORKFLOW_ARN_PLACEHOLDER,
+    batch_definition_text,
+    definition_text,
+    placeholders,
+    render_definition,
+    workflow_steps,
+)
 
 DEFINITION = json.loads(ASL_PATH.read_text())
 STATES = DEFINITION["States"]
@@ -32,7 +41,11 @@ USER_FACING_ERRORS = {
 
 
 def test_the_placeholders_are_exactly_the_step_functions():
-    assert placeholders() == {step.placeholder for step in STEPS if step.placeholder}
+    assert placeholders() == {step.placeholder for step in workflow_steps()}
+    # The batch's invokes its own steps, and starts the workflow's state machine.
+    assert placeholders(batch_definition_text()) == {step.placeholder for step in workflow_steps(batch=True)} | {
+        WORKFLOW_ARN_PLACEHOLDER
+    }
 
 
 def test_every_step_handler_exists():
@@ -113,12 +126,15 @@ def test_the_clean_up_step_reads_the_state_that_starts_the_execution():
     assert TASKS[names.START_STATE]["ResultPath"] == "$.execution"
 
 
-def test_the_definition_passes_the_asl_validator(tmp_path):
+@pytest.mark.parametrize("batch", [False, True], ids=["workflow", "batch"])
+def test_the_definition_passes_the_asl_validator(tmp_path, batch):
     validator = ASL_PATH.parents[1] / "node_modules" / ".bin" / "asl-validator"
     assert validator.exists(), "asl-validator is installed by `make install` (package.json)"
     arns = {step.placeholder: f"arn:aws:lambda:us-east-1:111122223333:function:{step.name}" for step in STEPS}
+    arns[WORKFLOW_ARN_PLACEHOLDER] = "arn:aws:states:us-east-1:111122223333:stateMachine:workflow"
     rendered = tmp_path / "definition.json"
-    rendered.write_text(render_definition({key: arn for key, arn in arns.items() if key}))
+    text = batch_definition_text() if batch else definition_text()
+    rendered.write_text(render_definition({key: arn for key, arn in arns.items() if key}, text))
     done = subprocess.run([str(validator), "--json-path", str(rendered)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -1,0 +1,114 @@
+"""Batches: many transfers in one run, each a child execution of the workflow, at most max_concurrency at once."""
+
+import threading
+import time
+
+import pytest
+
+from datasync_steps.batch import batch_problems
+from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local import run_local
+from tests import fakes
+from tests.conftest import make_s3_location, make_smb_location, make_task
+from tests.workflow.test_workflow import failed
+
+MISSING = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+
+
+@pytest.fixture
+def tasks(datasync) -> list[str]:
+    return [make_task(datasync, make_smb_location(datasync), make_s3_location(datasync)) for _ in range(5)]
+
+
+def most_running_at_once(sample: list[int]):
+    """Counts, every 20 ms while the batch runs, the emulated DataSync executions that have not ended."""
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            sample.append(
+                sum(e.status_at(time.time()) not in ("SUCCESS", "ERROR") for e in fakes.backend().executions())
+            )
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return stop, thread
+
+
+def test_a_batch_of_five_with_max_concurrency_two_succeeds_with_five_rows_never_more_than_two_at_once(datasync, tasks):
+    sample: list[int] = []
+    stop, thread = most_running_at_once(sample)
+    batch = {
+        "defaults": {"wait_interval_seconds": 0},
+        "transfers": [{"task_arn": task, "task_id": f"copy_{index}"} for index, task in enumerate(tasks)],
+        "max_concurrency": 2,
+    }
+    with emulated_transfers(EmulatedTransfer(seconds=1)):
+        execution = run_local(batch, timeout=90)
+    stop.set()
+    thread.join()
+    assert execution.status == "SUCCEEDED", execution.cause
+    rows = execution.output["Rows"]
+    assert [(row["index"], row["task_id"], row["Status"], row["TaskArn"]) for row in rows] == [
+        (index, f"copy_{index}", "SUCCEEDED", task) for index, task in enumerate(tasks)
+    ]
+    assert all(row["BytesTransferred"] == 2 * 1024**3 and row["FilesTransferred"] == 1000 for row in rows)
+    assert execution.output["Totals"] == {
+        "Items": 5,
+        "Succeeded": 5,
+        "Failed": 0,
+        "BytesTransferred": 5 * 2 * 1024**3,
+        "FilesTransferred": 5000,
+    }
+    assert len(fakes.backend().task_executions) == 5 and max(sample) == 2
+
+
+@pytest.mark.parametrize("tolerated", [0, 1])
+def test_one_failing_transfer_fails_the_batch_unless_tolerated(datasync, tasks, tolerated):
+    batch = {
+        "defaults": {"wait_interval_seconds": 0},
+        "transfers": [
+            {"task_arn": tasks[0]},
+            {"task_arn": MISSING, "task_id": "the_missing_one"},
+            {"task_arn": tasks[1]},
+        ],
+        "tolerated_failure_count": tolerated,
+    }
+    execution = run_local(batch, timeout=90)
+    if tolerated:
+        assert execution.status == "SUCCEEDED", execution.cause
+        failed_row = execution.output["Rows"][1]
+        assert (failed_row["Status"], failed_row["Error"]) == ("FAILED", "DataSyncTaskNotFoundError")
+        assert execution.output["Totals"]["Failed"] == 1
+    else:
+        cause = failed(execution, "DataSyncBatchFailedError")
+        assert cause.startswith("1 of 3 transfers failed, more than the 0 tolerated: item 1 (the_missing_one): FAILED")
+        assert "DataSyncTaskNotFoundError" in cause
+    assert len(fakes.backend().task_executions) == 2  # the other two ran
+
+
+def test_every_item_is_checked_before_anything_starts(datasync, tasks):
+    batch = {"transfers": [{"task_arn": tasks[0]}, {"task_arn": "nope"}, {"colour": "blue"}]}
+    cause = failed(run_local(batch), "DataSyncInvalidInputError")
+    assert "transfers[1].task_arn: must be a DataSync task ARN" in cause
+    assert "transfers[2].give task_arn" in cause or "transfers[2].unknown key 'colour'" in cause
+    assert fakes.backend().task_executions == {}
+
+
+def test_the_batchs_own_keys_are_checked():
+    assert batch_problems({"transfers": []})[0].startswith("transfers: List should have at least 1 item")
+    both = {"transfers": [{"task_arn": MISSING}], "tolerated_failure_count": 1, "tolerated_failure_percentage": 5}
+    assert batch_problems(both) == ["the batch: give tolerated_failure_count or tolerated_failure_percentage, not both"]
+    assert batch_problems({"transfers": [{"task_arn": MISSING}], "max_concurrency": 0})[0].startswith("max_concurrency")
+    # An item's plaintext secret would travel in the batch's state: refused whatever the deployment allows.
+    from datasync_steps.deployment import Deployment
+
+    secret = {
+        "create_source_location_kwargs": {"Password": "p"},
+        "source_location_uri": "smb://h/s",
+        "destination_location_uri": "s3://b/",
+    }
+    assert any(
+        "Password" in p for p in batch_problems({"transfers": [secret]}, Deployment(allow_secrets_in_input=True))
+    )
