@@ -20,6 +20,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
+from datasync_steps.names import is_batch
 from datasync_workflow.follow import MAX_HISTORY_PAGE, Progress, follow
 
 # How often a deployed execution's history is read while it is followed.
@@ -146,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     session = aws_session(args)
     try:
         sfn = session.client("stepfunctions")
-        machine_arn = args.state_machine_arn or stack_output(session.client("cloudformation"), args.stack)
+        output = "BatchStateMachineArn" if is_batch(execution_input) else "StateMachineArn"
+        machine_arn = args.state_machine_arn or stack_output(session.client("cloudformation"), args.stack, output)
         execution_arn = sfn.start_execution(
             stateMachineArn=machine_arn,
             name=f"cli-{uuid.uuid4()}",
@@ -265,6 +267,7 @@ def printable(text: str, limit: int = MAX_PRINTED_CHARACTERS) -> str:
 
 
 def validate_input(execution_input, args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from datasync_steps.batch import batch_problems
     from datasync_steps.deployment import Deployment, scope_tag_from
     from datasync_steps.workflow_input import StartedInput, aware, input_problems, parse_workflow_input
 
@@ -280,14 +283,18 @@ def validate_input(execution_input, args: argparse.Namespace, parser: argparse.A
         passable_role_arns=args.passable_role_arn, allow_secrets_in_input=args.allow_secrets_in_input, scope_tag=scope
     )
     started = StartedInput(raw=execution_input, started_at=started_at, run_id="manual")
-    problems = input_problems(execution_input, deployment, started)
+    if is_batch(execution_input):
+        problems = batch_problems(execution_input, deployment, started)
+    else:
+        problems = input_problems(execution_input, deployment, started)
     for problem in problems:
         print(printable(problem))
     if problems:
         return 1
     print("valid")
-    for where, rendered in parse_workflow_input(execution_input, deployment, started).rendered.items():
-        print(printable(f"  {where}: {rendered}"))
+    if not is_batch(execution_input):
+        for where, rendered in parse_workflow_input(execution_input, deployment, started).rendered.items():
+            print(printable(f"  {where}: {rendered}"))
     return 0
 
 
@@ -375,20 +382,16 @@ def lost_sight_of(execution_arn: str, error: Exception) -> int:
     return 1
 
 
-def stack_output(cloudformation, stack_name: str) -> str:
+def stack_output(cloudformation, stack_name: str, key: str = "StateMachineArn") -> str:
+    """The stack's output `key`: its workflow's state machine, or BatchStateMachineArn for a batch."""
     (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-    if "StateMachineArn" not in outputs:
+    if key not in outputs:
         raise ClientError(
-            {
-                "Error": {
-                    "Code": "NoStateMachineArnOutput",
-                    "Message": f"stack {stack_name} has no StateMachineArn output",
-                }
-            },
+            {"Error": {"Code": f"No{key}Output", "Message": f"stack {stack_name} has no {key} output"}},
             "DescribeStacks",
         )
-    return outputs["StateMachineArn"]
+    return outputs[key]
 
 
 def stop_asked() -> bool:

@@ -35,9 +35,8 @@ from moto.datasync.models import datasync_backends
 from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
-from datasync_steps.batch import is_batch
 from datasync_steps.deployment import Deployment
-from datasync_steps.names import STOPPED_STATUSES
+from datasync_steps.names import STOPPED_STATUSES, is_batch
 from datasync_steps.observability import metrics
 from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_workflow import emulated_datasync, emulated_iam, emulated_stepfunctions

@@ -10,7 +10,6 @@ from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.workflow_input import STARTED_BY_KEY, StartedInput, input_problems
 
-BATCH_KEYS = ("transfers", "transfers_from")
 MAX_CONCURRENCY = 40  # Step Functions runs an inline Map's iterations at most 40 at once
 SHOWN_PROBLEMS = 20
 
@@ -40,10 +39,6 @@ class BatchInput(BaseModel):
         if self.tolerated_failure_percentage is not None:
             return int(len(self.transfers) * self.tolerated_failure_percentage / 100)
         return self.tolerated_failure_count or 0
-
-
-def is_batch(raw: Any) -> bool:
-    return isinstance(raw, dict) and any(key in raw for key in BATCH_KEYS)
 
 
 def batch_problems(raw: dict, deployment: Deployment | None = None, started: StartedInput | None = None) -> list[str]:

@@ -29,3 +29,10 @@ CANCELLED_TAG = "datasync-workflow:cancelled-when-stopped"
 # DataSync's task modes; Enhanced mode's counters of failed files, by phase (DescribeTaskExecution.FilesFailed).
 ENHANCED = "ENHANCED"
 FAILED_PHASES = ("Prepare", "Transfer", "Verify", "Delete")
+
+# The keys that make an execution input a batch's (many transfers in one run).
+BATCH_KEYS = ("transfers", "transfers_from")
+
+
+def is_batch(execution_input: object) -> bool:
+    return isinstance(execution_input, dict) and any(key in execution_input for key in BATCH_KEYS)

@@ -112,3 +112,20 @@ def test_the_batchs_own_keys_are_checked():
     assert any(
         "Password" in p for p in batch_problems({"transfers": [secret]}, Deployment(allow_secrets_in_input=True))
     )
+
+
+def test_the_command_validates_and_runs_a_batch_locally(datasync, tmp_path, capsys, monkeypatch):
+    import json
+
+    from datasync_workflow.cli import main
+
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    batch = {"transfers": [{"task_arn": MISSING}, {"task_arn": "nope"}]}
+    (tmp_path / "batch.json").write_text(json.dumps(batch))
+    assert main(["validate", str(tmp_path / "batch.json")]) == 1
+    assert capsys.readouterr().out.startswith("transfers[1].task_arn: must be a DataSync task ARN")
+    (tmp_path / "batch.json").write_text(json.dumps({**batch, "transfers": batch["transfers"][:1]}))
+    assert main(["validate", str(tmp_path / "batch.json")]) == 0
+    # Locally the task does not exist: the batch fails naming the item.
+    assert main(["run", "--local", str(tmp_path / "batch.json")]) == 1
+    assert "Error: DataSyncBatchFailedError" in capsys.readouterr().err
