@@ -14,14 +14,17 @@ charge.
 
 import argparse
 import json
+import logging
 import math
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from contextlib import nullcontext
 from datetime import datetime
+from typing import cast
 from unittest.mock import patch
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
@@ -30,6 +33,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 import boto3
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.datasync.models import datasync_backends
 
 from datasync_steps.datasync import datasync_client
 from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, WAIT_STATE
@@ -37,7 +42,12 @@ from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resolve import resolve
 from datasync_steps.workflow_input import HISTORY_LIMIT
 from datasync_workflow.definition import STEPS, definition_text
-from datasync_workflow.emulated_datasync import EmulatedDataSyncBackend, EmulatedTransfer, emulated_transfers
+from datasync_workflow.emulated_datasync import (
+    EmulatedDataSyncBackend,
+    EmulatedTask,
+    EmulatedTransfer,
+    emulated_transfers,
+)
 from datasync_workflow.local import run_local
 
 MEMORY_GB = 0.25
@@ -73,6 +83,51 @@ def one_run(
         execution = run_local({"task_arn": task, **execution_input}, definition=definition)
     assert execution.status == "SUCCEEDED", execution.cause
     return execution.history
+
+
+def batch_run(items: int, max_concurrency: int) -> dict:
+    """A local batch of `items` short emulated transfers (0.5 s each), each on a task of its own: its wall time, and
+    the histories of the batch and of every child execution."""
+    with mock_aws(), emulated_transfers(EmulatedTransfer(0.5)):
+        datasync = boto3.client("datasync", region_name="us-east-1")
+        source, destination = (
+            datasync.create_location_s3(S3BucketArn=f"arn:aws:s3:::{bucket}", S3Config={"BucketAccessRoleArn": ROLE})[
+                "LocationArn"
+            ]
+            for bucket in ("source", "destination")
+        )
+        backend = datasync_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        tasks = []
+        for _ in range(items):
+            task = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)["TaskArn"]
+            cast(EmulatedTask, backend.tasks[task]).available_at = 0.0  # made beforehand: AVAILABLE
+            tasks.append(task)
+        batch = {
+            "defaults": {"wait_interval_seconds": 3600},
+            "transfers": [{"task_arn": task} for task in tasks],
+            "max_concurrency": max_concurrency,
+        }
+        began = time.monotonic()
+        execution = run_local(batch, timeout=3600)
+        seconds = time.monotonic() - began
+        assert execution.status == "SUCCEEDED", execution.cause
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        children = [
+            e["executionArn"]
+            for machine in sfn.list_state_machines()["stateMachines"]
+            if "-batch-" not in machine["name"]
+            for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine["stateMachineArn"])
+            for e in page["executions"]
+        ]
+        histories = [
+            [
+                e
+                for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+                for e in page["events"]
+            ]
+            for arn in children
+        ]
+    return {"seconds": seconds, "batch": execution.history, "children": histories}
 
 
 def counts(history: list[dict]) -> dict:
@@ -170,7 +225,11 @@ def main() -> None:
     parser.add_argument("--write-price", type=float, default=0.000000625, help="USD per DynamoDB write request")
     parser.add_argument("--read-price", type=float, default=0.000000125, help="USD per DynamoDB read request")
     parser.add_argument("--import-rounds", type=int, default=15, help="fresh interpreters per module timed")
+    parser.add_argument("--batch-items", type=int, default=1000, help="transfers of the local batch measured")
+    parser.add_argument("--batch-concurrency", type=int, default=10, help="its max_concurrency")
     args = parser.parse_args()
+    # moto's engine logs each Choice rule on a field a state lacks; the figures below are what to read.
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
 
     times = import_times(args.import_rounds)
     floor = times.pop("floor")
@@ -247,6 +306,25 @@ def main() -> None:
                 f"  {name:>8}  {label:<38} {total['transitions']:>11,} {total['events']:>7,} "
                 f"{total['invocations']:>11,} {total['usd']:>9.4f}{over}"
             )
+
+    print()
+    measured = batch_run(args.batch_items, args.batch_concurrency)
+    items = args.batch_items
+    batch_counts = counts(measured["batch"])
+    children = [counts(history) for history in measured["children"]]
+    transitions = batch_counts["transitions"] + sum(c["transitions"] for c in children)
+    invocations = batch_counts["invocations"] + sum(c["invocations"] for c in children) + items  # + resume each
+    usd = transitions * args.transition_price + invocations * (
+        args.request_price + args.invocation_seconds * MEMORY_GB * args.gb_second_price
+    )
+    largest = max(len(measured["batch"]), *(len(history) for history in measured["children"]))
+    print(f"A local batch of {items:,} transfers (0.5 s each, emulated), max_concurrency {args.batch_concurrency}:")
+    print(f"  wall time {measured['seconds']:,.0f} s; {len(children):,} child executions")
+    print(
+        f"  per item: {transitions / items:.1f} transitions, {invocations / items:.1f} invocations, "
+        f"USD {usd / items:.5f} deployed (the batch's own: {batch_counts['transitions'] / items:.1f} transitions)"
+    )
+    print(f"  the batch's history {len(measured['batch']):,} events; the largest history {largest:,} events")
 
 
 if __name__ == "__main__":

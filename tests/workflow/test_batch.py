@@ -129,3 +129,10 @@ def test_the_command_validates_and_runs_a_batch_locally(datasync, tmp_path, caps
     # Locally the task does not exist: the batch fails naming the item.
     assert main(["run", "--local", str(tmp_path / "batch.json")]) == 1
     assert "Error: DataSyncBatchFailedError" in capsys.readouterr().err
+
+
+def test_a_batch_whose_history_could_not_hold_its_items_is_refused():
+    from datasync_steps.batch import MAX_TRANSFERS
+
+    (problem,) = batch_problems({"transfers": [{"task_arn": MISSING}] * (MAX_TRANSFERS + 1)})
+    assert problem.startswith(f"transfers: List should have at most {MAX_TRANSFERS:,}".replace(",", ""))
