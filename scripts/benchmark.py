@@ -79,10 +79,17 @@ def one_run(
             ]
             for bucket in ("source", "destination")
         )
-        task = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)["TaskArn"]
+        task = task_made_beforehand(datasync, source, destination)
         execution = run_local({"task_arn": task, **execution_input}, definition=definition)
     assert execution.status == "SUCCEEDED", execution.cause
     return execution.history
+
+
+def task_made_beforehand(datasync, source: str, destination: str) -> str:
+    """A task that is AVAILABLE already (one just made is CREATING for a moment, which the start would wait out)."""
+    task = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)["TaskArn"]
+    cast(EmulatedTask, datasync_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tasks[task]).available_at = 0.0
+    return task
 
 
 def batch_run(items: int, max_concurrency: int) -> dict:
@@ -96,12 +103,7 @@ def batch_run(items: int, max_concurrency: int) -> dict:
             ]
             for bucket in ("source", "destination")
         )
-        backend = datasync_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-        tasks = []
-        for _ in range(items):
-            task = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)["TaskArn"]
-            cast(EmulatedTask, backend.tasks[task]).available_at = 0.0  # made beforehand: AVAILABLE
-            tasks.append(task)
+        tasks = [task_made_beforehand(datasync, source, destination) for _ in range(items)]
         batch = {
             "defaults": {"wait_interval_seconds": 3600},
             "transfers": [{"task_arn": task} for task in tasks],
