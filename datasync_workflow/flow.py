@@ -413,10 +413,12 @@ def batch_definition() -> dict:
         "Prepare the batch": task("prepare-batch", {}, "$", "Run each transfer", catch_to="Batch failed?"),
         "Run each transfer": {
             "Type": "Map",
-            "ItemsPath": "$.items",
+            "ItemsPath": "$.transfers",
+            # Each item over the defaults (Airflow's partial and expand), linked to the batch's execution: merged here
+            # rather than in the state, which holds them once.
             "ItemSelector": {
-                "index.$": "$$.Map.Item.Value.index",
-                "input.$": "$$.Map.Item.Value.input",
+                "index.$": "$$.Map.Item.Index",
+                "input.$": "States.JsonMerge(States.JsonMerge($.defaults, $$.Map.Item.Value, false), $.link, false)",
                 "name.$": "States.UUID()",
             },
             "MaxConcurrencyPath": "$.max_concurrency",

@@ -8,12 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError
-from datasync_steps.workflow_input import STARTED_BY_KEY, StartedInput, input_problems
+from datasync_steps.workflow_input import MAX_INPUT_BYTES, STARTED_BY_KEY, StartedInput, input_bytes, input_problems
 
 MAX_CONCURRENCY = 40  # Step Functions runs an inline Map's iterations at most 40 at once
 # Each item adds about 12 events to the batch's own history (its iteration, the child's start and end, its row;
 # measured locally by make bench), which fails at 25,000: 2,000 items keep 1,000 for the batch's other states.
 MAX_TRANSFERS = 2_000
+STATE_ROOM = 1_024  # of Step Functions' 256 KiB, for what the batch's state adds to its input
 SHOWN_PROBLEMS = 20
 
 
@@ -49,6 +50,9 @@ def batch_problems(raw: dict, deployment: Deployment | None = None, started: Sta
     if "transfers_from" in raw:
         return ["transfers_from: reading the transfers from S3 is not built yet; give them as transfers"]
     raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
+    if input_bytes(raw) > MAX_INPUT_BYTES - STATE_ROOM:
+        # The batch's state holds the input once more, with a little of its own.
+        return [f"the batch input is {input_bytes(raw):,} bytes; at most {MAX_INPUT_BYTES - STATE_ROOM:,}"]
     try:
         batch = BatchInput.model_validate(raw)
     except ValidationError as invalid:
