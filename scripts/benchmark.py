@@ -227,7 +227,7 @@ def main() -> None:
     parser.add_argument("--write-price", type=float, default=0.000000625, help="USD per DynamoDB write request")
     parser.add_argument("--read-price", type=float, default=0.000000125, help="USD per DynamoDB read request")
     parser.add_argument("--import-rounds", type=int, default=15, help="fresh interpreters per module timed")
-    parser.add_argument("--batch-items", type=int, default=1000, help="transfers of the local batch measured")
+    parser.add_argument("--batch-items", type=int, default=500, help="transfers of the local batch measured")
     parser.add_argument("--batch-concurrency", type=int, default=10, help="its max_concurrency")
     args = parser.parse_args()
     # moto's engine logs each Choice rule on a field a state lacks; the figures below are what to read.

@@ -11,9 +11,9 @@ from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.workflow_input import MAX_INPUT_BYTES, STARTED_BY_KEY, StartedInput, input_bytes, input_problems
 
 MAX_CONCURRENCY = 40  # Step Functions runs an inline Map's iterations at most 40 at once
-# Each item adds about 12 events to the batch's own history (its iteration, the child's start and end, its row;
-# measured locally by make bench), which fails at 25,000: 2,000 items keep 1,000 for the batch's other states.
-MAX_TRANSFERS = 2_000
+# The batch's output has a row per item, at most about 400 bytes each (a failed one's Cause cut short), and Step
+# Functions' 256 KiB hold 500 of them; its history takes about 12 events an item, far within 25,000.
+MAX_TRANSFERS = 500
 STATE_ROOM = 1_024  # of Step Functions' 256 KiB, for what the batch's state adds to its input
 SHOWN_PROBLEMS = 20
 

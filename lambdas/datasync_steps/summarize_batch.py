@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from datasync_steps.datasync import states_client, translate_errors
-from datasync_steps.errors import DataSyncBatchFailedError, shortened
+from datasync_steps.errors import DataSyncBatchFailedError
 from datasync_steps.observability import StepEvent, logger, step_handler
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_stepfunctions import SFNClient
 
 COUNTED = ("BytesTransferred", "FilesTransferred")
+ROW_CAUSE_CHARACTERS = 200  # of a failed item's Cause in its row; the child's own history keeps it whole
 SHOWN_FAILURES = 20
 
 
@@ -60,16 +61,18 @@ def item_row(sfn: "SFNClient", index: int, execution_arn: str) -> dict[str, Any]
     """The item's row, from its child execution: status, task, DataSync execution and counters, or Error and Cause."""
     with translate_errors(f"describe the batch item {index}'s execution {execution_arn}", service="Step Functions"):
         described = sfn.describe_execution(executionArn=execution_arn)
-    row: dict[str, Any] = {"index": index, "Status": described["status"], "ExecutionArn": execution_arn}
+    row: dict[str, Any] = {"index": index, "Status": described["status"]}
     item_input = json.loads(described.get("input") or "{}")
     if isinstance(item_input, dict) and isinstance(item_input.get("task_id"), str):
         row["task_id"] = item_input["task_id"]
     if described["status"] == "SUCCEEDED":
         output = json.loads(described.get("output") or "{}")
-        row |= {key: output[key] for key in ("TaskArn", "TaskExecutionArn") if key in output}
+        row |= {key: output[key] for key in ("TaskExecutionArn",) if key in output}
         row |= {key: value for key, value in (output.get("TaskExecution") or {}).items() if key in COUNTED}
     else:
-        row |= shortened({"Error": described.get("error"), "Cause": described.get("cause")})
+        cause = described.get("cause") or ""
+        cut = f"{cause[:ROW_CAUSE_CHARACTERS]}…" if len(cause) > ROW_CAUSE_CHARACTERS else cause
+        row |= {"Error": described.get("error"), "Cause": cut, "ExecutionArn": execution_arn}
     return row
 
 
