@@ -241,6 +241,18 @@ class WorkflowOperations(Construct):
                 width=8,
             ),
             cloudwatch.GraphWidget(
+                title="Batches",
+                left=[
+                    metric.with_(statistic="Sum", period=period)
+                    for metric in (
+                        self.workflow.batch_state_machine.metric_started(label="batches started"),
+                        self.workflow.batch_state_machine.metric_succeeded(label="batches succeeded"),
+                        self.workflow.batch_state_machine.metric_failed(label="batches failed"),
+                    )
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
                 title="Waiting for the end of transfers",
                 left=[
                     published("StatusChecks", "status checks"),

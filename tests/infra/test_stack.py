@@ -624,6 +624,11 @@ def test_the_dashboard_shows_executions_what_they_moved_and_the_alarm(template):
         "ExecutionsAborted",
     }
     assert {("AWS/States", name) for name in [*executions, "ExecutionTime"]} <= metrics
+    # The batches' executions, in a widget of their own.
+    (batches,) = [w for w in widgets if w["properties"].get("title") == "Batches"]
+    batch_metrics = [metric[1] for metric in batches["properties"]["metrics"]]
+    assert batch_metrics == ["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"]
+    assert {"Ref": workflow_machine(template, batch=True)[0]} in body  # the batch's state machine they are of
     published = {name for namespace, name in metrics if namespace == "DataSyncWorkflow"}
     assert published == {
         "Duration",
