@@ -172,6 +172,21 @@ CHECKS_LIMIT = ("$.config.max_iterations", "$.plan.wait_seconds")
 TIME_LIMIT = ("$.config.execution_timeout",)
 
 
+def failure_states(explain: str, failed: str, as_caught: str) -> dict:
+    """The end of a failure caught at $.error: `explain` reads a step's message out of its Cause (a Lambda error's
+    JSON) and fails with it as `failed`; `as_caught` fails with the Error and Cause as Step Functions caught them."""
+    return {
+        explain: {
+            "Type": "Pass",
+            "Parameters": {"Error.$": "$.error.Error", "step_error.$": "States.StringToJson($.error.Cause)"},
+            "ResultPath": "$.failure",
+            "Next": failed,
+        },
+        failed: {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.step_error.errorMessage"},
+        as_caught: {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+    }
+
+
 def report(**extra: str) -> dict:
     """The run's output."""
     fields = {
@@ -363,18 +378,7 @@ def definition() -> dict:
             when("$.error.Error", "Explain failure", StringMatches="DataSync*"),
             default="Failed with its own sentence",
         ),
-        "Explain failure": {
-            "Type": "Pass",
-            "Parameters": {"Error.$": "$.error.Error", "step_error.$": "States.StringToJson($.error.Cause)"},
-            "ResultPath": "$.failure",
-            "Next": "Failed with the step's message",
-        },
-        "Failed with the step's message": {
-            "Type": "Fail",
-            "ErrorPath": "$.failure.Error",
-            "CausePath": "$.failure.step_error.errorMessage",
-        },
-        "Failed with its own sentence": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+        **failure_states("Explain failure", "Failed with the step's message", "Failed with its own sentence"),
     }
     return {
         "Comment": "Runs an AWS DataSync task the way Airflow's DataSyncOperator does: find or create the task, "
@@ -442,18 +446,7 @@ def batch_definition() -> dict:
             when("$.error.Error", "Explain the batch's failure", StringMatches="DataSync*"),
             default="Batch failed outside its steps",
         ),
-        "Explain the batch's failure": {
-            "Type": "Pass",
-            "Parameters": {"Error.$": "$.error.Error", "step_error.$": "States.StringToJson($.error.Cause)"},
-            "ResultPath": "$.failure",
-            "Next": "Batch failed",
-        },
-        "Batch failed": {
-            "Type": "Fail",
-            "ErrorPath": "$.failure.Error",
-            "CausePath": "$.failure.step_error.errorMessage",
-        },
-        "Batch failed outside its steps": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+        **failure_states("Explain the batch's failure", "Batch failed", "Batch failed outside its steps"),
     }
     return {
         "Comment": "Runs many DataSync transfers, each a run of the DataSync workflow (a child execution), as "

@@ -36,68 +36,55 @@ class WorkflowOperations(Construct):
 
     def _clean_up_stopped_executions(self) -> None:
         """Step Functions runs no Catch on abort or timeout: cancel the DataSync execution from EventBridge."""
-        cleanup = self.workflow.functions["cleanup"]
-        executions = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{self.state_machine.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        cleanup.add_to_role_policy(iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions]))
-        events.Rule(
-            self,
+        self._run_when_executions_end(
+            "cleanup",
             "CleanUpStoppedExecutions",
-            description="Cancel the DataSync execution of a workflow that was aborted, timed out or failed",
-            event_pattern=events.EventPattern(
-                source=["aws.states"],
-                detail_type=["Step Functions Execution Status Change"],
-                detail={"status": sorted(STOPPED_STATUSES), "stateMachineArn": [self.state_machine.state_machine_arn]},
-            ),
-            # A stopped execution's DataSync transfer goes on until it is cancelled: hours later is still worth it.
-            targets=[self.workflow.rule_target("cleanup", max_event_age=Duration.hours(6))],
-        )
-        acknowledge(
-            self.workflow.roles["cleanup"],
-            resource_finding(self, executions),
+            "Cancel the DataSync execution of a workflow that was aborted, timed out or failed",
+            sorted(STOPPED_STATUSES),
             "The clean-up step reads the history of whichever execution of this one state machine stopped.",
         )
 
     def _announce_finished_runs(self) -> None:
         """Each run's end, whatever ended it, as one event on the default bus (the announce step)."""
-        announce, role = self.workflow.functions["announce"], self.workflow.roles["announce"]
-        stack = Stack.of(self)
-        executions = stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{self.state_machine.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        self._run_when_executions_end(
+            "announce",
+            "AnnounceFinishedRuns",
+            "Put one DataSync Workflow Run Finished event on the default bus when a run ends",
+            list(FINISHED_STATUSES),
+            "The announce step reads the history of whichever execution of this one state machine ended.",
         )
-        announce.add_to_role_policy(iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions]))
         # Only this workflow's events, on the default bus (Service Authorization Reference: PutEvents takes the
         # event-bus resource and the events:source condition key).
-        announce.add_to_role_policy(
+        self.workflow.functions["announce"].add_to_role_policy(
             iam.PolicyStatement(
                 actions=["events:PutEvents"],
-                resources=[stack.format_arn(service="events", resource="event-bus", resource_name="default")],
+                resources=[Stack.of(self).format_arn(service="events", resource="event-bus", resource_name="default")],
                 conditions={"ForAllValues:StringEquals": {"events:source": [ANNOUNCED_SOURCE]}},
             )
         )
+
+    def _run_when_executions_end(
+        self, step_name: str, rule_id: str, description: str, statuses: list[str], why_history: str
+    ) -> None:
+        """A rule on Step Functions' status change of this state machine's executions that end in `statuses`, which
+        runs `step_name`'s function (allowed to read their history). Its events keep for 6 hours: a stopped
+        execution's DataSync transfer goes on until it is cancelled, so hours later is still worth it."""
+        executions = self.workflow.executions_of(self.state_machine)
+        self.workflow.functions[step_name].add_to_role_policy(
+            iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions])
+        )
         events.Rule(
             self,
-            "AnnounceFinishedRuns",
-            description="Put one DataSync Workflow Run Finished event on the default bus when a run ends",
+            rule_id,
+            description=description,
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
-                detail={"status": list(FINISHED_STATUSES), "stateMachineArn": [self.state_machine.state_machine_arn]},
+                detail={"status": statuses, "stateMachineArn": [self.state_machine.state_machine_arn]},
             ),
-            targets=[self.workflow.rule_target("announce", max_event_age=Duration.hours(6))],
+            targets=[self.workflow.rule_target(step_name, max_event_age=Duration.hours(6))],
         )
-        acknowledge(
-            role,
-            resource_finding(self, executions),
-            "The announce step reads the history of whichever execution of this one state machine ended.",
-        )
+        acknowledge(self.workflow.roles[step_name], resource_finding(self, executions), why_history)
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
         """An alarm when an execution fails or times out, one when an event could not be handled (kept in the

@@ -170,11 +170,29 @@ class DataSyncWorkflow(Construct):
         self.roles: dict[str, iam.Role] = {}
         self.functions = {step.name: self._function(step) for step in STEPS}
 
-        self.state_machine = sfn.StateMachine(
+        self.state_machine = self._state_machine("StateMachine", definition_text(), workflow_steps(), "StateMachine")
+        self._arn["workflow-execution"] = self.executions_of(self.state_machine)
+        self.batch_state_machine = self._batch_state_machine()
+        self._arn["batch-execution"] = self.executions_of(self.batch_state_machine)
+        for step in STEPS:
+            self._grant_what_names_the_state_machine(step)
+        self._resume_on_datasync_events()
+
+    def _state_machine(
+        self,
+        construct_id: str,
+        text: str,
+        steps: list[Step],
+        log_name: str,
+        substitutions: dict[str, str] | None = None,
+    ) -> sfn.StateMachine:
+        """A Standard state machine of the definition `text`, which invokes `steps`' functions (and only those), traced
+        and logging every event without its data."""
+        machine = sfn.StateMachine(
             self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_string(definition_text()),
-            definition_substitutions=self._invoked(workflow_steps()),
+            construct_id,
+            definition_body=sfn.DefinitionBody.from_string(text),
+            definition_substitutions={**self._invoked(steps), **(substitutions or {})},
             state_machine_type=sfn.StateMachineType.STANDARD,
             # The overall timeout is the definition's own TimeoutSeconds: CDK ignores `timeout` for a
             # definition given as a string.
@@ -183,7 +201,7 @@ class DataSyncWorkflow(Construct):
                 # Step Functions' advice: under /aws/vendedlogs/ its log delivery does not grow the account's
                 # CloudWatch Logs resource policy, which has a size limit.
                 destination=self._log_group(
-                    "StateMachineLogs", name=f"/aws/vendedlogs/states/{Names.unique_id(self)}-StateMachine"
+                    f"{construct_id}Logs", name=f"/aws/vendedlogs/states/{Names.unique_id(self)}-{log_name}"
                 ),
                 level=sfn.LogLevel.ALL,
                 # Every state's input and output would land in the log group, whoever may read it: the execution's
@@ -192,24 +210,18 @@ class DataSyncWorkflow(Construct):
             ),
         )
         # The definition invokes each function by its unqualified ARN: no versions or aliases are granted.
-        self.state_machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["lambda:InvokeFunction"], resources=list(self._invoked(workflow_steps()).values())
-            )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=list(self._invoked(steps).values()))
         )
-        acknowledge(self.state_machine.role, "Resource::*", STATE_MACHINE_WILDCARD_REASON)
-        self._arn["workflow-execution"] = self._executions_of(self.state_machine)
-        self.batch_state_machine = self._batch_state_machine()
-        self._arn["batch-execution"] = self._executions_of(self.batch_state_machine)
-        for step in STEPS:
-            self._grant_what_names_the_state_machine(step)
-        self._resume_on_datasync_events()
+        acknowledge(machine.role, "Resource::*", STATE_MACHINE_WILDCARD_REASON)
+        return machine
 
     def _invoked(self, steps: list[Step]) -> dict[str, str]:
         """The ${...FunctionArn} substitutions of a definition that invokes `steps`."""
         return {str(step.placeholder): self.functions[step.name].function_arn for step in steps}
 
-    def _executions_of(self, machine: sfn.StateMachine) -> str:
+    def executions_of(self, machine: sfn.StateMachine) -> str:
+        """The ARN pattern of `machine`'s executions."""
         return Stack.of(self).format_arn(
             service="states",
             resource="execution",
@@ -220,34 +232,19 @@ class DataSyncWorkflow(Construct):
     def _batch_state_machine(self) -> sfn.StateMachine:
         """Many transfers in one run: a Map of child executions of the workflow's state machine (states:startExecution
         .sync:2), logged and traced as the workflow's is."""
-        batch_steps = workflow_steps(batch=True)
-        machine = sfn.StateMachine(
-            self,
+        machine = self._state_machine(
             "BatchStateMachine",
-            definition_body=sfn.DefinitionBody.from_string(batch_definition_text()),
-            definition_substitutions={
-                **self._invoked(batch_steps),
-                WORKFLOW_ARN_PLACEHOLDER: self.state_machine.state_machine_arn,
-            },
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            tracing_enabled=True,
-            logs=sfn.LogOptions(
-                destination=self._log_group(
-                    "BatchStateMachineLogs", name=f"/aws/vendedlogs/states/{Names.unique_id(self)}-Batch"
-                ),
-                level=sfn.LogLevel.ALL,
-                include_execution_data=False,
-            ),
-        )
-        machine.add_to_role_policy(
-            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=list(self._invoked(batch_steps).values()))
+            batch_definition_text(),
+            workflow_steps(batch=True),
+            "Batch",
+            {WORKFLOW_ARN_PLACEHOLDER: self.state_machine.state_machine_arn},
         )
         # What a .sync child execution needs (Step Functions developer guide, "IAM policies for starting Step
         # Functions executions"): start it, follow and stop it, and the managed rule that tells of its end.
         machine.add_to_role_policy(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.state_machine.state_machine_arn])
         )
-        workflow_executions = self._executions_of(self.state_machine)
+        workflow_executions = self.executions_of(self.state_machine)
         machine.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["states:DescribeExecution", "states:StopExecution"], resources=[workflow_executions]
@@ -265,7 +262,6 @@ class DataSyncWorkflow(Construct):
                 ],
             )
         )
-        acknowledge(machine.role, "Resource::*", STATE_MACHINE_WILDCARD_REASON)
         acknowledge(
             machine.role,
             resource_finding(self, workflow_executions),

@@ -44,21 +44,18 @@ def test_backfill_dates_follow_the_schedule_with_their_data_intervals():
     assert [(run.logical_date.day, run.data_interval_end.day) for run in runs] == [(27, 30), (30, 1)]
 
 
+def backfill_two_days(tmp_path, execution_input: dict) -> int:
+    """`datasync-workflow backfill` of 1 and 2 November, local; its exit status."""
+    (tmp_path / "input.json").write_text(json.dumps(execution_input))
+    argv = ["backfill", str(tmp_path / "input.json"), "--start-date", "2026-11-01", "--end-date", "2026-11-02"]
+    return main([*argv, "--local"])
+
+
 def test_the_command_prints_a_table_and_exits_1_when_a_date_failed(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     # No such task: every date fails, and says why.
     missing = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
-    (tmp_path / "input.json").write_text(json.dumps({"task_arn": missing}))
-    argv = [
-        "backfill",
-        str(tmp_path / "input.json"),
-        "--start-date",
-        "2026-11-01",
-        "--end-date",
-        "2026-11-02",
-        "--local",
-    ]
-    assert main(argv) == 1
+    assert backfill_two_days(tmp_path, {"task_arn": missing}) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["logical_date", "status", "started", "execution", "error"]
     assert [line.split()[:3] for line in lines[1:]] == [
@@ -69,17 +66,7 @@ def test_the_command_prints_a_table_and_exits_1_when_a_date_failed(tmp_path, cap
 
 
 def test_an_input_a_date_would_refuse_starts_nothing(tmp_path, capsys):
-    (tmp_path / "input.json").write_text(json.dumps({"task_arn": "nope"}))
-    argv = [
-        "backfill",
-        str(tmp_path / "input.json"),
-        "--start-date",
-        "2026-11-01",
-        "--end-date",
-        "2026-11-02",
-        "--local",
-    ]
-    assert main(argv) == 1
+    assert backfill_two_days(tmp_path, {"task_arn": "nope"}) == 1
     assert "2026-11-01T00:00:00+00:00: task_arn" in capsys.readouterr().err
 
 
