@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from datasync_workflow import emulated_datasync
 from datasync_workflow.emulated_datasync import (
     CANCELLING_SECONDS,
-    CREATING_SECONDS,
-    REPORT_SECONDS,
     EmulatedTransfer,
     emulated_transfers,
 )
@@ -276,13 +275,15 @@ def test_a_location_describes_itself_without_its_secrets(datasync):
     assert described["CustomSecretConfig"] == smb_kwargs()["CustomSecretConfig"]
 
 
-def test_a_new_task_is_creating_for_a_moment_and_cannot_start_until_available(datasync):
+def test_a_new_task_is_creating_for_a_moment_and_cannot_start_until_available(datasync, monkeypatch):
+    # A longer moment than the emulation's, so that the first looks come within it however slow the machine.
+    monkeypatch.setattr(emulated_datasync, "CREATING_SECONDS", 1.0)
     source, destination = make_smb_location(datasync), make_s3_location(datasync)
     task = datasync.create_task(SourceLocationArn=source, DestinationLocationArn=destination)["TaskArn"]
     assert datasync.describe_task(TaskArn=task)["Status"] == "CREATING"
     message = refused("InvalidRequestException", lambda: datasync.start_task_execution(TaskArn=task))
     assert message.endswith("its status is CREATING.")
-    time.sleep(CREATING_SECONDS)
+    time.sleep(1.0)
     assert datasync.describe_task(TaskArn=task)["Status"] == "AVAILABLE"
     assert datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
 
@@ -309,16 +310,17 @@ def test_an_enhanced_execution_counts_files_and_folders_apart_and_failures_by_ph
     assert described["TaskMode"] == "BASIC" and "FilesListed" not in described
 
 
-def test_a_task_report_is_pending_a_moment_after_the_execution_ends(datasync, task):
+def test_a_task_report_is_pending_a_moment_after_the_execution_ends(datasync, task, monkeypatch):
+    monkeypatch.setattr(emulated_datasync, "REPORT_SECONDS", 1.0)  # a moment however slow the machine
     report = {"Destination": {"S3": {"S3BucketArn": "arn:aws:s3:::r", "BucketAccessRoleArn": "arn:aws:iam::1:role/r"}}}
     execution_arn = start(datasync, task, EmulatedTransfer(seconds=0.2), TaskReportConfig=report)
     time.sleep(0.3)
     described = describe(datasync, execution_arn)
     assert (described["Status"], described["ReportResult"]) == ("SUCCESS", {"Status": "PENDING"})
-    time.sleep(REPORT_SECONDS)
+    time.sleep(1.0)
     assert describe(datasync, execution_arn)["ReportResult"] == {"Status": "SUCCESS"}
     failing = start(datasync, task, EmulatedTransfer(seconds=0.1, report_error="AccessDenied"), TaskReportConfig=report)
-    time.sleep(0.2 + REPORT_SECONDS)
+    time.sleep(0.2 + 1.0)
     assert describe(datasync, failing)["ReportResult"]["ErrorCode"] == "AccessDenied"
     # Without a report configured, there is no result.
     assert "ReportResult" not in describe(datasync, start(datasync, task, EmulatedTransfer(seconds=0.1)))

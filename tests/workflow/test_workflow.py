@@ -11,7 +11,7 @@ from moto.core.exceptions import JsonRESTError
 
 from datasync_steps.names import CHECK_STATE, WAIT_STATE
 from datasync_steps.workflow_input import EVENTS_PER_CHECK
-from datasync_workflow import local
+from datasync_workflow import emulated_datasync, local
 from datasync_workflow.definition import definition_text
 from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
 from datasync_workflow.local import run_local, run_local_together
@@ -299,7 +299,9 @@ def test_a_retried_create_or_start_whose_answer_was_lost_makes_nothing_twice(dat
     ]
 
 
-def test_a_task_the_run_creates_is_started_once_it_is_available(datasync):
+def test_a_task_the_run_creates_is_started_once_it_is_available(datasync, monkeypatch):
+    # CREATING for 2 s rather than the emulation's moment, so that the start finds it so however slow the steps run.
+    monkeypatch.setattr(emulated_datasync, "CREATING_SECONDS", 2.0)
     execution = run(CREATE_ALL)
     assert execution.status == "SUCCEEDED", execution.cause
     assert "DataSyncTaskNotReadyError" in step_failures(execution)  # it was CREATING when first asked
@@ -515,15 +517,20 @@ def quickly_retrying_definition() -> str:
     return json.dumps(definition)
 
 
-def test_a_timeouts_sentence_is_its_cause_when_no_next_try_can_be_planned(datasync, linked, monkeypatch):
+def step_fails(monkeypatch, failing_step: str, error: Exception) -> None:
+    """Every invocation of `failing_step`'s function raises `error`, as a function that cannot run would."""
     invoke = local._invoke
 
-    def planning_fails(step_name, event):
-        if step_name == "retry":
-            raise RuntimeError("the retry step could not run")
+    def failing(step_name, event):
+        if step_name == failing_step:
+            raise error
         return invoke(step_name, event)
 
-    monkeypatch.setattr(local, "_invoke", planning_fails)
+    monkeypatch.setattr(local, "_invoke", failing)
+
+
+def test_a_timeouts_sentence_is_its_cause_when_no_next_try_can_be_planned(datasync, linked, monkeypatch):
+    step_fails(monkeypatch, "retry", RuntimeError("the retry step could not run"))
     with emulated_transfers(EmulatedTransfer(seconds=20)):
         execution = run_local({"task_arn": linked[2], "execution_timeout": 2}, timeout=30)
     cause = failed(execution, "DataSyncExecutionTimeoutError")
@@ -533,14 +540,7 @@ def test_a_timeouts_sentence_is_its_cause_when_no_next_try_can_be_planned(datasy
 
 @pytest.mark.parametrize("error_name", ["Lambda.ServiceException", "Sandbox.Timedout"])  # Lambda: a function timed out
 def test_errors_from_outside_the_steps_fail_the_run_unchanged(datasync, linked, monkeypatch, error_name):
-    invoke = local._invoke
-
-    def describe_fails(step_name, event):
-        if step_name == "describe":
-            raise type(error_name, (Exception,), {})("the function could not run")
-        return invoke(step_name, event)
-
-    monkeypatch.setattr(local, "_invoke", describe_fails)
+    step_fails(monkeypatch, "describe", type(error_name, (Exception,), {})("the function could not run"))
     execution = run_local({"task_arn": linked[2], **FAST}, timeout=60, definition=quickly_retrying_definition())
     assert (execution.status, execution.error) == ("FAILED", error_name)
     assert "the function could not run" in execution.cause
@@ -548,14 +548,7 @@ def test_errors_from_outside_the_steps_fail_the_run_unchanged(datasync, linked, 
 
 
 def test_a_failure_is_still_explained_when_no_next_try_can_be_planned(datasync, linked, monkeypatch):
-    invoke = local._invoke
-
-    def planning_fails(step_name, event):
-        if step_name == "retry":
-            raise RuntimeError("the retry step could not run")
-        return invoke(step_name, event)
-
-    monkeypatch.setattr(local, "_invoke", planning_fails)
+    step_fails(monkeypatch, "retry", RuntimeError("the retry step could not run"))
     missing = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
     execution = run_local({"task_arn": missing, **FAST}, timeout=60)
     assert failed(execution, "DataSyncTaskNotFoundError").startswith(f"DataSync refused to find task {missing}")
