@@ -42,6 +42,12 @@ IN_SCOPE, SETS_SCOPE, MADE_HERE = "in-scope", "sets-scope", "made-here"
 OWNED_BY_DATASYNC = "owned-by-datasync"
 
 
+# The kinds of resource that name a state machine of this deployment ("workflow" is the workflow's own), and the
+# batch bucket's: "batch-bucket" its every object (transfers_from is one), "batch-files" the workflow's own under
+# batches/.
+STATE_MACHINE_KINDS = frozenset({"workflow", "workflow-execution", "batch-execution"})
+
+
 @dataclass(frozen=True)
 class Grant:
     actions: tuple[str, ...]
@@ -70,7 +76,7 @@ class Grant:
 
     @property
     def names_the_state_machine(self) -> bool:
-        return MADE_HERE in self.conditions or bool({"workflow-execution", "batch-execution"} & set(self.resources))
+        return MADE_HERE in self.conditions or bool(STATE_MACHINE_KINDS & set(self.resources))
 
 
 # The steps that read the execution's input themselves (no state carries the kwargs).
@@ -221,9 +227,24 @@ STEPS = (
         ),
         in_definition=False,
     ),
-    # The batch's: each reads the input of the batch's execution, or the children's, which the workflow's grant covers.
-    Step("prepare-batch", (READS_BATCH_INPUT,), in_batch=True),
-    Step("summarize-batch", (READS_INPUT,), in_batch=True),
+    # The batch's: each reads the input of the batch's execution, or the children's, which the workflow's grant covers;
+    # prepare-batch reads a transfers_from object and keeps the checked items beside it, summarize-batch the rows.
+    Step(
+        "prepare-batch",
+        (READS_BATCH_INPUT, Grant(("s3:GetObject",), ("batch-bucket",)), Grant(("s3:PutObject",), ("batch-files",))),
+        in_batch=True,
+    ),
+    Step("summarize-batch", (READS_INPUT, Grant(("s3:PutObject",), ("batch-files",))), in_batch=True),
+    # Run by a rule on the batch's stopped executions: the children it stops, their clean-up cancels.
+    Step(
+        "stop-batch",
+        (
+            READS_BATCH_INPUT,
+            Grant(("states:ListExecutions",), ("workflow",)),
+            Grant(("states:StopExecution",), ("workflow-execution",)),
+        ),
+        in_definition=False,
+    ),
     # Its other grants (the execution's history, the default event bus) name what the stack makes: infra/operations.py.
     Step(
         "announce",

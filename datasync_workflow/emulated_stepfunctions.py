@@ -48,6 +48,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import (
     SyntaxErrorListener,
 )
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -80,16 +81,18 @@ def subscribe(listener: StatusListener) -> Callable[[], None]:
 
 def _terminated(self: BaseExecutionWorkerCommunication) -> None:
     state = self.execution.exec_worker.env.program_state()  # type: ignore[union-attr]
+    # A stopped execution is ABORTED however its states end: moto's engine fails an inline Map that a stop interrupts.
+    stopped = getattr(self.execution, "stopped_by_request", False)
     status = (
         "SUCCEEDED"
         if isinstance(state, ProgramEnded)
         else "ABORTED"
-        if isinstance(state, ProgramStopped)
+        if isinstance(state, ProgramStopped) or stopped
         else "FAILED"
         if isinstance(state, ProgramError)
         else "TIMED_OUT"
     )
-    error = (state.error or {}) if isinstance(state, ProgramError) else {}
+    error = (state.error or {}) if isinstance(state, ProgramError) and not stopped else {}
     event = {
         "source": "aws.states",
         "detail-type": "Step Functions Execution Status Change",
@@ -112,6 +115,9 @@ def _terminated(self: BaseExecutionWorkerCommunication) -> None:
     for listener in listeners:
         listener(event)
     _MOTOS_TERMINATED(self)
+    if stopped:
+        self.execution.exec_status = ExecutionStatus.ABORTED
+        self.execution.error, self.execution.cause = event["detail"]["error"], event["detail"]["cause"]
 
 
 def _stop_execution(self: StepFunctionResponse) -> ActionResult:
@@ -122,7 +128,7 @@ def _stop_execution(self: StepFunctionResponse) -> ActionResult:
     stopped = datetime.now(UTC)
     error, cause = self._get_param("error"), self._get_param("cause")
     execution.stop(stop_date=stopped, error=error, cause=cause)
-    execution.error, execution.cause = error, cause
+    execution.error, execution.cause, execution.stopped_by_request = error, cause, True
     threading.Thread(target=_answer_tokens_until_stopped, args=(execution,), daemon=True).start()
     return ActionResult({"stopDate": stopped})
 

@@ -15,7 +15,7 @@ from datasync_steps.names import (
     START_STATE,
     WAIT_STATE,
 )
-from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
+from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS, STARTED_BY_KEY
 from datasync_workflow.definition import ASL_PATH, BATCH_ASL_PATH, WORKFLOW_ARN_PLACEHOLDER, step_named
 
 CLASSIFY = "Classify failure"
@@ -390,50 +390,41 @@ def definition() -> dict:
 
 
 def batch_definition() -> dict:
-    """Many transfers in one run: each a child execution of the workflow's state machine (its own history), at most
-    max_concurrency at once; the summary's rows come from the children themselves."""
-    run_child = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::states:startExecution.sync:2",
-        "Parameters": {
-            "StateMachineArn": f"${{{WORKFLOW_ARN_PLACEHOLDER}}}",
-            "Name.$": "$.name",
-            "Input.$": "$.input",
-        },
-        "ResultPath": None,
-        "Next": "Row",
-        # A child that failed is a row like the others: the summary reads how it ended.
-        "Catch": [caught("Row", "$.failure")],
-    }
-    each = {
-        "ProcessorConfig": {"Mode": "INLINE"},
-        "StartAt": "Run the transfer",
-        "States": {
-            "Run the transfer": run_child,
-            "Row": {"Type": "Pass", "Parameters": {"index.$": "$.index", "name.$": "$.name"}, "End": True},
-        },
-    }
+    """Many transfers in one run: each a child execution of the workflow's state machine (its own history), named
+    <prefix>-<index>, at most max_concurrency at once; an inline Map over transfers given in the input, a Distributed
+    Map over those read from S3. The summary's rows come from the children themselves."""
     states = {
-        "Prepare the batch": task("prepare-batch", {}, "$", "Run each transfer", catch_to="Batch failed?"),
-        "Run each transfer": {
-            "Type": "Map",
-            "ItemsPath": "$.transfers",
-            # Each item over the defaults (Airflow's partial and expand), linked to the batch's execution: merged here
-            # rather than in the state, which holds them once.
-            "ItemSelector": {
-                "index.$": "$$.Map.Item.Index",
-                "input.$": "States.JsonMerge(States.JsonMerge($.defaults, $$.Map.Item.Value, false), $.link, false)",
-                "name.$": "States.UUID()",
+        "Prepare the batch": task("prepare-batch", {}, "$", "Items in S3?", catch_to="Batch failed?"),
+        "Items in S3?": choice(
+            when("$.items", "Run each transfer from S3", IsNull=False), default="Run each transfer"
+        ),
+        # Each item over the defaults (Airflow's partial and expand): merged here rather than in the state, which holds
+        # them once.
+        "Run each transfer": each_transfer(
+            "States.JsonMerge($.defaults, $$.Map.Item.Value, false)",
+            {"ProcessorConfig": {"Mode": "INLINE"}},
+            {"ItemsPath": "$.transfers"},
+        ),
+        # Merged over the defaults by prepare-batch, which wrote them; each Map iteration is a child execution of the
+        # batch (Standard: only those may wait for a .sync child).
+        "Run each transfer from S3": each_transfer(
+            "$$.Map.Item.Value",
+            {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}},
+            {
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON"},
+                    "Parameters": {"Bucket.$": "$.items.Bucket", "Key.$": "$.items.Key"},
+                },
+                "Label": "Transfers",
             },
-            "MaxConcurrencyPath": "$.max_concurrency",
-            "ItemProcessor": each,
-            "ResultPath": "$.rows",
-            "Next": "Summarize the batch",
-        },
+        ),
         "Summarize the batch": task(
             "summarize-batch",
             {
-                "rows.$": "$.rows",
+                "count.$": "$.count",
+                "prefix.$": "$.prefix",
+                "items.$": "$.items",
                 "tolerated_failures.$": "$.tolerated_failures",
                 "state_machine_arn": f"${{{WORKFLOW_ARN_PLACEHOLDER}}}",
             },
@@ -454,6 +445,43 @@ def batch_definition() -> dict:
         "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
         "StartAt": "Prepare the batch",
         "States": states,
+    }
+
+
+def each_transfer(item_input: str, processor: dict, items_from: dict) -> dict:
+    """A Map that starts the workflow with each item (`item_input`, a path or intrinsic) and waits for it to end."""
+    run_child = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {
+            "StateMachineArn": f"${{{WORKFLOW_ARN_PLACEHOLDER}}}",
+            "Name.$": "$.name",
+            # Step Functions' own key links the child to the batch in the console.
+            "Input.$": "States.JsonMerge($.input, $.link, false)",
+        },
+        "OutputPath": None,
+        "Next": "Item done",
+        # A child that failed is an item like the others: the summary reads how it ended.
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Item done"}],
+    }
+    return {
+        "Type": "Map",
+        **items_from,
+        "ItemSelector": {
+            "input.$": item_input,
+            # The name says which batch and item: a retried start finds the child it started.
+            "name.$": "States.Format('{}-{}', $.prefix, $$.Map.Item.Index)",
+            "link": {f"{STARTED_BY_KEY}.$": "$$.Execution.Id"},
+        },
+        "MaxConcurrencyPath": "$.max_concurrency",
+        "ItemProcessor": {
+            **processor,
+            "StartAt": "Run the transfer",
+            "States": {"Run the transfer": run_child, "Item done": {"Type": "Pass", "OutputPath": None, "End": True}},
+        },
+        # Each iteration gives {}: the rows are read from the children.
+        "ResultPath": None,
+        "Next": "Summarize the batch",
     }
 
 

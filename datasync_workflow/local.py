@@ -35,7 +35,7 @@ from moto.datasync.models import datasync_backends
 from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
-from datasync_steps.deployment import Deployment
+from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, Deployment
 from datasync_steps.names import STOPPED_STATUSES, is_batch
 from datasync_steps.observability import metrics
 from datasync_steps.resume import COMPLETION_EVENTS
@@ -52,6 +52,8 @@ from datasync_workflow.follow import follow
 
 FUNCTION_PREFIX = "datasync-workflow-"
 WAITING_TABLE_NAME = "datasync-workflow-waiting"
+# The deployed stack's BatchBucket: where a batch's transfers_from objects are put, in moto's S3.
+BATCH_BUCKET = "datasync-workflow-batches"
 # About what a warm Lambda invocation through Step Functions takes. Without it an in-process step answers in a
 # few milliseconds, and a wait loop with wait_interval_seconds 0 would spend max_iterations checks in less
 # time than an emulated transfer takes, which AWS never does.
@@ -109,9 +111,9 @@ def run_local_together(
     how each ended; `timeout` is for them all. ValueError, before anything runs, for deployment settings in the
     environment (PASSABLE_ROLE_ARNS, ALLOW_SECRETS_IN_INPUT, SCOPE_TAG) that are not as documented."""
     Deployment.from_environment()
-    with local_deployment(region, definition) as machine_arn:
+    with local_deployment(region, definition) as machine_arn, ExitStack() as stack:
         sfn = boto3.client("stepfunctions", region_name=region)
-        batches = batch_machine(region, machine_arn) if any(map(is_batch, execution_inputs)) else None
+        batches = stack.enter_context(local_batches(region, machine_arn)) if any(map(is_batch, execution_inputs)) else None
         execution_arns = [
             sfn.start_execution(
                 stateMachineArn=batches if batches and is_batch(execution_input) else machine_arn,
@@ -144,14 +146,47 @@ def local_deployment(region: str = "us-east-1", definition: str | None = None) -
         yield machine_arn
 
 
-def batch_machine(region: str, workflow_arn: str) -> str:
-    """The batch's state machine beside the workflow's `workflow_arn` (in the active mock of a local_deployment)."""
+@contextmanager
+def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
+    """The batch's state machine beside the workflow's `workflow_arn` (in the active mock of a local_deployment), its
+    bucket, and what the deployed stack's rule on its stopped executions does: yields its ARN."""
     values = {str(step.placeholder): function_arn(region, step.name) for step in workflow_steps(batch=True)}
-    return boto3.client("stepfunctions", region_name=region).create_state_machine(
+    create_batch_bucket(region)
+    batch_arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
         name=f"datasync-workflow-batch-{uuid.uuid4().hex[:8]}",
         definition=render_definition({**values, WORKFLOW_ARN_PLACEHOLDER: workflow_arn}, batch_definition_text()),
         roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
     )["stateMachineArn"]
+
+    def stop_children(event: dict) -> None:
+        # EventBridge delivers the event once Step Functions shows the status; moto's engine tells of it just before.
+        sfn, deadline = boto3.client("stepfunctions", region_name=region), time.monotonic() + 5
+        while sfn.describe_execution(executionArn=event["detail"]["executionArn"])["status"] == "RUNNING":
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+        _run_target("stop-batch", {**event, "workflow_state_machine_arn": workflow_arn}, event["detail"]["executionArn"])
+
+    def on_end(event: dict) -> None:
+        detail = event["detail"]
+        if detail["stateMachineArn"] == batch_arn and detail["status"] in STOPPED_STATUSES:
+            threading.Thread(target=stop_children, args=(event,), daemon=True).start()
+
+    unsubscribe = emulated_stepfunctions.subscribe(on_end)
+    try:
+        yield batch_arn
+    finally:
+        unsubscribe()
+
+
+def create_batch_bucket(region: str = "us-east-1") -> None:
+    """The deployed stack's batch bucket, in moto's S3 (made once per mock)."""
+    s3 = boto3.client("s3", region_name=region)
+    with suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        s3.create_bucket(
+            Bucket=BATCH_BUCKET,
+            **({} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}),
+        )
 
 
 def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when) -> LocalExecution:
@@ -250,6 +285,7 @@ def _the_functions(region: str) -> Iterator[None]:
             local_environment = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
             local_environment["POWERTOOLS_METRICS_DISABLED"] = os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")
             local_environment[waiting.TABLE_NAME_VARIABLE] = WAITING_TABLE_NAME
+            local_environment[BATCH_BUCKET_VARIABLE] = BATCH_BUCKET
             shared.enter_context(patch.dict(os.environ, local_environment))
         else:
             shared = _functions_users[0]

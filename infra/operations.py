@@ -29,6 +29,7 @@ class WorkflowOperations(Construct):
         self.workflow, self.config = workflow, config
         self.state_machine = workflow.state_machine
         self._clean_up_stopped_executions()
+        self._stop_the_children_of_stopped_batches()
         self._announce_finished_runs()
         self.alarm, self.failed_events_alarm = self._alarms()
         self.dashboard = self._dashboard()
@@ -42,6 +43,33 @@ class WorkflowOperations(Construct):
             "Cancel the DataSync execution of a workflow that was aborted, timed out or failed",
             sorted(STOPPED_STATUSES),
             "The clean-up step reads the history of whichever execution of this one state machine stopped.",
+        )
+
+    def _stop_the_children_of_stopped_batches(self) -> None:
+        """A batch that was stopped, timed out or failed stops its children still running (the stop-batch step),
+        whose clean-up then cancels their DataSync executions. The rule hands the step the workflow's state machine."""
+        batches = self.workflow.batch_state_machine
+        events.Rule(
+            self,
+            "StopChildrenOfStoppedBatches",
+            description="Stop the running children of a DataSync workflow batch that was aborted, timed out or failed",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"status": sorted(STOPPED_STATUSES), "stateMachineArn": [batches.state_machine_arn]},
+            ),
+            targets=[
+                self.workflow.rule_target(
+                    "stop-batch",
+                    max_event_age=Duration.hours(6),
+                    event=events.RuleTargetInput.from_object(
+                        {
+                            "detail": events.EventField.from_path("$.detail"),
+                            "workflow_state_machine_arn": self.state_machine.state_machine_arn,
+                        }
+                    ),
+                )
+            ],
         )
 
     def _announce_finished_runs(self) -> None:

@@ -21,6 +21,7 @@ class DataSyncWorkflowStack(Stack):
         self.operations = WorkflowOperations(self, "Operations", workflow=self.workflow, config=config)
         CfnOutput(self, "StateMachineArn", value=self.workflow.state_machine.state_machine_arn)
         CfnOutput(self, "BatchStateMachineArn", value=self.workflow.batch_state_machine.state_machine_arn)
+        CfnOutput(self, "BatchBucketName", value=self.workflow.batch_bucket.bucket_name)
         CfnOutput(self, "AlarmName", value=self.operations.alarm.alarm_name)
         CfnOutput(self, "FailedEventsQueueUrl", value=self.workflow.failed_events.queue_url)
         dashboard = self.operations.dashboard.dashboard_name

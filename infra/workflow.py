@@ -16,12 +16,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from datasync_steps import waiting
+from datasync_steps.batch import ITEMS_PREFIX
+from datasync_steps.deployment import BATCH_BUCKET_VARIABLE
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_workflow.definition import (
@@ -80,7 +83,10 @@ WILDCARD_REASONS = {
     "secret": "Only the secrets DataSync names aws-datasync!… when it keeps a location's credentials for it.",
     "workflow-execution": "The executions of this one state machine, whose input the steps read.",
     "batch-execution": "The executions of this deployment's batch state machine, whose input prepare-batch reads.",
+    "batch-bucket": "Any object of this deployment's batch bucket may be a batch's transfers_from.",
+    "batch-files": "The checked items and rows of each batch, kept under batches/ in this deployment's batch bucket.",
 }
+BATCH_FILES_DAYS = 30  # how long a batch's checked items and rows are kept
 
 
 @cache
@@ -167,16 +173,42 @@ class DataSyncWorkflow(Construct):
             "on-failure destination of the functions EventBridge runs.",
             finding_is_rule=True,
         )
+        self.batch_bucket = self._batch_bucket()
+        self._arn["batch-bucket"] = self.batch_bucket.arn_for_objects("*")
+        self._arn["batch-files"] = self.batch_bucket.arn_for_objects(f"{ITEMS_PREFIX}*")
         self.roles: dict[str, iam.Role] = {}
         self.functions = {step.name: self._function(step) for step in STEPS}
 
         self.state_machine = self._state_machine("StateMachine", definition_text(), workflow_steps(), "StateMachine")
+        self._arn["workflow"] = self.state_machine.state_machine_arn
         self._arn["workflow-execution"] = self.executions_of(self.state_machine)
         self.batch_state_machine = self._batch_state_machine()
         self._arn["batch-execution"] = self.executions_of(self.batch_state_machine)
         for step in STEPS:
             self._grant_what_names_the_state_machine(step)
         self._resume_on_datasync_events()
+
+    def _batch_bucket(self) -> s3.Bucket:
+        """Where a batch's transfers_from objects are put, and where the batch keeps its checked items and rows (under
+        batches/, for BATCH_FILES_DAYS)."""
+        bucket = s3.Bucket(
+            self,
+            "BatchBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[s3.LifecycleRule(prefix=ITEMS_PREFIX, expiration=Duration.days(BATCH_FILES_DAYS))],
+        )
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "The bucket holds batch inputs the deployment's users put and what the batch writes back; CloudTrail's "
+            "data events, where an account wants them, record who read and wrote which object.",
+            finding_is_rule=True,
+        )
+        return bucket
 
     def _state_machine(
         self,
@@ -267,6 +299,32 @@ class DataSyncWorkflow(Construct):
             resource_finding(self, workflow_executions),
             "The batch follows and stops the child executions it starts of the workflow's state machine.",
         )
+        # What a Distributed Map needs (developer guide, "IAM policies for using Distributed Map states"): read its
+        # items, and start, follow and stop its own child executions. A policy of its own: the role's default policy
+        # cannot name the state machine that depends on the role.
+        own_children = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{machine.state_machine_name}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        distributed_map = iam.Policy(
+            self,
+            "BatchDistributedMap",
+            statements=[
+                iam.PolicyStatement(actions=["s3:GetObject"], resources=[self._arn["batch-files"]]),
+                iam.PolicyStatement(actions=["states:StartExecution"], resources=[machine.state_machine_arn]),
+                iam.PolicyStatement(
+                    actions=["states:DescribeExecution", "states:StopExecution"], resources=[own_children]
+                ),
+            ],
+            roles=[machine.role],
+        )
+        for arn, why in (
+            (own_children, "The Distributed Map follows and stops the child executions it starts of the batch."),
+            (self._arn["batch-files"], WILDCARD_REASONS["batch-files"]),
+        ):
+            acknowledge(distributed_map, resource_finding(self, arn), why)
         return machine
 
     def _log_group(self, construct_id: str, name: str | None = None) -> logs.LogGroup:
@@ -312,6 +370,7 @@ class DataSyncWorkflow(Construct):
                 # X-Ray keeps no handler's response (the handlers ask the same of their Tracer).
                 "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
                 **({waiting.TABLE_NAME_VARIABLE: self.waiting_table.table_name} if step.table_actions else {}),
+                **({BATCH_BUCKET_VARIABLE: self.batch_bucket.bucket_name} if uses_batch_bucket(step) else {}),
                 # The roles it may pass, whether a plaintext secret may be in the input, the scope tag.
                 **self.config.deployment.environment(),
             },
@@ -406,7 +465,9 @@ class DataSyncWorkflow(Construct):
             targets=[self.rule_target("resume", max_event_age=Duration.hours(1))],
         )
 
-    def rule_target(self, step_name: str, max_event_age: Duration) -> events_targets.LambdaFunction:
+    def rule_target(
+        self, step_name: str, max_event_age: Duration, event: events.RuleTargetInput | None = None
+    ) -> events_targets.LambdaFunction:
         """The step's function as an EventBridge rule's target, whose failures are kept in `failed_events`.
 
         EventBridge retries only the delivery (here up to 8 times, within `max_event_age`), and a delivery it gives
@@ -419,12 +480,17 @@ class DataSyncWorkflow(Construct):
             on_failure=destinations.SqsDestination(self.failed_events),
         )
         return events_targets.LambdaFunction(
-            function, retry_attempts=8, max_event_age=max_event_age, dead_letter_queue=self.failed_events
+            function, event=event, retry_attempts=8, max_event_age=max_event_age, dead_letter_queue=self.failed_events
         )
 
     def _acknowledge_wildcards(self, construct: IConstruct, grants: list[Grant]) -> None:
-        for kind in sorted({kind for grant in grants for kind in grant.resources} - {"*"}):
+        # "*" is acknowledged with the step's own reason; the workflow's state machine ARN has no wildcard.
+        for kind in sorted({kind for grant in grants for kind in grant.resources} - {"*", "workflow"}):
             acknowledge(construct, resource_finding(self, self._arn[kind]), WILDCARD_REASONS[kind])
+
+
+def uses_batch_bucket(step: Step) -> bool:
+    return any({"batch-bucket", "batch-files"} & set(grant.resources) for grant in step.grants)
 
 
 def resource_finding(scope: IConstruct, arn: str) -> str:

@@ -1,11 +1,16 @@
 """A batch input: many transfers in one run, as Airflow's `partial().expand()` maps the operator over a list. Each
 transfer is an input of the single run's contract merged over `defaults`, and runs as a child execution of the
-workflow's state machine; every one is checked before any starts."""
+workflow's state machine; every one is checked before any starts. The transfers are given in the input
+(`transfers`), or, for thousands, in a JSON or JSON Lines object of the deployment's batch bucket (`transfers_from`)."""
 
+import hashlib
+import json
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from datasync_steps.datasync import translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.workflow_input import MAX_INPUT_BYTES, STARTED_BY_KEY, StartedInput, input_bytes, input_problems
@@ -14,65 +19,146 @@ MAX_CONCURRENCY = 40  # Step Functions runs an inline Map's iterations at most 4
 # The batch's output has a row per item, at most about 400 bytes each (a failed one's Cause cut short), and Step
 # Functions' 256 KiB hold 500 of them; its history takes about 12 events an item, far within 25,000.
 MAX_TRANSFERS = 500
+# From S3 the rows go back to S3 and the Map's own history stays small (a Distributed Map's children have their own).
+# The bound is the summary's: it describes each child, and Step Functions answers about 15 DescribeExecution calls a
+# second once its burst of 250 is spent, so 5,000 take about five minutes of the step's fifteen.
+MAX_FILE_TRANSFERS = 5_000
+MAX_FILE_BYTES = 16 * 1024 * 1024
 STATE_ROOM = 1_024  # of Step Functions' 256 KiB, for what the batch's state adds to its input
 SHOWN_PROBLEMS = 20
+ITEMS_PREFIX = "batches/"  # the workflow's own objects in the batch bucket: checked items and rows
 
 
 class BatchInput(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     defaults: dict[str, Any] = {}
-    transfers: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_TRANSFERS)
+    transfers: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=MAX_TRANSFERS)
+    transfers_from: str | None = Field(default=None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")
     max_concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY)
     tolerated_failure_count: int | None = Field(default=None, ge=0)
     tolerated_failure_percentage: float | None = Field(default=None, ge=0, le=100)
 
     @model_validator(mode="after")
-    def one_tolerance(self) -> "BatchInput":
+    def one_source_one_tolerance(self) -> "BatchInput":
+        if (self.transfers is None) == (self.transfers_from is None):
+            raise ValueError("give transfers or transfers_from, not both")
         if self.tolerated_failure_count is not None and self.tolerated_failure_percentage is not None:
             raise ValueError("give tolerated_failure_count or tolerated_failure_percentage, not both")
         return self
 
-    def transfer(self, index: int) -> dict[str, Any]:
-        """Item `index` merged over the defaults (Airflow's partial() arguments, which an item's own replace)."""
-        return {**self.defaults, **self.transfers[index]}
-
-    @property
-    def tolerated_failures(self) -> int:
-        """How many items may fail before the batch does (none, by default)."""
+    def tolerated_failures(self, items: int) -> int:
+        """How many of `items` may fail before the batch does (none, by default)."""
         if self.tolerated_failure_percentage is not None:
-            return int(len(self.transfers) * self.tolerated_failure_percentage / 100)
+            return int(items * self.tolerated_failure_percentage / 100)
         return self.tolerated_failure_count or 0
 
 
-def batch_problems(raw: dict, deployment: Deployment | None = None, started: StartedInput | None = None) -> list[str]:
-    """Every problem of the batch: its own keys, then each item's as the single run would find them, named by index."""
-    if "transfers_from" in raw:
-        return ["transfers_from: reading the transfers from S3 is not built yet; give them as transfers"]
-    raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
-    if input_bytes(raw) > MAX_INPUT_BYTES - STATE_ROOM:
-        # The batch's state holds the input once more, with a little of its own.
-        return [f"the batch input is {input_bytes(raw):,} bytes; at most {MAX_INPUT_BYTES - STATE_ROOM:,}"]
-    try:
-        batch = BatchInput.model_validate(raw)
-    except ValidationError as invalid:
-        return [
-            f"{'.'.join(map(str, e['loc'])) or 'the batch'}: {e['msg'].removeprefix('Value error, ')}"
-            for e in invalid.errors()
-        ]
-    # Each item travels in the batch's state, into its history: no plaintext secret, whatever the deployment allows.
-    deployment = (deployment or Deployment()).model_copy(update={"allow_secrets_in_input": False})
-    problems = []
-    for index in range(len(batch.transfers)):
-        item_problems = input_problems(batch.transfer(index), deployment, started)
-        problems += [f"transfers[{index}].{problem}" for problem in item_problems]
-    if len(problems) > SHOWN_PROBLEMS:
-        problems = [*problems[:SHOWN_PROBLEMS], f"and {len(problems) - SHOWN_PROBLEMS:,} more"]
+class Batch(BaseModel):
+    """A checked batch: its settings, and every transfer as given (each still to be merged over the defaults)."""
+
+    settings: BatchInput
+    transfers: list[dict[str, Any]]
+
+    def transfer(self, index: int) -> dict[str, Any]:
+        """Item `index` merged over the defaults (Airflow's partial() arguments, which an item's own replace)."""
+        return {**self.settings.defaults, **self.transfers[index]}
+
+
+def child_prefix(batch_execution_arn: str) -> str:
+    """What each child execution's name begins with: the batch's own, so that a retried start finds the child it
+    started, and the batch's stop finds the children still running."""
+    return hashlib.sha256(batch_execution_arn.encode()).hexdigest()[:24]
+
+
+def child_name(prefix: str, index: int) -> str:
+    return f"{prefix}-{index}"
+
+
+def batch_problems(
+    raw: dict,
+    deployment: Deployment | None = None,
+    started: StartedInput | None = None,
+    s3: Any = None,
+) -> list[str]:
+    """Every problem of the batch: its own keys, then each item's as the single run would find them, named by index.
+    A `transfers_from` object is read with `s3`; without one only the batch's own keys are checked."""
+    batch, problems = _checked(raw, deployment, started, s3)
     return problems
 
 
-def parse_batch(raw: Any, deployment: Deployment | None = None, started: StartedInput | None = None) -> BatchInput:
-    problems = batch_problems(raw, deployment, started)
-    if problems:
+def parse_batch(
+    raw: Any, deployment: Deployment | None = None, started: StartedInput | None = None, s3: Any = None
+) -> Batch:
+    batch, problems = _checked(raw, deployment, started, s3)
+    if problems or batch is None:
         raise DataSyncInvalidInputError(f"Invalid batch input: {'; '.join(problems)}.")
-    return BatchInput.model_validate({key: value for key, value in raw.items() if key != STARTED_BY_KEY})
+    return batch
+
+
+def _checked(
+    raw: dict, deployment: Deployment | None, started: StartedInput | None, s3: Any
+) -> tuple[Batch | None, list[str]]:
+    raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
+    if input_bytes(raw) > MAX_INPUT_BYTES - STATE_ROOM:
+        # The batch's state holds the input once more, with a little of its own.
+        return None, [f"the batch input is {input_bytes(raw):,} bytes; at most {MAX_INPUT_BYTES - STATE_ROOM:,}"]
+    try:
+        settings = BatchInput.model_validate(raw)
+    except ValidationError as invalid:
+        return None, [
+            f"{'.'.join(map(str, e['loc'])) or 'the batch'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in invalid.errors()
+        ]
+    deployment = deployment or Deployment()
+    if settings.transfers_from is None:
+        transfers, field = settings.transfers or [], "transfers"
+    else:
+        field = "transfers_from"
+        bucket = settings.transfers_from.removeprefix("s3://").split("/", 1)[0]
+        if deployment.batch_bucket and bucket != deployment.batch_bucket:
+            return None, [f"transfers_from: {settings.transfers_from} is not in this deployment's {deployment.batch_bucket}"]
+        if s3 is None:
+            return None, []
+        transfers, problem = read_transfers(s3, settings.transfers_from)
+        if problem:
+            return None, [f"transfers_from: {problem}"]
+    batch = Batch(settings=settings, transfers=transfers)
+    # Each item travels in the batch's state or bucket: no plaintext secret, whatever the deployment allows.
+    deployment = deployment.model_copy(update={"allow_secrets_in_input": False})
+    problems = []
+    for index in range(len(transfers)):
+        item_problems = input_problems(batch.transfer(index), deployment, started)
+        problems += [f"{field}[{index}].{problem}" for problem in item_problems]
+    if len(problems) > SHOWN_PROBLEMS:
+        problems = [*problems[:SHOWN_PROBLEMS], f"and {len(problems) - SHOWN_PROBLEMS:,} more"]
+    return batch, problems
+
+
+def read_transfers(s3: Any, uri: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The transfers of a JSON array or JSON Lines object, or why there are none to run."""
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    with translate_errors(f"read the transfers of {uri}", service="S3"):
+        try:
+            head = s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return [], f"{uri} does not exist"
+            raise
+        if head["ContentLength"] > MAX_FILE_BYTES:
+            return [], f"{uri} is {head['ContentLength']:,} bytes; at most {MAX_FILE_BYTES:,}"
+        # The object as measured, not one written since.
+        text = s3.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"])["Body"].read().decode("utf-8", "replace")
+    try:
+        if text.lstrip().startswith("["):
+            transfers = json.loads(text)
+        else:
+            transfers = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except json.JSONDecodeError as error:
+        return [], f"{uri} is neither a JSON array nor JSON Lines ({error.msg} at line {error.lineno})"
+    if not transfers or len(transfers) > MAX_FILE_TRANSFERS:
+        return [], f"{uri} holds {len(transfers):,} transfers; give 1 to {MAX_FILE_TRANSFERS:,}"
+    odd = [index for index, transfer in enumerate(transfers) if not isinstance(transfer, dict)]
+    if odd:
+        return [], f"transfer {odd[0]} of {uri} is not a JSON object"
+    return transfers, None

@@ -51,6 +51,10 @@ def events_client() -> Any:  # no stubs installed for EventBridge
     return _client("events", _region())
 
 
+def s3_client() -> Any:  # no stubs installed for S3
+    return _client("s3", _region())
+
+
 # Made once per region and kept, as Lambda advises: a warm function's next invocation uses the same client, and
 # its connections (boto3's clients are safe to share between threads).
 def _region() -> str | None:

@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 PASSABLE_ROLES_VARIABLE = "PASSABLE_ROLE_ARNS"
 ALLOW_SECRETS_VARIABLE = "ALLOW_SECRETS_IN_INPUT"
 SCOPE_TAG_VARIABLE = "SCOPE_TAG"
+# The bucket of a batch's transfers_from objects and of what the workflow keeps there (set on the batch's steps).
+BATCH_BUCKET_VARIABLE = "BATCH_BUCKET"
 # DataSync's TagKey and TagValue (its API model).
 TAG_KEY_PATTERN, TAG_VALUE_PATTERN = r"^[a-zA-Z0-9\s+=._:/-]{1,256}$", r"^[a-zA-Z0-9\s+=._:@/-]{0,256}$"
 
@@ -69,6 +71,7 @@ class Deployment(BaseModel):
     scope_tag: ScopeTag | None = None
     # Where the steps run: an input's region_name must name it. None where it is not known (offline validation).
     region: str | None = None
+    batch_bucket: str | None = None
 
     @classmethod
     def from_environment(cls) -> "Deployment":
@@ -88,6 +91,7 @@ class Deployment(BaseModel):
             passable_role_arns=passable,
             allow_secrets_in_input=allow == "true",
             scope_tag=scope_tag_from(os.environ.get(SCOPE_TAG_VARIABLE)),
+            batch_bucket=os.environ.get(BATCH_BUCKET_VARIABLE) or None,
         )
 
     def environment(self) -> dict[str, str]:

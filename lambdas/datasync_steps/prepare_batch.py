@@ -1,41 +1,61 @@
-"""Batch step 1: check every transfer of a batch input before any starts, and hand the Map its items: each the input
-of one child execution of the workflow, linked to the batch's execution."""
+"""Batch step 1: check every transfer of a batch input before any starts, and hand the Map its items. Transfers given
+in the input stay in the state, for the Map to merge over the defaults; those read from S3 are written back, checked
+and merged, beside it in the batch bucket, where the Distributed Map reads them (not the object the input names,
+which could change after the check)."""
 
+import json
 from typing import Any
 
 from pydantic import BaseModel
 
-from datasync_steps.batch import parse_batch
-from datasync_steps.datasync import states_client
+from datasync_steps.batch import ITEMS_PREFIX, child_prefix, parse_batch
+from datasync_steps.datasync import s3_client, states_client, translate_errors
 from datasync_steps.deployment import Deployment
+from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.observability import StepEvent, logger, step_handler
-from datasync_steps.workflow_input import STARTED_BY_KEY, StartedInput, read_input
+from datasync_steps.workflow_input import StartedInput, read_input
 
-# Step Functions' 256 KiB for a state, less room for what the Map adds.
-MAX_STATE_BYTES = 240_000
+
+class S3Items(BaseModel):
+    Bucket: str
+    Key: str
 
 
 class PreparedBatch(BaseModel):
-    """$ after prepare-batch: the checked batch, as the Map merges each item over the defaults, and the key that links
-    each child to the batch's execution."""
+    """$ after prepare-batch: the checked batch as the Map takes it, and what names its children."""
 
     defaults: dict[str, Any]
-    transfers: list[dict[str, Any]]
-    link: dict[str, str]
+    transfers: list[dict[str, Any]]  # in the input; empty when the items are in S3
+    items: S3Items | None  # the checked items, each merged over the defaults, when read from S3
+    count: int
+    prefix: str  # of each child execution's name, <prefix>-<index>
     max_concurrency: int
     tolerated_failures: int
 
 
-def prepare_batch(started: StartedInput, execution_id: str, deployment: Deployment | None = None) -> PreparedBatch:
-    batch = parse_batch(started.raw, deployment, started)
-    logger.info("Prepared the batch", extra={"items": len(batch.transfers), "max_concurrency": batch.max_concurrency})
+def prepare_batch(
+    started: StartedInput, execution_id: str, deployment: Deployment | None = None, s3: Any = None
+) -> PreparedBatch:
+    deployment = deployment or Deployment()
+    if "transfers_from" in started.raw and not deployment.batch_bucket:
+        raise DataSyncInvalidInputError("transfers_from: this deployment has no batch bucket to read transfers from.")
+    batch = parse_batch(started.raw, deployment, started, s3)
+    settings, prefix, count = batch.settings, child_prefix(execution_id), len(batch.transfers)
+    items = None
+    if settings.transfers_from is not None:
+        items = S3Items(Bucket=str(deployment.batch_bucket), Key=f"{ITEMS_PREFIX}{prefix}/items.json")
+        body = json.dumps([batch.transfer(index) for index in range(count)], separators=(",", ":"))
+        with translate_errors(f"keep the batch's checked items in s3://{items.Bucket}/{items.Key}", service="S3"):
+            s3.put_object(Bucket=items.Bucket, Key=items.Key, Body=body.encode(), ContentType="application/json")
+    logger.info("Prepared the batch", extra={"items": count, "max_concurrency": settings.max_concurrency})
     return PreparedBatch(
-        defaults=batch.defaults,
-        transfers=list(batch.transfers),
-        # Step Functions' own key: the console links each child to the batch's execution.
-        link={STARTED_BY_KEY: execution_id},
-        max_concurrency=batch.max_concurrency,
-        tolerated_failures=batch.tolerated_failures,
+        defaults=settings.defaults if items is None else {},
+        transfers=batch.transfers if items is None else [],
+        items=items,
+        count=count,
+        prefix=prefix,
+        max_concurrency=settings.max_concurrency,
+        tolerated_failures=settings.tolerated_failures(count),
     )
 
 
@@ -43,4 +63,4 @@ def prepare_batch(started: StartedInput, execution_id: str, deployment: Deployme
 def handler(event: StepEvent) -> PreparedBatch:
     started = read_input(states_client(), event.execution_id)
     deployment = Deployment.from_environment().in_region_of(event.execution_id)
-    return prepare_batch(started, event.execution_id, deployment)
+    return prepare_batch(started, event.execution_id, deployment, s3_client())

@@ -1,14 +1,18 @@
 """Batch step 2: a row for each item (its child execution's status, task, DataSync execution, bytes and files, Error
-and Cause) and totals; DataSyncBatchFailedError, naming the items, when more failed than the batch tolerates."""
+and Cause) and totals; DataSyncBatchFailedError, naming the items, when more failed than the batch tolerates. The rows
+of a batch read from S3 go back to the batch bucket, as JSON Lines."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_serializer
 
-from datasync_steps.datasync import states_client, translate_errors
+from datasync_steps.batch import ITEMS_PREFIX, child_name
+from datasync_steps.datasync import s3_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncBatchFailedError
 from datasync_steps.observability import StepEvent, logger, step_handler
+from datasync_steps.prepare_batch import S3Items
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_stepfunctions import SFNClient
@@ -16,33 +20,47 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 COUNTED = ("BytesTransferred", "FilesTransferred")
 ROW_CAUSE_CHARACTERS = 200  # of a failed item's Cause in its row; the child's own history keeps it whole
 SHOWN_FAILURES = 20
-
-
-class MapRow(BaseModel):
-    """What the Map keeps of an item: its index and its child execution's name (the rest is read from it)."""
-
-    index: int
-    name: str
+DESCRIBING_AT_ONCE = 8  # boto3's connection pool holds 10
 
 
 class SummarizeEvent(StepEvent):
-    rows: list[MapRow]
+    count: int
+    prefix: str
+    items: S3Items | None
     tolerated_failures: int
     state_machine_arn: str  # the workflow's, whose executions the children are
 
 
 class BatchSummary(BaseModel):
-    Rows: list[dict[str, Any]]
     Totals: dict[str, int]
+    Rows: list[dict[str, Any]] | None = None  # a batch given in its input
+    RowsUri: str | None = None  # a batch read from S3: its rows, one JSON object a line
+
+    @model_serializer(mode="wrap")
+    def without_the_absent(self, serialize: Any) -> dict[str, Any]:
+        return {key: value for key, value in serialize(self).items() if value is not None}
 
 
-def summarize(sfn: "SFNClient", event: SummarizeEvent) -> BatchSummary:
+def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None) -> BatchSummary:
     executions = event.state_machine_arn.replace(":stateMachine:", ":execution:")
-    rows = [item_row(sfn, row.index, f"{executions}:{row.name}") for row in sorted(event.rows, key=lambda r: r.index)]
+    with ThreadPoolExecutor(DESCRIBING_AT_ONCE) as pool:
+        rows = list(
+            pool.map(
+                lambda index: item_row(sfn, index, f"{executions}:{child_name(event.prefix, index)}"),
+                range(event.count),
+            )
+        )
     failed = [row for row in rows if row["Status"] != "SUCCEEDED"]
     totals = {"Items": len(rows), "Succeeded": len(rows) - len(failed), "Failed": len(failed)}
     totals |= {name: sum(row.get(name, 0) for row in rows) for name in COUNTED}
     logger.info("Batch ended", extra={"totals": totals})
+    summary = BatchSummary(Totals=totals, Rows=rows)
+    if event.items is not None:
+        key = f"{ITEMS_PREFIX}{event.prefix}/rows.jsonl"
+        body = "".join(json.dumps(row) + "\n" for row in rows).encode()
+        with translate_errors(f"write the batch's rows to s3://{event.items.Bucket}/{key}", service="S3"):
+            s3.put_object(Bucket=event.items.Bucket, Key=key, Body=body, ContentType="application/x-ndjson")
+        summary = BatchSummary(Totals=totals, RowsUri=f"s3://{event.items.Bucket}/{key}")
     if len(failed) > event.tolerated_failures:
         named = "; ".join(
             f"item {row['index']}{' (' + row['task_id'] + ')' if row.get('task_id') else ''}: {row['Status']}, "
@@ -50,24 +68,29 @@ def summarize(sfn: "SFNClient", event: SummarizeEvent) -> BatchSummary:
             for row in failed[:SHOWN_FAILURES]
         )
         more = f"; and {len(failed) - SHOWN_FAILURES:,} more" if len(failed) > SHOWN_FAILURES else ""
+        rows_at = f" All rows: {summary.RowsUri}." if summary.RowsUri else ""
         raise DataSyncBatchFailedError(
             f"{len(failed):,} of {len(rows):,} transfers failed, more than the {event.tolerated_failures:,} tolerated: "
-            f"{named}{more}."
+            f"{named}{more}.{rows_at}"
         )
-    return BatchSummary(Rows=rows, Totals=totals)
+    return summary
 
 
 def item_row(sfn: "SFNClient", index: int, execution_arn: str) -> dict[str, Any]:
     """The item's row, from its child execution: status, task, DataSync execution and counters, or Error and Cause."""
-    with translate_errors(f"describe the batch item {index}'s execution {execution_arn}", service="Step Functions"):
-        described = sfn.describe_execution(executionArn=execution_arn)
+    try:
+        with translate_errors(f"describe the batch item {index}'s execution {execution_arn}", service="Step Functions"):
+            described = sfn.describe_execution(executionArn=execution_arn)
+    except sfn.exceptions.ExecutionDoesNotExist:
+        # The batch stopped (or its Map failed) before this item's turn.
+        return {"index": index, "Status": "NOT_STARTED", "Error": None, "Cause": "", "ExecutionArn": execution_arn}
     row: dict[str, Any] = {"index": index, "Status": described["status"]}
     item_input = json.loads(described.get("input") or "{}")
     if isinstance(item_input, dict) and isinstance(item_input.get("task_id"), str):
         row["task_id"] = item_input["task_id"]
     if described["status"] == "SUCCEEDED":
         output = json.loads(described.get("output") or "{}")
-        row |= {key: output[key] for key in ("TaskExecutionArn",) if key in output}
+        row |= {key: output[key] for key in ("TaskArn", "TaskExecutionArn") if key in output}
         row |= {key: value for key, value in (output.get("TaskExecution") or {}).items() if key in COUNTED}
     else:
         cause = described.get("cause") or ""
@@ -78,4 +101,4 @@ def item_row(sfn: "SFNClient", index: int, execution_arn: str) -> dict[str, Any]
 
 @step_handler(SummarizeEvent, BatchSummary)
 def handler(event: SummarizeEvent) -> BatchSummary:
-    return summarize(states_client(), event)
+    return summarize(states_client(), event, s3_client())

@@ -152,8 +152,19 @@ ALLOWED = {
         "datasync:DescribeTaskExecution": [EXECUTION],
     },
     "report": {"datasync:DescribeTaskExecution": [EXECUTION]},
-    "prepare-batch": {"states:DescribeExecution": "the batch state machine's executions"},
-    "summarize-batch": READS_INPUT,
+    "prepare-batch": {
+        "states:DescribeExecution": "the batch state machine's executions",
+        "s3:GetObject": "the batch bucket's objects",
+        "s3:PutObject": "the batches' own files",
+    },
+    "summarize-batch": {**READS_INPUT, "s3:PutObject": "the batches' own files"},
+    # Only the children of a batch that ended, which it asks Step Functions about.
+    "stop-batch": {
+        "states:DescribeExecution": "the batch state machine's executions",
+        "states:ListExecutions": "the state machine",
+        "states:StopExecution": "the state machine's executions",
+        **FAILED_EVENTS,
+    },
     "start": {
         **READS_INPUT,
         "datasync:StartTaskExecution": [TASK],
@@ -208,6 +219,10 @@ OWN_RESOURCES = {
     "the secrets DataSync manages": lambda listed: listed.endswith(':secret:aws-datasync!*"]]}]'),
     "the failed-events queue": lambda listed: listed.startswith('[{"Fn::GetAtt": ["WorkflowFailedEvents'),
     "the default event bus": lambda listed: listed.endswith(':event-bus/default"]]}]'),
+    "the batch bucket's objects": lambda listed: listed.startswith('[{"Fn::Join": ["", [{"Fn::GetAtt": ["WorkflowBatch')
+    and listed.endswith('"/*"]]}]'),
+    "the batches' own files": lambda listed: listed.startswith('[{"Fn::Join": ["", [{"Fn::GetAtt": ["WorkflowBatch')
+    and listed.endswith('"/batches/*"]]}]'),
 }
 
 
@@ -303,7 +318,7 @@ def test_the_definition_is_the_file_and_its_placeholders_are_the_substitutions(t
 
 def test_the_batch_runs_each_transfer_as_a_child_execution_of_the_workflows_state_machine(template):
     workflow_id, _ = workflow_machine(template)
-    _, batch = workflow_machine(template, batch=True)
+    batch_id, batch = workflow_machine(template, batch=True)
     assert batch["DefinitionString"] == batch_definition_text()
     substitutions = batch["DefinitionSubstitutions"]
     assert set(substitutions) == placeholders(batch_definition_text())
@@ -312,8 +327,13 @@ def test_the_batch_runs_each_transfer_as_a_child_execution_of_the_workflows_stat
     functions = functions_by_step(template)
     invoked = [{"Fn::GetAtt": [functions[step.name][0], "Arn"]} for step in workflow_steps(batch=True)]
     assert granted["lambda:InvokeFunction"][0] == invoked
-    assert granted["states:StartExecution"][0] == [{"Ref": workflow_id}]
-    assert OWN_RESOURCES["the state machine's executions"](json.dumps(granted["states:StopExecution"][0]))
+    # The workflow's executions, and the Distributed Map's own children (its iterations, executions of the batch).
+    assert granted["states:StartExecution"][0] == [{"Ref": workflow_id}, {"Ref": batch_id}]
+    workflow_children, own_children = map(json.dumps, granted["states:StopExecution"][0])
+    assert OWN_RESOURCES["the state machine's executions"](f"[{workflow_children}]")
+    assert own_children.endswith(f'":execution:", {{"Fn::GetAtt": ["{batch_id}", "Name"]}}, "/*"]]}}')
+    assert granted["states:DescribeExecution"][0] == granted["states:StopExecution"][0]
+    assert OWN_RESOURCES["the batches' own files"](json.dumps(granted["s3:GetObject"][0]))
     assert json.dumps(granted["events:PutRule"][0]).endswith(
         ':rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"]]}]'
     )
@@ -423,6 +443,44 @@ def test_stopped_executions_are_cleaned_up_by_eventbridge(template):
     assert sorted(rule["EventPattern"]["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [functions_by_step(template)["cleanup"][0], "Arn"]}
+
+
+def test_a_stopped_batchs_children_are_stopped_by_eventbridge_which_names_the_workflow(template):
+    rule = rule_for(template, "Step Functions Execution Status Change", "stop-batch")
+    assert sorted(rule["EventPattern"]["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    assert rule["EventPattern"]["detail"]["stateMachineArn"] == [{"Ref": workflow_machine(template, batch=True)[0]}]
+    (target,) = rule["Targets"]
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"] == {"detail": "$.detail"}
+    assert json.dumps(transformer["InputTemplate"]).count("<detail>") == 1
+    assert {"Ref": workflow_machine(template)[0]} in transformer["InputTemplate"]["Fn::Join"][1]
+
+
+def test_only_the_batch_steps_know_the_batch_bucket_which_is_private_encrypted_and_expires_what_the_batch_writes(
+    template,
+):
+    (bucket_id,) = resources(template, "AWS::S3::Bucket")
+    bucket = the(template, "AWS::S3::Bucket")
+    assert bucket["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+    )
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "AES256"
+    }
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Prefix"], rule["ExpirationInDays"], rule["Status"]) == ("batches/", 30, "Enabled")
+    (policy,) = resources(template, "AWS::S3::BucketPolicy").values()
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in policy["PolicyDocument"]["Statement"]
+    )
+    knowing = {
+        step_name
+        for step_name, (_, function) in functions_by_step(template).items()
+        if function["Environment"]["Variables"].get("BATCH_BUCKET") == {"Ref": bucket_id}
+    }
+    assert knowing == {"prepare-batch", "summarize-batch"}
+    assert template["Outputs"]["BatchBucketName"]["Value"] == {"Ref": bucket_id}
 
 
 def test_every_finished_run_is_announced_on_the_default_bus_and_only_as_this_workflow(template):
@@ -796,6 +854,7 @@ def test_what_eventbridge_and_the_schedules_cannot_deliver_or_handle_is_kept_in_
         ("DataSync Task Execution State Change", "resume", 1),
         ("Step Functions Execution Status Change", "cleanup", 6),
         ("Step Functions Execution Status Change", "announce", 6),
+        ("Step Functions Execution Status Change", "stop-batch", 6),
     ):
         (target,) = rule_for(template, detail_type, step_name)["Targets"]
         assert target["DeadLetterConfig"] == in_queue

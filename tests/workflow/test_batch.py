@@ -136,3 +136,118 @@ def test_a_batch_whose_history_could_not_hold_its_items_is_refused():
 
     (problem,) = batch_problems({"transfers": [{"task_arn": MISSING}] * (MAX_TRANSFERS + 1)})
     assert problem.startswith(f"transfers: List should have at most {MAX_TRANSFERS:,}".replace(",", ""))
+
+
+def put_transfers(body: str, key: str = "transfers/nightly.jsonl") -> str:
+    """A transfers_from object in the local deployment's batch bucket (moto's S3)."""
+    import boto3
+
+    from datasync_workflow.local import BATCH_BUCKET, create_batch_bucket
+
+    create_batch_bucket()
+    boto3.client("s3", region_name="us-east-1").put_object(Bucket=BATCH_BUCKET, Key=key, Body=body.encode())
+    return f"s3://{BATCH_BUCKET}/{key}"
+
+
+def s3_text(uri: str) -> str:
+    import boto3
+
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return boto3.client("s3", region_name="us-east-1").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+
+
+def test_a_batch_read_from_s3_runs_on_a_distributed_map_and_writes_its_rows_back(datasync, tasks):
+    import json
+
+    lines = [{"task_arn": task, "task_id": f"copy_{index}"} for index, task in enumerate(tasks[:4])]
+    lines.insert(2, {"task_arn": MISSING, "task_id": "the_missing_one"})
+    uri = put_transfers("".join(json.dumps(line) + "\n" for line in lines))
+    sample: list[int] = []
+    stop, thread = most_running_at_once(sample)
+    batch = {
+        "defaults": {"wait_interval_seconds": 0},
+        "transfers_from": uri,
+        "max_concurrency": 2,
+        "tolerated_failure_count": 1,
+    }
+    with emulated_transfers(EmulatedTransfer(seconds=1)):
+        execution = run_local(batch, timeout=90)
+    stop.set()
+    thread.join()
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert "Rows" not in execution.output
+    assert execution.output["Totals"] == {
+        "Items": 5,
+        "Succeeded": 4,
+        "Failed": 1,
+        "BytesTransferred": 4 * 2 * 1024**3,
+        "FilesTransferred": 4000,
+    }
+    rows = [json.loads(line) for line in s3_text(execution.output["RowsUri"]).splitlines()]
+    assert [(row["index"], row["task_id"], row["Status"]) for row in rows] == [
+        (0, "copy_0", "SUCCEEDED"),
+        (1, "copy_1", "SUCCEEDED"),
+        (2, "the_missing_one", "FAILED"),
+        (3, "copy_2", "SUCCEEDED"),
+        (4, "copy_3", "SUCCEEDED"),
+    ]
+    assert rows[0]["TaskArn"] == tasks[0] and rows[2]["Error"] == "DataSyncTaskNotFoundError"
+    # The Distributed Map's own history is a few events: each item's is its child's.
+    assert len(execution.history) < 40
+    assert len(fakes.backend().task_executions) == 4 and max(sample) == 2
+
+
+def test_every_item_of_an_s3_batch_is_checked_before_anything_starts(datasync, tasks):
+    import json
+
+    uri = put_transfers(json.dumps([{"task_arn": tasks[0]}, {"task_arn": "nope"}]), key="transfers/array.json")
+    cause = failed(run_local({"transfers_from": uri}), "DataSyncInvalidInputError")
+    assert "transfers_from[1].task_arn: must be a DataSync task ARN" in cause
+    assert fakes.backend().task_executions == {}
+
+
+@pytest.mark.parametrize(
+    ("transfers_from", "problem"),
+    [
+        ("s3://someone-elses-bucket/transfers.json", "is not in this deployment's datasync-workflow-batches"),
+        ("s3://datasync-workflow-batches/absent.json", "s3://datasync-workflow-batches/absent.json does not exist"),
+        ("s3://datasync-workflow-batches/transfers/bad.jsonl", "is neither a JSON array nor JSON Lines"),
+        ("s3://datasync-workflow-batches/transfers/empty.jsonl", "holds 0 transfers; give 1 to 5,000"),
+    ],
+)
+def test_a_transfers_from_that_cannot_be_run_is_refused_naming_it(datasync, transfers_from, problem):
+    put_transfers('{"task_arn": ', key="transfers/bad.jsonl")
+    put_transfers("\n", key="transfers/empty.jsonl")
+    cause = failed(run_local({"transfers_from": transfers_from}), "DataSyncInvalidInputError")
+    assert cause.startswith("Invalid batch input: transfers_from: ") and problem in cause
+    assert fakes.backend().task_executions == {}
+
+
+def test_stopping_a_batch_stops_its_children_and_so_cancels_their_transfers(datasync, tasks):
+    import boto3
+
+    from datasync_steps.stop_batch import STOP_ERROR
+
+    batch = {"defaults": {"wait_interval_seconds": 0}, "transfers": [{"task_arn": task} for task in tasks[:3]]}
+    # Stopped (the local runner's timeout) while its children wait for their 60-second transfers.
+    with emulated_transfers(EmulatedTransfer(seconds=60)):
+        execution = run_local(batch, timeout=4)
+        assert execution.status == "ABORTED" and len(fakes.backend().task_executions) == 3
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            children = [
+                child
+                for machine in sfn.list_state_machines()["stateMachines"]
+                if "batch" not in machine["name"]
+                for child in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
+            ]
+            transfers = list(fakes.backend().task_executions.values())
+            if children and all(c["status"] == "ABORTED" for c in children) and all(
+                t.status_at(time.time()) == "ERROR" for t in transfers
+            ):
+                break
+            time.sleep(0.2)
+    assert children and {c["status"] for c in children} == {"ABORTED"}
+    assert {sfn.describe_execution(executionArn=c["executionArn"])["error"] for c in children} == {STOP_ERROR}
+    assert transfers and {t.status_at(time.time()) for t in transfers} == {"ERROR"}  # cancelled by the clean-up
