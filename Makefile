@@ -8,17 +8,21 @@ NODE_TOOLS := node_modules/.installed
 # jsii runs on the machine's Node; these keep its banner and the CLI's telemetry quiet.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
+# MkDocs Material's banner about its successor, on every build.
+export NO_MKDOCS_2_WARNING := 1
 # The CDK command line runs `python3 app.py` (cdk.json): the one in the virtual environment.
 CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
 
-.PHONY: install demo test e2e bench definition diagram lint format synth bootstrap deploy destroy clean
+.PHONY: install demo test e2e bench definition docs lint format synth bootstrap deploy destroy clean
 
+# Installs the pinned Python packages into .venv and the pinned Node tools (the ASL validator, the CDK command line)
+# into node_modules; every other target runs it first.
 install: $(INSTALLED) $(NODE_TOOLS)
 
 $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==25.3
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,infra]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,infra,docs]'
 	touch $@
 
 $(NODE_TOOLS): package.json package-lock.json
@@ -26,38 +30,43 @@ $(NODE_TOOLS): package.json package-lock.json
 	touch $@
 
 # Runs examples/find_or_create_update_run_delete.json on this machine, from an empty emulated account with only the
-# secret that holds the SMB share's password.
+# secret that holds the SMB share's password: each state as it is entered, DataSync's status while it waits, and the
+# output.
 demo: install
 	$(BIN)/datasync-workflow run --local examples/find_or_create_update_run_delete.json --secret datasync-workflow/smb-password
 
-# Four workers on two cores: most of a test's time is an emulated transfer waiting. Work stealing keeps them busy to
-# the end, when the longest tests would otherwise run on one.
+# Runs every test but the deployed ones, on four workers (two cores: most of a test's time is an emulated transfer
+# waiting; work stealing keeps them busy to the end).
 test: install
 	$(BIN)/python -m pytest -n 4 --dist worksteal
 
-# Against a deployed stack: DATASYNC_WORKFLOW_STACK=DataSyncWorkflow make e2e (see tests/e2e).
+# Runs the end-to-end tests against a deployed stack: DATASYNC_WORKFLOW_STACK=DataSyncWorkflow make e2e.
 e2e: install
 	$(BIN)/python -m pytest tests/e2e -v
 
-# Prints the DataSync calls of a look-up, the transitions, invocations and history events of a run, what runs of
-# a few lengths cost, and the steps' import times.
+# Prints the steps' import times, the DataSync calls of a look-up, the transitions, invocations and history events of
+# a run, what runs of a few lengths cost, and a local batch of 1,000 transfers.
 bench: install
 	$(BIN)/python scripts/benchmark.py
 
-# statemachine/datasync_workflow.asl.json from datasync_workflow/flow.py, then README's picture of it.
+# Writes statemachine/*.asl.json from datasync_workflow/flow.py, then the docs' diagrams of them.
 definition: install
 	$(BIN)/python -m datasync_workflow.flow
-	$(BIN)/python -m datasync_workflow.diagram
+	$(BIN)/python -m datasync_workflow.reference
 
-# README's picture of the state machine, drawn from statemachine/datasync_workflow.asl.json.
-diagram: install
-	$(BIN)/python -m datasync_workflow.diagram
+# Writes the reference sections of docs/ from the code (input, errors, permissions, settings, these targets,
+# diagrams), then builds the site into site/, strictly: a broken link or anchor, or a page missing, fails.
+docs: install
+	$(BIN)/python -m datasync_workflow.reference
+	$(BIN)/mkdocs build --strict --site-dir site
 
+# Checks the code: ruff's lint and format, and mypy with the DataSync, Step Functions and DynamoDB client stubs.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Formats the code and fixes what ruff can.
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -66,14 +75,18 @@ format: install
 synth: install
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py
 
+# Bootstraps the CDK in your account and region (once), with the credentials of your AWS profile.
 bootstrap: install
 	$(CDK) bootstrap
 
+# Deploys the stack DataSyncWorkflow with the settings in cdk.json's datasync_workflow context.
 deploy: install
 	$(CDK) deploy DataSyncWorkflow
 
+# Deletes the stack (its batch bucket is kept, with what it holds).
 destroy: install
 	$(CDK) destroy DataSyncWorkflow
 
+# Deletes what the targets installed and made.
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache cdk.out
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache cdk.out site

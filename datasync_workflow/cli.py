@@ -21,10 +21,12 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from datasync_steps.names import is_batch
-from datasync_workflow.follow import MAX_HISTORY_PAGE, Progress, follow
+from datasync_workflow.follow import MAX_HISTORY_PAGE, BatchTable, Progress, follow
 
 # How often a deployed execution's history is read while it is followed.
 POLL_SECONDS = 2
+# A batch's children are listed this often (ListExecutions, a page per 1,000 runs of the workflow).
+BATCH_REFRESH_SECONDS = 10
 INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C
 USAGE_ERROR = 2
 # An input file is read up to this size: an execution input is at most 256 KiB of JSON, with room for indentation.
@@ -164,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_wait:
         print(execution_arn)
         return 0
-    return follow_deployed(sfn, execution_arn, task_id_of(execution_input))
+    return follow_deployed(sfn, execution_arn, task_id_of(execution_input), is_batch(execution_input))
 
 
 def aws_session(args: argparse.Namespace) -> boto3.session.Session:
@@ -292,6 +294,8 @@ def validate_input(execution_input, args: argparse.Namespace, parser: argparse.A
     if problems:
         return 1
     print("valid")
+    if isinstance(execution_input, dict) and "transfers_from" in execution_input:
+        print(printable(f"  the transfers of {execution_input['transfers_from']} are checked when the batch starts"))
     if not is_batch(execution_input):
         for where, rendered in parse_workflow_input(execution_input, deployment, started).rendered.items():
             print(printable(f"  {where}: {rendered}"))
@@ -328,8 +332,15 @@ def run_locally(args: argparse.Namespace, execution_input, parser: argparse.Argu
             secrets = boto3.client("secretsmanager", region_name=region)
             for name in args.secret:
                 secrets.create_secret(Name=name, SecretString="emulated: no data moves, so it is never used")
+            progress = Progress(task_id_of(execution_input))
+            sfn = boto3.client("stepfunctions", region_name=region)
+            table = BatchTable(sfn, progress) if is_batch(execution_input) else None
             execution = run_local(
-                execution_input, region=region, timeout=args.timeout, on_event=Progress(task_id_of(execution_input))
+                execution_input,
+                region=region,
+                timeout=args.timeout,
+                on_event=table or progress,
+                on_poll=table.refresh if table else None,
             )
     except KeyboardInterrupt:
         print("\nInterrupted: a local run ends with this command, its emulated DataSync with it", file=sys.stderr)
@@ -344,13 +355,20 @@ def task_id_of(execution_input) -> str | None:
     return printable(task_id, 250) if isinstance(task_id, str) else None
 
 
-def follow_deployed(sfn, execution_arn: str, label: str | None = None) -> int:
+def follow_deployed(sfn, execution_arn: str, label: str | None = None, batch: bool = False) -> int:
     print(f"Started {execution_arn}", file=sys.stderr)
     progress = Progress(label)
+    table = BatchTable(sfn, progress, refresh_seconds=BATCH_REFRESH_SECONDS) if batch else None
     while True:
         try:
             described, history = follow(
-                sfn, execution_arn, progress, poll_seconds=POLL_SECONDS, seen=progress.shown, page_size=MAX_HISTORY_PAGE
+                sfn,
+                execution_arn,
+                table or progress,
+                poll_seconds=POLL_SECONDS,
+                seen=progress.shown,
+                page_size=MAX_HISTORY_PAGE,
+                on_poll=table.refresh if table else None,
             )
             break
         except KeyboardInterrupt:

@@ -1,14 +1,8 @@
-"""The state machine as a Mermaid flowchart, drawn from statemachine/datasync_workflow.asl.json, and written into
-README.md between its diagram markers: `make diagram`."""
+"""A state machine as a Mermaid flowchart, drawn from its definition; datasync_workflow/reference.py puts the
+workflow's and the batch's into docs/how-it-works.md (`make docs`)."""
 
-import json
 import re
-from pathlib import Path
 
-from datasync_workflow.definition import definition_text
-
-README = Path(__file__).resolve().parents[1] / "README.md"
-START, END = "<!-- diagram: made by `make diagram` from the definition; do not edit -->", "<!-- diagram end -->"
 COMPARISONS = {
     "Equals": "=",
     "GreaterThanEquals": "≥",
@@ -46,6 +40,7 @@ def _shape(state_type: str, name: str) -> str:
         "Succeed": f'(["{label}"])',
         "Fail": f'(["{label}"]):::failed',
         "Pass": f'(["{label}"])' if name.startswith("Report") else f'["{label}"]',
+        "Map": f'[["{label}"]]',  # a subroutine: each item's states run inside it
     }.get(state_type, f'["{label}"]')
 
 
@@ -61,6 +56,8 @@ def _condition(rule: dict) -> str:
     value = rule[operator]
     if operator == "BooleanEquals":
         return variable if value else f"not {variable}"
+    if operator == "IsNull":
+        return f"no {variable}" if value else f"{variable} given"
     if operator == "IsPresent":
         return f"{variable} present" if value else f"no {variable}"
     comparison = re.sub(r"^(String|Numeric|Timestamp|Boolean)|Path$", "", operator)
@@ -74,22 +71,3 @@ def _last(path: str) -> str:
 
 def _escaped(text: str) -> str:
     return text.replace('"', "#quot;")
-
-
-def readme_with_diagram(readme: str, chart: str) -> str:
-    """`readme` with the block between the markers replaced by `chart`."""
-    before, _, rest = readme.partition(START)
-    _, found, after = rest.partition(END)
-    if not found:
-        raise ValueError(f"README.md lacks the diagram markers {START} ... {END}")
-    block = f"{START}\n\n```mermaid\n{chart}```\n\n{END}"
-    return before + block + after
-
-
-def main() -> None:
-    chart = flowchart(json.loads(definition_text()))
-    README.write_text(readme_with_diagram(README.read_text(), chart))
-
-
-if __name__ == "__main__":
-    main()

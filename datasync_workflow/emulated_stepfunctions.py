@@ -34,6 +34,7 @@ from functools import lru_cache
 from antlr4 import CommonTokenStream, InputStream
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import ValidationException
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -48,7 +49,6 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import (
     SyntaxErrorListener,
 )
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
-from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -93,6 +93,8 @@ def _terminated(self: BaseExecutionWorkerCommunication) -> None:
         else "TIMED_OUT"
     )
     error = (state.error or {}) if isinstance(state, ProgramError) and not stopped else {}
+    execution_error = error.get("error") or getattr(self.execution, "error", None)
+    execution_cause = error.get("cause") or getattr(self.execution, "cause", None)
     event = {
         "source": "aws.states",
         "detail-type": "Step Functions Execution Status Change",
@@ -106,8 +108,8 @@ def _terminated(self: BaseExecutionWorkerCommunication) -> None:
             "status": status,
             "input": json.dumps(self.execution.input_data),
             "output": json.dumps(self.execution.exec_worker.env.states.get_input()) if status == "SUCCEEDED" else None,  # type: ignore[union-attr]
-            "error": error.get("error") or getattr(self.execution, "error", None),
-            "cause": error.get("cause") or getattr(self.execution, "cause", None),
+            "error": execution_error,
+            "cause": execution_cause,
         },
     }
     with _listeners_lock:
@@ -117,7 +119,7 @@ def _terminated(self: BaseExecutionWorkerCommunication) -> None:
     _MOTOS_TERMINATED(self)
     if stopped:
         self.execution.exec_status = ExecutionStatus.ABORTED
-        self.execution.error, self.execution.cause = event["detail"]["error"], event["detail"]["cause"]
+        self.execution.error, self.execution.cause = execution_error, execution_cause
 
 
 def _stop_execution(self: StepFunctionResponse) -> ActionResult:
@@ -128,7 +130,8 @@ def _stop_execution(self: StepFunctionResponse) -> ActionResult:
     stopped = datetime.now(UTC)
     error, cause = self._get_param("error"), self._get_param("cause")
     execution.stop(stop_date=stopped, error=error, cause=cause)
-    execution.error, execution.cause, execution.stopped_by_request = error, cause, True
+    execution.error, execution.cause = error, cause
+    execution.stopped_by_request = True  # type: ignore[attr-defined]  # read by _terminated
     threading.Thread(target=_answer_tokens_until_stopped, args=(execution,), daemon=True).start()
     return ActionResult({"stopDate": stopped})
 

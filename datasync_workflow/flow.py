@@ -3,14 +3,18 @@ CDK deploys and the local runner runs. Each Lambda task gets the shared Retry an
 
 import json
 
+from datasync_steps.errors import DataSyncExecutionTimeoutError
 from datasync_steps.names import (
     CHECK_STATE,
     CREATE_LOCATIONS,
     CREATE_TASK,
     DESCRIBE_STATE,
     FINAL_STATUSES,
+    ITEM_STATES,
     PLAN_RETRY_STATE,
+    PREPARE_BATCH_STATE,
     QUEUE,
+    S3_ITEM_STATES,
     SKIP,
     START_STATE,
     WAIT_STATE,
@@ -148,7 +152,7 @@ def timed_out(cause: str, *values: str) -> dict:
     return {
         "Type": "Pass",
         "Parameters": {
-            "Error": "DataSyncExecutionTimeoutError",
+            "Error": DataSyncExecutionTimeoutError.__name__,
             "Cause.$": f"States.Format('{cause}', $.execution.TaskExecutionArn, {', '.join(values)})",
         },
         "ResultPath": "$.error",
@@ -374,7 +378,7 @@ def definition() -> dict:
         # Only when planning the next try failed too: the try's own error, explained here instead.
         CLASSIFY: choice(
             # The timeout states write their Cause as a sentence; the steps' errors carry it in their JSON.
-            when("$.error.Error", "Failed with its own sentence", StringEquals="DataSyncExecutionTimeoutError"),
+            when("$.error.Error", "Failed with its own sentence", StringEquals=DataSyncExecutionTimeoutError.__name__),
             when("$.error.Error", "Explain failure", StringMatches="DataSync*"),
             default="Failed with its own sentence",
         ),
@@ -394,14 +398,19 @@ def batch_definition() -> dict:
     <prefix>-<index>, at most max_concurrency at once; an inline Map over transfers given in the input, a Distributed
     Map over those read from S3. The summary's rows come from the children themselves."""
     states = {
-        "Prepare the batch": task("prepare-batch", {}, "$", "Items in S3?", catch_to="Batch failed?"),
-        "Items in S3?": choice(
-            when("$.items", "Run each transfer from S3", IsNull=False), default="Run each transfer"
+        PREPARE_BATCH_STATE: task(
+            "prepare-batch",
+            {"workflow_state_machine_arn": f"${{{WORKFLOW_ARN_PLACEHOLDER}}}"},
+            "$",
+            "Items in S3?",
+            catch_to="Batch failed?",
         ),
+        "Items in S3?": choice(when("$.items", "Run each transfer from S3", IsNull=False), default="Run each transfer"),
         # Each item over the defaults (Airflow's partial and expand): merged here rather than in the state, which holds
         # them once.
         "Run each transfer": each_transfer(
             "States.JsonMerge($.defaults, $$.Map.Item.Value, false)",
+            ITEM_STATES,
             {"ProcessorConfig": {"Mode": "INLINE"}},
             {"ItemsPath": "$.transfers"},
         ),
@@ -409,6 +418,7 @@ def batch_definition() -> dict:
         # batch (Standard: only those may wait for a .sync child).
         "Run each transfer from S3": each_transfer(
             "$$.Map.Item.Value",
+            S3_ITEM_STATES,
             {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}},
             {
                 "ItemReader": {
@@ -443,13 +453,14 @@ def batch_definition() -> dict:
         "Comment": "Runs many DataSync transfers, each a run of the DataSync workflow (a child execution), as "
         "Airflow's DataSyncOperator.partial().expand() does.",
         "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
-        "StartAt": "Prepare the batch",
+        "StartAt": PREPARE_BATCH_STATE,
         "States": states,
     }
 
 
-def each_transfer(item_input: str, processor: dict, items_from: dict) -> dict:
+def each_transfer(item_input: str, state_names: tuple[str, str], processor: dict, items_from: dict) -> dict:
     """A Map that starts the workflow with each item (`item_input`, a path or intrinsic) and waits for it to end."""
+    run_transfer, item_done = state_names
     run_child = {
         "Type": "Task",
         "Resource": "arn:aws:states:::states:startExecution.sync:2",
@@ -460,9 +471,9 @@ def each_transfer(item_input: str, processor: dict, items_from: dict) -> dict:
             "Input.$": "States.JsonMerge($.input, $.link, false)",
         },
         "OutputPath": None,
-        "Next": "Item done",
+        "Next": item_done,
         # A child that failed is an item like the others: the summary reads how it ended.
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Item done"}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": item_done}],
     }
     return {
         "Type": "Map",
@@ -476,8 +487,8 @@ def each_transfer(item_input: str, processor: dict, items_from: dict) -> dict:
         "MaxConcurrencyPath": "$.max_concurrency",
         "ItemProcessor": {
             **processor,
-            "StartAt": "Run the transfer",
-            "States": {"Run the transfer": run_child, "Item done": {"Type": "Pass", "OutputPath": None, "End": True}},
+            "StartAt": run_transfer,
+            "States": {run_transfer: run_child, item_done: {"Type": "Pass", "OutputPath": None, "End": True}},
         },
         # Each iteration gives {}: the rows are read from the children.
         "ResultPath": None,

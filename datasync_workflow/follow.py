@@ -10,7 +10,14 @@ from collections.abc import Callable
 from botocore.exceptions import ClientError
 
 from datasync_steps.datasync import THROTTLING_ERROR_CODES
-from datasync_steps.names import CHECK_STATE, PLAN_RETRY_STATE, WAIT_STATE
+from datasync_steps.names import (
+    CHECK_STATE,
+    ITEM_STATES,
+    PLAN_RETRY_STATE,
+    PREPARE_BATCH_STATE,
+    S3_ITEM_STATES,
+    WAIT_STATE,
+)
 
 MAX_HISTORY_PAGE = 1000  # the most GetExecutionHistory gives at once
 MAX_POLL_SECONDS = 30
@@ -26,13 +33,15 @@ def follow(
     poll_seconds: float = 0.1,
     seen: int = 0,
     page_size: int = 100,
+    on_poll: Callable[[], None] | None = None,
 ) -> tuple[dict, list[dict]]:
     """Poll until the execution ends, `timeout` passes or `stop_when` is true of an event, passing each history
     event after the `seen`th to `on_event`; return the last description and the whole history.
 
     While it polls, the history is read only for `on_event` or `stop_when`, and then only what is newer than the
     last event seen, newest first in pages of `page_size` (GetExecutionHistory's quota is shared by the account,
-    and a history may hold 25,000 events). Throttled, it polls less often, up to every MAX_POLL_SECONDS.
+    and a history may hold 25,000 events). Throttled, it polls less often, up to every MAX_POLL_SECONDS. `on_poll` is
+    called after each poll while the execution runs.
     """
     deadline = time.monotonic() + timeout
     watching = on_event is not None or stop_when is not None
@@ -54,6 +63,8 @@ def follow(
             continue
         if described["status"] != "RUNNING" or stop or time.monotonic() > deadline:
             return described, events_after(sfn, execution_arn, 0, MAX_HISTORY_PAGE)
+        if on_poll is not None:
+            on_poll()
         time.sleep(poll_seconds)
 
 
@@ -113,3 +124,66 @@ class Progress:
                 )
             checked = f"{check['Status']}{progress} (check {check['checks_done']})"
             print(f"{self.prefix}   DataSync status: {checked}", file=sys.stderr)
+
+
+class BatchTable:
+    """A batch's items as they go: on stderr, a line for each item when it starts and when it ends (with its task_id,
+    bytes and files, or its Error), and the counts when they change. It reads the children from Step Functions every
+    `refresh_seconds` while the batch runs, and once more at its end."""
+
+    def __init__(self, sfn, progress: Progress, refresh_seconds: float = 2.0) -> None:
+        self.sfn, self.progress, self.refresh_seconds = sfn, progress, refresh_seconds
+        self.prepared: dict | None = None  # prepare-batch's output: count, prefix, the workflow's state machine
+        self.statuses: dict[str, str] = {}  # child name -> its last status shown
+        self.refreshed = -math.inf
+
+    def __call__(self, event: dict) -> None:
+        if (event.get("stateEnteredEventDetails") or {}).get("name") in (*ITEM_STATES, *S3_ITEM_STATES):
+            self.progress.shown += 1  # an item's own states: the table shows the item
+        else:
+            self.progress(event)
+        exited = event.get("stateExitedEventDetails") or {}
+        prepared = json.loads(exited.get("output") or "{}") if exited.get("name") == PREPARE_BATCH_STATE else {}
+        if "prefix" in prepared:  # and not the error of a batch refused
+            self.prepared = prepared
+            print(
+                f"   {self.prepared['count']:,} items, at most {self.prepared['max_concurrency']} at once",
+                file=sys.stderr,
+            )
+        if event["type"] in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
+            self.refresh(at_the_end=True)
+
+    def refresh(self, at_the_end: bool = False) -> None:
+        if self.prepared is None or (not at_the_end and time.monotonic() - self.refreshed < self.refresh_seconds):
+            return
+        self.refreshed = time.monotonic()
+        prefix = f"{self.prepared['prefix']}-"
+        pages = self.sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.prepared["workflow_state_machine_arn"]
+        )
+        children = [child for page in pages for child in page["executions"] if child["name"].startswith(prefix)]
+        changed = sorted(
+            (int(child["name"].removeprefix(prefix)), child)
+            for child in children
+            if self.statuses.get(child["name"]) != child["status"]
+        )
+        for index, child in changed:
+            self.statuses[child["name"]] = child["status"]
+            print(f"   item {index}: {self.item_line(child)}", file=sys.stderr)
+        if changed:
+            counted = {status: list(self.statuses.values()).count(status) for status in set(self.statuses.values())}
+            waiting = self.prepared["count"] - len(self.statuses)
+            shown = ", ".join(f"{n:,} {status.lower()}" for status, n in sorted(counted.items()))
+            print(f"   items: {shown}{f', {waiting:,} waiting' if waiting else ''}", file=sys.stderr)
+
+    def item_line(self, child: dict) -> str:
+        if child["status"] == "RUNNING":
+            return "RUNNING"
+        described = self.sfn.describe_execution(executionArn=child["executionArn"])
+        item_input = json.loads(described.get("input") or "{}")
+        label = f"[{item_input['task_id']}] " if isinstance(item_input.get("task_id"), str) else ""
+        if described["status"] == "SUCCEEDED":
+            counters = json.loads(described.get("output") or "{}").get("TaskExecution") or {}
+            moved = counters.get("BytesTransferred", 0) / 2**20
+            return f"{label}SUCCEEDED, {counters.get('FilesTransferred', 0):,} files and {moved:,.1f} MiB"
+        return f"{label}{described['status']}, {described.get('error')}: {(described.get('cause') or '')[:200]}"

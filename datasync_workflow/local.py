@@ -35,6 +35,7 @@ from moto.datasync.models import datasync_backends
 from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
+from datasync_steps.batch import child_prefix
 from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, Deployment
 from datasync_steps.names import STOPPED_STATUSES, is_batch
 from datasync_steps.observability import metrics
@@ -86,6 +87,7 @@ def run_local(
     on_event: Callable[[dict], None] | None = None,
     definition: str | None = None,
     stop_when: Callable[[dict], bool] | None = None,
+    on_poll: Callable[[], None] | None = None,
 ) -> LocalExecution:
     """Run one execution of the workflow locally and return how it ended.
 
@@ -93,9 +95,10 @@ def run_local(
     started for this call. `on_event` sees each history event as it happens. An execution still running
     after `timeout` seconds is stopped (ABORTED) and its DataSync execution cancelled, as the deployed
     stack's clean-up rule does; so is one as soon as `stop_when` is true of a history event. `definition`
-    replaces the definition file's text (the benchmark compares variants with it).
+    replaces the definition file's text (the benchmark compares variants with it). `on_poll` is called each time
+    the execution is looked at while it runs.
     """
-    (execution,) = run_local_together([execution_input], region, timeout, on_event, definition, stop_when)
+    (execution,) = run_local_together([execution_input], region, timeout, on_event, definition, stop_when, on_poll)
     return execution
 
 
@@ -106,6 +109,7 @@ def run_local_together(
     on_event: Callable[[dict], None] | None = None,
     definition: str | None = None,
     stop_when: Callable[[dict], bool] | None = None,
+    on_poll: Callable[[], None] | None = None,
 ) -> list[LocalExecution]:
     """Start one execution per input at once, as overlapping schedules or a double click would, and return
     how each ended; `timeout` is for them all. ValueError, before anything runs, for deployment settings in the
@@ -113,7 +117,9 @@ def run_local_together(
     Deployment.from_environment()
     with local_deployment(region, definition) as machine_arn, ExitStack() as stack:
         sfn = boto3.client("stepfunctions", region_name=region)
-        batches = stack.enter_context(local_batches(region, machine_arn)) if any(map(is_batch, execution_inputs)) else None
+        batches = (
+            stack.enter_context(local_batches(region, machine_arn)) if any(map(is_batch, execution_inputs)) else None
+        )
         execution_arns = [
             sfn.start_execution(
                 stateMachineArn=batches if batches and is_batch(execution_input) else machine_arn,
@@ -123,7 +129,7 @@ def run_local_together(
             for execution_input in execution_inputs
         ]
         deadline = time.monotonic() + timeout
-        return [_finish(sfn, arn, deadline, on_event, stop_when) for arn in execution_arns]
+        return [_finish(sfn, arn, deadline, on_event, stop_when, on_poll) for arn in execution_arns]
 
 
 @contextmanager
@@ -160,23 +166,44 @@ def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
 
     def stop_children(event: dict) -> None:
         # EventBridge delivers the event once Step Functions shows the status; moto's engine tells of it just before.
-        sfn, deadline = boto3.client("stepfunctions", region_name=region), time.monotonic() + 5
-        while sfn.describe_execution(executionArn=event["detail"]["executionArn"])["status"] == "RUNNING":
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.05)
-        _run_target("stop-batch", {**event, "workflow_state_machine_arn": workflow_arn}, event["detail"]["executionArn"])
+        sfn, batch = boto3.client("stepfunctions", region_name=region), event["detail"]["executionArn"]
+        if not _ends_within(sfn, [batch], seconds=5):
+            return
+        _run_target("stop-batch", {**event, "workflow_state_machine_arn": workflow_arn}, batch)
+        # The children's own ends run their clean-up, which this deployment must still be here for.
+        named = f"{child_prefix(batch)}-"
+        children = [
+            child["executionArn"]
+            for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=workflow_arn)
+            for child in page["executions"]
+            if child["name"].startswith(named)
+        ]
+        _ends_within(sfn, children, seconds=10)
 
     def on_end(event: dict) -> None:
         detail = event["detail"]
         if detail["stateMachineArn"] == batch_arn and detail["status"] in STOPPED_STATUSES:
-            threading.Thread(target=stop_children, args=(event,), daemon=True).start()
+            stopping.append(threading.Thread(target=stop_children, args=(event,), daemon=True))
+            stopping[-1].start()
 
+    stopping: list[threading.Thread] = []
     unsubscribe = emulated_stepfunctions.subscribe(on_end)
     try:
         yield batch_arn
     finally:
+        for thread in stopping:
+            thread.join(timeout=20)
         unsubscribe()
+
+
+def _ends_within(sfn, execution_arns: list[str], seconds: float) -> bool:
+    """Whether every one of the executions shows an end within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while any(sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" for arn in execution_arns):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def create_batch_bucket(region: str = "us-east-1") -> None:
@@ -189,11 +216,11 @@ def create_batch_bucket(region: str = "us-east-1") -> None:
         )
 
 
-def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when) -> LocalExecution:
+def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, on_poll=None) -> LocalExecution:
     """Follow the execution to its end, stopping it at `deadline` or when asked (the clean-up rule then cancels
     its DataSync execution)."""
     remaining = max(0.0, deadline - time.monotonic())
-    described, history = follow(sfn, execution_arn, on_event, timeout=remaining, stop_when=stop_when)
+    described, history = follow(sfn, execution_arn, on_event, timeout=remaining, stop_when=stop_when, on_poll=on_poll)
     if described["status"] == "RUNNING":
         sfn.stop_execution(executionArn=execution_arn, error="LocalStop", cause="stopped by the local runner")
         described, history = follow(sfn, execution_arn, on_event, timeout=10, seen=len(history))

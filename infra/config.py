@@ -55,8 +55,14 @@ class WorkflowConfig(BaseModel):
         default=[],
         description="IAM roles the steps may hand to DataSync (S3 bucket access, EFS access, task reports)",
     )
-    schedules: list[Schedule] = []
-    alarm_emails: list[str] = []
+    schedules: list[Schedule] = Field(
+        default=[],
+        description="EventBridge Scheduler schedules that start the workflow: each a `name`, an `expression` "
+        "(`rate(...)`, `cron(...)` or `at(...)`), an optional `timezone` and the execution `input`.",
+    )
+    alarm_emails: list[str] = Field(
+        default=[], description="Addresses the alarms' topic mails (each confirms its subscription first)."
+    )
     log_retention: str = Field(default="ONE_MONTH", description="a CDK RetentionDays name, e.g. TWO_WEEKS or ONE_YEAR")
     powertools_layer_arn: str | None = Field(
         default=None, description="a Powertools layer ARN; by default the AWS one matching the tested version"

@@ -32,12 +32,35 @@ ITEMS_PREFIX = "batches/"  # the workflow's own objects in the batch bucket: che
 class BatchInput(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    defaults: dict[str, Any] = {}
-    transfers: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=MAX_TRANSFERS)
-    transfers_from: str | None = Field(default=None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")
-    max_concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY)
-    tolerated_failure_count: int | None = Field(default=None, ge=0)
-    tolerated_failure_percentage: float | None = Field(default=None, ge=0, le=100)
+    defaults: dict[str, Any] = Field(
+        default={},
+        description="Keys of the single run's input that every transfer has unless it gives its own (Airflow's "
+        "`partial()`).",
+    )
+    transfers: list[dict[str, Any]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TRANSFERS,
+        description="The transfers, each an input of the single run merged over `defaults` (Airflow's `expand()`).",
+    )
+    transfers_from: str | None = Field(
+        default=None,
+        pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$",
+        description=f"Instead of `transfers`: an object of the deployment's batch bucket (`s3://BUCKET/KEY`) holding "
+        f"them as a JSON array or JSON Lines, at most {MAX_FILE_TRANSFERS:,} and {MAX_FILE_BYTES // 2**20} MiB.",
+    )
+    max_concurrency: int = Field(
+        default=4, ge=1, le=MAX_CONCURRENCY, description="At most this many transfers run at once."
+    )
+    tolerated_failure_count: int | None = Field(
+        default=None, ge=0, description="The batch fails when more transfers than this fail (none, by default)."
+    )
+    tolerated_failure_percentage: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Instead of `tolerated_failure_count`: the batch fails when more than this share of them fail.",
+    )
 
     @model_validator(mode="after")
     def one_source_one_tolerance(self) -> "BatchInput":
@@ -83,8 +106,7 @@ def batch_problems(
 ) -> list[str]:
     """Every problem of the batch: its own keys, then each item's as the single run would find them, named by index.
     A `transfers_from` object is read with `s3`; without one only the batch's own keys are checked."""
-    batch, problems = _checked(raw, deployment, started, s3)
-    return problems
+    return _checked(raw, deployment, started, s3)[1]
 
 
 def parse_batch(
@@ -117,7 +139,9 @@ def _checked(
         field = "transfers_from"
         bucket = settings.transfers_from.removeprefix("s3://").split("/", 1)[0]
         if deployment.batch_bucket and bucket != deployment.batch_bucket:
-            return None, [f"transfers_from: {settings.transfers_from} is not in this deployment's {deployment.batch_bucket}"]
+            return None, [
+                f"transfers_from: {settings.transfers_from} is not in this deployment's {deployment.batch_bucket}"
+            ]
         if s3 is None:
             return None, []
         transfers, problem = read_transfers(s3, settings.transfers_from)

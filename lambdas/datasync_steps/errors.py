@@ -59,56 +59,74 @@ class DataSyncWorkflowError(_BoundedMessage):
 
 
 class DataSyncInvalidInputError(DataSyncWorkflowError):
-    pass
+    """The input breaks the input reference. The Cause lists every bad field. Nothing in DataSync was created, changed
+    or started.
+    """
 
 
 class DataSyncTaskNotFoundError(DataSyncWorkflowError):
-    pass
+    """`task_arn` names no task, or no task matches the URIs and `create_task_kwargs` is empty."""
 
 
 class DataSyncLocationNotFoundError(DataSyncWorkflowError):
-    pass
+    """A task must be created but a URI matches no location and no kwargs were given to create it."""
 
 
 class DataSyncMultipleTasksError(DataSyncWorkflowError):
-    pass
+    """Several tasks match and `allow_random_task_choice` is false."""
 
 
 class DataSyncMultipleLocationsError(DataSyncWorkflowError):
-    pass
+    """Several locations match a URI and `allow_random_location_choice` is false."""
 
 
 class DataSyncTaskCreationError(DataSyncWorkflowError):
-    pass
+    """DataSync refused to create a location or the task, or a created location did not get the requested URI."""
 
 
 class DataSyncTaskExecutionFailedError(DataSyncWorkflowError):
-    pass
+    """The DataSync execution ended in `ERROR`. The Cause carries DataSync's `ErrorCode` and `ErrorDetail` (and, in
+    Enhanced mode, the failed files by phase).
+    """
+
+
+class DataSyncExecutionTimeoutError(DataSyncWorkflowError):
+    """`max_iterations` checks passed, or `execution_timeout` seconds, without a final status; the execution was
+    cancelled. With `if_task_running: "queue"`, also when they ran out while waiting for the task's unfinished
+    execution (not this run's, so not cancelled; nothing was started). The state machine's timeout states set it, not
+    a step."""
 
 
 class DataSyncTaskAlreadyRunningError(DataSyncWorkflowError):
-    """if_task_running is "fail" and the task has an unfinished execution."""
+    """`if_task_running` is `"fail"` and the task has an unfinished execution (named in the Cause). Nothing was
+    started."""
 
 
 class DataSyncBatchFailedError(DataSyncWorkflowError):
-    """More items of a batch failed than it tolerates."""
+    """More items of a batch failed than it tolerates; the Cause names them (index, `task_id`, status, Error and
+    Cause)."""
 
 
 class DataSyncTaskUnavailableError(DataSyncWorkflowError):
-    """The task is UNAVAILABLE: an agent it uses is offline."""
+    """The task is `UNAVAILABLE` (an agent it uses is offline): the run fails at once, the agents of its locations
+    named in the Cause, rather than waiting out `max_iterations`. Nothing was started."""
 
 
 class DataSyncRequestError(DataSyncWorkflowError):
-    """DataSync refused an update, start, cancel or delete request, or the deployment's roles may not make it."""
+    """DataSync refused an update, start, cancel or delete request, or denied a step's role access (the Cause names
+    the missing permission and, with a `scope_tag`, the tag the resource may lack: a task or execution outside the
+    scope is this, never "not found"); the Cause carries its error code and message."""
 
 
 class DataSyncTaskNotReadyError(_BoundedMessage):
-    """The task is still CREATING; the state machine tries the start again a while."""
+    """The task stayed `CREATING` through the start's own retries (a dozen, backing off to a minute apart: a few
+    minutes in all)."""
 
 
 class DataSyncTaskReportPendingError(_BoundedMessage):
-    """DataSync is still writing the task report; the state machine reads it again a while."""
+    """DataSync is still writing the task report. The report step is retried for about 10 minutes, then the output's
+    `TaskReport` says `PENDING`: a run never fails with it."""
 
 
 class DataSyncTransientError(_BoundedMessage):
-    """DataSync was throttled or failed on its side; the state machine retries the step."""
+    """DataSync (or Step Functions, or S3) kept throttling or failing on its side after every retry of the step."""

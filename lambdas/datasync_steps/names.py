@@ -32,6 +32,11 @@ FAILED_PHASES = ("Prepare", "Transfer", "Verify", "Delete")
 
 # The keys that make an execution input a batch's (many transfers in one run).
 BATCH_KEYS = ("transfers", "transfers_from")
+PREPARE_BATCH_STATE = "Prepare the batch"  # whose output the command line's table of items reads
+# Each item's states in the batch's two Maps (a state's name is unique in a state machine), which the table of items
+# shows in its own way.
+ITEM_STATES = ("Run the transfer", "Item done")
+S3_ITEM_STATES = ("Run the transfer read from S3", "Item read from S3 done")
 
 
 def is_batch(execution_input: object) -> bool:

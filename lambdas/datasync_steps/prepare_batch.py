@@ -21,6 +21,10 @@ class S3Items(BaseModel):
     Key: str
 
 
+class PrepareEvent(StepEvent):
+    workflow_state_machine_arn: str  # the state machine the children run, shown to whoever follows the batch
+
+
 class PreparedBatch(BaseModel):
     """$ after prepare-batch: the checked batch as the Map takes it, and what names its children."""
 
@@ -29,18 +33,19 @@ class PreparedBatch(BaseModel):
     items: S3Items | None  # the checked items, each merged over the defaults, when read from S3
     count: int
     prefix: str  # of each child execution's name, <prefix>-<index>
+    workflow_state_machine_arn: str
     max_concurrency: int
     tolerated_failures: int
 
 
 def prepare_batch(
-    started: StartedInput, execution_id: str, deployment: Deployment | None = None, s3: Any = None
+    started: StartedInput, event: PrepareEvent, deployment: Deployment | None = None, s3: Any = None
 ) -> PreparedBatch:
     deployment = deployment or Deployment()
     if "transfers_from" in started.raw and not deployment.batch_bucket:
         raise DataSyncInvalidInputError("transfers_from: this deployment has no batch bucket to read transfers from.")
     batch = parse_batch(started.raw, deployment, started, s3)
-    settings, prefix, count = batch.settings, child_prefix(execution_id), len(batch.transfers)
+    settings, prefix, count = batch.settings, child_prefix(event.execution_id), len(batch.transfers)
     items = None
     if settings.transfers_from is not None:
         items = S3Items(Bucket=str(deployment.batch_bucket), Key=f"{ITEMS_PREFIX}{prefix}/items.json")
@@ -54,13 +59,14 @@ def prepare_batch(
         items=items,
         count=count,
         prefix=prefix,
+        workflow_state_machine_arn=event.workflow_state_machine_arn,
         max_concurrency=settings.max_concurrency,
         tolerated_failures=settings.tolerated_failures(count),
     )
 
 
-@step_handler(StepEvent, PreparedBatch)
-def handler(event: StepEvent) -> PreparedBatch:
+@step_handler(PrepareEvent, PreparedBatch)
+def handler(event: PrepareEvent) -> PreparedBatch:
     started = read_input(states_client(), event.execution_id)
     deployment = Deployment.from_environment().in_region_of(event.execution_id)
-    return prepare_batch(started, event.execution_id, deployment, s3_client())
+    return prepare_batch(started, event, deployment, s3_client())

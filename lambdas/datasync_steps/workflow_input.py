@@ -92,33 +92,169 @@ SIDES: tuple[Side, Side] = ("source", "destination")
 class WorkflowInput(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    task_arn: str | None = Field(default=None, pattern=TASK_ARN_PATTERN)
-    source_location_uri: str | None = None
-    destination_location_uri: str | None = None
-    create_task_kwargs: dict[str, Any] = {}
-    create_source_location_kwargs: dict[str, Any] = {}
-    create_destination_location_kwargs: dict[str, Any] = {}
-    update_task_kwargs: dict[str, Any] = {}
-    task_execution_kwargs: dict[str, Any] = {}
-    delete_task_after_execution: bool = False
-    allow_random_task_choice: bool = False
-    allow_random_location_choice: bool = False
-    wait_for_completion: bool = True
-    wait_interval_seconds: int = Field(default=30, ge=0, le=MAX_WAIT_INTERVAL_SECONDS)
-    max_iterations: int = Field(default=60, ge=1, le=MAX_ITERATIONS)
-    if_task_running: Literal["queue", "join", "skip", "fail"] = "queue"
-    task_id: str | None = Field(default=None, pattern=AIRFLOW_TASK_ID_PATTERN, max_length=AIRFLOW_TASK_ID_LENGTH)
-    aws_conn_id: str | None = None
-    region_name: str | None = None
-    execution_timeout: float | None = Field(default=None, gt=0, le=EXECUTION_TIMEOUT_SECONDS)
-    retries: int = Field(default=0, ge=0)
-    retry_delay: float = Field(default=300, ge=0, le=EXECUTION_TIMEOUT_SECONDS)
-    retry_exponential_backoff: bool = False
-    max_retry_delay: float | None = Field(default=None, gt=0, le=EXECUTION_TIMEOUT_SECONDS)
-    logical_date: str | None = None
-    data_interval_start: str | None = None
-    data_interval_end: str | None = None
-    schedule: str | None = None
+    task_arn: str | None = Field(
+        default=None,
+        pattern=TASK_ARN_PATTERN,
+        description="A DataSync task ARN. Run exactly this task. Skips search and creation.",
+    )
+    source_location_uri: str | None = Field(
+        default=None,
+        description=(
+            "With `destination_location_uri`, find the task whose source and destination locations have these URIs."
+        ),
+    )
+    destination_location_uri: str | None = Field(default=None, description="See `source_location_uri`.")
+    create_task_kwargs: dict[str, Any] = Field(
+        default={},
+        description=(
+            "When no task matches, create one with `CreateTask(SourceLocationArn, DestinationLocationArn, "
+            "**create_task_kwargs)`. Empty: nothing is ever created."
+        ),
+    )
+    create_source_location_kwargs: dict[str, Any] = Field(
+        default={},
+        description=(
+            "When no location matches the source URI, create it with the `CreateLocation*` call that the URI's scheme "
+            "names."
+        ),
+    )
+    create_destination_location_kwargs: dict[str, Any] = Field(
+        default={}, description="As `create_source_location_kwargs`, for the destination."
+    )
+    update_task_kwargs: dict[str, Any] = Field(
+        default={}, description="When not empty, `UpdateTask(TaskArn, **update_task_kwargs)` before the run."
+    )
+    task_execution_kwargs: dict[str, Any] = Field(
+        default={},
+        description=(
+            "Passed to `StartTaskExecution` (OverrideOptions, Includes, Excludes, ManifestConfig, TaskReportConfig, "
+            "Tags)."
+        ),
+    )
+    delete_task_after_execution: bool = Field(
+        default=False,
+        description=(
+            "Delete the task after a successful run. Never after a failed one. Locations are never deleted. Needs "
+            "`wait_for_completion`."
+        ),
+    )
+    allow_random_task_choice: bool = Field(
+        default=False, description="Several tasks match: pick one instead of failing."
+    )
+    allow_random_location_choice: bool = Field(
+        default=False,
+        description="Several locations match a URI while a task is being created: pick one instead of failing.",
+    )
+    wait_for_completion: bool = Field(
+        default=True, description="`false`: start the execution and succeed at once with its ARN."
+    )
+    wait_interval_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=MAX_WAIT_INTERVAL_SECONDS,
+        description=(
+            "Paces the status checks while waiting, as Airflow's hook does: it sleeps this long twice between two "
+            "checks, so two checks are at most 2 x `wait_interval_seconds` apart. The end of the execution is noticed "
+            "when DataSync announces it (its state-change event), not at the next check; the checks are the safety "
+            "net. `0` waits at most 1 s."
+        ),
+    )
+    max_iterations: int = Field(
+        default=60,
+        ge=1,
+        le=MAX_ITERATIONS,
+        description=(
+            "Status checks before the run is given up: the DataSync execution is then cancelled and the workflow fails."
+        ),
+    )
+    if_task_running: Literal["queue", "join", "skip", "fail"] = Field(
+        default="queue",
+        description=(
+            "What to do when the task already has an unfinished execution (any status but `SUCCESS`, `ERROR`), say "
+            "from an earlier schedule. `queue`: wait for it to end (the waiting counts against `max_iterations`), then "
+            "start this run's own and follow it. `join`: start nothing, follow the unfinished one as if this run had "
+            "started it (waiting, describing, deleting as asked; it is cancelled if the run gives up or is stopped). "
+            "`skip`: start nothing and succeed at once, naming it. `fail`: `DataSyncTaskAlreadyRunningError`, nothing "
+            "started."
+        ),
+    )
+    task_id: str | None = Field(
+        default=None,
+        pattern=AIRFLOW_TASK_ID_PATTERN,
+        max_length=AIRFLOW_TASK_ID_LENGTH,
+        description=(
+            "Airflow's task id (letters, digits, `_`, `.`, `-`). A label: in every log line of resolve, each progress "
+            "line of `datasync-workflow run`, and the output."
+        ),
+    )
+    aws_conn_id: str | None = Field(
+        default=None,
+        description="Accepted and not used: the functions' roles are the connection (resolve says so once in its log).",
+    )
+    region_name: str | None = Field(
+        default=None,
+        description=(
+            "Must be the region the stack runs in; any other is `DataSyncInvalidInputError` naming both (offline, "
+            "`validate` cannot know the region and lets it through)."
+        ),
+    )
+    execution_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        le=EXECUTION_TIMEOUT_SECONDS,
+        description=(
+            "Seconds. Each try gives up after this long: the waits for DataSync's event end by then, the execution is "
+            "cancelled and the try fails with `DataSyncExecutionTimeoutError` (checked while waiting; finding, "
+            "creating and starting take seconds)."
+        ),
+    )
+    retries: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "A failed try (any error but `DataSyncInvalidInputError`, a timeout too) runs again from finding the task, "
+            "a new DataSync execution each time."
+        ),
+    )
+    retry_delay: float = Field(
+        default=300,
+        ge=0,
+        le=EXECUTION_TIMEOUT_SECONDS,
+        description="Seconds. Wait before a retry (whole seconds, rounded up).",
+    )
+    retry_exponential_backoff: bool = Field(
+        default=False,
+        description=(
+            "As Airflow's `TaskInstance.next_retry_datetime`: the *n*-th retry waits between `retry_delay` x 2^(n-1) "
+            "and twice that, the part decided by a hash of the run and the try (the same when computed again)."
+        ),
+    )
+    max_retry_delay: float | None = Field(
+        default=None,
+        gt=0,
+        le=EXECUTION_TIMEOUT_SECONDS,
+        description=(
+            "Seconds. Upper bound of an exponential backoff's delay (as in Airflow, it does not cap a plain "
+            "`retry_delay`)."
+        ),
+    )
+    logical_date: str | None = Field(
+        default=None, description="ISO 8601 (no zone: UTC). The run's logical date for templated fields."
+    )
+    data_interval_start: str | None = Field(
+        default=None, description="ISO 8601 (no zone: UTC). The run's data interval for templated fields."
+    )
+    data_interval_end: str | None = Field(
+        default=None, description="ISO 8601 (no zone: UTC). The run's data interval for templated fields."
+    )
+    schedule: str | None = Field(
+        default=None,
+        description=(
+            "An EventBridge Scheduler expression. With `data_interval_end` and no `logical_date`: the logical date is "
+            "the time the schedule fired before `data_interval_end` (Airflow's timetables: a run at the end of its "
+            "interval has the interval's start as its logical date). A deployed schedule sets both."
+        ),
+    )
     # Each templated value as rendered, by where it is in the input.
     _rendered: dict[str, str] = PrivateAttr(default_factory=dict)
 

@@ -219,10 +219,12 @@ OWN_RESOURCES = {
     "the secrets DataSync manages": lambda listed: listed.endswith(':secret:aws-datasync!*"]]}]'),
     "the failed-events queue": lambda listed: listed.startswith('[{"Fn::GetAtt": ["WorkflowFailedEvents'),
     "the default event bus": lambda listed: listed.endswith(':event-bus/default"]]}]'),
-    "the batch bucket's objects": lambda listed: listed.startswith('[{"Fn::Join": ["", [{"Fn::GetAtt": ["WorkflowBatch')
-    and listed.endswith('"/*"]]}]'),
-    "the batches' own files": lambda listed: listed.startswith('[{"Fn::Join": ["", [{"Fn::GetAtt": ["WorkflowBatch')
-    and listed.endswith('"/batches/*"]]}]'),
+    "the batch bucket's objects": lambda listed: (
+        listed.startswith('[{"Fn::Join": ["", [{"Fn::GetAtt": ["WorkflowBatch') and listed.endswith('"/*"]]}]')
+    ),
+    "the batches' own files": lambda listed: (
+        listed.startswith('[{"Fn::Join": ["", [{"Fn::GetAtt": ["WorkflowBatch') and listed.endswith('"/batches/*"]]}]')
+    ),
 }
 
 

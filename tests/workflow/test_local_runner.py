@@ -117,12 +117,12 @@ def test_a_failing_clean_up_is_a_warning_naming_the_step_and_the_execution(datas
     ]
 
 
-def test_the_readmes_python_example_runs_as_written():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+def test_the_docs_python_example_runs_as_written():
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "local.md").read_text()
     start = readme.index("```python\nimport boto3\nfrom moto import mock_aws\n") + len("```python\n")
     example = readme[start : readme.index("```", start)]
     namespace: dict = {}
-    exec(compile(example, "README.md", "exec"), namespace)
+    exec(compile(example, "docs/local.md", "exec"), namespace)
     execution = namespace["execution"]
     assert (execution.status, execution.output["TaskArn"]) == ("SUCCEEDED", namespace["arn"])
 

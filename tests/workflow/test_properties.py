@@ -1,5 +1,6 @@
 """Property tests: whatever JSON a caller starts the workflow with, it ends SUCCEEDED or in one of the errors
-README lists, never in a Lambda, Python or States.* error, and an input it refuses changes nothing in DataSync."""
+the error reference lists, never in a Lambda, Python or States.* error, and an input it refuses changes nothing in
+DataSync."""
 
 import boto3
 from hypothesis import HealthCheck, event, given, settings

@@ -1,0 +1,234 @@
+"""The documentation's reference sections, made from the code that they describe: the input tables from the input
+models, the error table from the error classes, the permissions from the step rows, the deployment settings from the
+config model, the make targets from the Makefile, and the state machines' diagrams from their definitions.
+
+Each lives in a page of docs/ between `<!-- generated: NAME -->` and `<!-- generated end -->`; `make docs` writes
+them (`python -m datasync_workflow.reference`), and a test fails when a committed page differs from what this makes.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from datasync_steps import errors
+from datasync_steps.batch import BatchInput
+from datasync_steps.workflow_input import WorkflowInput
+from datasync_workflow.definition import ASL_PATH, STEPS, Grant, Step, batch_definition_text, definition_text
+from datasync_workflow.diagram import flowchart
+
+ROOT = ASL_PATH.parents[1]
+DOCS = ROOT / "docs"
+START, END = "<!-- generated: {name} (make docs writes it from the code; do not edit) -->", "<!-- generated end -->"
+CONDITIONS = {
+    "in-scope": "the resource carries the `scope_tag`",
+    "sets-scope": "the request sets the `scope_tag`",
+    "made-here": "the resource was made by a run of this workflow",
+    "owned-by-datasync": "the secret is DataSync's, in this account",
+}
+RESOURCES = {
+    "*": "`*`",
+    "task": "tasks",
+    "location": "locations",
+    "execution": "task executions",
+    "agent": "agents",
+    "secret": "DataSync's own secrets (`aws-datasync!*`)",
+    "workflow": "the workflow's state machine",
+    "workflow-execution": "the workflow's executions",
+    "batch-execution": "the batch's executions",
+    "batch-bucket": "the batch bucket's objects",
+    "batch-files": "the batch bucket's `batches/*`",
+}
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _number(value: Any) -> str:  # a bound: an int or a float
+    return f"{value:,}" if isinstance(value, int) or float(value).is_integer() else str(value)
+
+
+def _type(annotation: Any) -> str:
+    """A field's type in the words of JSON."""
+    origin, args = get_origin(annotation), [a for a in get_args(annotation) if a is not type(None)]
+    if origin is Literal:
+        return "one of " + ", ".join(f'`"{value}"`' for value in get_args(annotation))
+    if args and origin is not list and origin is not dict:  # an optional: X | None
+        return _type(args[0])
+    if origin is list or annotation is list:
+        return f"array of {_type(args[0])}s" if args else "array"
+    return {str: "string", bool: "boolean", int: "integer", float: "number"}.get(annotation, "object")
+
+
+def _bounds(field: FieldInfo) -> str:
+    low = next((m for m in field.metadata if isinstance(m, Ge | Gt)), None)
+    high = next((m for m in field.metadata if isinstance(m, Le | Lt)), None)
+    shown = []
+    if low is not None and high is not None and isinstance(low, Ge) and isinstance(high, Le):
+        shown.append(f"{_number(low.ge)}..{_number(high.le)}")
+    else:
+        if isinstance(low, Ge):
+            shown.append(f"≥ {_number(low.ge)}")
+        if isinstance(low, Gt):
+            shown.append(f"> {_number(low.gt)}")
+        if isinstance(high, Le):
+            shown.append(f"≤ {_number(high.le)}")
+    for metadata in field.metadata:
+        if isinstance(metadata, MinLen) and metadata.min_length:
+            shown.append(f"at least {metadata.min_length:,} long")
+        if isinstance(metadata, MaxLen):
+            shown.append(f"at most {metadata.max_length:,} long")
+    return ", ".join(shown)
+
+
+def _default(field: FieldInfo) -> str:
+    if field.is_required() or field.default is PydanticUndefined:
+        return "required"
+    return "none" if field.default is None else f"`{json.dumps(field.default)}`"
+
+
+def model_table(model: type[BaseModel]) -> str:
+    """A row per field of `model`: its key, type, default, bounds and description."""
+    rows = ["| key | type | default | bounds | meaning |", "|---|---|---|---|---|"]
+    for name, field in model.model_fields.items():
+        assert field.description, f"{model.__name__}.{name} has no description"
+        cells = [f"`{name}`", _type(field.annotation), _default(field), _bounds(field), _cell(field.description)]
+        rows.append(f"| {' | '.join(cells)} |")
+    return "\n".join(rows) + "\n"
+
+
+def error_table() -> str:
+    """A row per error a run can fail with: the classes of datasync_steps/errors.py, by what they say of themselves."""
+    classes = [
+        value
+        for value in vars(errors).values()
+        if isinstance(value, type)
+        and issubclass(value, errors._BoundedMessage)
+        and value not in (errors._BoundedMessage, errors.DataSyncWorkflowError)
+    ]
+    rows = ["| Error | when |", "|---|---|"]
+    for error in classes:
+        assert error.__doc__, f"{error.__name__} has no docstring"
+        rows.append(f"| `{error.__name__}` | {_cell(error.__doc__)} |")
+    return "\n".join(rows) + "\n"
+
+
+def _grant_row(grant: Grant) -> str:
+    actions = "<br>".join(f"`{action}`" for action in grant.actions)
+    resources = ", ".join(RESOURCES[kind] for kind in grant.resources)
+    conditions = "; ".join(CONDITIONS[condition] for condition in grant.conditions)
+    if grant.only_with_plaintext_secrets:
+        conditions = "; ".join(filter(None, [conditions, "only with `allow_secrets_in_input`"]))
+    return f"{actions} | {resources} | {conditions}"
+
+
+def _step_extras(step: Step) -> list[str]:
+    """What the stack grants a step beyond its rows (infra/workflow.py and infra/operations.py)."""
+    extras = []
+    if step.table_actions:
+        extras.append(f"{'<br>'.join(f'`{a}`' for a in step.table_actions)} | the table of waiting task tokens | ")
+    if step.passes_roles:
+        extras.append("`iam:PassRole` | the deployment's `passable_role_arns` | passed to `datasync.amazonaws.com`")
+    if step.makes_network_interfaces:
+        extras.append(
+            "EC2, EFS and FSx descriptions, network interfaces | `*` | what DataSync checks while it creates EFS and "
+            "FSx locations and their tasks"
+        )
+    return extras
+
+
+def permissions_table() -> str:
+    """A row per grant of each step's role: actions, resources and conditions (each role also writes its own log
+    group and X-Ray traces)."""
+    rows = ["| step | actions | resources | conditions |", "|---|---|---|---|"]
+    for step in STEPS:
+        for line in [_grant_row(grant) for grant in step.grants] + _step_extras(step):
+            rows.append(f"| `{step.name}` | {line} |")
+    return "\n".join(rows) + "\n"
+
+
+def settings_table() -> str:
+    from infra.config import WorkflowConfig
+
+    return model_table(WorkflowConfig)
+
+
+def make_targets() -> str:
+    """A row per target of the Makefile, with the comment above it."""
+    rows = ["| target | what it does |", "|---|---|"]
+    comment: list[str] = []
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        if line.startswith("#"):
+            comment.append(line.lstrip("# "))
+            continue
+        target = re.match(r"^([a-z][a-z-]*):", line)
+        if target:
+            rows.append(f"| `make {target.group(1)}` | {_cell(' '.join(comment)) or '—'} |")
+        comment = []
+    return "\n".join(rows) + "\n"
+
+
+def steps_table() -> str:
+    """A row per step: its module and the first paragraph of the module's docstring."""
+    import importlib
+
+    rows = ["| step | module | what it does |", "|---|---|---|"]
+    for step in STEPS:
+        module = importlib.import_module(step.module)
+        assert module.__doc__, f"{step.module} has no docstring"
+        path = f"{step.module.removeprefix('datasync_steps.')}.py"
+        rows.append(f"| `{step.name}` | `{path}` | {_cell(module.__doc__.split(chr(10) * 2)[0])} |")
+    return "\n".join(rows) + "\n"
+
+
+def _diagram(text: str) -> str:
+    return f"```mermaid\n{flowchart(json.loads(text))}```\n"
+
+
+# Each section, by name: what makes it, and the page it is in.
+SECTIONS: dict[str, tuple[Callable[[], str], str]] = {
+    "input": (lambda: model_table(WorkflowInput), "reference/input.md"),
+    "batch-input": (lambda: model_table(BatchInput), "reference/input.md"),
+    "errors": (error_table, "reference/errors.md"),
+    "permissions": (permissions_table, "security.md"),
+    "settings": (settings_table, "deploying.md"),
+    "make-targets": (make_targets, "development.md"),
+    "steps": (steps_table, "how-it-works.md"),
+    "workflow-diagram": (lambda: _diagram(definition_text()), "how-it-works.md"),
+    "batch-diagram": (lambda: _diagram(batch_definition_text()), "how-it-works.md"),
+}
+
+
+def with_section(page: str, name: str, content: str) -> str:
+    """`page` with the block between section `name`'s markers replaced by `content`."""
+    start = START.format(name=name)
+    before, found_start, rest = page.partition(start)
+    _, found_end, after = rest.partition(END)
+    if not (found_start and found_end):
+        raise ValueError(f"the page lacks the markers {start} ... {END}")
+    return f"{before}{start}\n\n{content}\n{END}{after}"
+
+
+def pages() -> dict[Path, str]:
+    """Every page that has a generated section, as this code would write it."""
+    written: dict[Path, str] = {}
+    for name, (make, page) in SECTIONS.items():
+        path = DOCS / page
+        written[path] = with_section(written.get(path) or path.read_text(), name, make())
+    return written
+
+
+def main() -> None:
+    for path, text in pages().items():
+        path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
