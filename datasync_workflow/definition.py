@@ -18,6 +18,10 @@ LAMBDAS_PATH = ASL_PATH.parent.parent / "lambdas"
 
 STEP_TIMEOUT_SECONDS = 30  # the Lambda timeout of every step that makes only one or two DataSync calls
 SLOW_STEP_TIMEOUT_SECONDS = 120  # listing and describing every task of a location can take a while
+# A batch's steps check (render, validate) or describe each of up to 5,000 items: Lambda's most, 15 minutes. Step
+# Functions answers about 15 DescribeExecution calls a second after a burst of 250 (its quotas page), so summarizing
+# 5,000 takes about 6 minutes; checking them, seconds on a laptop, some times that on Lambda's share of a CPU.
+BATCH_STEP_TIMEOUT_SECONDS = 900
 
 
 def _iam_action(boto3_method: str) -> str:
@@ -232,9 +236,15 @@ STEPS = (
     Step(
         "prepare-batch",
         (READS_BATCH_INPUT, Grant(("s3:GetObject",), ("batch-bucket",)), Grant(("s3:PutObject",), ("batch-files",))),
+        timeout_seconds=BATCH_STEP_TIMEOUT_SECONDS,
         in_batch=True,
     ),
-    Step("summarize-batch", (READS_INPUT, Grant(("s3:PutObject",), ("batch-files",))), in_batch=True),
+    Step(
+        "summarize-batch",
+        (READS_INPUT, Grant(("s3:PutObject",), ("batch-files",))),
+        timeout_seconds=BATCH_STEP_TIMEOUT_SECONDS,
+        in_batch=True,
+    ),
     # Run by a rule on the batch's stopped executions: the children it stops, their clean-up cancels.
     Step(
         "stop-batch",
