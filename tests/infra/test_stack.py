@@ -408,7 +408,8 @@ def test_functions_run_arm64_on_the_newest_runtime_with_the_matching_powertools_
         assert function["Layers"] == [{"Ref": layer_parameter}, {"Ref": bundled_layer}]
         assert function["TracingConfig"] == {"Mode": "Active"}
         assert function["MemorySize"] == 256
-        slow = {"resolve": 120, "create-locations": 120, "create-task": 120, "prepare-batch": 900, "summarize-batch": 900}
+        slow = dict.fromkeys(("resolve", "create-locations", "create-task"), 120)
+        slow |= dict.fromkeys(("prepare-batch", "summarize-batch"), 900)
         assert function["Timeout"] == slow.get(step_name, 30)
         assert function["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "datasync-workflow"
         assert "LogGroup" in function["LoggingConfig"]
