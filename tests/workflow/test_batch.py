@@ -20,8 +20,10 @@ def tasks(datasync) -> list[str]:
     return [make_task(datasync, make_smb_location(datasync), make_s3_location(datasync)) for _ in range(5)]
 
 
-def most_running_at_once(sample: list[int]):
-    """Counts, every 20 ms while the batch runs, the emulated DataSync executions that have not ended."""
+def run_watched(batch: dict):
+    """Runs the batch (1-second emulated transfers), counting every 20 ms the emulated DataSync executions that have
+    not ended: its LocalExecution, and the most that ran at once."""
+    sample: list[int] = []
     stop = threading.Event()
 
     def watch():
@@ -33,21 +35,20 @@ def most_running_at_once(sample: list[int]):
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
-    return stop, thread
+    with emulated_transfers(EmulatedTransfer(seconds=1)):
+        execution = run_local(batch, timeout=90)
+    stop.set()
+    thread.join()
+    return execution, max(sample)
 
 
 def test_a_batch_of_five_with_max_concurrency_two_succeeds_with_five_rows_never_more_than_two_at_once(datasync, tasks):
-    sample: list[int] = []
-    stop, thread = most_running_at_once(sample)
     batch = {
         "defaults": {"wait_interval_seconds": 0},
         "transfers": [{"task_arn": task, "task_id": f"copy_{index}"} for index, task in enumerate(tasks)],
         "max_concurrency": 2,
     }
-    with emulated_transfers(EmulatedTransfer(seconds=1)):
-        execution = run_local(batch, timeout=90)
-    stop.set()
-    thread.join()
+    execution, most_at_once = run_watched(batch)
     assert execution.status == "SUCCEEDED", execution.cause
     rows = execution.output["Rows"]
     assert [
@@ -61,7 +62,7 @@ def test_a_batch_of_five_with_max_concurrency_two_succeeds_with_five_rows_never_
         "BytesTransferred": 5 * 2 * 1024**3,
         "FilesTransferred": 5000,
     }
-    assert len(fakes.backend().task_executions) == 5 and max(sample) == 2
+    assert len(fakes.backend().task_executions) == 5 and most_at_once == 2
 
 
 @pytest.mark.parametrize("tolerated", [0, 1])
@@ -186,18 +187,13 @@ def test_a_batch_read_from_s3_runs_on_a_distributed_map_and_writes_its_rows_back
     lines = [{"task_arn": task, "task_id": f"copy_{index}"} for index, task in enumerate(tasks[:4])]
     lines.insert(2, {"task_arn": MISSING, "task_id": "the_missing_one"})
     uri = put_transfers("".join(json.dumps(line) + "\n" for line in lines))
-    sample: list[int] = []
-    stop, thread = most_running_at_once(sample)
     batch = {
         "defaults": {"wait_interval_seconds": 0},
         "transfers_from": uri,
         "max_concurrency": 2,
         "tolerated_failure_count": 1,
     }
-    with emulated_transfers(EmulatedTransfer(seconds=1)):
-        execution = run_local(batch, timeout=90)
-    stop.set()
-    thread.join()
+    execution, most_at_once = run_watched(batch)
     assert execution.status == "SUCCEEDED", execution.cause
     assert "Rows" not in execution.output
     assert execution.output["Totals"] == {
@@ -218,7 +214,7 @@ def test_a_batch_read_from_s3_runs_on_a_distributed_map_and_writes_its_rows_back
     assert rows[0]["TaskArn"] == tasks[0] and rows[2]["Error"] == "DataSyncTaskNotFoundError"
     # The Distributed Map's own history is a few events: each item's is its child's.
     assert len(execution.history) < 40
-    assert len(fakes.backend().task_executions) == 4 and max(sample) == 2
+    assert len(fakes.backend().task_executions) == 4 and most_at_once == 2
 
 
 def test_every_item_of_an_s3_batch_is_checked_before_anything_starts(datasync, tasks):
