@@ -53,25 +53,41 @@ class WorkflowConfig(BaseModel):
 
     passable_role_arns: list[str] = Field(
         default=[],
-        description="IAM roles the steps may hand to DataSync (S3 bucket access, EFS access, task reports)",
+        description="IAM roles the steps may hand to DataSync: the S3 `BucketAccessRoleArn`, an EFS "
+        "`FileSystemAccessRoleArn`, a task report's or manifest's role, a `CustomSecretConfig.SecretAccessRoleArn`. "
+        "Only these get `iam:PassRole`, only towards `datasync.amazonaws.com`; each is a whole ARN (a `*` or `?` "
+        "fails the synth). An input naming any other role is refused before anything is created; with none, no S3 "
+        "location can be created, since `CreateLocationS3` always takes a role.",
     )
     schedules: list[Schedule] = Field(
         default=[],
         description="EventBridge Scheduler schedules that start the workflow: each a `name`, an `expression` "
-        "(`rate(...)`, `cron(...)` or `at(...)`), an optional `timezone` and the execution `input`.",
+        '(`"rate(1 day)"`, `"cron(0 2 * * ? *)"`), an optional `timezone` and the execution `input`, which is '
+        "validated at synth.",
     )
     alarm_emails: list[str] = Field(
-        default=[], description="Addresses the alarms' topic mails (each confirms its subscription first)."
+        default=[], description="Addresses subscribed to the SNS topic (encrypted, TLS only) that the alarms notify."
     )
-    log_retention: str = Field(default="ONE_MONTH", description="a CDK RetentionDays name, e.g. TWO_WEEKS or ONE_YEAR")
+    log_retention: str = Field(
+        default="ONE_MONTH", description="Retention of every log group, a CDK `RetentionDays` name (`TWO_WEEKS`, ...)."
+    )
     powertools_layer_arn: str | None = Field(
-        default=None, description="a Powertools layer ARN; by default the AWS one matching the tested version"
+        default=None,
+        description="Another Powertools layer; by default AWS's own for the pinned Powertools version, resolved from "
+        "its public SSM parameter at deploy time.",
     )
     allow_secrets_in_input: bool = Field(
-        default=False, description="let a plaintext password, secret key or token through in the kwargs"
+        default=False,
+        description="Let a plaintext password, secret key, SAS token or keytab through in the kwargs (see Security); "
+        "only then may create-locations create and delete the secrets DataSync keeps them in.",
     )
     scope_tag: ScopeTag | None = Field(
-        default=None, description="act only on DataSync resources with this tag, and put it on what runs create"
+        default=None,
+        description='`{"key": "team", "value": "finance"}`: act only on DataSync tasks, locations and executions '
+        "carrying this tag, find only those, and put it on every location, task and execution the runs create or "
+        "start. The key may not begin `aws:` nor be the workflow's own. An execution of a scoped task started "
+        "elsewhere without the tag cannot be followed: `if_task_running` `queue` and `join` then fail with "
+        "`DataSyncRequestError` naming the tag.",
     )
 
     @field_validator("log_retention")
