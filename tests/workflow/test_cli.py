@@ -18,7 +18,7 @@ from datasync_workflow import cli
 from datasync_workflow.cli import main, printable
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from datasync_workflow.follow import follow
-from datasync_workflow.local import _invoke, local_deployment
+from datasync_workflow.local import _invoke, local_batches, local_deployment
 from tests.conftest import PLAN, REGION, make_s3_location, make_secret, make_smb_location, make_task, stubbed_client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -185,6 +185,23 @@ def test_a_deployed_run_is_found_by_its_stack_and_started_without_waiting(deploy
     assert sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"] == machine_arn
     described, _ = follow(sfn, execution_arn, lambda event: None, timeout=30)
     assert described["status"] == "SUCCEEDED", described
+
+
+def test_a_deployed_batch_starts_on_the_stacks_batch_machine_and_shows_its_items(deployed, monkeypatch, capsys):
+    machine_arn, input_file = deployed
+    monkeypatch.setattr(cli, "BATCH_REFRESH_SECONDS", 0.2)
+    with local_batches(REGION, machine_arn) as batch_arn:
+        outputs = {"StateMachineArn": machine_arn, "BatchStateMachineArn": batch_arn}
+        stubbed = stack_with_outputs(monkeypatch, outputs)
+        task_input = json.loads(Path(input_file).read_text())
+        Path(input_file).write_text(json.dumps({"transfers": [{**task_input, "task_id": "copy_finance"}]}))
+        assert main(["run", input_file, "--stack", "datasync-workflow", "--region", REGION]) == 0
+    stubbed.assert_no_pending_responses()
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["Totals"]["Succeeded"] == 1
+    assert captured.err.startswith(f"Started {batch_arn.replace(':stateMachine:', ':execution:')}:cli-")
+    assert "   item 0: [copy_finance] SUCCEEDED, 1,000 files and 2,048.0 MiB\n" in captured.err
+    assert "   items: 1 succeeded\n" in captured.err
 
 
 def test_a_stack_without_the_output_is_a_usage_error(deployed, monkeypatch, capsys):
