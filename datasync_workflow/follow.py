@@ -41,7 +41,7 @@ def follow(
     While it polls, the history is read only for `on_event` or `stop_when`, and then only what is newer than the
     last event seen, newest first in pages of `page_size` (GetExecutionHistory's quota is shared by the account,
     and a history may hold 25,000 events). Throttled, it polls less often, up to every MAX_POLL_SECONDS. `on_poll` is
-    called after each poll while the execution runs.
+    called at each poll while the execution runs (its throttling slows the polls too).
     """
     deadline = time.monotonic() + timeout
     watching = on_event is not None or stop_when is not None
@@ -55,6 +55,8 @@ def follow(
                 if on_event is not None:
                     on_event(event)
                 stop = stop or (stop_when is not None and stop_when(event))
+            if on_poll is not None and described["status"] == "RUNNING":
+                on_poll()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") not in THROTTLING_ERROR_CODES:
                 raise
@@ -63,8 +65,6 @@ def follow(
             continue
         if described["status"] != "RUNNING" or stop or time.monotonic() > deadline:
             return described, events_after(sfn, execution_arn, 0, MAX_HISTORY_PAGE)
-        if on_poll is not None:
-            on_poll()
         time.sleep(poll_seconds)
 
 

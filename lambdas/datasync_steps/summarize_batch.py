@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, model_serializer
 
 from datasync_steps.batch import ITEMS_PREFIX, child_name
-from datasync_steps.datasync import s3_client, states_client, translate_errors
+from datasync_steps.datasync import patient_states_client, s3_client, translate_errors
 from datasync_steps.errors import DataSyncBatchFailedError
 from datasync_steps.observability import StepEvent, logger, step_handler
 from datasync_steps.prepare_batch import S3Items
@@ -78,12 +78,12 @@ def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None) -> BatchS
 
 def item_row(sfn: "SFNClient", index: int, execution_arn: str) -> dict[str, Any]:
     """The item's row, from its child execution: status, task, DataSync execution and counters, or Error and Cause."""
-    try:
-        with translate_errors(f"describe the batch item {index}'s execution {execution_arn}", service="Step Functions"):
+    with translate_errors(f"describe the batch item {index}'s execution {execution_arn}", service="Step Functions"):
+        try:
             described = sfn.describe_execution(executionArn=execution_arn)
-    except sfn.exceptions.ExecutionDoesNotExist:
-        # The batch stopped (or its Map failed) before this item's turn.
-        return {"index": index, "Status": "NOT_STARTED", "Error": None, "Cause": "", "ExecutionArn": execution_arn}
+        except sfn.exceptions.ExecutionDoesNotExist:
+            # The batch's Map ended (failed) before this item's turn.
+            return {"index": index, "Status": "NOT_STARTED", "Error": None, "Cause": "", "ExecutionArn": execution_arn}
     row: dict[str, Any] = {"index": index, "Status": described["status"]}
     item_input = json.loads(described.get("input") or "{}")
     if isinstance(item_input, dict) and isinstance(item_input.get("task_id"), str):
@@ -101,4 +101,4 @@ def item_row(sfn: "SFNClient", index: int, execution_arn: str) -> dict[str, Any]
 
 @step_handler(SummarizeEvent, BatchSummary)
 def handler(event: SummarizeEvent) -> BatchSummary:
-    return summarize(states_client(), event, s3_client())
+    return summarize(patient_states_client(), event, s3_client())
