@@ -334,7 +334,8 @@ def run_locally(args: argparse.Namespace, execution_input, parser: argparse.Argu
                 secrets.create_secret(Name=name, SecretString="emulated: no data moves, so it is never used")
             progress = Progress(task_id_of(execution_input))
             sfn = boto3.client("stepfunctions", region_name=region)
-            table = BatchTable(sfn, progress) if is_batch(execution_input) else None
+            # Locally the listing costs nothing: often enough to see a short transfer run.
+            table = BatchTable(sfn, progress, refresh_seconds=0.5) if is_batch(execution_input) else None
             execution = run_local(
                 execution_input,
                 region=region,

@@ -171,7 +171,7 @@ def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
             return
         _run_target("stop-batch", {**event, "workflow_state_machine_arn": workflow_arn}, batch)
         # The children's own ends run their clean-up, which this deployment must still be here for.
-        named = f"{child_prefix(batch)}-"
+        named = f"{child_prefix(batch, sfn.describe_execution(executionArn=batch)['startDate'])}-"
         children = [
             child["executionArn"]
             for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=workflow_arn)

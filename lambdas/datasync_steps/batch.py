@@ -5,6 +5,7 @@ workflow's state machine; every one is checked before any starts. The transfers 
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,6 +25,8 @@ MAX_TRANSFERS = 500
 # second once its burst of 250 is spent, so 5,000 take about five minutes of the step's fifteen.
 MAX_FILE_TRANSFERS = 5_000
 MAX_FILE_BYTES = 16 * 1024 * 1024
+# The checked items, each merged over the defaults, that prepare-batch writes back: a bound on the step's memory.
+MAX_ITEMS_BYTES = 32 * 1024 * 1024
 STATE_ROOM = 1_024  # of Step Functions' 256 KiB, for what the batch's state adds to its input
 SHOWN_PROBLEMS = 20
 ITEMS_PREFIX = "batches/"  # the workflow's own objects in the batch bucket: checked items and rows
@@ -88,10 +91,12 @@ class Batch(BaseModel):
         return {**self.settings.defaults, **self.transfers[index]}
 
 
-def child_prefix(batch_execution_arn: str) -> str:
+def child_prefix(batch_execution_arn: str, started_at: datetime) -> str:
     """What each child execution's name begins with: the batch's own, so that a retried start finds the child it
-    started, and the batch's stop finds the children still running."""
-    return hashlib.sha256(batch_execution_arn.encode()).hexdigest()[:24]
+    started, and the batch's stop finds the children still running. The batch's start time is in it, to the
+    millisecond Step Functions gives, so that no one who can only guess a batch's name can take its children's names
+    before it starts them."""
+    return hashlib.sha256(f"{batch_execution_arn}|{started_at.timestamp():.3f}".encode()).hexdigest()[:24]
 
 
 def child_name(prefix: str, index: int) -> str:
@@ -137,7 +142,9 @@ def _checked(
         transfers, field = settings.transfers or [], "transfers"
     else:
         field = "transfers_from"
-        bucket = settings.transfers_from.removeprefix("s3://").split("/", 1)[0]
+        bucket, key = settings.transfers_from.removeprefix("s3://").split("/", 1)
+        if key.startswith(ITEMS_PREFIX):
+            return None, [f"transfers_from: {ITEMS_PREFIX} is the workflow's own; put the transfers elsewhere"]
         if deployment.batch_bucket and bucket != deployment.batch_bucket:
             return None, [
                 f"transfers_from: {settings.transfers_from} is not in this deployment's {deployment.batch_bucket}"
@@ -148,6 +155,13 @@ def _checked(
         if problem:
             return None, [f"transfers_from: {problem}"]
     batch = Batch(settings=settings, transfers=transfers)
+    if settings.transfers_from is not None:
+        merged = sum(input_bytes(batch.transfer(index)) for index in range(len(transfers)))
+        if merged > MAX_ITEMS_BYTES:
+            return None, [
+                f"transfers_from: merged over the defaults, the transfers come to {merged:,} bytes; at most "
+                f"{MAX_ITEMS_BYTES:,} (put what they share in fewer of them)"
+            ]
     # Each item travels in the batch's state or bucket: no plaintext secret, whatever the deployment allows.
     deployment = deployment.model_copy(update={"allow_secrets_in_input": False})
     problems = []
@@ -172,17 +186,28 @@ def read_transfers(s3: Any, uri: str) -> tuple[list[dict[str, Any]], str | None]
         if head["ContentLength"] > MAX_FILE_BYTES:
             return [], f"{uri} is {head['ContentLength']:,} bytes; at most {MAX_FILE_BYTES:,}"
         # The object as measured, not one written since.
-        text = s3.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"])["Body"].read().decode("utf-8", "replace")
+        body = s3.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"])["Body"].read(MAX_FILE_BYTES + 1)
+    if len(body) > MAX_FILE_BYTES:  # written again, larger, between the two calls
+        return [], f"{uri} is over {MAX_FILE_BYTES:,} bytes"
+    text = body.decode("utf-8-sig", "replace")
     try:
         if text.lstrip().startswith("["):
-            transfers = json.loads(text)
+            transfers = json.loads(text, parse_constant=_not_json)
         else:
-            transfers = [json.loads(line) for line in text.splitlines() if line.strip()]
+            transfers = [json.loads(line, parse_constant=_not_json) for line in text.splitlines() if line.strip()]
     except json.JSONDecodeError as error:
         return [], f"{uri} is neither a JSON array nor JSON Lines ({error.msg} at line {error.lineno})"
+    except (ValueError, RecursionError) as error:  # NaN and Infinity; a number too long; nesting too deep
+        return [], f"{uri} is not JSON that Step Functions takes ({str(error) or 'nested too deep'})"
+    if not isinstance(transfers, list):
+        return [], f"{uri} is a JSON {type(transfers).__name__}, not an array of transfers"
     if not transfers or len(transfers) > MAX_FILE_TRANSFERS:
         return [], f"{uri} holds {len(transfers):,} transfers; give 1 to {MAX_FILE_TRANSFERS:,}"
     odd = [index for index, transfer in enumerate(transfers) if not isinstance(transfer, dict)]
     if odd:
         return [], f"transfer {odd[0]} of {uri} is not a JSON object"
     return transfers, None
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON number")

@@ -34,10 +34,11 @@ class StoppedChildren(BaseModel):
 def stop_children(sfn: "SFNClient", event: BatchStatusChangeEvent) -> StoppedChildren:
     batch_arn = event.detail.executionArn
     with translate_errors(f"describe the batch {batch_arn}", service="Step Functions"):
-        status = sfn.describe_execution(executionArn=batch_arn)["status"]
+        batch = sfn.describe_execution(executionArn=batch_arn)
+    status = batch["status"]
     if status not in STOPPED_STATUSES:
         return StoppedChildren(Stopped=[])
-    named = child_name(child_prefix(batch_arn), 0).removesuffix("0")  # "<prefix>-"
+    named = child_name(child_prefix(batch_arn, batch["startDate"]), 0).removesuffix("0")  # "<prefix>-"
     stopped = []
     pages = sfn.get_paginator("list_executions").paginate(
         stateMachineArn=event.workflow_state_machine_arn, statusFilter="RUNNING"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, model_serializer
 
 from datasync_steps.batch import ITEMS_PREFIX, child_name
 from datasync_steps.datasync import patient_states_client, s3_client, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncBatchFailedError
 from datasync_steps.observability import StepEvent, logger, step_handler
 from datasync_steps.prepare_batch import S3Items
@@ -21,6 +22,9 @@ COUNTED = ("BytesTransferred", "FilesTransferred")
 ROW_CAUSE_CHARACTERS = 200  # of a failed item's Cause in its row; the child's own history keeps it whole
 SHOWN_FAILURES = 20
 DESCRIBING_AT_ONCE = 8  # boto3's connection pool holds 10
+# The rows of a batch given in its input stay in its output when they fit, with room to spare, in Step Functions'
+# 256 KiB; else they go to the batch bucket too (a long task_id and Cause make a row some 700 bytes).
+MAX_ROWS_IN_OUTPUT_BYTES = 200_000
 
 
 class SummarizeEvent(StepEvent):
@@ -34,14 +38,16 @@ class SummarizeEvent(StepEvent):
 class BatchSummary(BaseModel):
     Totals: dict[str, int]
     Rows: list[dict[str, Any]] | None = None  # a batch given in its input
-    RowsUri: str | None = None  # a batch read from S3: its rows, one JSON object a line
+    RowsUri: str | None = None  # a batch read from S3, or with too many rows to show: one JSON object a line
 
     @model_serializer(mode="wrap")
     def without_the_absent(self, serialize: Any) -> dict[str, Any]:
         return {key: value for key, value in serialize(self).items() if value is not None}
 
 
-def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None) -> BatchSummary:
+def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None, rows_bucket: str | None = None) -> BatchSummary:
+    """The batch's rows and totals; the rows of a batch read from S3 (or too many to fit in the output) are written to
+    the batch bucket (`rows_bucket`, the deployment's, for a batch given in its input)."""
     executions = event.state_machine_arn.replace(":stateMachine:", ":execution:")
     with ThreadPoolExecutor(DESCRIBING_AT_ONCE) as pool:
         rows = list(
@@ -55,12 +61,12 @@ def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None) -> BatchS
     totals |= {name: sum(row.get(name, 0) for row in rows) for name in COUNTED}
     logger.info("Batch ended", extra={"totals": totals})
     summary = BatchSummary(Totals=totals, Rows=rows)
-    if event.items is not None:
-        key = f"{ITEMS_PREFIX}{event.prefix}/rows.jsonl"
+    if event.items is not None or len(json.dumps(rows)) > MAX_ROWS_IN_OUTPUT_BYTES:
+        bucket, key = event.items.Bucket if event.items else rows_bucket, f"{ITEMS_PREFIX}{event.prefix}/rows.jsonl"
         body = "".join(json.dumps(row) + "\n" for row in rows).encode()
-        with translate_errors(f"write the batch's rows to s3://{event.items.Bucket}/{key}", service="S3"):
-            s3.put_object(Bucket=event.items.Bucket, Key=key, Body=body, ContentType="application/x-ndjson")
-        summary = BatchSummary(Totals=totals, RowsUri=f"s3://{event.items.Bucket}/{key}")
+        with translate_errors(f"write the batch's rows to s3://{bucket}/{key}", service="S3"):
+            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
+        summary = BatchSummary(Totals=totals, RowsUri=f"s3://{bucket}/{key}")
     if len(failed) > event.tolerated_failures:
         named = "; ".join(
             f"item {row['index']}{' (' + row['task_id'] + ')' if row.get('task_id') else ''}: {row['Status']}, "
@@ -101,4 +107,4 @@ def item_row(sfn: "SFNClient", index: int, execution_arn: str) -> dict[str, Any]
 
 @step_handler(SummarizeEvent, BatchSummary)
 def handler(event: SummarizeEvent) -> BatchSummary:
-    return summarize(patient_states_client(), event, s3_client())
+    return summarize(patient_states_client(), event, s3_client(), Deployment.from_environment().batch_bucket)

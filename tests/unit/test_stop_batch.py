@@ -10,6 +10,7 @@ from datasync_steps.stop_batch import STOP_ERROR, BatchStatusChangeEvent, stop_c
 from tests.conftest import stubbed_client
 
 BATCH = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow-batch:nightly"
+STARTED = datetime(2026, 11, 30, 2, 0, 0, 123000, tzinfo=UTC)
 WORKFLOW = "arn:aws:states:us-east-1:123456789012:stateMachine:datasync-workflow"
 
 
@@ -24,7 +25,7 @@ def described(status: str) -> dict:
         "executionArn": BATCH,
         "stateMachineArn": WORKFLOW.replace("datasync-workflow", "datasync-workflow-batch"),
         "status": status,
-        "startDate": datetime.now(UTC),
+        "startDate": STARTED,
     }
 
 
@@ -41,9 +42,15 @@ def test_a_batch_still_running_has_none_of_its_children_stopped_whatever_the_eve
 
 
 def test_only_the_batchs_own_running_children_are_stopped():
-    prefix = child_prefix(BATCH)
+    prefix = child_prefix(BATCH, STARTED)
     mine = [listed(child_name(prefix, index)) for index in (0, 7)]
-    others = [listed(child_name(child_prefix(BATCH + "-other"), 0)), listed("cli-1234"), listed(f"x{prefix}-1")]
+    # Another batch's, one of the same name started at another time (an earlier run of a reused name), and others.
+    others = [
+        listed(child_name(child_prefix(BATCH + "-other", STARTED), 0)),
+        listed(child_name(child_prefix(BATCH, datetime(2026, 11, 29, 2, 0, tzinfo=UTC)), 1)),
+        listed("cli-1234"),
+        listed(f"x{prefix}-1"),
+    ]
     with stubbed_client("stepfunctions") as (sfn, stubber):
         stubber.add_response("describe_execution", described("TIMED_OUT"), {"executionArn": BATCH})
         stubber.add_response(

@@ -73,3 +73,29 @@ def test_more_failures_than_tolerated_fail_the_batch_naming_them():
         DataSyncBatchFailedError, match=r"^1 of 2 transfers failed, more than the 0 tolerated: item 1: NOT_STARTED"
     ):
         summarized(tolerated=0)
+
+
+def test_rows_too_many_for_the_output_go_to_the_batch_bucket(monkeypatch):
+    from datasync_steps import summarize_batch
+
+    monkeypatch.setattr(summarize_batch, "MAX_ROWS_IN_OUTPUT_BYTES", 100)
+    written: dict = {}
+
+    class Bucket:
+        def put_object(self, **request):
+            written.update(request)
+
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        stubber.add_client_error(
+            "describe_execution", "ExecutionDoesNotExist", expected_params={"executionArn": child(0)}
+        )
+        event = SummarizeEvent(
+            execution_id="batch", count=1, prefix="abc", items=None, tolerated_failures=1, state_machine_arn=WORKFLOW
+        )
+        summary = summarize(sfn, event, Bucket(), rows_bucket="batches-bucket")
+    assert summary.model_dump(mode="json") == {
+        "Totals": {"Items": 1, "Succeeded": 0, "Failed": 1, "BytesTransferred": 0, "FilesTransferred": 0},
+        "RowsUri": "s3://batches-bucket/batches/abc/rows.jsonl",
+    }
+    assert (written["Bucket"], written["Key"]) == ("batches-bucket", "batches/abc/rows.jsonl")
+    assert json.loads(written["Body"])["Status"] == "NOT_STARTED"

@@ -212,6 +212,28 @@ def test_a_batch_read_from_s3_runs_on_a_distributed_map_and_writes_its_rows_back
         (4, "copy_3", "SUCCEEDED"),
     ]
     assert rows[0]["TaskArn"] == tasks[0] and rows[2]["Error"] == "DataSyncTaskNotFoundError"
+    # What ran is the checked copy under batches/, each item merged over the defaults, each child named after the
+    # batch and linked to it.
+    import boto3
+
+    from datasync_steps.batch import child_prefix
+    from datasync_steps.workflow_input import STARTED_BY_KEY
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    prefix = child_prefix(
+        execution.execution_arn, sfn.describe_execution(executionArn=execution.execution_arn)["startDate"]
+    )
+    assert json.loads(s3_text(f"s3://datasync-workflow-batches/batches/{prefix}/items.json")) == [
+        {"wait_interval_seconds": 0, **line} for line in lines
+    ]
+    assert execution.output["RowsUri"] == f"s3://datasync-workflow-batches/batches/{prefix}/rows.jsonl"
+    (workflow,) = [
+        m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if "-batch-" not in m["name"]
+    ]
+    children = {c["name"]: c["executionArn"] for c in sfn.list_executions(stateMachineArn=workflow)["executions"]}
+    assert sorted(children) == sorted(f"{prefix}-{index}" for index in range(5))
+    child_input = json.loads(sfn.describe_execution(executionArn=children[f"{prefix}-0"])["input"])
+    assert child_input == {"wait_interval_seconds": 0, **lines[0], STARTED_BY_KEY: execution.execution_arn}
     # The Distributed Map's own history is a few events: each item's is its child's.
     assert len(execution.history) < 40
     assert len(fakes.backend().task_executions) == 4 and most_at_once == 2

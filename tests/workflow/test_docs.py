@@ -52,6 +52,10 @@ def test_the_input_tables_name_every_key_with_its_default_and_bounds(model, sect
         assert rows["wait_interval_seconds"][1:4] == ["integer", "`30`", "0..86,400"]
         assert rows["if_task_running"][1:3] == ['one of `"queue"`, `"join"`, `"skip"`, `"fail"`', '`"queue"`']
         assert rows["task_arn"][2] == "none"
+        assert rows["delete_task_after_execution"][1:3] == ["boolean", "`false`"]
+        assert rows["retries"][1:4] == ["integer", "`0`", "≥ 0"]
+        assert rows["execution_timeout"][1:4] == ["number", "none", "> 0, ≤ 31,536,000"]
+        assert rows["task_id"][3] == "at most 250 long"
     else:
         assert rows["max_concurrency"][1:4] == ["integer", "`4`", "1..40"]
 
@@ -69,6 +73,7 @@ def test_the_permissions_table_has_every_grant_of_every_step():
     for step in STEPS:
         actions = {a for row in rows if row[0] == f"`{step.name}`" for a in re.findall(r"`([a-z0-9]+:\w+)`", row[1])}
         assert actions >= {action for grant in step.grants for action in grant.actions}, step.name
+        assert ("iam:PassRole" in actions) == step.passes_roles, step.name
 
 
 def test_the_make_targets_table_has_every_target_with_what_it_does():
