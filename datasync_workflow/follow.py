@@ -161,7 +161,12 @@ class BatchTable:
         pages = self.sfn.get_paginator("list_executions").paginate(
             stateMachineArn=self.prepared["workflow_state_machine_arn"]
         )
-        children = [child for page in pages for child in page["executions"] if child["name"].startswith(prefix)]
+        children = [
+            child
+            for page in pages
+            for child in page["executions"]
+            if child["name"].startswith(prefix) and child["name"].removeprefix(prefix).isdigit()
+        ]
         changed = sorted(
             (int(child["name"].removeprefix(prefix)), child)
             for child in children
