@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
+from datasync_steps.batch import child_index
 from datasync_steps.datasync import THROTTLING_ERROR_CODES
 from datasync_steps.names import (
     CHECK_STATE,
@@ -157,20 +158,16 @@ class BatchTable:
         if self.prepared is None or (not at_the_end and time.monotonic() - self.refreshed < self.refresh_seconds):
             return
         self.refreshed = time.monotonic()
-        prefix = f"{self.prepared['prefix']}-"
         pages = self.sfn.get_paginator("list_executions").paginate(
             stateMachineArn=self.prepared["workflow_state_machine_arn"]
         )
-        children = [
-            child
-            for page in pages
-            for child in page["executions"]
-            if child["name"].startswith(prefix) and child["name"].removeprefix(prefix).isdigit()
-        ]
+        items = (
+            (child_index(self.prepared["prefix"], child["name"]), child) for p in pages for child in p["executions"]
+        )
         changed = sorted(
-            (int(child["name"].removeprefix(prefix)), child)
-            for child in children
-            if self.statuses.get(child["name"]) != child["status"]
+            (index, child)
+            for index, child in items
+            if index is not None and self.statuses.get(child["name"]) != child["status"]
         )
         for index, child in changed:
             self.statuses[child["name"]] = child["status"]

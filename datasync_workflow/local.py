@@ -35,7 +35,6 @@ from moto.datasync.models import datasync_backends
 from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
-from datasync_steps.batch import child_prefix
 from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, Deployment
 from datasync_steps.names import STOPPED_STATUSES, is_batch
 from datasync_steps.observability import metrics
@@ -169,16 +168,9 @@ def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
         sfn, batch = boto3.client("stepfunctions", region_name=region), event["detail"]["executionArn"]
         if not _ends_within(sfn, [batch], seconds=5):
             return
-        _run_target("stop-batch", {**event, "workflow_state_machine_arn": workflow_arn}, batch)
+        stopped = _run_target("stop-batch", {**event, "workflow_state_machine_arn": workflow_arn}, batch)
         # The children's own ends run their clean-up, which this deployment must still be here for.
-        named = f"{child_prefix(batch, sfn.describe_execution(executionArn=batch)['startDate'])}-"
-        children = [
-            child["executionArn"]
-            for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=workflow_arn)
-            for child in page["executions"]
-            if child["name"].startswith(named)
-        ]
-        _ends_within(sfn, children, seconds=10)
+        _ends_within(sfn, (stopped or {}).get("Stopped", []), seconds=10)
 
     def on_end(event: dict) -> None:
         detail = event["detail"]
@@ -250,15 +242,16 @@ def _clean_up_stopped_executions_of(machine_arn: str) -> Callable[[dict], None]:
     return on_end
 
 
-def _run_target(step_name: str, event: dict, about: str) -> None:
-    """Run a rule's target step; its failure, as the deployed stack's on-failure destination would keep it, is a
-    warning naming the step and what the event was about, and changes nothing else."""
+def _run_target(step_name: str, event: dict, about: str) -> Any:
+    """Run a rule's target step and return its answer; its failure, as the deployed stack's on-failure destination
+    would keep it, is a warning naming the step and what the event was about (and None), and changes nothing else."""
     try:
-        _invoke(step_name, event)
+        return _invoke(step_name, event)
     except Exception as error:
         logging.getLogger(__name__).warning(
             "The %s step failed for %s: %s: %s", step_name, about, type(error).__name__, error
         )
+        return None
 
 
 def _create_waiting_table(region: str) -> None:

@@ -103,6 +103,12 @@ def child_name(prefix: str, index: int) -> str:
     return f"{prefix}-{index}"
 
 
+def child_index(prefix: str, name: str) -> int | None:
+    """The item whose child execution has this name, when the batch of `prefix` gave it; else None."""
+    index = name.removeprefix(f"{prefix}-")
+    return int(index) if index != name and index.isdigit() else None
+
+
 def batch_problems(
     raw: dict,
     deployment: Deployment | None = None,

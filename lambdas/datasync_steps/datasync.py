@@ -51,13 +51,7 @@ def patient_states_client() -> "SFNClient":
     """Step Functions for a step that makes thousands of calls (a batch's summary): botocore's adaptive mode paces
     them to the quota (about 15 DescribeExecution a second once a burst of 250 is spent) instead of failing the
     step, and its retry, from the start, when throttled."""
-    return _paced_client("stepfunctions", _region())
-
-
-@cache
-def _paced_client(service: str, region: str | None) -> Any:
-    config = Config(retries={"mode": "adaptive", "total_max_attempts": 10}, user_agent_extra="datasync-workflow")
-    return boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+    return _client("stepfunctions", _region(), paced=True)
 
 
 def events_client() -> Any:  # no stubs installed for EventBridge
@@ -75,8 +69,9 @@ def _region() -> str | None:
 
 
 @cache
-def _client(service: str, region: str | None) -> Any:
-    return boto3.client(service, region_name=region)  # type: ignore[call-overload]
+def _client(service: str, region: str | None, paced: bool = False) -> Any:
+    config = Config(retries={"mode": "adaptive", "total_max_attempts": 10}, user_agent_extra="datasync-workflow")
+    return boto3.client(service, region_name=region, config=config if paced else None)  # type: ignore[call-overload]
 
 
 @cache

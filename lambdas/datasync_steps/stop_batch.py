@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from datasync_steps.batch import child_name, child_prefix
+from datasync_steps.batch import child_index, child_prefix
 from datasync_steps.cleanup import StatusChange
 from datasync_steps.datasync import states_client, translate_errors
 from datasync_steps.names import STOPPED_STATUSES
@@ -38,7 +38,7 @@ def stop_children(sfn: "SFNClient", event: BatchStatusChangeEvent) -> StoppedChi
     status = batch["status"]
     if status not in STOPPED_STATUSES:
         return StoppedChildren(Stopped=[])
-    named = child_name(child_prefix(batch_arn, batch["startDate"]), 0).removesuffix("0")  # "<prefix>-"
+    prefix = child_prefix(batch_arn, batch["startDate"])
     stopped = []
     pages = sfn.get_paginator("list_executions").paginate(
         stateMachineArn=event.workflow_state_machine_arn, statusFilter="RUNNING"
@@ -46,7 +46,7 @@ def stop_children(sfn: "SFNClient", event: BatchStatusChangeEvent) -> StoppedChi
     with translate_errors(f"stop the running children of the batch {batch_arn}", service="Step Functions"):
         for page in pages:
             for child in page["executions"]:
-                if child["name"].startswith(named):
+                if child_index(prefix, child["name"]) is not None:
                     sfn.stop_execution(
                         executionArn=child["executionArn"],
                         error=STOP_ERROR,
