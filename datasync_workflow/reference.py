@@ -31,6 +31,7 @@ CONDITIONS = {
     "sets-scope": "the request sets the `scope_tag`",
     "made-here": "the resource was made by a run of this workflow",
     "owned-by-datasync": "the secret is DataSync's, in this account",
+    "in-this-account": "the secret is in this account",
 }
 RESOURCES = {
     "*": "`*`",
@@ -138,8 +139,8 @@ def _step_extras(step: Step) -> list[str]:
         extras.append("`iam:PassRole` | the deployment's `passable_role_arns` | passed to `datasync.amazonaws.com`")
     if step.makes_network_interfaces:
         extras.append(
-            "EC2, EFS and FSx descriptions, network interfaces | `*` | what DataSync checks while it creates EFS and "
-            "FSx locations and their tasks"
+            "EC2, EFS and FSx descriptions, network interfaces | `*` | only with `vpc_locations`: what DataSync "
+            "checks while it creates EFS and FSx locations and their tasks"
         )
     return extras
 

@@ -90,6 +90,26 @@ class WorkflowConfig(BaseModel):
         "`DataSyncRequestError` naming the tag.",
     )
 
+    allow_task_schedule: bool = Field(
+        default=False,
+        description="Let `create_task_kwargs` and `update_task_kwargs` set DataSync's own `Schedule`, which goes on "
+        "starting the task after the workflow's run has ended, outside every run's checks; without it such an input "
+        "is refused naming the field.",
+    )
+    vpc_locations: bool = Field(
+        default=False,
+        description="The runs may create EFS and FSx locations (and their tasks): only then do create-locations and "
+        "create-task get the EC2 network-interface and subnet, EFS and FSx actions that DataSync checks on its caller "
+        "for them (AWSDataSyncFullAccess's), on `*`. Without it such a creation is refused by IAM.",
+    )
+    step_reserved_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Reserved concurrency of each step's function: at most this many of one step run at once, so that "
+        "a flood of executions (or of direct invocations) cannot take the account's whole Lambda concurrency, and is "
+        "always there for the steps. Unset: the functions share the account's unreserved pool.",
+    )
+
     @field_validator("log_retention")
     @classmethod
     def retention_name(cls, name: str) -> str:

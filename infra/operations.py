@@ -21,6 +21,16 @@ from infra.config import Schedule, WorkflowConfig
 from infra.workflow import DataSyncWorkflow, acknowledge, resource_finding
 
 
+def ended_execution() -> dict[str, str]:
+    """What a rule on Step Functions' status change hands its step of the event's detail: which execution, of which
+    state machine, and the status, never its input, output, error or cause. An input may hold a secret (with
+    allow_secrets_in_input), and the step asks Step Functions for the rest (DescribeExecution) rather than trust an
+    event anyone who may invoke the function could write."""
+    return {
+        key: events.EventField.from_path(f"$.detail.{key}") for key in ("executionArn", "stateMachineArn", "status")
+    }
+
+
 class WorkflowOperations(Construct):
     """Operates one DataSyncWorkflow: embed it beside the workflow in any stack."""
 
@@ -64,7 +74,7 @@ class WorkflowOperations(Construct):
                     max_event_age=Duration.hours(6),
                     event=events.RuleTargetInput.from_object(
                         {
-                            "detail": events.EventField.from_path("$.detail"),
+                            "detail": ended_execution(),
                             "workflow_state_machine_arn": self.state_machine.state_machine_arn,
                         }
                     ),
@@ -110,7 +120,13 @@ class WorkflowOperations(Construct):
                 detail_type=["Step Functions Execution Status Change"],
                 detail={"status": statuses, "stateMachineArn": [self.state_machine.state_machine_arn]},
             ),
-            targets=[self.workflow.rule_target(step_name, max_event_age=Duration.hours(6))],
+            targets=[
+                self.workflow.rule_target(
+                    step_name,
+                    max_event_age=Duration.hours(6),
+                    event=events.RuleTargetInput.from_object({"detail": ended_execution()}),
+                )
+            ],
         )
         acknowledge(self.workflow.roles[step_name], resource_finding(self, executions), why_history)
 

@@ -49,7 +49,10 @@ MEMORY_MB = 256
 BUNDLED_PACKAGES = ("jinja2", "markupsafe")
 
 # What DataSync checks on its caller while it creates EFS and FSx locations and the tasks on them (the network
-# interfaces it places in the input's subnets, the file systems it mounts), after AWS's AWSDataSyncFullAccess.
+# interfaces it places in the input's subnets, the file systems it mounts), after AWS's AWSDataSyncFullAccess; granted
+# only to a deployment with vpc_locations. Not conditioned on aws:CalledVia: IAM documents that key only for the
+# services that forward the caller's credentials through it (the global condition keys page), and DataSync is not one
+# of them, so the condition could refuse what DataSync needs.
 NETWORK_AND_STORAGE_ACTIONS = [
     "ec2:CreateNetworkInterface",
     "ec2:CreateNetworkInterfacePermission",
@@ -300,14 +303,18 @@ class DataSyncWorkflow(Construct):
             "The batch follows and stops the child executions it starts of the workflow's state machine.",
         )
         # What a Distributed Map needs (developer guide, "IAM policies for using Distributed Map states"): read its
-        # items, and start, follow and stop its own child executions. A policy of its own: the role's default policy
-        # cannot name the state machine that depends on the role.
-        own_children = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{machine.state_machine_name}/*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        # items, and start, follow and stop its own child executions. AWS's example (and CDK's own grant) names them
+        # execution:<batch>:*, while a Map Run's children are named execution:<batch>/<map run>:<id>: both are granted.
+        # A policy of its own: the role's default policy cannot name the state machine that depends on the role.
+        own_children = [
+            Stack.of(self).format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{machine.state_machine_name}{separator}*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for separator in (":", "/")
+        ]
         distributed_map = iam.Policy(
             self,
             "BatchDistributedMap",
@@ -315,13 +322,16 @@ class DataSyncWorkflow(Construct):
                 iam.PolicyStatement(actions=["s3:GetObject"], resources=[self._arn["batch-files"]]),
                 iam.PolicyStatement(actions=["states:StartExecution"], resources=[machine.state_machine_arn]),
                 iam.PolicyStatement(
-                    actions=["states:DescribeExecution", "states:StopExecution"], resources=[own_children]
+                    actions=["states:DescribeExecution", "states:StopExecution"], resources=own_children
                 ),
             ],
             roles=[machine.role],
         )
         for arn, why in (
-            (own_children, "The Distributed Map follows and stops the child executions it starts of the batch."),
+            *(
+                (child, "The Distributed Map follows and stops the child executions it starts of the batch.")
+                for child in own_children
+            ),
             (self._arn["batch-files"], WILDCARD_REASONS["batch-files"]),
         ):
             acknowledge(distributed_map, resource_finding(self, arn), why)
@@ -360,6 +370,7 @@ class DataSyncWorkflow(Construct):
             layers=[self.powertools_layer, self.bundled_layer],
             memory_size=MEMORY_MB,
             timeout=Duration.seconds(step.timeout_seconds),
+            reserved_concurrent_executions=self.config.step_reserved_concurrency,
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
@@ -400,7 +411,7 @@ class DataSyncWorkflow(Construct):
         """Only the actions the step calls, on the narrowest resources and under the conditions they support;
         those that name the state machine are granted once it exists (_grant_what_names_the_state_machine)."""
         statements = [self._statement(grant) for grant in self._granted(step) if not grant.names_the_state_machine]
-        if step.makes_network_interfaces:
+        if step.makes_network_interfaces and self.config.vpc_locations:
             statements.append(iam.PolicyStatement(actions=NETWORK_AND_STORAGE_ACTIONS, resources=["*"]))
             statements.append(
                 iam.PolicyStatement(

@@ -129,8 +129,6 @@ ALLOWED = {
         "datasync:ListTagsForResource": [LOCATION],
         **{action: [LOCATION] for action in DESCRIBE_LOCATIONS},
         "iam:PassRole": [BUCKET_ROLE],
-        **NETWORK_AND_STORAGE,
-        "iam:CreateServiceLinkedRole": "DataSync's service-linked role",
     },
     "create-task": {
         **READS_INPUT,
@@ -141,8 +139,6 @@ ALLOWED = {
         "datasync:CreateTask": [LOCATION, TASK, AGENT],
         "datasync:TagResource": [TASK],
         "iam:PassRole": [BUCKET_ROLE],
-        **NETWORK_AND_STORAGE,
-        "iam:CreateServiceLinkedRole": "DataSync's service-linked role",
     },
     "update": {**READS_INPUT, "datasync:UpdateTask": [TASK], "iam:PassRole": [BUCKET_ROLE]},
     # The retries and their delays; a failed try's execution that still runs is cancelled.
@@ -331,9 +327,11 @@ def test_the_batch_runs_each_transfer_as_a_child_execution_of_the_workflows_stat
     assert granted["lambda:InvokeFunction"][0] == invoked
     # The workflow's executions, and the Distributed Map's own children (its iterations, executions of the batch).
     assert granted["states:StartExecution"][0] == [{"Ref": workflow_id}, {"Ref": batch_id}]
-    workflow_children, own_children = map(json.dumps, granted["states:StopExecution"][0])
+    # AWS's example names a Map's children execution:<batch>:*, their ARNs read execution:<batch>/<map run>:<id>.
+    workflow_children, *own_children = map(json.dumps, granted["states:StopExecution"][0])
     assert OWN_RESOURCES["the state machine's executions"](f"[{workflow_children}]")
-    assert own_children.endswith(f'":execution:", {{"Fn::GetAtt": ["{batch_id}", "Name"]}}, "/*"]]}}')
+    assert [child.rsplit(", ", 1)[1] for child in own_children] == ['":*"]]}', '"/*"]]}']
+    assert all(f'":execution:", {{"Fn::GetAtt": ["{batch_id}", "Name"]}}' in child for child in own_children)
     assert granted["states:DescribeExecution"][0] == granted["states:StopExecution"][0]
     assert OWN_RESOURCES["the batches' own files"](json.dumps(granted["s3:GetObject"][0]))
     assert json.dumps(granted["events:PutRule"][0]).endswith(
@@ -449,14 +447,27 @@ def test_stopped_executions_are_cleaned_up_by_eventbridge(template):
     assert target["Arn"] == {"Fn::GetAtt": [functions_by_step(template)["cleanup"][0], "Arn"]}
 
 
+ENDED_EXECUTION = {f"detail-{key}": f"$.detail.{key}" for key in ("executionArn", "stateMachineArn", "status")}
+
+
+@pytest.mark.parametrize("step_name", ["cleanup", "announce", "stop-batch"])
+def test_the_steps_run_when_executions_end_get_which_execution_ended_and_never_its_input(template, step_name):
+    """An opted-in secret rides in the status-change event's input: none of these targets gets it (each asks Step
+    Functions for what it needs)."""
+    (target,) = rule_for(template, "Step Functions Execution Status Change", step_name)["Targets"]
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"] == ENDED_EXECUTION
+    written = json.dumps(transformer["InputTemplate"])
+    assert all(f"<{key}>" in written for key in ENDED_EXECUTION) and "input" not in written.replace("Input", "")
+
+
 def test_a_stopped_batchs_children_are_stopped_by_eventbridge_which_names_the_workflow(template):
     rule = rule_for(template, "Step Functions Execution Status Change", "stop-batch")
     assert sorted(rule["EventPattern"]["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
     assert rule["EventPattern"]["detail"]["stateMachineArn"] == [{"Ref": workflow_machine(template, batch=True)[0]}]
     (target,) = rule["Targets"]
     transformer = target["InputTransformer"]
-    assert transformer["InputPathsMap"] == {"detail": "$.detail"}
-    assert json.dumps(transformer["InputTemplate"]).count("<detail>") == 1
+    assert transformer["InputPathsMap"] == ENDED_EXECUTION
     assert {"Ref": workflow_machine(template)[0]} in transformer["InputTemplate"]["Fn::Join"][1]
 
 
@@ -795,11 +806,13 @@ def test_the_secrets_datasync_keeps_may_be_made_only_where_plaintext_is_allowed(
     assert secret_grants(template) == []
     granted = secret_grants(scoped_template)
     assert sorted(action for action, _ in granted) == ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret"]
-    for _, condition in granted:  # AWSDataSyncFullAccess's own conditions
-        assert condition["StringEquals"] == {
-            "aws:ResourceAccount": "${aws:PrincipalAccount}",
-            "secretsmanager:ResourceTag/aws:secretsmanager:owningService": "aws-datasync",
-        }
+    conditions = {action: condition["StringEquals"] for action, condition in granted}
+    # AWSDataSyncFullAccess's own conditions; a secret not yet made has no tag IAM could match.
+    assert conditions["secretsmanager:DeleteSecret"] == {
+        "aws:ResourceAccount": "${aws:PrincipalAccount}",
+        "secretsmanager:ResourceTag/aws:secretsmanager:owningService": "aws-datasync",
+    }
+    assert conditions["secretsmanager:CreateSecret"] == {"aws:ResourceAccount": "${aws:PrincipalAccount}"}
 
 
 def test_the_functions_know_the_scope_and_that_plaintext_is_allowed(scoped_template):
@@ -875,3 +888,43 @@ def test_what_eventbridge_and_the_schedules_cannot_deliver_or_handle_is_kept_in_
     assert schedule["Target"]["DeadLetterConfig"] == in_queue
     assert schedule["Target"]["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 3600}
     assert template["Outputs"]["FailedEventsQueueUrl"]["Value"] == {"Ref": queue_id}
+
+
+@pytest.fixture(scope="module")
+def vpc_template(tmp_path_factory):
+    config = {**CONFIG, "vpc_locations": True, "step_reserved_concurrency": 20}
+    return synthesized(tmp_path_factory.mktemp("cdk.out"), config)
+
+
+def test_only_a_deployment_with_vpc_locations_may_make_network_interfaces(template, vpc_template):
+    network_granted = {*NETWORK_AND_STORAGE, "iam:CreateServiceLinkedRole"}
+
+    def network_grants(each) -> dict[str, list[str]]:
+        return {
+            step_name: sorted(a for a in role_permissions(each, f["Role"]["Fn::GetAtt"][0]) if a in network_granted)
+            for step_name, (_, f) in functions_by_step(each).items()
+        }
+
+    assert not any(network_grants(template).values())
+    granted = {step: actions for step, actions in network_grants(vpc_template).items() if actions}
+    assert granted == dict.fromkeys(("create-locations", "create-task"), sorted(network_granted))
+    for step_name in granted:
+        role = functions_by_step(vpc_template)[step_name][1]["Role"]["Fn::GetAtt"][0]
+        permissions = role_permissions(vpc_template, role)
+        assert {action: permissions[action][0] for action in NETWORK_AND_STORAGE} == {
+            action: ["*"] for action in NETWORK_AND_STORAGE
+        }
+        assert OWN_RESOURCES["DataSync's service-linked role"](
+            json.dumps(permissions["iam:CreateServiceLinkedRole"][0])
+        )
+
+
+def test_the_step_functions_reserve_the_concurrency_the_deployment_sets(template, vpc_template):
+    assert all("ReservedConcurrentExecutions" not in f for _, f in functions_by_step(template).values())
+    reserved = {name: f["ReservedConcurrentExecutions"] for name, (_, f) in functions_by_step(vpc_template).items()}
+    assert reserved == dict.fromkeys(ALLOWED, 20)
+
+
+def test_a_reserved_concurrency_below_one_fails_the_synth(tmp_path):
+    with pytest.raises(ValueError, match="step_reserved_concurrency"):
+        build_app(outdir=str(tmp_path), context={"datasync_workflow": {**CONFIG, "step_reserved_concurrency": 0}})
