@@ -42,8 +42,8 @@ DESCRIBE_LOCATION_ACTIONS = tuple(action.replace(":Create", ":Describe") for act
 # resource's datasync-workflow:execution tag names an execution of this state machine).
 IN_SCOPE, SETS_SCOPE, MADE_HERE = "in-scope", "sets-scope", "made-here"
 # The conditions of AWS's AWSDataSyncFullAccess on the secrets DataSync manages: in the caller's account, owned by
-# DataSync.
-OWNED_BY_DATASYNC = "owned-by-datasync"
+# DataSync; and the first alone, for a secret being made.
+OWNED_BY_DATASYNC, IN_THIS_ACCOUNT = "owned-by-datasync", "in-this-account"
 
 
 # The kinds of resource that name a state machine of this deployment ("workflow" is the workflow's own), and the
@@ -69,13 +69,12 @@ class Grant:
                 rendered.setdefault("StringEquals", {})[f"aws:{kind}/{scope.key}"] = scope.value
             elif condition == MADE_HERE:
                 rendered.setdefault("StringLike", {})[f"aws:ResourceTag/{WORKFLOW_TAG}"] = workflow_executions
-            elif condition == OWNED_BY_DATASYNC:
-                rendered.setdefault("StringEquals", {}).update(
-                    {
-                        "aws:ResourceAccount": "${aws:PrincipalAccount}",
-                        "secretsmanager:ResourceTag/aws:secretsmanager:owningService": "aws-datasync",
-                    }
-                )
+            elif condition in (OWNED_BY_DATASYNC, IN_THIS_ACCOUNT):
+                rendered.setdefault("StringEquals", {})["aws:ResourceAccount"] = "${aws:PrincipalAccount}"
+                if condition == OWNED_BY_DATASYNC:
+                    rendered["StringEquals"]["secretsmanager:ResourceTag/aws:secretsmanager:owningService"] = (
+                        "aws-datasync"
+                    )
         return rendered
 
     @property
@@ -145,12 +144,11 @@ STEPS = (
             Grant(("datasync:TagResource",), ("location",), (SETS_SCOPE,)),
             Grant(("datasync:ListTagsForResource",), ("location",)),
             # Credentials given in plain text become a secret DataSync manages, made (and deleted with its location)
-            # on the caller's behalf.
+            # on the caller's behalf. A secret not yet made has no tags for IAM to match: its creation is bounded by
+            # its name (aws-datasync!…) and account only.
+            Grant(("secretsmanager:CreateSecret",), ("secret",), (IN_THIS_ACCOUNT,), only_with_plaintext_secrets=True),
             Grant(
-                ("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret"),
-                ("secret",),
-                (OWNED_BY_DATASYNC,),
-                only_with_plaintext_secrets=True,
+                ("secretsmanager:DeleteSecret",), ("secret",), (OWNED_BY_DATASYNC,), only_with_plaintext_secrets=True
             ),
         ),
         timeout_seconds=SLOW_STEP_TIMEOUT_SECONDS,
