@@ -19,8 +19,9 @@ LAMBDAS_PATH = ASL_PATH.parent.parent / "lambdas"
 STEP_TIMEOUT_SECONDS = 30  # the Lambda timeout of every step that makes only one or two DataSync calls
 SLOW_STEP_TIMEOUT_SECONDS = 120  # listing and describing every task of a location can take a while
 # A batch's steps check (render, validate) or describe each of up to 5,000 items: Lambda's most, 15 minutes. Step
-# Functions answers about 15 DescribeExecution calls a second after a burst of 250 (its quotas page), so summarizing
-# 5,000 takes about 6 minutes; checking them, seconds on a laptop, some times that on Lambda's share of a CPU.
+# Functions answers DescribeExecution in a burst of 300, then 15 a second, in the largest regions, and 250, then 10,
+# elsewhere (its quotas page), so summarizing 5,000 takes about 5 minutes there and 8 elsewhere; checking them,
+# seconds on a laptop, some times that on Lambda's share of a CPU.
 BATCH_STEP_TIMEOUT_SECONDS = 900
 
 

@@ -49,8 +49,8 @@ def states_client() -> "SFNClient":
 
 def patient_states_client() -> "SFNClient":
     """Step Functions for a step that makes thousands of calls (a batch's summary): botocore's adaptive mode paces
-    them to the quota (about 15 DescribeExecution a second once a burst of 250 is spent) instead of failing the
-    step, and its retry, from the start, when throttled."""
+    them to the DescribeExecution quota (its quotas page: a burst of 300, then 15 a second, in the largest regions;
+    250, then 10, elsewhere) instead of failing the step, and its retry, from the start, when throttled."""
     return _client("stepfunctions", _region(), paced=True)
 
 
