@@ -1,10 +1,12 @@
 """`datasync-workflow backfill`: one run per logical date of a schedule, as `airflow dags backfill` starts them, each
-named from its date and the input's hash, so that the same backfill again starts no date twice."""
+named from its date and a hash of its input and data interval, so that the same backfill again starts no date twice
+and a backfill of another input or schedule starts its own."""
 
 import hashlib
 import json
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,6 +15,8 @@ from botocore.exceptions import ClientError
 from datasync_steps.timetable import fire_times, next_fire
 
 FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+# More runs than this start only when asked for by name (--yes).
+MAX_UNASKED_RUNS = 1_000
 
 
 @dataclass
@@ -33,56 +37,78 @@ class BackfillRun:
         }
 
 
-def planned_runs(execution_input: dict, schedule: str, start: datetime, end: datetime) -> list[BackfillRun]:
-    """A run for each time `schedule` fires from `start` to `end`, with its data interval (to the next time)."""
-    digest = hashlib.sha256(json.dumps(execution_input, sort_keys=True).encode()).hexdigest()[:16]
+def planned_runs(execution_input: dict, schedule: str, start: datetime, end: datetime) -> Iterator[BackfillRun]:
+    """A run for each time `schedule` fires from `start` to `end`, with its data interval (to the next time), made
+    as it is asked for."""
+    # The same object whatever the order of its keys: one hash for one input.
+    digest = hashlib.sha256(json.dumps(execution_input, sort_keys=True).encode()).hexdigest()
     # In UTC, the same instant whatever offset the dates were given with: one name for one date.
     start, end = start.astimezone(UTC), end.astimezone(UTC)
-    return [
-        BackfillRun(date, next_fire(schedule, date), f"backfill-{date:%Y%m%dT%H%M%S}-{digest}")
-        for date in fire_times(schedule, start, end)
-    ]
+    for date in fire_times(schedule, start, end):
+        interval_end = next_fire(schedule, date)
+        interval = hashlib.sha256(f"{digest} {date.isoformat()} {interval_end.isoformat()}".encode()).hexdigest()
+        yield BackfillRun(date, interval_end, f"backfill-{date:%Y%m%dT%H%M%S}-{interval[:16]}")
 
 
-def backfill(sfn, machine_arn: str, execution_input: dict, runs: list[BackfillRun], max_active_runs: int, poll=1.0):
+def backfill(
+    sfn, machine_arn: str, execution_input: dict, runs: Iterable[BackfillRun], max_active_runs: int, poll=1.0
+) -> list[BackfillRun]:
     """Start the runs not yet started, at most `max_active_runs` at once, and follow each to its end (one of an
-    earlier backfill too, if it still runs); print a line as each starts and ends."""
+    earlier backfill too, if it still runs); print a line as each starts and ends. A run of the same name with
+    another input is not this backfill's: its date is NOT_STARTED."""
     prefix = machine_arn.replace(":stateMachine:", ":execution:")
-    pending, active = list(runs), list[BackfillRun]()
-    while pending or active:
-        while pending and len(active) < max_active_runs:
-            run = pending.pop(0)
+    upcoming, taken, active = iter(runs), list[BackfillRun](), list[BackfillRun]()
+    while True:
+        while len(active) < max_active_runs and (run := next(upcoming, None)) is not None:
+            taken.append(run)
             run.execution_arn = f"{prefix}:{run.name}"
-            status = _status(sfn, run)
-            if status is None:
-                sfn.start_execution(
-                    stateMachineArn=machine_arn,
-                    name=run.name,
-                    input=json.dumps(run.execution_input(execution_input), separators=(",", ":")),
-                )
-                run.started_here, status = True, "RUNNING"
-            _say(run, "started" if run.started_here else f"already started ({status})")
-            run.status = status
-            if status == "RUNNING":
+            _start(sfn, machine_arn, run, run.execution_input(execution_input))
+            if run.status == "RUNNING":
                 active.append(run)
-        time.sleep(poll if active else 0)
+        if not active:
+            return taken
+        time.sleep(poll)
         for run in list(active):
-            run.status = _status(sfn, run) or "RUNNING"
+            described = _described(sfn, run)
+            run.status = described["status"] if described else "RUNNING"
+            run.error = (described or {}).get("error")
             if run.status in FINISHED:
                 active.remove(run)
                 _say(run, run.status)
-    return runs
 
 
-def _status(sfn, run: BackfillRun) -> str | None:
+def _start(sfn, machine_arn: str, run: BackfillRun, planned: dict) -> None:
+    """Start the run, or take the execution of its name if it has the planned input."""
+    described = _described(sfn, run)
+    if described is None:
+        try:
+            sfn.start_execution(
+                stateMachineArn=machine_arn, name=run.name, input=json.dumps(planned, separators=(",", ":"))
+            )
+            run.started_here, run.status = True, "RUNNING"
+            _say(run, "started")
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+        # Started by someone else since it was described.
+        described = _described(sfn, run) or {}
+    if json.loads(described.get("input") or "null") != planned:
+        run.status = "NOT_STARTED"
+        run.error = f"an execution named {run.name} exists with another input"
+        _say(run, f"{run.status}: {run.error}")
+        return
+    run.status, run.error = described["status"], described.get("error")
+    _say(run, f"already started ({run.status})")
+
+
+def _described(sfn, run: BackfillRun) -> dict | None:
     try:
-        described = sfn.describe_execution(executionArn=run.execution_arn)
+        return sfn.describe_execution(executionArn=run.execution_arn)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
             return None
         raise
-    run.error = described.get("error")
-    return described["status"]
 
 
 def _say(run: BackfillRun, what: str) -> None:

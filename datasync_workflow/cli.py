@@ -32,6 +32,7 @@ USAGE_ERROR = 2
 # An input file is read up to this size: an execution input is at most 256 KiB of JSON, with room for indentation.
 MAX_FILE_BYTES = 1024**2
 MAX_PRINTED_CHARACTERS = 32_768  # as much as Step Functions keeps of a Cause
+SHOWN_PROBLEMS = 20  # of a backfill's dates, the first ones
 
 
 class UnreadableInput(Exception):
@@ -116,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument(
         "--max-active-runs", type=int, default=16, metavar="N", help="runs at once (default: 16, as Airflow's)"
     )
+    backfill.add_argument(
+        "--yes", action="store_true", help="start the runs even when they are more than 1,000 (counted first)"
+    )
     backfill.add_argument("--region", help="default: your AWS configuration's; us-east-1 for --local")
     backfill.add_argument("--secret", action="append", default=[], metavar="NAME", help="as for run --local")
     convert = commands.add_parser("from-airflow", help="print each DataSyncOperator call of a DAG file as an input")
@@ -175,9 +179,9 @@ def aws_session(args: argparse.Namespace) -> boto3.session.Session:
 
 
 def run_backfill(args: argparse.Namespace, execution_input, parser: argparse.ArgumentParser) -> int:
-    from datasync_steps.timetable import from_airflow
+    from datasync_steps.timetable import count_fire_times, from_airflow
     from datasync_steps.workflow_input import DATE_FIELDS, StartedInput, aware, input_problems
-    from datasync_workflow.backfill import backfill, planned_runs, table
+    from datasync_workflow.backfill import MAX_UNASKED_RUNS, backfill, planned_runs, table
 
     if not isinstance(execution_input, dict) or {*DATE_FIELDS, "schedule"} & execution_input.keys():
         parser.error(
@@ -191,20 +195,25 @@ def run_backfill(args: argparse.Namespace, execution_input, parser: argparse.Arg
         parser.error(printable(str(error), 500))
     if args.max_active_runs < 1:
         parser.error("--max-active-runs: at least 1")
-    runs = planned_runs(execution_input, schedule, start, end)
-    if not runs:
+    count = count_fire_times(schedule, start, end)
+    if not count:
         parser.error(f"{schedule} fires no time from {start.isoformat()} to {end.isoformat()}")
-    problems = []
-    for run in runs:
+    print(f"{count:,} runs, {schedule}, at most {args.max_active_runs} at once", file=sys.stderr)
+    if count > MAX_UNASKED_RUNS and not args.yes:
+        parser.error(f"{count:,} runs are more than {MAX_UNASKED_RUNS:,}: add --yes to start them")
+    problems: list[str] = []
+    for run in planned_runs(execution_input, schedule, start, end):
         started = StartedInput(raw=None, started_at=run.logical_date, run_id=run.name)
         problems += [
             f"{run.logical_date.isoformat()}: {p}"
             for p in input_problems(run.execution_input(execution_input), None, started)
         ]
+        if len(problems) >= SHOWN_PROBLEMS:
+            break
     if problems:
-        print("\n".join(printable(problem) for problem in problems[:20]), file=sys.stderr)
+        print("\n".join(printable(problem) for problem in problems[:SHOWN_PROBLEMS]), file=sys.stderr)
         return 1
-    print(f"{len(runs)} runs, {schedule}, at most {args.max_active_runs} at once", file=sys.stderr)
+    planned = planned_runs(execution_input, schedule, start, end)
     if args.local:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -219,13 +228,13 @@ def run_backfill(args: argparse.Namespace, execution_input, parser: argparse.Arg
             for name in args.secret:
                 secrets.create_secret(Name=name, SecretString="emulated: no data moves, so it is never used")
             sfn = boto3.client("stepfunctions", region_name=region)
-            backfill(sfn, machine_arn, execution_input, runs, args.max_active_runs)
+            runs = backfill(sfn, machine_arn, execution_input, planned, args.max_active_runs)
     else:
         session = aws_session(args)
         try:
             sfn = session.client("stepfunctions")
             machine_arn = args.state_machine_arn or stack_output(session.client("cloudformation"), args.stack)
-            backfill(sfn, machine_arn, execution_input, runs, args.max_active_runs, poll=POLL_SECONDS)
+            runs = backfill(sfn, machine_arn, execution_input, planned, args.max_active_runs, poll=POLL_SECONDS)
         except (BotoCoreError, ClientError) as error:
             parser.error(printable(f"cannot backfill: {error}", 2_000))
     print(table(runs))

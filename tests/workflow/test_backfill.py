@@ -1,10 +1,11 @@
-"""backfill: one run per logical date, named from the date and the input's hash, so that the same backfill again
-starts no date twice."""
+"""backfill: one run per logical date, named from the date and a hash of the input and the data interval, so that the
+same backfill again starts no date twice and another schedule's starts its own."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
 
 from datasync_workflow.backfill import backfill, planned_runs
 from datasync_workflow.cli import main
@@ -12,7 +13,8 @@ from datasync_workflow.local import local_deployment
 from tests import fakes
 from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
 
-NOV_1, NOV_3 = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC)
+NOV_1, NOV_2, NOV_3 = (datetime(2026, 11, day, tzinfo=UTC) for day in (1, 2, 3))
+DAILY, HOURLY = "cron(0 0 * * ? *)", "cron(0 * * * ? *)"
 
 
 def test_a_backfill_runs_each_date_once_and_a_second_identical_one_starts_none(datasync):
@@ -77,3 +79,102 @@ def test_the_same_instant_given_with_another_offset_is_the_same_run():
     utc_runs = planned_runs({}, "rate(1 day)", NOV_1, NOV_3)
     paris_runs = planned_runs({}, "rate(1 day)", NOV_1.astimezone(paris), NOV_3.astimezone(paris))
     assert [run.name for run in utc_runs] == [run.name for run in paris_runs]
+
+
+def test_a_daily_backfill_after_an_hourly_one_starts_its_own_runs(datasync):
+    transfer = {"task_arn": make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))}
+    with local_deployment(REGION) as machine_arn:
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        (hourly,) = backfill(sfn, machine_arn, transfer, planned_runs(transfer, HOURLY, NOV_1, NOV_1), 1)
+        (daily,) = backfill(sfn, machine_arn, transfer, planned_runs(transfer, DAILY, NOV_1, NOV_1), 1)
+    assert (hourly.status, hourly.started_here, hourly.data_interval_end) == ("SUCCEEDED", True, NOV_1.replace(hour=1))
+    assert (daily.status, daily.started_here, daily.data_interval_end) == ("SUCCEEDED", True, NOV_2)
+
+
+def test_a_run_of_a_backfill_date_s_name_with_another_input_is_not_that_date_done(datasync):
+    transfer = {"task_arn": make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))}
+    with local_deployment(REGION) as machine_arn:
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        (taken,) = planned_runs(transfer, DAILY, NOV_2, NOV_2)
+        # Whoever knows the input can start the name first, with an input of their own.
+        sfn.start_execution(
+            stateMachineArn=machine_arn,
+            name=taken.name,
+            input=json.dumps({**taken.execution_input(transfer), "task_id": "not_the_backfill"}),
+        )
+        runs = backfill(sfn, machine_arn, transfer, planned_runs(transfer, DAILY, NOV_1, NOV_3), 2)
+    assert [(run.logical_date, run.status) for run in runs] == [
+        (NOV_1, "SUCCEEDED"),
+        (NOV_2, "NOT_STARTED"),
+        (NOV_3, "SUCCEEDED"),
+    ]
+    assert runs[1].error == f"an execution named {taken.name} exists with another input"
+
+
+class CountingRunning:
+    """A Step Functions client that counts, as each execution starts, the state machine's running executions."""
+
+    def __init__(self, sfn, machine_arn: str):
+        self.sfn, self.machine_arn, self.most_at_once = sfn, machine_arn, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.sfn, name)
+
+    def start_execution(self, **kwargs):
+        started = self.sfn.start_execution(**kwargs)
+        running = self.sfn.list_executions(stateMachineArn=self.machine_arn, statusFilter="RUNNING")["executions"]
+        self.most_at_once = max(self.most_at_once, len(running))
+        return started
+
+
+def test_a_backfill_runs_max_active_runs_at_once_and_no_more(datasync):
+    transfer = {"task_arn": make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))}
+    with local_deployment(REGION) as machine_arn:
+        sfn = CountingRunning(boto3.client("stepfunctions", region_name=REGION), machine_arn)
+        runs = backfill(sfn, machine_arn, transfer, planned_runs(transfer, DAILY, NOV_1, NOV_3), 2)
+    assert [run.status for run in runs] == ["SUCCEEDED"] * 3
+    assert sfn.most_at_once == 2
+
+
+def test_the_same_input_with_its_keys_in_another_order_is_the_same_backfill():
+    kwargs = {"Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}], "OverrideOptions": {"Verify": "NONE"}}
+    given = {"task_arn": "arn", "task_execution_kwargs": kwargs}
+    reordered = {"task_execution_kwargs": dict(reversed(kwargs.items())), "task_arn": "arn"}
+    assert [run.name for run in planned_runs(given, DAILY, NOV_1, NOV_3)] == [
+        run.name for run in planned_runs(reordered, DAILY, NOV_1, NOV_3)
+    ]
+
+
+def test_each_hour_of_an_hourly_backfill_is_its_own_run_named_by_its_time():
+    runs = list(planned_runs({}, HOURLY, NOV_1, NOV_1 + timedelta(hours=23)))
+    assert len({run.name for run in runs}) == 24
+    assert [run.name.split("-")[1] for run in runs] == [f"20261101T{hour:02}0000" for hour in range(24)]
+
+
+def test_a_rate_backfill_runs_its_end_date_too():
+    assert [run.logical_date for run in planned_runs({}, "rate(1 day)", NOV_1, NOV_3)] == [NOV_1, NOV_2, NOV_3]
+
+
+def backfill_command(tmp_path, execution_input: dict, *options: str) -> int:
+    (tmp_path / "input.json").write_text(json.dumps(execution_input))
+    return main(["backfill", str(tmp_path / "input.json"), *options, "--local"])
+
+
+def test_more_than_1000_runs_are_counted_and_start_only_with_yes(tmp_path, capsys):
+    two_months = ["--start-date", "2026-11-01", "--end-date", "2026-12-31T23:00", "--schedule", "@hourly"]
+    with pytest.raises(SystemExit) as exited:
+        backfill_command(tmp_path, {"task_arn": "arn:aws:datasync:us-east-1:111122223333:task/task-0"}, *two_months)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "1,464 runs, cron(0 * * * ? *), at most 16 at once\n" in err
+    assert "error: 1,464 runs are more than 1,000: add --yes to start them" in err
+    assert "started" not in err
+
+
+def test_a_century_of_minutes_is_counted_and_planned_as_it_goes(tmp_path, capsys):
+    a_century = ["--start-date", "1926-01-01", "--end-date", "2026-01-01", "--schedule", "rate(1 minute)", "--yes"]
+    # Every date's input is refused: the first dates' problems are shown, and nothing starts.
+    assert backfill_command(tmp_path, {"task_arn": "nope"}, *a_century) == 1
+    err = capsys.readouterr().err
+    assert "52,596,001 runs, rate(1 minute), at most 16 at once\n" in err
+    assert err.count(": task_arn") == 20 and "1926-01-01T00:19:00+00:00: task_arn" in err
