@@ -5,19 +5,23 @@ Only an allow-list of expressions is rendered: the variables below, Airflow's da
 `macros.ds_format`, a date's strftime and isoformat, and constants. Jinja2's sandbox keeps a template from reaching
 Python's internals, but not from spending memory or time (a loop, `'x' * 10**9`, `ds.center(10**9)`), and
 anyone who may start an execution writes these templates: any statement ({% ... %}), operator or other name is
-refused before anything renders.
+refused before anything renders. A strftime format is a constant without glibc's flags and widths (%_30000Y pads to
+30,000 characters, and a format rendered by another strftime multiplies that), and the rendering stops as soon as
+its output is longer than any value it could fill.
 """
 
+import dataclasses
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from datasync_steps.errors import shown
 
 if TYPE_CHECKING:
-    from jinja2 import nodes
+    from jinja2 import Template, nodes
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TEMPLATE_MARKS = ("{{", "{%", "{#")
@@ -26,10 +30,20 @@ DATES = ("logical_date", "data_interval_start", "data_interval_end")
 DATE_METHODS = frozenset({"strftime", "isoformat"})
 DATE_ATTRIBUTES = frozenset({"year", "month", "day", "hour", "minute", "second"})
 MACROS = frozenset({"ds_add", "ds_format"})
+# The arguments of each call that are strftime formats.
+FORMAT_ARGUMENTS = {"strftime": (0,), "ds_format": (1, 2)}
+# Characters, and %-directives of a letter (or %%): no flag, no width.
+FORMAT = re.compile(r"(?:[^%]|%[A-Za-z%])*")
 MAX_CONSTANT_CHARACTERS = 100
-MAX_TEMPLATES = 100  # in one input
 # The most characters a template's string may render to: the longest DataSync filter.
 MAX_RENDERED_CHARACTERS = 102_400
+# In one input: the characters of the strings that hold templates (one such filter), and the {{ expressions }} in
+# them. Each step that reads the input renders them again.
+MAX_TEMPLATE_CHARACTERS = 102_400
+MAX_EXPRESSIONS = 100
+# Parsed templates and renderings kept, for a batch whose items share the defaults' templates: more than one input
+# holds, each at most MAX_RENDERED_CHARACTERS.
+CACHED_TEMPLATES = 2 * MAX_EXPRESSIONS
 
 
 class RunDate(datetime):
@@ -124,24 +138,65 @@ def is_template(value: Any) -> bool:
 
 def render_template(template: str, dates: RunDates) -> str:
     """`template` rendered for the run; ValueError naming the expression it cannot render."""
+    checked = _checked_template(template)
+    if checked.problem:
+        raise ValueError(checked.problem)
+    # A template without run_id renders the same for every run of these dates: a batch's items share it.
+    rendered, problem = _rendered(template, dates if checked.uses_run_id else dataclasses.replace(dates, run_id=""))
+    if problem:
+        raise ValueError(problem)
+    return rendered
+
+
+@dataclass(frozen=True)
+class _CheckedTemplate:
+    compiled: "Template | None"  # None: refused, for `problem`
+    expressions: int
+    uses_run_id: bool
+    problem: str | None
+
+
+@lru_cache(maxsize=CACHED_TEMPLATES)
+def _checked_template(template: str) -> _CheckedTemplate:
+    """The template parsed, each of its expressions checked against the allow-list, and compiled."""
     from jinja2 import nodes
 
     try:
         parsed = _sandbox().parse(template)
     except Exception as error:  # a syntax error, or nesting deeper than Python's stack
-        raise ValueError(f"is not a template Airflow could render: {_said(error)}") from None
-    for node in parsed.body:
-        for part in node.nodes if isinstance(node, nodes.Output) else [node]:
-            problem = None if isinstance(part, nodes.TemplateData) else _refused(part)
-            if problem:
-                raise ValueError(problem)
+        return _CheckedTemplate(None, 0, False, f"is not a template Airflow could render: {_said(error)}")
+    expressions = [
+        part
+        for node in parsed.body
+        for part in (node.nodes if isinstance(node, nodes.Output) else [node])
+        if not isinstance(part, nodes.TemplateData)
+    ]
+    problem = next(filter(None, map(_refused, expressions)), None)
+    uses_run_id = any(name.name == "run_id" for name in parsed.find_all(nodes.Name))
+    if problem:
+        return _CheckedTemplate(None, len(expressions), uses_run_id, problem)
     try:
-        rendered = _sandbox().from_string(parsed).render(dates.variables())
+        compiled = _sandbox().from_string(parsed)
+    except Exception as error:  # nesting too deep for the compiler
+        return _CheckedTemplate(None, len(expressions), uses_run_id, f"could not be rendered: {_said(error)}")
+    return _CheckedTemplate(compiled, len(expressions), uses_run_id, None)
+
+
+@lru_cache(maxsize=CACHED_TEMPLATES)
+def _rendered(template: str, dates: RunDates) -> tuple[str, str | None]:
+    """The checked template rendered, or why it could not be, stopping as soon as its output is too long."""
+    compiled = _checked_template(template).compiled
+    assert compiled is not None  # render_template renders only what passed the checks
+    parts, length = [], 0
+    try:
+        for part in compiled.generate(dates.variables()):
+            length += len(part)
+            if length > MAX_RENDERED_CHARACTERS:
+                return "", f"renders to more than {MAX_RENDERED_CHARACTERS:,} characters"
+            parts.append(part)
     except Exception as error:  # a filter given what it cannot format, a date out of range, ...
-        raise ValueError(f"could not be rendered: {_said(error)}") from None
-    if len(rendered) > MAX_RENDERED_CHARACTERS:
-        raise ValueError(f"renders to {len(rendered):,} characters; at most {MAX_RENDERED_CHARACTERS:,}")
-    return rendered
+        return "", f"could not be rendered: {_said(error)}"
+    return "".join(parts), None
 
 
 def _said(error: Exception) -> str:
@@ -174,10 +229,26 @@ def _refused(node: "nodes.Node", called: bool = False) -> str | None:
         refused = _refused(node.node, called=True)
         if refused is None and (node.kwargs or node.dyn_args or node.dyn_kwargs):
             refused = f"{node.node.attr}(): give its arguments in order, without names"
-        return refused or next(filter(None, map(_refused, node.args)), None)
+        refused = refused or next(filter(None, map(_refused, node.args)), None)
+        return refused or _format_refused(node.node.attr, node.args)
     if isinstance(node, nodes.Stmt):
         return f"the statement {type(node).__name__.lower()}: only {{{{ expressions }}}} are rendered here"
     return f"{type(node).__name__.lower()} expressions: only variables, filters, macros and a date's strftime"
+
+
+def _format_refused(name: str, args: list["nodes.Expr"]) -> str | None:
+    """Why a strftime format among the arguments of the call `name` may not be rendered, or None: one that is not a
+    constant could be another call's output, and glibc's flags and widths pad without bound."""
+    from jinja2 import nodes
+
+    for position in FORMAT_ARGUMENTS.get(name, ()):
+        given = args[position] if position < len(args) else None
+        if not (isinstance(given, nodes.Const) and isinstance(given.value, str) and FORMAT.fullmatch(given.value)):
+            return (
+                f"{name}(): a format is a string constant whose directives are a % and a letter (%Y, %m, %d, ...), "
+                "without flags or widths"
+            )
+    return None
 
 
 def _member_refused(node: "nodes.Getattr", called: bool) -> str | None:
@@ -206,15 +277,19 @@ def _member_refused(node: "nodes.Getattr", called: bool) -> str | None:
 def rendered_input(raw: dict, dates: RunDates, fields: tuple[str, ...], skip: frozenset) -> tuple[dict, dict, list]:
     """The input with every template in `fields` rendered (recursing into objects and lists), the rendered values by
     where they are, and the problems, one sentence each naming where. Values at a path in `skip` (secrets) are never
-    rendered or shown. At most MAX_TEMPLATES are rendered: each step that reads the input renders them again."""
+    rendered or shown. At most MAX_TEMPLATE_CHARACTERS and MAX_EXPRESSIONS are rendered."""
     found = [
         (where, template)
         for field in fields
         if field in raw
         for where, template in _templates(raw[field], field, (), skip)
     ]
-    if len(found) > MAX_TEMPLATES:
-        return raw, {}, [f"the input holds {len(found):,} templates; at most {MAX_TEMPLATES} are rendered"]
+    characters = sum(len(template) for _, template in found)
+    if characters > MAX_TEMPLATE_CHARACTERS:
+        return raw, {}, [f"the input's templates hold {characters:,} characters; at most {MAX_TEMPLATE_CHARACTERS:,}"]
+    expressions = sum(_checked_template(template).expressions for _, template in found)
+    if expressions > MAX_EXPRESSIONS:
+        return raw, {}, [f"the input holds {expressions:,} expressions in templates; at most {MAX_EXPRESSIONS}"]
     rendered: dict[str, str] = {}
     problems: list[str] = []
     for where, template in found:

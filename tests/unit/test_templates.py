@@ -167,14 +167,83 @@ def test_a_date_attribute_renders():
     assert render_template("{{ logical_date.year }}/{{ data_interval_end.day }}", DATES) == "2026/29"
 
 
-def test_at_most_a_hundred_templates_are_rendered():
-    includes = [{"FilterType": "SIMPLE_PATTERN", "Value": "/{{ ds }}/*"}]
-    many = {
-        "task_arn": TASK_ARN,
-        "task_execution_kwargs": {"Tags": [{"Key": f"k{i}", "Value": "{{ ds }}"} for i in range(101)]},
-    }
-    assert "the input holds 101 templates; at most 100 are rendered" in input_problems(many)
-    assert input_problems({"task_arn": TASK_ARN, "task_execution_kwargs": {"Includes": includes}}) == []
+def test_at_most_a_hundred_expressions_are_rendered_in_as_many_strings_or_one():
+    def tagged(values: list[str]) -> dict:
+        tags = [{"Key": f"k{i}", "Value": value} for i, value in enumerate(values)]
+        return {"task_arn": TASK_ARN, "task_execution_kwargs": {"Tags": tags}}
+
+    refused = "the input holds 101 expressions in templates; at most 100"
+    assert refused in input_problems(tagged(["{{ ds }}"] * 101))
+    assert input_problems(tagged(["{{ ds }}" * 101])) == [refused]
+    assert input_problems(tagged(["{{ ds }}" * 60, "{{ ds_nodash }}" * 40])) == []
+
+
+def test_the_characters_of_an_inputs_templates_are_bounded_before_any_renders():
+    value = "/{{ ds_nodash }}/" + "x" * 102_383
+    filters = [{"FilterType": "SIMPLE_PATTERN", "Value": value}]
+    bounded = {"task_arn": TASK_ARN, "task_execution_kwargs": {"Includes": filters}}
+    assert input_problems(bounded) == []
+    filters.append({"FilterType": "SIMPLE_PATTERN", "Value": "{{ ds }}"})
+    assert input_problems(bounded) == ["the input's templates hold 102,408 characters; at most 102,400"]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ logical_date.strftime('%_30000Y') }}",
+        "{{ logical_date.strftime('%-d') }}",
+        "{{ logical_date.strftime('%030Y') }}",
+        "{{ logical_date.strftime('%^a') }}",
+        "{{ logical_date.strftime('%:z') }}",
+        "{{ logical_date.strftime('%') }}",
+        "{{ logical_date.strftime(ds) }}",
+        "{{ logical_date.strftime(logical_date.strftime('%%Y')) }}",
+        "{{ logical_date.strftime() }}",
+        "{{ macros.ds_format(ds, '%Y-%m-%d', '%_9999d') }}",
+        "{{ macros.ds_format(ds, '%_10Y-%m-%d', '%d') }}",
+        "{{ macros.ds_format(ds, ds, '%d') }}",
+        "{{ macros.ds_format(ds, '%Y-%m-%d') }}",
+    ],
+)
+def test_a_strftime_format_is_a_constant_of_directives_without_flags_or_widths(template):
+    with pytest.raises(ValueError, match=r"^(strftime|ds_format)\(\): a format is a string constant"):
+        render_template(template, DATES)
+
+
+def test_a_format_of_letters_and_percent_signs_renders():
+    rendered = render_template("{{ logical_date.strftime('%Y%%%m %a %Ec') }}", DATES)
+    assert rendered == "2026%11 Sat Sat Nov 28 02:00:00 2026"
+
+
+@pytest.mark.parametrize("template", ["{{ macros.ds_add(ds, *[1]) }}", "{{ macros.ds_add(ds, **{'days': 1}) }}"])
+def test_star_arguments_are_refused_as_unchecked(template):
+    with pytest.raises(ValueError, match=r"^ds_add\(\): give its arguments in order, without names"):
+        render_template(template, DATES)
+
+
+def test_rendering_stops_once_the_output_is_longer_than_any_value_it_could_fill():
+    longest = "{{ logical_date.strftime('" + "%c" * 50 + "') }}"
+    assert len(render_template(longest, DATES)) == 1_200
+    with pytest.raises(ValueError, match="^renders to more than 102,400 characters$"):
+        render_template(longest * 86, DATES)
+
+
+def test_the_issues_three_strftime_levels_are_refused_before_rendering():
+    inner = "logical_date.strftime('%%%%_16000000c%%_65000Y%_250Y')"
+    (problem,) = input_problems(
+        {
+            "task_arn": TASK_ARN,
+            "task_execution_kwargs": {
+                "Includes": [
+                    {
+                        "FilterType": "SIMPLE_PATTERN",
+                        "Value": f"{{{{ logical_date.strftime(logical_date.strftime({inner})) }}}}" * 20,
+                    }
+                ]
+            },
+        }
+    )
+    assert "strftime(): a format is a string constant" in problem
 
 
 def test_dates_that_no_schedule_time_gives_are_an_input_problem():
