@@ -4,7 +4,7 @@ datasync-workflow run --local INPUT.json [--secret NAME]
 datasync-workflow run INPUT.json --stack NAME | --state-machine-arn ARN [--no-wait]
 datasync-workflow validate INPUT.json [--passable-role-arn ARN] [--allow-secrets-in-input] [--scope-tag KEY=VALUE]
 datasync-workflow backfill INPUT.json --start-date D --end-date D [--schedule EXPR] (--local | --stack NAME |
-    --state-machine-arn ARN) [--max-active-runs N]
+    --state-machine-arn ARN) [--max-active-runs N] [--yes]
 datasync-workflow from-airflow DAG.py
 """
 
@@ -202,14 +202,17 @@ def run_backfill(args: argparse.Namespace, execution_input, parser: argparse.Arg
     if count > MAX_UNASKED_RUNS and not args.yes:
         parser.error(f"{count:,} runs are more than {MAX_UNASKED_RUNS:,}: add --yes to start them")
     problems: list[str] = []
-    for run in planned_runs(execution_input, schedule, start, end):
-        started = StartedInput(raw=None, started_at=run.logical_date, run_id=run.name)
-        problems += [
-            f"{run.logical_date.isoformat()}: {p}"
-            for p in input_problems(run.execution_input(execution_input), None, started)
-        ]
-        if len(problems) >= SHOWN_PROBLEMS:
-            break
+    try:
+        for run in planned_runs(execution_input, schedule, start, end):
+            started = StartedInput(raw=None, started_at=run.logical_date, run_id=run.name)
+            problems += [
+                f"{run.logical_date.isoformat()}: {p}"
+                for p in input_problems(run.execution_input(execution_input), None, started)
+            ]
+            if len(problems) >= SHOWN_PROBLEMS:
+                break
+    except ValueError as error:  # the last date has no data interval: the schedule fires no more
+        parser.error(printable(str(error), 500))
     if problems:
         print("\n".join(printable(problem) for problem in problems[:SHOWN_PROBLEMS]), file=sys.stderr)
         return 1

@@ -178,3 +178,13 @@ def test_a_century_of_minutes_is_counted_and_planned_as_it_goes(tmp_path, capsys
     err = capsys.readouterr().err
     assert "52,596,001 runs, rate(1 minute), at most 16 at once\n" in err
     assert err.count(": task_arn") == 20 and "1926-01-01T00:19:00+00:00: task_arn" in err
+
+
+def test_a_schedule_that_fires_no_more_after_a_date_is_a_usage_error(tmp_path, capsys):
+    once = ["--start-date", "2026-11-01", "--end-date", "2026-11-03", "--schedule", "at(2026-11-02T00:00:00)"]
+    with pytest.raises(SystemExit) as exited:
+        backfill_command(tmp_path, {"task_arn": "nope"}, *once)
+    assert exited.value.code == 2
+    assert (
+        "error: 'at(2026-11-02T00:00:00)' does not fire in the 1,464 days after 2026-11-02" in capsys.readouterr().err
+    )
