@@ -5,7 +5,7 @@ workflow's state machine; every one is checked before any starts. The transfers 
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -115,22 +115,23 @@ def batch_problems(
     started: StartedInput | None = None,
     s3: Any = None,
 ) -> list[str]:
-    """Every problem of the batch: its own keys, then each item's as the single run would find them, named by index.
-    A `transfers_from` object is read with `s3`; without one only the batch's own keys are checked."""
-    return _checked(raw, deployment, started, s3)[1]
+    """The problems of the batch: its own keys, then each item's as its child run would find them, named by index,
+    the first SHOWN_PROBLEMS of them. A `transfers_from` object is read with `s3`; without one only the batch's own
+    keys are checked. Without `started` the batch starts now, its children named as a batch's would be."""
+    started = started or StartedInput(raw=raw, started_at=datetime.now(UTC), run_id="manual")
+    return _checked(raw, deployment, started, s3, child_prefix(started.run_id, started.started_at))[1]
 
 
-def parse_batch(
-    raw: Any, deployment: Deployment | None = None, started: StartedInput | None = None, s3: Any = None
-) -> Batch:
-    batch, problems = _checked(raw, deployment, started, s3)
+def parse_batch(raw: Any, deployment: Deployment | None, started: StartedInput, s3: Any, prefix: str) -> Batch:
+    """The checked batch that `started`, whose children's names begin with `prefix`."""
+    batch, problems = _checked(raw, deployment, started, s3, prefix)
     if problems or batch is None:
         raise DataSyncInvalidInputError(f"Invalid batch input: {'; '.join(problems)}.")
     return batch
 
 
 def _checked(
-    raw: dict, deployment: Deployment | None, started: StartedInput | None, s3: Any
+    raw: dict, deployment: Deployment | None, started: StartedInput, s3: Any, prefix: str
 ) -> tuple[Batch | None, list[str]]:
     raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
     if input_bytes(raw) > MAX_INPUT_BYTES - STATE_ROOM:
@@ -161,18 +162,24 @@ def _checked(
         if problem:
             return None, [f"transfers_from: {problem}"]
     batch = Batch(settings=settings, transfers=transfers)
-    if settings.transfers_from is not None:
-        merged = sum(input_bytes(batch.transfer(index)) for index in range(len(transfers)))
-        if merged > MAX_ITEMS_BYTES:
+    merged = 0
+    for index in range(len(transfers)):
+        merged += input_bytes(batch.transfer(index))
+        if merged > MAX_ITEMS_BYTES:  # each item is checked merged: the bound of the checks' work too
             return None, [
-                f"transfers_from: merged over the defaults, the transfers come to {merged:,} bytes; at most "
-                f"{MAX_ITEMS_BYTES:,} (put what they share in fewer of them)"
+                f"{field}: merged over the defaults, the transfers come to over {MAX_ITEMS_BYTES:,} bytes (put what "
+                "they share in fewer of them)"
             ]
     # Each item travels in the batch's state or bucket: no plaintext secret, whatever the deployment allows.
     deployment = deployment.model_copy(update={"allow_secrets_in_input": False})
-    problems = []
+    problems: list[str] = []
     for index in range(len(transfers)):
-        item_problems = input_problems(batch.transfer(index), deployment, started)
+        if len(problems) > SHOWN_PROBLEMS:
+            unchecked = f"and more: {field}[{index}] and the transfers after it are not checked"
+            return batch, [*problems[:SHOWN_PROBLEMS], unchecked]
+        # As its child run will check it: named <prefix>-<index>, its run_id.
+        child = started.model_copy(update={"run_id": child_name(prefix, index)})
+        item_problems = input_problems(batch.transfer(index), deployment, child)
         problems += [f"{field}[{index}].{problem}" for problem in item_problems]
     if len(problems) > SHOWN_PROBLEMS:
         problems = [*problems[:SHOWN_PROBLEMS], f"and {len(problems) - SHOWN_PROBLEMS:,} more"]
@@ -195,12 +202,16 @@ def read_transfers(s3: Any, uri: str) -> tuple[list[dict[str, Any]], str | None]
         body = s3.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"])["Body"].read(MAX_FILE_BYTES + 1)
     if len(body) > MAX_FILE_BYTES:  # written again, larger, between the two calls
         return [], f"{uri} is over {MAX_FILE_BYTES:,} bytes"
-    text = body.decode("utf-8-sig", "replace")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return [], f"{uri} is not UTF-8 (at byte {error.start:,})"
     try:
         if text.lstrip().startswith("["):
             transfers = json.loads(text, parse_constant=_not_json)
         else:
-            transfers = [json.loads(line, parse_constant=_not_json) for line in text.splitlines() if line.strip()]
+            # JSON Lines ends a line at \n only (\r\n too): str.splitlines would also split inside a string at U+2028.
+            transfers = [json.loads(line, parse_constant=_not_json) for line in text.split("\n") if line.strip()]
     except json.JSONDecodeError as error:
         return [], f"{uri} is neither a JSON array nor JSON Lines ({error.msg} at line {error.lineno})"
     except (ValueError, RecursionError) as error:  # NaN and Infinity; a number too long; nesting too deep

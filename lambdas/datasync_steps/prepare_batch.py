@@ -44,8 +44,9 @@ def prepare_batch(
     deployment = deployment or Deployment()
     if "transfers_from" in started.raw and not deployment.batch_bucket:
         raise DataSyncInvalidInputError("transfers_from: this deployment has no batch bucket to read transfers from.")
-    batch = parse_batch(started.raw, deployment, started, s3)
-    settings, prefix, count = batch.settings, child_prefix(event.execution_id, started.started_at), len(batch.transfers)
+    prefix = child_prefix(event.execution_id, started.started_at)
+    batch = parse_batch(started.raw, deployment, started, s3, prefix)
+    settings, count = batch.settings, len(batch.transfers)
     items = None
     if settings.transfers_from is not None:
         items = S3Items(Bucket=str(deployment.batch_bucket), Key=f"{ITEMS_PREFIX}{prefix}/items.json")

@@ -2,6 +2,7 @@
 is a problem naming transfers_from, before anything starts."""
 
 import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -92,3 +93,42 @@ def test_the_object_is_read_as_it_was_measured():
         )
         with pytest.raises(Exception, match="PreconditionFailed"):
             batch.read_transfers(s3, f"s3://{BUCKET}/t.json")
+
+
+def test_json_lines_end_a_line_at_a_newline_only(s3):
+    # U+2028 is a line separator to str.splitlines, and a character like any other inside a JSON string.
+    tagged = {"task_arn": TASK, "task_execution_kwargs": {"Tags": [{"Key": "note", "Value": "a\u2028b"}]}}
+    body = json.dumps(tagged, ensure_ascii=False) + "\r\n" + json.dumps({"task_arn": TASK}) + "\n"
+    assert problems_of(s3, body.encode()) == []
+
+
+def test_an_object_that_is_not_utf_8_is_refused_not_read_with_its_bytes_replaced(s3):
+    body = b'{"task_arn": "%s", "task_execution_kwargs": {"Tags": [{"Key": "k", "Value": "caf\xe9"}]}}' % TASK.encode()
+    at = body.index(b"\xe9")
+    assert problems_of(s3, body) == [f"transfers_from: s3://{BUCKET}/transfers/t.json is not UTF-8 (at byte {at})"]
+
+
+def test_an_inline_batch_has_the_merged_size_bound_of_transfers_from(monkeypatch):
+    monkeypatch.setattr(batch, "MAX_ITEMS_BYTES", 1_000)
+    shared = {"task_execution_kwargs": {"Excludes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/tmp|" * 100}]}}
+    assert batch_problems({"defaults": shared, "transfers": [{"task_arn": TASK}] * 3}) == [
+        "transfers: merged over the defaults, the transfers come to over 1,000 bytes (put what they share in fewer "
+        "of them)"
+    ]
+
+
+def test_the_checks_stop_after_the_problems_shown():
+    problems = batch_problems({"transfers": [{"task_arn": TASK, "retries": -1}] * 500})
+    assert len(problems) == 21 and problems[0].startswith("transfers[0].retries: ")
+    assert problems[-1] == "and more: transfers[21] and the transfers after it are not checked"
+    # Those of the last item checked are counted.
+    assert batch_problems({"transfers": [{"task_arn": TASK, "retries": -1, "max_iterations": 0}] * 11})[-1] == (
+        "and 2 more"
+    )
+
+
+@pytest.mark.parametrize("name", ["42", "0", "PREFIX-rerun", "PREFIX-", "PREFIX-1-2", "xPREFIX-1"])
+def test_a_name_is_a_childs_only_when_it_is_the_prefix_and_an_index(name):
+    prefix = batch.child_prefix("arn:aws:states:us-east-1:123456789012:execution:batch:nightly", datetime.now(UTC))
+    assert batch.child_index(prefix, name.replace("PREFIX", prefix)) is None
+    assert batch.child_index(prefix, batch.child_name(prefix, 42)) == 42
