@@ -1,6 +1,6 @@
 """What a deployment allows its runs: the roles they may hand to DataSync, whether a plaintext secret may be in
-their input, and the tag that scopes them. The stack sets these variables on every function; a local run's steps
-read them from the runner's own environment."""
+their input, whether they may give a task DataSync's own schedule, and the tag that scopes them. The stack sets these
+variables on every function; a local run's steps read them from the runner's own environment."""
 
 import json
 import os
@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 PASSABLE_ROLES_VARIABLE = "PASSABLE_ROLE_ARNS"
 ALLOW_SECRETS_VARIABLE = "ALLOW_SECRETS_IN_INPUT"
+ALLOW_TASK_SCHEDULE_VARIABLE = "ALLOW_TASK_SCHEDULE"
 SCOPE_TAG_VARIABLE = "SCOPE_TAG"
 # The bucket of a batch's transfers_from objects and of what the workflow keeps there (set on the batch's steps).
 BATCH_BUCKET_VARIABLE = "BATCH_BUCKET"
@@ -63,11 +64,22 @@ def scope_tag_from(text: str | None, name: str = SCOPE_TAG_VARIABLE) -> ScopeTag
         raise ValueError(f"{name} {text!r}: {problems}") from None
 
 
+def _flag(variable: str) -> bool:
+    """A true or false setting of the environment, false when not set; ValueError naming it for anything else."""
+    value = os.environ.get(variable, "false").lower()
+    if value not in ("true", "false"):
+        raise ValueError(f"{variable} is {value!r}: give true or false")
+    return value == "true"
+
+
 class Deployment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     passable_role_arns: list[str] | None = None  # None: every role, as in a local run, which has no IAM
     allow_secrets_in_input: bool = False
+    # DataSync's own Schedule of a task (create_task_kwargs, update_task_kwargs) starts it after the run, outside the
+    # workflow: no retries, no clean-up, no event.
+    allow_task_schedule: bool = False
     scope_tag: ScopeTag | None = None
     # Where the steps run: an input's region_name must name it. None where it is not known (offline validation).
     region: str | None = None
@@ -78,9 +90,6 @@ class Deployment(BaseModel):
         """The settings the stack (or, for a local run, the user) put in the environment; ValueError naming the
         variable for one that is not as documented."""
         roles = os.environ.get(PASSABLE_ROLES_VARIABLE)
-        allow = os.environ.get(ALLOW_SECRETS_VARIABLE, "false").lower()
-        if allow not in ("true", "false"):
-            raise ValueError(f"{ALLOW_SECRETS_VARIABLE} is {allow!r}: give true or false")
         try:
             passable = None if roles is None else json.loads(roles)
             if passable is not None and not (isinstance(passable, list) and all(isinstance(r, str) for r in passable)):
@@ -89,14 +98,18 @@ class Deployment(BaseModel):
             raise ValueError(f"{PASSABLE_ROLES_VARIABLE}: {error}") from None
         return cls(
             passable_role_arns=passable,
-            allow_secrets_in_input=allow == "true",
+            allow_secrets_in_input=_flag(ALLOW_SECRETS_VARIABLE),
+            allow_task_schedule=_flag(ALLOW_TASK_SCHEDULE_VARIABLE),
             scope_tag=scope_tag_from(os.environ.get(SCOPE_TAG_VARIABLE)),
             batch_bucket=os.environ.get(BATCH_BUCKET_VARIABLE) or None,
         )
 
     def environment(self) -> dict[str, str]:
         """The variables `from_environment` reads back: what the stack sets on each function."""
-        variables = {ALLOW_SECRETS_VARIABLE: str(self.allow_secrets_in_input).lower()}
+        variables = {
+            ALLOW_SECRETS_VARIABLE: str(self.allow_secrets_in_input).lower(),
+            ALLOW_TASK_SCHEDULE_VARIABLE: str(self.allow_task_schedule).lower(),
+        }
         if self.passable_role_arns is not None:
             variables[PASSABLE_ROLES_VARIABLE] = json.dumps(self.passable_role_arns)
         if self.scope_tag is not None:

@@ -83,6 +83,9 @@ _KWARGS_OPERATION = {
     "task_execution_kwargs": ("StartTaskExecution", {"TaskArn"}),
 }
 _FILLED_IN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+# The kwargs that can give a task DataSync's own Schedule.
+SCHEDULE_FIELDS = ("create_task_kwargs", "update_task_kwargs")
+URI_FIELDS = ("source_location_uri", "destination_location_uri")
 
 
 Side = Literal["source", "destination"]
@@ -527,7 +530,13 @@ def _checked(
         dates, dates_problem = None, f"the run's dates: {error}"
     rendered: dict[str, str] = {}
     if dates is not None:
-        raw, rendered, template_problems = rendered_input(raw, dates, TEMPLATED_FIELDS, secret_members())
+        # A URI with credentials is refused by its own check, which never quotes it: its templates are never rendered.
+        templated = tuple(
+            field
+            for field in TEMPLATED_FIELDS
+            if not (field in URI_FIELDS and isinstance(raw.get(field), str) and has_credentials(raw[field]))
+        )
+        raw, rendered, template_problems = rendered_input(raw, dates, templated, secret_members())
         problems += template_problems
     if not raw.get("task_arn") and not (raw.get("source_location_uri") and raw.get("destination_location_uri")):
         problems.append("give task_arn, or both source_location_uri and destination_location_uri")
@@ -537,6 +546,14 @@ def _checked(
         for field in KWARGS_FIELDS:
             if isinstance(raw.get(field), dict):
                 problems += [_plaintext_secret(where) for where in secrets_in(raw[field], field)]
+    if not deployment.allow_task_schedule:
+        problems += [
+            f"{field}.Schedule: DataSync's own schedule would keep starting the task after this run, outside the "
+            "workflow (no retries, no clean-up, no event); schedule the workflow instead, or set the deployment's "
+            "allow_task_schedule"
+            for field in SCHEDULE_FIELDS
+            if isinstance(raw.get(field), dict) and "Schedule" in raw[field]
+        ]
     try:
         workflow_input = WorkflowInput.model_validate(raw)
     except ValidationError as invalid:

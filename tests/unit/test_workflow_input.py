@@ -475,6 +475,37 @@ def test_credentials_inside_a_uri_are_refused_whatever_the_deployment_allows():
     )
 
 
+def test_a_uri_with_credentials_is_refused_before_its_templates_render_and_never_quoted():
+    templated = f"smb://admin:{SECRET}{{{{ var.value.x }}}}@hostname/share/{{{{ ds }}}}"
+    cause = invalid({**URIS, "source_location_uri": templated})
+    assert "source_location_uri: holds credentials before the host (user:password@host)" in cause
+    assert SECRET not in cause and "admin" not in cause and "var" not in cause
+
+
+@pytest.mark.parametrize("field", ["create_task_kwargs", "update_task_kwargs"])
+def test_datasyncs_own_task_schedule_is_refused_unless_the_deployment_allows_it(field):
+    raw = {
+        **URIS,
+        "create_task_kwargs": {"Name": "nightly"},
+        field: {"Schedule": {"ScheduleExpression": "rate(1 hour)"}},
+    }
+    cause = invalid(raw)
+    assert f"{field}.Schedule: DataSync's own schedule would keep starting the task" in cause
+    assert "allow_task_schedule" in cause
+    assert getattr(parse_workflow_input(raw, Deployment(allow_task_schedule=True)), field)["Schedule"]
+
+
+def test_the_task_schedule_setting_is_read_from_the_environment(monkeypatch):
+    monkeypatch.delenv("ALLOW_TASK_SCHEDULE", raising=False)
+    assert Deployment.from_environment().allow_task_schedule is False
+    monkeypatch.setenv("ALLOW_TASK_SCHEDULE", "TRUE")
+    assert Deployment.from_environment().allow_task_schedule is True
+    assert Deployment.from_environment().environment()["ALLOW_TASK_SCHEDULE"] == "true"
+    monkeypatch.setenv("ALLOW_TASK_SCHEDULE", "1")
+    with pytest.raises(ValueError, match=r"^ALLOW_TASK_SCHEDULE is '1': give true or false$"):
+        Deployment.from_environment()
+
+
 def test_a_uri_longer_than_datasync_allows_is_refused():
     cause = invalid({**URIS, "destination_location_uri": "s3://bucket/" + "p" * 5_000})
     assert "destination_location_uri: 5,012 characters; a DataSync location URI has at most 4,360" in cause
