@@ -192,9 +192,14 @@ STEPS = (
         ),
         passes_roles=True,
     ),
+    # Keeps a token only for a running execution that follows the DataSync execution named (its history says).
     Step(
         "await-event",
-        (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),),
+        (
+            READS_INPUT,
+            Grant(("states:GetExecutionHistory",), ("workflow-execution",)),
+            Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),
+        ),
         table_actions=("dynamodb:PutItem", "dynamodb:DeleteItem"),
     ),
     Step("check-status", (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),)),
@@ -219,9 +224,11 @@ STEPS = (
             Grant(("datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"), ("execution",), (IN_SCOPE,)),
         ),
     ),
+    # Asks Step Functions whether the execution really stopped.
     Step(
         "cleanup",
         (
+            READS_INPUT,
             Grant(
                 ("datasync:CancelTaskExecution", "datasync:DescribeTaskExecution", "datasync:TagResource"),
                 ("execution",),
@@ -240,7 +247,7 @@ STEPS = (
     ),
     Step(
         "summarize-batch",
-        (READS_INPUT, Grant(("s3:PutObject",), ("batch-files",))),
+        (READS_BATCH_INPUT, READS_INPUT, Grant(("s3:PutObject",), ("batch-files",))),
         timeout_seconds=BATCH_STEP_TIMEOUT_SECONDS,
         in_batch=True,
     ),
@@ -257,7 +264,7 @@ STEPS = (
     # Its other grants (the execution's history, the default event bus) name what the stack makes: infra/operations.py.
     Step(
         "announce",
-        (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),),
+        (READS_INPUT, Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,))),
         in_definition=False,
     ),
     Step(

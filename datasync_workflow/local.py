@@ -35,6 +35,7 @@ from moto.datasync.models import datasync_backends
 from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
+from datasync_steps.cleanup import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, Deployment
 from datasync_steps.names import STOPPED_STATUSES, is_batch
 from datasync_steps.observability import metrics
@@ -58,6 +59,12 @@ BATCH_BUCKET = "datasync-workflow-batches"
 # few milliseconds, and a wait loop with wait_interval_seconds 0 would spend max_iterations checks in less
 # time than an emulated transfer takes, which AWS never does.
 INVOKE_SECONDS = 0.04
+# What the deployed stack's rules give cleanup and announce of Step Functions' status-change event (their input
+# transformer): which execution of which state machine ended, and how; not its input, output, error or cause.
+RULE_DETAIL_KEYS = ("executionArn", "stateMachineArn", "status")
+# The state machines of every local deployment in the process (datasync-workflow-<8 hex>; a batch's are named
+# datasync-workflow-batch-<8 hex>): the steps' "this workflow's".
+LOCAL_WORKFLOW_STATE_MACHINES = f"arn:aws:states:*:{DEFAULT_ACCOUNT_ID}:stateMachine:datasync-workflow-{'[0-9a-f]' * 8}"
 
 emulated_datasync.install()
 emulated_stepfunctions.install()
@@ -147,7 +154,7 @@ def local_deployment(region: str = "us-east-1", definition: str | None = None) -
             definition=render_definition(values, definition),
             roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
         )["stateMachineArn"]
-        stack.callback(emulated_stepfunctions.subscribe(_clean_up_stopped_executions_of(machine_arn)))
+        stack.enter_context(_clean_up_stopped_executions_of(machine_arn, region))
         yield machine_arn
 
 
@@ -226,20 +233,36 @@ def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, on_po
     )
 
 
-def _clean_up_stopped_executions_of(machine_arn: str) -> Callable[[dict], None]:
+@contextmanager
+def _clean_up_stopped_executions_of(machine_arn: str, region: str) -> Iterator[None]:
     """What the deployed stack's rules on the state machine's status changes do: an execution that ended without
     success runs the clean-up step, and every execution's end the announce step (which puts its event on moto's
-    default event bus, where a test's rule can catch it)."""
+    default event bus, where a test's rule can catch it). Each is given what the rules' input transformer keeps of
+    the event, and no more."""
+
+    def deliver(event: dict) -> None:
+        # EventBridge delivers the event once Step Functions shows the status; moto's engine tells of it just before.
+        detail = event["detail"]
+        if not _ends_within(boto3.client("stepfunctions", region_name=region), [detail["executionArn"]], seconds=5):
+            return
+        trimmed = {"detail": {key: detail[key] for key in RULE_DETAIL_KEYS}}
+        if detail["status"] in STOPPED_STATUSES:
+            _run_target("cleanup", trimmed, detail["executionArn"])
+        _run_target("announce", trimmed, detail["executionArn"])
 
     def on_end(event: dict) -> None:
-        detail = event["detail"]
-        if detail["stateMachineArn"] != machine_arn:
-            return
-        if detail["status"] in STOPPED_STATUSES:
-            _run_target("cleanup", event, detail["executionArn"])
-        _run_target("announce", event, detail["executionArn"])
+        if event["detail"]["stateMachineArn"] == machine_arn:
+            delivering.append(threading.Thread(target=deliver, args=(event,), daemon=True))
+            delivering[-1].start()
 
-    return on_end
+    delivering: list[threading.Thread] = []
+    unsubscribe = emulated_stepfunctions.subscribe(on_end)
+    try:
+        yield
+    finally:
+        for thread in delivering:
+            thread.join(timeout=20)
+        unsubscribe()
 
 
 def _run_target(step_name: str, event: dict, about: str) -> Any:
@@ -306,6 +329,7 @@ def _the_functions(region: str) -> Iterator[None]:
             local_environment["POWERTOOLS_METRICS_DISABLED"] = os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")
             local_environment[waiting.TABLE_NAME_VARIABLE] = WAITING_TABLE_NAME
             local_environment[BATCH_BUCKET_VARIABLE] = BATCH_BUCKET
+            local_environment[WORKFLOW_STATE_MACHINE_VARIABLE] = LOCAL_WORKFLOW_STATE_MACHINES
             shared.enter_context(patch.dict(os.environ, local_environment))
         else:
             shared = _functions_users[0]

@@ -1,7 +1,8 @@
 """At the end of every run, whatever ended it (its last state, a stop, a timeout): one "DataSync Workflow Run
 Finished" event on the account's default EventBridge bus, for a rule to mail a failure or start what comes next.
 EventBridge runs this step on Step Functions' status-change event: a stopped or timed-out execution runs no state
-of its own."""
+of its own. What the event announces is what Step Functions says of the execution, never what the event that ran the
+step says."""
 
 import json
 from typing import TYPE_CHECKING, Any
@@ -9,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from datasync_steps.check_status import enhanced_counters
-from datasync_steps.cleanup import started_execution
+from datasync_steps.cleanup import started_execution, workflow_execution
 from datasync_steps.datasync import datasync_client, events_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError, DataSyncTransientError
 from datasync_steps.observability import logger, step_handler
 from datasync_steps.start import workflow_console_url
+from datasync_steps.state import Sparse
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -25,49 +27,50 @@ COUNTERS = ("FilesTransferred", "BytesTransferred", "FilesVerified", "FilesSkipp
 
 
 class FinishedExecution(BaseModel):
-    """What Step Functions' status-change event says of the execution (its input is read only for task_id)."""
+    """What Step Functions' status-change event says of the execution: only which one it is; the rest is asked."""
 
     executionArn: str
-    status: str
-    input: str | None = None
-    output: str | None = None
-    error: str | None = None
-    cause: str | None = None
 
 
 class FinishedEvent(BaseModel):
     detail: FinishedExecution
 
 
-class Announced(BaseModel):
-    EventId: str
+class Announced(Sparse):
+    EventId: str | None = None  # none when the execution is not a finished one of this workflow
 
 
-def run_finished(sfn: "SFNClient", client: "DataSyncClient", finished: FinishedExecution) -> dict[str, Any]:
-    """The event's detail: the run's status, task and execution, counters, task report, Error and Cause, and the
-    console page of the workflow execution."""
+def run_finished(sfn: "SFNClient", client: "DataSyncClient", execution_arn: str) -> dict[str, Any] | None:
+    """The event's detail, from what Step Functions says of the execution: the run's status, task and execution,
+    counters, task report, Error and Cause, and the console page of the workflow execution; None for an execution
+    of this workflow that has not finished, or is none of its."""
+    finished = workflow_execution(sfn, execution_arn)
+    if finished is None or finished["status"] not in FINISHED_STATUSES:
+        logger.warning("Not a finished run of this workflow: nothing announced", extra={"execution": execution_arn})
+        return None
+    status = finished["status"]
     detail: dict[str, Any] = {
-        "Status": finished.status,
-        "WorkflowExecutionArn": finished.executionArn,
-        "ConsoleUrl": workflow_console_url(finished.executionArn),
-        "task_id": _task_id(finished.input),
+        "Status": status,
+        "WorkflowExecutionArn": execution_arn,
+        "ConsoleUrl": workflow_console_url(execution_arn),
+        "task_id": _task_id(finished.get("input")),
     }
-    output = json.loads(finished.output) if finished.status == "SUCCEEDED" and finished.output else None
+    output = json.loads(finished["output"]) if status == "SUCCEEDED" and finished.get("output") else None
     if isinstance(output, dict):
         detail |= {
             key: output[key] for key in ("TaskArn", "TaskExecutionArn", "Attempts", "TaskReport") if key in output
         }
         described = output.get("TaskExecution")
     else:
-        started = started_execution(sfn, finished.executionArn) or {}
+        started = started_execution(sfn, execution_arn) or {}
         detail["TaskArn"] = started.get("target", {}).get("TaskArn")
         detail["TaskExecutionArn"] = started.get("execution", {}).get("TaskExecutionArn")
         described = _described(client, detail["TaskExecutionArn"])
     if isinstance(described, dict):
         counters = {name: described[name] for name in COUNTERS if name in described}
         detail["Counters"] = counters | {k: v for k, v in enhanced_counters(described).items() if k != "TaskMode"}
-    if finished.status != "SUCCEEDED":
-        detail |= {"Error": finished.error, "Cause": finished.cause}
+    if status != "SUCCEEDED":
+        detail |= {"Error": finished.get("error"), "Cause": finished.get("cause")}
     return {key: value for key, value in detail.items() if value is not None}
 
 
@@ -117,4 +120,5 @@ def announce(events: Any, detail: dict[str, Any]) -> Announced:
 
 @step_handler(FinishedEvent, Announced, correlation_id_path="detail.executionArn")
 def handler(event: FinishedEvent) -> Announced:
-    return announce(events_client(), run_finished(states_client(), datasync_client(), event.detail))
+    detail = run_finished(states_client(), datasync_client(), event.detail.executionArn)
+    return announce(events_client(), detail) if detail else Announced()

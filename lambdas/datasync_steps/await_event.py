@@ -3,15 +3,23 @@
 The state that runs this step waits for its token (lambda:invoke.waitForTaskToken) up to wait_interval_seconds;
 the resume step sends it back when DataSync's event says the execution ended. The check after storing the
 token catches an execution that ended before anybody waited for its event.
+
+It keeps a token only for a running execution of this workflow that follows (or waits for) the DataSync execution
+named, at a place in the run that its input allows: what the event says is checked with Step Functions, so that a
+direct invocation cannot replace a run's token.
 """
 
+import json
 from typing import TYPE_CHECKING
 
+from datasync_steps.cleanup import started_execution, workflow_execution
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
+from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import EventStatus
 from datasync_steps.waiting import resume, wait_for, wait_sequence, waiting_table
+from datasync_steps.workflow_input import WorkflowInput
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -29,6 +37,9 @@ class AwaitEvent(StepEvent):
 
 
 def await_event(table: "Table", sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> EventStatus:
+    refused = refusal(sfn, event)
+    if refused:
+        raise DataSyncInvalidInputError(f"No wait of {event.execution_id} for {event.TaskExecutionArn}: {refused}.")
     sequence = wait_sequence(event.checks_done, event.retry_count, event.attempt)
     item = wait_for(table, event.TaskExecutionArn, event.execution_id, event.token, event.wait_seconds, sequence)
     metrics.add_metric(name="EventWaits", unit=MetricUnit.Count, value=1)
@@ -38,6 +49,22 @@ def await_event(table: "Table", sfn: "SFNClient", client: "DataSyncClient", even
         logger.info("The execution had already ended", extra={"status": status})
         resume(table, sfn, item, status)
     return EventStatus(Status=status)
+
+
+def refusal(sfn: "SFNClient", event: AwaitEvent) -> str | None:
+    """Why Step Functions says the event is no wait of the run it names; None when it is one."""
+    run = workflow_execution(sfn, event.execution_id)
+    if run is None or run["status"] != "RUNNING":
+        return "it is no running execution of this workflow"
+    started = started_execution(sfn, event.execution_id)
+    if started is None or started["execution"].get("TaskExecutionArn") != event.TaskExecutionArn:
+        return "the run follows no such DataSync execution"
+    run_input = json.loads(run["input"])
+    max_iterations = run_input.get("max_iterations", WorkflowInput.model_fields["max_iterations"].default)
+    tries = run_input.get("retries", WorkflowInput.model_fields["retries"].default) + 1
+    if not (0 <= event.checks_done <= max_iterations and 1 <= event.attempt <= tries):
+        return f"check {event.checks_done} of try {event.attempt} is beyond {max_iterations} checks or {tries} tries"
+    return None
 
 
 @step_handler(AwaitEvent, EventStatus)

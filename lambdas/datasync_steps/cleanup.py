@@ -1,11 +1,14 @@
 """Cancel the DataSync execution of a workflow that was stopped, timed out or failed.
 
 Step Functions runs no Catch when an execution is aborted or times out, so this step is started by an
-EventBridge rule on "Step Functions Execution Status Change" instead of by the state machine.
+EventBridge rule on "Step Functions Execution Status Change" instead of by the state machine. It cancels nothing of
+an execution that Step Functions does not say ended so (it asks, not the event), nor of another state machine's.
 """
 
 import json
-from typing import TYPE_CHECKING
+import os
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -22,11 +25,29 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 
 HISTORY_PAGE_SIZE = 1000
+# The workflow's state machine, whose executions the steps that EventBridge runs act on (set by the stack; a local
+# run sets a pattern that every local deployment's matches).
+WORKFLOW_STATE_MACHINE_VARIABLE = "WORKFLOW_STATE_MACHINE_ARN"
 
 
 class StatusChange(BaseModel):
     executionArn: str
-    status: str
+    status: str  # what the event says: only logged, Step Functions is asked
+
+
+def workflow_execution(sfn: "SFNClient", execution_arn: str) -> dict[str, Any] | None:
+    """What Step Functions says of `execution_arn` (DescribeExecution), when it is an execution of this deployment's
+    workflow; None when it does not exist or is another state machine's."""
+    with translate_errors(f"describe the workflow execution {execution_arn}", service="Step Functions"):
+        try:
+            described = sfn.describe_execution(executionArn=execution_arn)
+        except sfn.exceptions.ExecutionDoesNotExist:
+            logger.warning("No such workflow execution", extra={"execution": execution_arn})
+            return None
+    if not fnmatchcase(described["stateMachineArn"], os.environ[WORKFLOW_STATE_MACHINE_VARIABLE]):
+        logger.warning("Not an execution of this workflow", extra={"state_machine": described["stateMachineArn"]})
+        return None
+    return dict(described)
 
 
 class StatusChangeEvent(BaseModel):
@@ -64,12 +85,15 @@ def started_execution_arn(sfn: "SFNClient", workflow_execution_arn: str) -> str 
 
 
 def clean_up(sfn: "SFNClient", client: "DataSyncClient", change: StatusChange) -> Cancellation:
-    if change.status not in STOPPED_STATUSES:
+    described = workflow_execution(sfn, change.executionArn)
+    status = described["status"] if described else None
+    if status not in STOPPED_STATUSES:
+        logger.info("The execution did not stop: nothing to clean up", extra={"event": change.status, "status": status})
         return Cancellation(Cancelled=False)
     execution_arn = started_execution_arn(sfn, change.executionArn)
     if execution_arn is None:
         return Cancellation(Cancelled=False)
-    logger.info("The workflow stopped; cancelling its DataSync execution", extra={"status": change.status})
+    logger.info("The workflow stopped; cancelling its DataSync execution", extra={"status": status})
     cancelled = cancel_execution(client, execution_arn)
     if cancelled.Cancelled:
         # A redriven workflow execution would find it in ERROR: the tag says why.

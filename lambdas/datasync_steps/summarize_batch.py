@@ -1,6 +1,7 @@
 """Batch step 2: a row for each item (its child execution's status, task, DataSync execution, bytes and files, Error
 and Cause) and totals; DataSyncBatchFailedError, naming the items, when more failed than the batch tolerates. The rows
-of a batch read from S3 go back to the batch bucket, as JSON Lines."""
+of a batch read from S3 go back to the batch bucket, as JSON Lines. Which batch's, and so where, is what Step Functions
+says of the running batch the step is told of: it writes no other batch's rows."""
 
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -8,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, model_serializer
 
-from datasync_steps.batch import ITEMS_PREFIX, child_name
+from datasync_steps.batch import ITEMS_PREFIX, child_name, child_prefix
 from datasync_steps.datasync import patient_states_client, s3_client, translate_errors
 from datasync_steps.deployment import Deployment
-from datasync_steps.errors import DataSyncBatchFailedError
+from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError
+from datasync_steps.names import is_batch
 from datasync_steps.observability import StepEvent, logger, step_handler
-from datasync_steps.prepare_batch import S3Items
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_stepfunctions import SFNClient
@@ -29,8 +30,6 @@ MAX_ROWS_IN_OUTPUT_BYTES = 200_000
 
 class SummarizeEvent(StepEvent):
     count: int
-    prefix: str
-    items: S3Items | None
     tolerated_failures: int
     state_machine_arn: str  # the workflow's, whose executions the children are
 
@@ -47,12 +46,13 @@ class BatchSummary(BaseModel):
 
 def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None, rows_bucket: str | None = None) -> BatchSummary:
     """The batch's rows and totals; the rows of a batch read from S3 (or too many to fit in the output) are written to
-    the batch bucket (`rows_bucket`, the deployment's, for a batch given in its input)."""
+    the deployment's batch bucket, `rows_bucket`."""
+    prefix, from_s3 = running_batch(sfn, event.execution_id)
     executions = event.state_machine_arn.replace(":stateMachine:", ":execution:")
     with ThreadPoolExecutor(DESCRIBING_AT_ONCE) as pool:
         rows = list(
             pool.map(
-                lambda index: item_row(sfn, index, f"{executions}:{child_name(event.prefix, index)}"),
+                lambda index: item_row(sfn, index, f"{executions}:{child_name(prefix, index)}"),
                 range(event.count),
             )
         )
@@ -61,8 +61,8 @@ def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None, rows_buck
     totals |= {name: sum(row.get(name, 0) for row in rows) for name in COUNTED}
     logger.info("Batch ended", extra={"totals": totals})
     summary = BatchSummary(Totals=totals, Rows=rows)
-    if event.items is not None or len(json.dumps(rows)) > MAX_ROWS_IN_OUTPUT_BYTES:
-        bucket, key = event.items.Bucket if event.items else rows_bucket, f"{ITEMS_PREFIX}{event.prefix}/rows.jsonl"
+    if from_s3 or len(json.dumps(rows)) > MAX_ROWS_IN_OUTPUT_BYTES:
+        bucket, key = rows_bucket, f"{ITEMS_PREFIX}{prefix}/rows.jsonl"
         body = "".join(json.dumps(row) + "\n" for row in rows).encode()
         with translate_errors(f"write the batch's rows to s3://{bucket}/{key}", service="S3"):
             s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
@@ -80,6 +80,17 @@ def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None, rows_buck
             f"{named}{more}.{rows_at}"
         )
     return summary
+
+
+def running_batch(sfn: "SFNClient", batch_arn: str) -> tuple[str, bool]:
+    """What names the children of the running batch `batch_arn` (their prefix, as the batch's first step made it), and
+    whether its transfers were read from S3; DataSyncInvalidInputError for an execution that is no running batch."""
+    with translate_errors(f"describe the batch {batch_arn}", service="Step Functions"):
+        described = sfn.describe_execution(executionArn=batch_arn)
+    batch_input = json.loads(described.get("input") or "null")
+    if described["status"] != "RUNNING" or not is_batch(batch_input):
+        raise DataSyncInvalidInputError(f"{batch_arn} is no running batch: there are no rows of it to summarize.")
+    return child_prefix(batch_arn, described["startDate"]), "transfers_from" in batch_input
 
 
 def item_row(sfn: "SFNClient", index: int, execution_arn: str) -> dict[str, Any]:

@@ -4,11 +4,12 @@ them (Stubber checks the calls); DataSync is the emulated one."""
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from datasync_steps.cancel import cancel_execution
-from datasync_steps.cleanup import StatusChange, clean_up
+from datasync_steps.cleanup import WORKFLOW_STATE_MACHINE_VARIABLE, StatusChange, clean_up
 from datasync_steps.describe import describe_execution
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskExecutionFailedError
 from datasync_steps.names import START_STATE
@@ -17,7 +18,19 @@ from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTran
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task, stubbed_client
 
+STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:datasync-workflow"
 WORKFLOW = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:run-1"
+
+
+@pytest.fixture(autouse=True)
+def this_workflow(monkeypatch):
+    monkeypatch.setenv(WORKFLOW_STATE_MACHINE_VARIABLE, STATE_MACHINE)
+
+
+def described(status: str, state_machine: str = STATE_MACHINE) -> dict:
+    """Step Functions' DescribeExecution of the workflow execution."""
+    started = datetime.now(UTC)
+    return {"executionArn": WORKFLOW, "stateMachineArn": state_machine, "status": status, "startDate": started}
 
 
 @pytest.fixture
@@ -36,8 +49,10 @@ def start_exited(output: dict, event_id: int = 9) -> dict:
     }
 
 
-def cleaned(datasync, status: str, events: list[dict]) -> dict:
+def cleaned(datasync, status: str, events: list[dict], event_status: str | None = None) -> dict:
+    """What the clean-up does for an event saying `event_status` (by default the execution's own `status`)."""
     with stubbed_client("stepfunctions") as (sfn, stubber):
+        stubber.add_response("describe_execution", described(status), {"executionArn": WORKFLOW})
         if status in ("ABORTED", "TIMED_OUT", "FAILED"):
             expected = {
                 "executionArn": WORKFLOW,
@@ -46,7 +61,8 @@ def cleaned(datasync, status: str, events: list[dict]) -> dict:
                 "maxResults": 1000,  # the most a page holds: a full history takes 25 calls
             }
             stubber.add_response("get_execution_history", {"events": events}, expected)
-        return clean_up(sfn, datasync, StatusChange(executionArn=WORKFLOW, status=status)).model_dump(mode="json")
+        change = StatusChange(executionArn=WORKFLOW, status=event_status or status)
+        return clean_up(sfn, datasync, change).model_dump(mode="json")
 
 
 @pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
@@ -110,8 +126,25 @@ def test_the_start_is_found_in_a_full_history_page_by_page(datasync, running):
     followed = {"execution": {"TaskExecutionArn": running, "Action": "follow", "ExecutionStarted": True}}
     filler = [{"timestamp": 0, "type": "TaskStateEntered", "id": i} for i in range(1000)]
     with stubbed_client("stepfunctions") as (sfn, stubber):
+        stubber.add_response("describe_execution", described("TIMED_OUT"))
         stubber.add_response("get_execution_history", {"events": filler, "nextToken": "page-2"})
         stubber.add_response("get_execution_history", {"events": [start_exited(followed)]})
         assert clean_up(sfn, datasync, StatusChange(executionArn=WORKFLOW, status="TIMED_OUT")).model_dump(
             mode="json"
         ) == {"Cancelled": True}
+
+
+@pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
+def test_a_forged_stop_of_a_running_run_cancels_nothing(datasync, running, status):
+    # Step Functions says it runs: its history is not even read (Stubber has none queued).
+    assert cleaned(datasync, "RUNNING", [], event_status=status) == {"Cancelled": False}
+    assert fakes.backend().task_executions[running].cancel_time is None
+
+
+def test_a_stop_of_another_state_machines_execution_or_of_none_cancels_nothing(datasync, running):
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        stubber.add_response("describe_execution", described("ABORTED", f"{STATE_MACHINE}-of-another-team"))
+        stubber.add_client_error("describe_execution", "ExecutionDoesNotExist")
+        for _ in range(2):
+            assert clean_up(sfn, datasync, StatusChange(executionArn=WORKFLOW, status="ABORTED")).Cancelled is False
+    assert fakes.backend().task_executions[running].cancel_time is None

@@ -44,3 +44,16 @@ def test_a_pending_report_is_read_again_and_a_failed_one_is_said_without_failing
     assert (failed.Status, failed.ErrorCode, failed.Bucket) == ("ERROR", "AccessDenied", "reports")
     assert "could not write the task report" in caplog.text
     assert task_report(Described({"ReportResult": {"Status": "SUCCESS"}}), EXECUTION).Status == "SUCCESS"
+
+
+def test_a_description_without_report_result_is_a_report_still_pending():
+    # DataSync leaves ReportResult out until it has begun the report.
+    with pytest.raises(DataSyncTaskReportPendingError):
+        task_report(Described({}), EXECUTION)
+
+
+def test_a_report_config_without_output_type_is_a_standard_report():
+    # STANDARD is DataSync's default OutputType.
+    assert report_location(EXECUTION, {"Destination": DESTINATION})["Prefix"] == (
+        "Detailed-Reports/task-0123456789abcdef0/exec-0abcdef0123456789/"
+    )

@@ -6,23 +6,44 @@ from datetime import UTC, datetime
 
 import pytest
 
-from datasync_steps.batch import child_name
-from datasync_steps.errors import DataSyncBatchFailedError
+from datasync_steps.batch import child_name, child_prefix
+from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError
 from datasync_steps.summarize_batch import SummarizeEvent, summarize
 from tests.conftest import stubbed_client
 
 WORKFLOW = "arn:aws:states:us-east-1:123456789012:stateMachine:datasync-workflow"
+BATCH = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow-batch:nightly"
+BATCH_STARTED = datetime(2026, 12, 1, 2, 0, 0, 123000, tzinfo=UTC)
+PREFIX = child_prefix(BATCH, BATCH_STARTED)
 TASK = "arn:aws:datasync:us-east-1:123456789012:task/task-0123456789abcdef0"
+INLINE = {"transfers": [{"task_arn": TASK}, {"task_arn": TASK}]}
 
 
 def child(index: int) -> str:
-    return f"{WORKFLOW.replace(':stateMachine:', ':execution:')}:{child_name('abc', index)}"
+    return f"{WORKFLOW.replace(':stateMachine:', ':execution:')}:{child_name(PREFIX, index)}"
+
+
+def the_batch(stubber, batch_input: dict, status: str = "RUNNING") -> None:
+    """Step Functions' DescribeExecution of the batch the summary is for."""
+    batch = {
+        "executionArn": BATCH,
+        "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:datasync-workflow-batch",
+        "status": status,
+        "startDate": BATCH_STARTED,
+        "input": json.dumps(batch_input),
+    }
+    stubber.add_response("describe_execution", batch, {"executionArn": BATCH})
+
+
+def summary_of(count: int, tolerated: int) -> SummarizeEvent:
+    return SummarizeEvent(execution_id=BATCH, count=count, tolerated_failures=tolerated, state_machine_arn=WORKFLOW)
 
 
 def summarized(tolerated: int):
     output = {"TaskArn": TASK, "TaskExecutionArn": f"{TASK}/execution/exec-0123456789abcdef0"}
     output["TaskExecution"] = {"BytesTransferred": 10, "FilesTransferred": 2, "BytesWritten": 10}
     with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE)
         stubber.add_response(
             "describe_execution",
             {
@@ -38,15 +59,7 @@ def summarized(tolerated: int):
         stubber.add_client_error(
             "describe_execution", "ExecutionDoesNotExist", expected_params={"executionArn": child(1)}
         )
-        event = SummarizeEvent(
-            execution_id="batch",
-            count=2,
-            prefix="abc",
-            items=None,
-            tolerated_failures=tolerated,
-            state_machine_arn=WORKFLOW,
-        )
-        return summarize(sfn, event)
+        return summarize(sfn, summary_of(count=2, tolerated=tolerated))
 
 
 def test_rows_come_from_the_children_and_an_item_never_started_is_a_failure():
@@ -86,16 +99,46 @@ def test_rows_too_many_for_the_output_go_to_the_batch_bucket(monkeypatch):
             written.update(request)
 
     with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE)
         stubber.add_client_error(
             "describe_execution", "ExecutionDoesNotExist", expected_params={"executionArn": child(0)}
         )
-        event = SummarizeEvent(
-            execution_id="batch", count=1, prefix="abc", items=None, tolerated_failures=1, state_machine_arn=WORKFLOW
-        )
-        summary = summarize(sfn, event, Bucket(), rows_bucket="batches-bucket")
+        summary = summarize(sfn, summary_of(count=1, tolerated=1), Bucket(), rows_bucket="batches-bucket")
     assert summary.model_dump(mode="json") == {
         "Totals": {"Items": 1, "Succeeded": 0, "Failed": 1, "BytesTransferred": 0, "FilesTransferred": 0},
-        "RowsUri": "s3://batches-bucket/batches/abc/rows.jsonl",
+        "RowsUri": f"s3://batches-bucket/batches/{PREFIX}/rows.jsonl",
     }
-    assert (written["Bucket"], written["Key"]) == ("batches-bucket", "batches/abc/rows.jsonl")
+    assert (written["Bucket"], written["Key"]) == ("batches-bucket", f"batches/{PREFIX}/rows.jsonl")
     assert json.loads(written["Body"])["Status"] == "NOT_STARTED"
+
+
+def test_the_rows_of_a_batch_read_from_s3_go_where_its_own_children_are_named():
+    written: dict = {}
+
+    class Bucket:
+        def put_object(self, **request):
+            written.update(request)
+
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, {"transfers_from": "s3://batches-bucket/nightly.jsonl"})
+        stubber.add_client_error(
+            "describe_execution", "ExecutionDoesNotExist", expected_params={"executionArn": child(0)}
+        )
+        summarize(sfn, summary_of(count=1, tolerated=1), Bucket(), rows_bucket="batches-bucket")
+    assert written["Key"] == f"batches/{PREFIX}/rows.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("batch_input", "status"),
+    [(INLINE, "SUCCEEDED"), (INLINE, "FAILED"), ({"task_arn": TASK}, "RUNNING")],
+    ids=["a batch that succeeded", "a batch that failed", "a single run"],
+)
+def test_no_rows_are_written_for_what_is_no_running_batch(batch_input, status):
+    class Bucket:
+        def put_object(self, **request):
+            pytest.fail(f"rows written to {request['Key']}")
+
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, batch_input, status)
+        with pytest.raises(DataSyncInvalidInputError, match=f"{BATCH} is no running batch"):
+            summarize(sfn, summary_of(count=1, tolerated=1), Bucket(), rows_bucket="batches-bucket")

@@ -6,8 +6,11 @@ import json
 import boto3
 import pytest
 
+from datasync_steps.names import START_STATE
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local import run_local
+from datasync_workflow.follow import follow
+from datasync_workflow.local import _invoke, local_deployment, run_local
+from tests import fakes
 from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
 
 FAST = {"wait_interval_seconds": 0}
@@ -73,3 +76,32 @@ def test_a_stopped_run_is_announced_too(datasync, finished_runs):
         stopped.execution_arn,
         task,
     )
+
+
+def test_forged_status_changes_cancel_nothing_and_announce_nothing(datasync, finished_runs):
+    """A status change that did not happen, sent straight to the steps EventBridge runs (whoever may invoke them):
+    Step Functions says the run goes on, so cleanup cancels nothing and the run succeeds; announce puts no event for
+    a run that has not finished or an execution that never was."""
+    task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+    with local_deployment(REGION) as machine_arn, emulated_transfers(EmulatedTransfer(seconds=3)):
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        arn = sfn.start_execution(stateMachineArn=machine_arn, name="transfers", input=json.dumps({"task_arn": task}))[
+            "executionArn"
+        ]
+        _, history = follow(sfn, arn, timeout=30, stop_when=lambda event: event["type"] == "TaskSubmitted")
+        (started,) = [e for e in history if e.get("stateExitedEventDetails", {}).get("name") == START_STATE]
+        transfer = json.loads(started["stateExitedEventDetails"]["output"])["execution"]["TaskExecutionArn"]
+        never_ran = f"{machine_arn.replace(':stateMachine:', ':execution:')}:never-ran"
+
+        def forged(status: str, execution_arn: str = arn) -> dict:
+            return {"detail": {"executionArn": execution_arn, "stateMachineArn": machine_arn, "status": status}}
+
+        assert _invoke("cleanup", forged("ABORTED")) == {"Cancelled": False}
+        assert _invoke("announce", forged("SUCCEEDED")) == {}
+        assert _invoke("announce", forged("SUCCEEDED", never_ran)) == {}
+        described, _ = follow(sfn, arn, timeout=30)
+    assert described["status"] == "SUCCEEDED"
+    assert fakes.backend().task_executions[transfer].cancel_time is None
+    assert datasync.describe_task_execution(TaskExecutionArn=transfer)["Status"] == "SUCCESS"
+    (detail,) = finished_runs()
+    assert (detail["WorkflowExecutionArn"], detail["Status"]) == (arn, "SUCCEEDED")
