@@ -12,7 +12,11 @@ wrapping `DataSyncResponse` methods to inject faults:
   execution's, and refused otherwise (the DataSync user guide, "Queueing your task");
 - descriptions carry times, counters, Result and the options the execution ran with;
 - every CreateLocation* call of the contract's schemes, LocationUris ending in `/`, ListLocations and ListTasks
-  Filters, paging (MaxResults <= 100, NextToken), ListTaskExecutions, and tags.
+  Filters, paging (MaxResults <= 100, NextToken), ListTaskExecutions, and tags;
+- agents: CreateAgent (any activation key of the API model's pattern), DescribeAgent, ListAgents and their tags. An
+  agent is ONLINE until a test calls its `go_offline()`; a task whose locations name an OFFLINE agent is UNAVAILABLE,
+  its ErrorCode and ErrorDetail naming the agent. A location may name an agent the emulation does not know (tests and
+  the README's examples name made-up ones): it counts as online and has no tags.
 
 What an execution does (how long it takes, what it transfers, whether it fails) is an `EmulatedTransfer`,
 set for the executions started inside `emulated_transfers(...)`.
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import botocore.session
 from moto.core.exceptions import JsonRESTError
 from moto.datasync import urls as datasync_urls
 from moto.datasync.exceptions import InvalidRequestException
@@ -39,6 +44,7 @@ from moto.secretsmanager.exceptions import SecretNotFoundException
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.utilities.utils import get_partition
 
+from datasync_steps.lookup import agent_arns
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME
 from datasync_workflow import emulated_iam
 
@@ -69,6 +75,10 @@ DEFAULT_OPTIONS = {
     "SecurityDescriptorCopyFlags": "NONE",
     "ObjectTags": "PRESERVE",
 }
+# CreateAgent takes any key of this form (DataSync's API model); a real one comes from the agent's appliance.
+ACTIVATION_KEY = re.compile(
+    botocore.session.get_session().get_service_model("datasync").shape_for("ActivationKey").metadata["pattern"]
+)
 # Request members that DataSync keeps but never gives back.
 SECRETS = {"Password", "SecretKey", "SasConfiguration", "KerberosKeytab", "KerberosKrb5Conf", "AccessKey"}
 
@@ -121,7 +131,6 @@ class EmulatedTask(Task):
         self.arn = arn
         self.creation_time = _now()
         self.available_at = self.creation_time + CREATING_SECONDS  # CREATING until then
-        self.agents_offline = False  # set by a test: the task is UNAVAILABLE, as when its agent is offline
 
     @property
     def mode(self) -> str:
@@ -130,6 +139,39 @@ class EmulatedTask(Task):
     @property
     def options(self) -> dict:
         return {**DEFAULT_OPTIONS, **(self.metadata.get("Options") or {})}
+
+
+class EmulatedAgent:
+    """An activated agent: ONLINE until `go_offline()`, as when its appliance stops or loses its network."""
+
+    def __init__(self, arn: str, request: dict):
+        self.arn = arn
+        self.name: str | None = request.get("AgentName")
+        self.private_link = {
+            key: request[key] for key in ("VpcEndpointId", "SubnetArns", "SecurityGroupArns") if key in request
+        }
+        self.creation_time = _now()
+        self.offline_since: float | None = None
+
+    @property
+    def status(self) -> str:
+        return "ONLINE" if self.offline_since is None else "OFFLINE"
+
+    def go_offline(self) -> None:
+        self.offline_since = _now()
+
+    def description(self) -> dict:
+        described: dict[str, object] = {
+            "AgentArn": self.arn,
+            "Name": self.name,
+            "Status": self.status,
+            "CreationTime": self.creation_time,
+            "LastConnectionTime": _now() if self.offline_since is None else self.offline_since,
+            "EndpointType": "PRIVATE_LINK" if self.private_link.get("VpcEndpointId") else "PUBLIC",
+        }
+        if self.private_link:
+            described["PrivateLinkConfig"] = self.private_link
+        return described
 
 
 class EmulatedExecution(TaskExecution):
@@ -302,6 +344,7 @@ class EmulatedDataSyncBackend(DataSyncBackend):
         super().__init__(region_name, account_id)
         self.lock = threading.RLock()
         self.tags: dict[str, list[dict]] = {}
+        self.agents: dict[str, EmulatedAgent] = {}
         self._listeners: list[Callable[[dict], None]] = []
         self._published: dict[str, str] = {}  # the status each execution's last state-change event gave
 
@@ -375,6 +418,34 @@ class EmulatedDataSyncBackend(DataSyncBackend):
         self._set_tags(location.arn, tags or [])
         self.locations[location.arn] = location
         return location.arn
+
+    @_locked
+    def create_agent(self, request: dict) -> str:
+        key = request["ActivationKey"]
+        if not ACTIVATION_KEY.fullmatch(key):
+            raise InvalidRequestException(
+                f"1 validation error detected: Value '{key}' at 'activationKey' failed to satisfy constraint: Member "
+                f"must satisfy regular expression pattern: {ACTIVATION_KEY.pattern}"
+            )
+        agent = EmulatedAgent(self._new_arn("agent", "agent"), request)
+        self._set_tags(agent.arn, request.get("Tags") or [])
+        self.agents[agent.arn] = agent
+        return agent.arn
+
+    def get_agent(self, agent_arn: str) -> EmulatedAgent:
+        if agent_arn not in self.agents:
+            raise InvalidRequestException(f"Agent {agent_arn} not found.")
+        return self.agents[agent_arn]
+
+    def offline_agents_of(self, task: Task) -> list[str]:
+        """The agents of the task's locations that are OFFLINE (one the emulation does not know counts as online)."""
+        named = [
+            arn
+            for location_arn in (task.source_location_arn, task.destination_location_arn)
+            if location_arn in self.locations
+            for arn in agent_arns(self.locations[location_arn].metadata)
+        ]
+        return [arn for arn in named if arn in self.agents and self.agents[arn].status == "OFFLINE"]
 
     @_locked
     def create_task(self, source_location_arn: str, destination_location_arn: str, settings: dict, tags=None) -> str:
@@ -482,7 +553,7 @@ class EmulatedDataSyncBackend(DataSyncBackend):
             running = statuses - {"QUEUED", *FINAL_STATUSES}
             task.status = "RUNNING" if running else "QUEUED" if "QUEUED" in statuses else "AVAILABLE"
             emulated = cast(EmulatedTask, task)
-            if emulated.agents_offline:
+            if self.offline_agents_of(task):
                 task.status = "UNAVAILABLE"
             elif now < emulated.available_at:
                 task.status = "CREATING"
@@ -733,6 +804,12 @@ class _EmulatedResponses:
             TaskMode=task.mode,
             CurrentTaskExecutionArn=task.current_task_execution_arn,
         )
+        offline = backend.offline_agents_of(task)
+        if offline:
+            # DataSync does not document the words it uses for this; these are the emulation's.
+            described.update(
+                ErrorCode="AgentOffline", ErrorDetail=f"The DataSync agent {', '.join(offline)} is offline."
+            )
         return _json(described)
 
     def list_tasks(self) -> str:
@@ -768,6 +845,22 @@ class _EmulatedResponses:
         self.datasync_backend.cancel_task_execution(self._get_param("TaskExecutionArn"))
         return _json({})
 
+    def create_agent(self) -> str:
+        return _json({"AgentArn": self.datasync_backend.create_agent(self._params())})
+
+    def describe_agent(self) -> str:
+        backend = self.datasync_backend
+        with backend.lock:
+            return _json(backend.get_agent(self._get_param("AgentArn")).description())
+
+    def list_agents(self) -> str:
+        backend = self.datasync_backend
+        with backend.lock:
+            agents = list(backend.agents.values())
+        page, token = _page(agents, self._get_param("MaxResults"), self._get_param("NextToken"))
+        entries = [{"AgentArn": agent.arn, "Name": agent.name, "Status": agent.status} for agent in page]
+        return _json({"Agents": [_without_none(entry) for entry in entries], "NextToken": token})
+
     def tag_resource(self) -> str:
         self.datasync_backend.tag_resource(self._get_param("ResourceArn"), self._get_param("Tags"))
         return _json({})
@@ -785,7 +878,11 @@ class _EmulatedResponses:
 
 
 def _json(body: dict) -> str:
-    return json.dumps({key: value for key, value in body.items() if value is not None})
+    return json.dumps(_without_none(body))
+
+
+def _without_none(body: dict) -> dict:
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def _location_methods() -> dict[str, Callable]:

@@ -102,6 +102,11 @@ def make_s3_location(client, bucket: str = "mybucket", subdirectory: str = "pref
     return client.create_location_s3(**s3_kwargs(bucket, subdirectory))["LocationArn"]
 
 
+def make_agent(client, *tags: dict) -> str:
+    """An activated agent, ONLINE, with these tags."""
+    return client.create_agent(ActivationKey="AAAAA-BBBBB-CCCCC-DDDDD-EEEEE", Tags=list(tags))["AgentArn"]
+
+
 def make_task(client, source_arn: str, destination_arn: str, name: str = "task", **settings) -> str:
     """A task made beforehand: AVAILABLE already, where one the workflow creates is CREATING for a moment."""
     arn = client.create_task(

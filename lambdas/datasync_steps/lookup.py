@@ -2,8 +2,8 @@
 
 import random
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import translate_errors
 from datasync_steps.deployment import ScopeTag
@@ -123,17 +123,22 @@ def location_describer(client: "DataSyncClient", uri: str) -> Callable[[str], di
     return described
 
 
+def agent_arns(location: Mapping[str, Any]) -> list[str]:
+    """The agents a location's CreateLocation* request or DescribeLocation* answer names: the AgentArns of an SMB,
+    HDFS, object storage, Azure Blob or S3 on Outposts location, an NFS location's OnPremConfig.AgentArns. No other
+    member of DataSync's API model names an agent (EFS and FSx locations use none)."""
+    return list(location.get("AgentArns") or (location.get("OnPremConfig") or {}).get("AgentArns") or [])
+
+
 def agents_of(client: "DataSyncClient", location_arns: list[str]) -> list[str]:
-    """The agents the locations use (an SMB, HDFS, object storage or Azure Blob location's AgentArns, an NFS
-    location's OnPremConfig.AgentArns; AWS storage uses none)."""
+    """The agents the locations use."""
     with translate_errors("list the locations"):
         pages = client.get_paginator("list_locations").paginate()
         uris = {location["LocationArn"]: location["LocationUri"] for page in pages for location in page["Locations"]}
     agents: list[str] = []
     for arn in location_arns:
         if arn in uris:
-            described = location_describer(client, uris[arn])(arn)
-            agents += described.get("AgentArns") or described.get("OnPremConfig", {}).get("AgentArns") or []
+            agents += agent_arns(location_describer(client, uris[arn])(arn))
     return sorted(set(agents))
 
 

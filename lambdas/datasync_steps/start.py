@@ -21,7 +21,7 @@ from datasync_steps.workflow_input import input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
-    from mypy_boto3_datasync.type_defs import TagListEntryTypeDef
+    from mypy_boto3_datasync.type_defs import DescribeTaskResponseTypeDef, TagListEntryTypeDef
 
 
 CONSOLE_DOMAINS = {
@@ -83,13 +83,24 @@ def ready(client: "DataSyncClient", task_arn: str) -> None:
     machine's Retry), one UNAVAILABLE (an agent offline) fails the run at once, naming its agents."""
     task = describe_task(client, task_arn)
     if task["Status"] == "CREATING":
-        raise DataSyncTaskNotReadyError(f"Task {task_arn} is still CREATING; the start is tried again shortly.")
+        raise DataSyncTaskNotReadyError(
+            f"Task {task_arn} is still CREATING{datasync_says(task)}; the start is tried again shortly."
+        )
     if task["Status"] == "UNAVAILABLE":
         agents = agents_of(client, [task["SourceLocationArn"], task["DestinationLocationArn"]])
         raise DataSyncTaskUnavailableError(
-            f"Task {task_arn} is UNAVAILABLE: an agent it uses is offline ({', '.join(agents) or 'no agent found'}). "
-            "Nothing was started; bring the agent back online (DataSync console, Agents) and run again."
+            f"Task {task_arn} is UNAVAILABLE{datasync_says(task)}: an agent it uses is offline "
+            f"({', '.join(agents) or 'no agent found'}). Nothing was started; bring the agent back online (DataSync "
+            "console, Agents) and run again."
         )
+
+
+def datasync_says(task: "DescribeTaskResponseTypeDef") -> str:
+    """What DataSync says is wrong with a task that is not ready (the agent's trouble mounting a share, while it stays
+    CREATING), in the words of its ErrorCode and ErrorDetail; nothing when it says nothing."""
+    if not (task.get("ErrorCode") or task.get("ErrorDetail")):
+        return ""
+    return f" (DataSync: {task.get('ErrorCode', 'no error code')}: {task.get('ErrorDetail', 'no error detail')})"
 
 
 def try_label(workflow_execution: str, attempt: int) -> str:

@@ -1,6 +1,7 @@
 """The emulated DataSync that run_local and every test use: moto's backend and responses, extended to behave as
 the DataSync API reference and user guide describe, called through boto3 as the steps call it."""
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -13,10 +14,20 @@ from datasync_workflow.emulated_datasync import (
     emulated_transfers,
 )
 from tests import fakes
-from tests.conftest import make_s3_location, make_smb_location, make_task, refused, s3_kwargs, smb_kwargs
+from tests.conftest import (
+    make_agent,
+    make_s3_location,
+    make_smb_location,
+    make_task,
+    refused,
+    s3_kwargs,
+    smb_kwargs,
+)
 
 QUICK = EmulatedTransfer(seconds=0.5)
 ONLY_A = {"Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}]}
+SUBNET = "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0123456789abcdef0"
+GROUP = "arn:aws:ec2:us-east-1:123456789012:security-group/sg-0123456789abcdef0"
 
 
 @pytest.fixture
@@ -288,11 +299,57 @@ def test_a_new_task_is_creating_for_a_moment_and_cannot_start_until_available(da
     assert datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
 
 
-def test_a_task_whose_agents_are_offline_is_unavailable(datasync, task):
-    fakes.backend().tasks[task].agents_offline = True
-    assert datasync.describe_task(TaskArn=task)["Status"] == "UNAVAILABLE"
+def test_an_agent_is_activated_with_any_well_formed_key_and_its_tags(datasync):
+    payroll = {"Key": "team", "Value": "payroll"}
+    agent = datasync.create_agent(ActivationKey="7AGR3-4H9KQ-M2N5P-ZX8CV-L0T6B", AgentName="nas", Tags=[payroll])
+    arn = agent["AgentArn"]
+    assert re.fullmatch(r"arn:aws:datasync:us-east-1:123456789012:agent/agent-[0-9a-z]{17}", arn)
+    described = datasync.describe_agent(AgentArn=arn)
+    assert (described["Name"], described["Status"], described["EndpointType"]) == ("nas", "ONLINE", "PUBLIC")
+    assert isinstance(described["CreationTime"], datetime)
+    assert datasync.list_tags_for_resource(ResourceArn=arn)["Tags"] == [payroll]
+    datasync.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "finance"}])
+    assert datasync.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "finance"}]
+    assert datasync.list_agents()["Agents"] == [{"AgentArn": arn, "Name": "nas", "Status": "ONLINE"}]
+    # One activated through a VPC endpoint says so.
+    private = {"VpcEndpointId": "vpce-0123456789abcdef0", "SubnetArns": [SUBNET], "SecurityGroupArns": [GROUP]}
+    through_vpc = datasync.create_agent(ActivationKey="7AGR3-4H9KQ-M2N5P-ZX8CV-L0T6C", **private)["AgentArn"]
+    described = datasync.describe_agent(AgentArn=through_vpc)
+    assert (described["EndpointType"], described["PrivateLinkConfig"]) == ("PRIVATE_LINK", private)
+    # A key not of the API model's form is refused, as is an agent nobody activated.
+    for key in ("7agr3-4h9kq-m2n5p-zx8cv-l0t6b", "7AGR34H9KQM2N5PZX8CVL0T6B"):
+        assert "at 'activationKey' failed" in refusal(lambda k=key: datasync.create_agent(ActivationKey=k))
+    unknown = "arn:aws:datasync:us-east-1:123456789012:agent/agent-0123456789abcdef0"
+    assert "not found" in refusal(lambda: datasync.describe_agent(AgentArn=unknown))
+
+
+def test_agents_are_listed_page_by_page(datasync):
+    agents = [make_agent(datasync) for _ in range(3)]
+    first = datasync.list_agents(MaxResults=2)
+    second = datasync.list_agents(MaxResults=2, NextToken=first["NextToken"])
+    assert [a["AgentArn"] for a in first["Agents"] + second["Agents"]] == agents and "NextToken" not in second
+
+
+def test_a_task_whose_agent_goes_offline_is_unavailable_and_says_why(datasync):
+    agent = make_agent(datasync)
+    source = datasync.create_location_smb(**{**smb_kwargs(), "AgentArns": [agent]})["LocationArn"]
+    task = make_task(datasync, source, make_s3_location(datasync))
+    assert "ErrorCode" not in datasync.describe_task(TaskArn=task)
+    fakes.backend().agents[agent].go_offline()
+    assert datasync.describe_agent(AgentArn=agent)["Status"] == "OFFLINE"
+    described = datasync.describe_task(TaskArn=task)
+    assert described["Status"] == "UNAVAILABLE"
+    assert described["ErrorCode"] and agent in described["ErrorDetail"]
     message = refused("InvalidRequestException", lambda: datasync.start_task_execution(TaskArn=task))
     assert message.endswith("its status is UNAVAILABLE.")
+
+
+def test_an_nfs_locations_offline_agent_makes_its_task_unavailable_too(datasync):
+    agent = make_agent(datasync)
+    nfs = {"ServerHostname": "10.0.0.5", "Subdirectory": "/export", "OnPremConfig": {"AgentArns": [agent]}}
+    task = make_task(datasync, make_s3_location(datasync), datasync.create_location_nfs(**nfs)["LocationArn"])
+    fakes.backend().agents[agent].go_offline()
+    assert datasync.describe_task(TaskArn=task)["Status"] == "UNAVAILABLE"
 
 
 def test_an_enhanced_execution_counts_files_and_folders_apart_and_failures_by_phase(datasync):

@@ -12,10 +12,10 @@ from datasync_steps.errors import (
     DataSyncTaskNotReadyError,
     DataSyncTaskUnavailableError,
 )
-from datasync_steps.start import StartEvent, console_urls, start_execution, unfinished_execution
+from datasync_steps.start import StartEvent, console_urls, ready, start_execution, unfinished_execution
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from tests import fakes
-from tests.conftest import PLAN, make_s3_location, make_smb_location, smb_kwargs, started
+from tests.conftest import PLAN, make_agent, make_s3_location, make_smb_location, make_task, smb_kwargs, started
 
 TASK = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
@@ -145,12 +145,38 @@ def test_a_task_still_creating_is_not_started_yet(datasync):
     assert fakes.backend().task_executions == {}
 
 
-def test_an_unavailable_task_fails_at_once_naming_its_agents(datasync, task):
-    fakes.backend().tasks[task].agents_offline = True
-    (agent,) = smb_kwargs()["AgentArns"]
-    with pytest.raises(DataSyncTaskUnavailableError, match=f"UNAVAILABLE: an agent it uses is offline \\({agent}\\)"):
+def test_an_unavailable_task_fails_at_once_naming_its_agents_and_datasyncs_error(datasync):
+    agent = make_agent(datasync)
+    source = datasync.create_location_smb(**{**smb_kwargs(), "AgentArns": [agent]})["LocationArn"]
+    task = make_task(datasync, source, make_s3_location(datasync))
+    fakes.backend().agents[agent].go_offline()
+    with pytest.raises(DataSyncTaskUnavailableError) as raised:
         started(datasync, task)
+    described = datasync.describe_task(TaskArn=task)  # the emulation's ErrorCode and ErrorDetail
+    assert f"(DataSync: {described['ErrorCode']}: {described['ErrorDetail']})" in str(raised.value)
+    assert f"an agent it uses is offline ({agent})" in str(raised.value)
     assert fakes.backend().task_executions == {}
+
+
+def test_a_task_still_creating_says_what_datasync_says_is_wrong(stubbed):
+    # The emulation's tasks are CREATING only a moment, without trouble: DataSync's answer by Stubber.
+    client, stubber = stubbed
+    task = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
+    stubber.add_response(
+        "describe_task",
+        {
+            "TaskArn": task,
+            "Status": "CREATING",
+            "ErrorCode": "MountFailed",
+            "ErrorDetail": "The agent could not mount the share: connection refused.",
+        },
+        {"TaskArn": task},
+    )
+    with pytest.raises(DataSyncTaskNotReadyError) as raised:
+        ready(client, task)
+    assert "still CREATING (DataSync: MountFailed: The agent could not mount the share: connection refused.)" in str(
+        raised.value
+    )
 
 
 def test_a_retried_start_in_a_later_try_never_adopts_an_earlier_tries_execution(datasync, task):

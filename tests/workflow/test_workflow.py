@@ -18,6 +18,7 @@ from datasync_workflow.local import run_local, run_local_together
 from tests import fakes
 from tests.conftest import (
     location_arns,
+    make_agent,
     make_s3_location,
     make_smb_location,
     make_task,
@@ -308,11 +309,15 @@ def test_a_task_the_run_creates_is_started_once_it_is_available(datasync, monkey
     assert len(fakes.backend().task_executions) == 1
 
 
-def test_an_unavailable_task_fails_the_run_at_once_naming_its_agents(datasync, linked):
-    fakes.backend().tasks[linked[2]].agents_offline = True
-    execution = run({"task_arn": linked[2], **FAST, "max_iterations": 1000})
+def test_an_unavailable_task_fails_the_run_at_once_naming_its_agents(datasync):
+    agent = make_agent(datasync)
+    source = datasync.create_location_smb(**{**smb_kwargs(), "AgentArns": [agent]})["LocationArn"]
+    task = make_task(datasync, source, make_s3_location(datasync))
+    fakes.backend().agents[agent].go_offline()
+    execution = run({"task_arn": task, **FAST, "max_iterations": 1000})
     cause = failed(execution, "DataSyncTaskUnavailableError")
-    assert smb_kwargs()["AgentArns"][0] in cause and "Nothing was started" in cause
+    assert f"offline ({agent})" in cause and "Nothing was started" in cause
+    assert datasync.describe_task(TaskArn=task)["ErrorDetail"] in cause  # DataSync's own words
     assert fakes.backend().task_executions == {}
     assert (execution.history[-1]["timestamp"] - execution.history[0]["timestamp"]).total_seconds() < 10
 
