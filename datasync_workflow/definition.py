@@ -143,7 +143,9 @@ STEPS = (
             Grant(CREATE_LOCATION_ACTIONS, ("*",), (SETS_SCOPE,)),
             Grant(("datasync:DeleteLocation", *DESCRIBE_LOCATION_ACTIONS), ("location",), (IN_SCOPE,)),
             Grant(("datasync:TagResource",), ("location",), (SETS_SCOPE,)),
-            Grant(("datasync:ListTagsForResource",), ("location",)),
+            # Unconditioned: the tags say whether the location and the agents the kwargs name are in the scope (IAM
+            # cannot check the agents: CreateLocation* lists no resource type in the Service Authorization Reference).
+            Grant(("datasync:ListTagsForResource",), ("location", "agent")),
             # Credentials given in plain text become a secret DataSync manages, made (and deleted with its location)
             # on the caller's behalf. A secret not yet made has no tags for IAM to match: its creation is bounded by
             # its name (aws-datasync!…) and account only.

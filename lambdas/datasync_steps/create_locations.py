@@ -4,9 +4,11 @@ from typing import TYPE_CHECKING
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.deployment import Deployment
-from datasync_steps.errors import DataSyncTaskCreationError
+from datasync_steps.errors import DataSyncRequestError, DataSyncTaskCreationError
 from datasync_steps.lookup import (
+    agent_arns,
     by_age,
+    in_scope,
     location_created_at,
     location_describer,
     made_by,
@@ -33,14 +35,16 @@ def create_locations(
 ) -> Target:
     """Create each location the target lacks, tagged `made_by_run` (and the `deployment`'s scope); `create_client`
     is a `datasync_client(creates=True)`."""
+    deployment = deployment or Deployment()
+    missing = [side for side in SIDES if target.location_arn(side) is None]
+    for side in missing:
+        refuse_agents_out_of_scope(client, config, side, deployment)
     created = list(target.CreatedLocationArns)
     arns = {}
     for side in SIDES:
         arn = target.location_arn(side)
         if arn is None:
-            arn, is_new = find_or_create_location(
-                client, create_client, config, side, made_by_run, deployment or Deployment()
-            )
+            arn, is_new = find_or_create_location(client, create_client, config, side, made_by_run, deployment)
             if is_new:
                 created.append(arn)
         arns[side] = arn
@@ -51,6 +55,25 @@ def create_locations(
             "CreatedLocationArns": created,
         }
     )
+
+
+def refuse_agents_out_of_scope(
+    client: "DataSyncClient", config: WorkflowInput, side: Side, deployment: Deployment
+) -> None:
+    """A scoped deployment makes a location only through agents that carry its scope tag. An agent sits on its team's
+    network: through another team's, a run could reach that team's shares. IAM cannot say so: the Service
+    Authorization Reference lists no resource type for CreateLocation*, so no aws:ResourceTag condition on the agent
+    can be put on it (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsdatasync.html)."""
+    scope = deployment.scope_tag
+    if scope is None:
+        return
+    for agent_arn in agent_arns(config.create_location_kwargs(side)):
+        if not in_scope(client, agent_arn, scope):
+            raise DataSyncRequestError(
+                f"The {side} location {config.location_uri(side)} was not created: create_{side}_location_kwargs "
+                f"names the agent {agent_arn}, which is not tagged {scope} (this deployment's scope_tag) or is not "
+                "there. Nothing was created. Name an agent of this scope, or tag this one so if it is this team's."
+            )
 
 
 def find_or_create_location(

@@ -126,7 +126,7 @@ ALLOWED = {
         **dict.fromkeys(CREATE_LOCATIONS, "*"),
         "datasync:DeleteLocation": [LOCATION],
         "datasync:TagResource": [LOCATION],
-        "datasync:ListTagsForResource": [LOCATION],
+        "datasync:ListTagsForResource": [LOCATION, AGENT],
         **{action: [LOCATION] for action in DESCRIBE_LOCATIONS},
         "iam:PassRole": [BUCKET_ROLE],
     },

@@ -7,7 +7,8 @@ import pytest
 from moto.datasync.responses import DataSyncResponse
 
 from datasync_steps.create_locations import create_locations
-from datasync_steps.errors import DataSyncTaskCreationError
+from datasync_steps.deployment import Deployment, ScopeTag
+from datasync_steps.errors import DataSyncRequestError, DataSyncTaskCreationError
 from datasync_steps.lookup import made_by, matching_location_arns, workflow_tag
 from datasync_steps.state import Target
 from datasync_steps.workflow_input import _operation_name, parse_workflow_input
@@ -16,6 +17,7 @@ from tests.conftest import (
     SECRET_ARN,
     SECRET_ROLE_ARN,
     location_arns,
+    make_agent,
     make_s3_location,
     make_smb_location,
     s3_kwargs,
@@ -239,3 +241,76 @@ def test_a_racer_keeps_the_oldest_location_whatever_order_datasync_lists_them_in
     assert [loc["LocationArn"] for loc in datasync.list_locations()["Locations"]][-2:] == [younger, older]
     target = create_locations(datasync, datasync, config_for(), Target(), RUN).model_dump(mode="json")
     assert target["SourceLocationArn"] == older
+
+
+FINANCE = Deployment(scope_tag=ScopeTag(key="team", value="finance"))
+# Every member of DataSync's CreateLocation* requests that names agents (botocore's model: AgentArns of SMB, NFS's
+# OnPremConfig, HDFS, object storage, Azure Blob and S3, which S3 on Outposts needs), each with its own URI.
+THROUGH_AGENT = {
+    "smb://hostname/directory/": lambda agent: {**smb_kwargs(), "AgentArns": [agent]},
+    "nfs://10.0.0.5/export/": lambda agent: {
+        "ServerHostname": "10.0.0.5",
+        "Subdirectory": "/export",
+        "OnPremConfig": {"AgentArns": [agent]},
+    },
+    "hdfs://namenode:8020/data/": lambda agent: {
+        "NameNodes": [{"Hostname": "namenode", "Port": 8020}],
+        "AuthenticationType": "SIMPLE",
+        "SimpleUser": "hdfs",
+        "AgentArns": [agent],
+        "Subdirectory": "/data",
+    },
+    "object-storage://storage.example.com/bucket/": lambda agent: {
+        "ServerHostname": "storage.example.com",
+        "BucketName": "bucket",
+        "AgentArns": [agent],
+    },
+    "azure-blob://account.blob.core.windows.net/container/": lambda agent: {
+        "ContainerUrl": "https://account.blob.core.windows.net/container",
+        "AuthenticationType": "SAS",
+        "CustomSecretConfig": SECRET,
+        "AgentArns": [agent],
+    },
+    "s3://outposts-bucket/data/": lambda agent: {**s3_kwargs("outposts-bucket", "data"), "AgentArns": [agent]},
+}
+
+
+def through(uri: str, agent: str):
+    """A run that creates its source, an S3 prefix, then its destination at `uri` through `agent`."""
+    return parse_workflow_input(
+        {
+            "source_location_uri": "s3://mybucket/prefix",
+            "destination_location_uri": uri,
+            "create_task_kwargs": {"Name": "t"},
+            "create_source_location_kwargs": s3_kwargs(),
+            "create_destination_location_kwargs": THROUGH_AGENT[uri](agent),
+        }
+    )
+
+
+@pytest.mark.parametrize("uri", THROUGH_AGENT)
+def test_a_scoped_run_through_another_teams_agent_creates_nothing(datasync, uri):
+    payroll = make_agent(datasync, {"Key": "team", "Value": "payroll"})
+    with pytest.raises(DataSyncRequestError) as raised:
+        create_locations(datasync, datasync, through(uri, payroll), Target(), RUN, FINANCE)
+    assert f"names the agent {payroll}, which is not tagged team=finance" in str(raised.value)
+    assert location_arns(datasync) == []  # not even the source, which comes first
+
+
+def test_a_scoped_run_through_an_agent_nobody_activated_creates_nothing(datasync):
+    with pytest.raises(DataSyncRequestError, match=f"names the agent {AGENT_ARN}, which is not tagged team=finance"):
+        create_locations(datasync, datasync, through("smb://hostname/directory/", AGENT_ARN), Target(), RUN, FINANCE)
+    assert location_arns(datasync) == []
+
+
+@pytest.mark.parametrize("uri", THROUGH_AGENT)
+def test_a_scoped_run_through_its_own_teams_agent_creates_both_locations(datasync, uri):
+    finance = make_agent(datasync, {"Key": "team", "Value": "finance"})
+    target = create_locations(datasync, datasync, through(uri, finance), Target(), RUN, FINANCE)
+    assert sorted(target.CreatedLocationArns) == sorted(location_arns(datasync)) and len(location_arns(datasync)) == 2
+
+
+def test_an_unscoped_deployment_does_not_look_at_agents_tags(datasync):
+    payroll = make_agent(datasync, {"Key": "team", "Value": "payroll"})
+    target = create_locations(datasync, datasync, through("smb://hostname/directory/", payroll), Target(), RUN)
+    assert len(target.CreatedLocationArns) == 2

@@ -6,6 +6,7 @@ from unittest import mock
 import pytest
 from moto.datasync.responses import DataSyncResponse
 
+from datasync_steps.create_locations import create_locations
 from datasync_steps.create_task import create_task
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import DataSyncRequestError
@@ -14,7 +15,16 @@ from datasync_steps.state import Target
 from datasync_steps.workflow_input import parse_workflow_input
 from datasync_workflow.definition import Grant, Step, step_named
 from datasync_workflow.emulated_iam import acting_as, outside_any_step
-from tests.conftest import make_s3_location, make_smb_location, make_task, refused, s3_kwargs, task_arns
+from tests.conftest import (
+    make_agent,
+    make_s3_location,
+    make_smb_location,
+    make_task,
+    refused,
+    s3_kwargs,
+    smb_kwargs,
+    task_arns,
+)
 
 SCOPED = Deployment(scope_tag=ScopeTag(key="team", value="finance"))
 TEAM = {"Key": "team", "Value": "finance"}
@@ -127,3 +137,19 @@ def test_a_resource_deleted_since_it_was_listed_is_not_in_the_scope(stubbed):
     arn = "arn:aws:datasync:us-east-1:111122223333:location/loc-0123456789abcdef0"
     stubber.add_client_error("list_tags_for_resource", "InvalidRequestException", f"Resource {arn} not found.")
     assert in_scope(client, arn, SCOPED.scope_tag) is False
+
+
+def test_the_create_locations_step_may_read_an_agents_tags_to_create_through_its_own(datasync):
+    agent = make_agent(datasync, TEAM)
+    config = parse_workflow_input(
+        {
+            "source_location_uri": "smb://hostname/directory/",
+            "destination_location_uri": "s3://mybucket/prefix",
+            "create_task_kwargs": {},
+            "create_source_location_kwargs": {**smb_kwargs(), "AgentArns": [agent]},
+            "create_destination_location_kwargs": s3_kwargs(),
+        }
+    )
+    with acting_as(step_named("create-locations"), SCOPED):
+        made = create_locations(datasync, datasync, config, Target(), workflow_tag(LOCAL_RUN), SCOPED)
+    assert len(made.CreatedLocationArns) == 2

@@ -17,7 +17,16 @@ from datasync_workflow import local
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
 from datasync_workflow.local import run_local
 from tests import fakes
-from tests.conftest import REGION, make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs, task_arns
+from tests.conftest import (
+    REGION,
+    make_agent,
+    make_s3_location,
+    make_smb_location,
+    make_task,
+    s3_kwargs,
+    smb_kwargs,
+    task_arns,
+)
 
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}
 PASSWORD = "correct-horse-battery-staple"
@@ -129,7 +138,7 @@ def test_a_scoped_run_finds_only_its_own_and_tags_all_it_makes(datasync, scoped,
     # Another team's locations and task on the very same URIs are not there for it.
     other_source, other_destination = make_smb_location(datasync), make_s3_location(datasync)
     make_task(datasync, other_source, other_destination)
-    execution = run_local(create_all(smb_kwargs()), timeout=60)
+    execution = run_local(create_all({**smb_kwargs(), "AgentArns": [make_agent(datasync, TEAM)]}), timeout=60)
     assert execution.status == "SUCCEEDED", execution.cause
     output = execution.output
     made = [*output["CreatedLocationArns"], output["TaskArn"], output["TaskExecutionArn"]]
