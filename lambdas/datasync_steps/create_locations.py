@@ -71,8 +71,9 @@ def refuse_agents_out_of_scope(
         if not in_scope(client, agent_arn, scope):
             raise DataSyncRequestError(
                 f"The {side} location {config.location_uri(side)} was not created: create_{side}_location_kwargs "
-                f"names the agent {agent_arn}, which is not tagged {scope} (this deployment's scope_tag) or is not "
-                "there. Nothing was created. Name an agent of this scope, or tag this one so if it is this team's."
+                f"names the agent {agent_arn}, which is not tagged {scope} (this deployment's scope_tag) or does not "
+                f"exist in this account and region. Nothing was created: name an agent tagged {scope} instead, or tag "
+                "this agent so if it belongs to this scope."
             )
 
 
