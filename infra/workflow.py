@@ -82,7 +82,8 @@ WILDCARD_REASONS = {
     "task": "The workflow runs whichever task of this account and region the execution input names or finds.",
     "location": "The workflow creates, links and removes locations that the execution input describes.",
     "execution": "The workflow follows and cancels the executions of whichever task it runs.",
-    "agent": "CreateTask may name the agents of the locations the execution input describes.",
+    "agent": "CreateTask may name the agents of the locations the execution input describes, and create-locations "
+    "reads their tags to keep a scoped run to its own agents.",
     "secret": "Only the secrets DataSync names aws-datasync!… when it keeps a location's credentials for it.",
     "workflow-execution": "The executions of this one state machine, whose input the steps read.",
     "batch-execution": "The executions of this deployment's batch state machine, whose input prepare-batch reads.",
