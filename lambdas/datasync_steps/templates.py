@@ -41,9 +41,9 @@ MAX_RENDERED_CHARACTERS = 102_400
 # them. Each step that reads the input renders them again.
 MAX_TEMPLATE_CHARACTERS = 102_400
 MAX_EXPRESSIONS = 100
-# Parsed templates and renderings kept, for a batch whose items share the defaults' templates: more than one input
-# holds, each at most MAX_RENDERED_CHARACTERS.
-CACHED_TEMPLATES = 2 * MAX_EXPRESSIONS
+# Parsed templates and renderings kept, for a batch whose items share the defaults' templates: more than an input's
+# MAX_EXPRESSIONS, and about 45 MB when each is as long as an input's templates may be.
+CACHED_TEMPLATES = 128
 
 
 class RunDate(datetime):
