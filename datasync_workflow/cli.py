@@ -2,7 +2,8 @@
 
 datasync-workflow run --local INPUT.json [--secret NAME]
 datasync-workflow run INPUT.json --stack NAME | --state-machine-arn ARN [--no-wait]
-datasync-workflow validate INPUT.json [--passable-role-arn ARN] [--allow-secrets-in-input] [--scope-tag KEY=VALUE]
+datasync-workflow validate INPUT.json [--passable-role-arn ARN] [--allow-secrets-in-input] [--allow-task-schedule]
+                             [--scope-tag KEY=VALUE]
 datasync-workflow backfill INPUT.json --start-date D --end-date D [--schedule EXPR] (--local | --stack NAME |
     --state-machine-arn ARN) [--max-active-runs N] [--yes]
 datasync-workflow from-airflow DAG.py
@@ -90,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         "--allow-secrets-in-input",
         action="store_true",
         help="as a deployment with allow_secrets_in_input set: a plaintext secret in the kwargs passes",
+    )
+    validate.add_argument(
+        "--allow-task-schedule",
+        action="store_true",
+        help="as a deployment with allow_task_schedule set: DataSync's own Schedule in the task kwargs passes",
     )
     validate.add_argument(
         "--scope-tag", metavar="KEY=VALUE", help="as a deployment with this scope_tag: its key is reserved in Tags"
@@ -294,7 +300,10 @@ def validate_input(execution_input, args: argparse.Namespace, parser: argparse.A
     except ValueError as error:
         parser.error(printable(f"--logical-date {args.logical_date!r} {error}", 500))
     deployment = Deployment(
-        passable_role_arns=args.passable_role_arn, allow_secrets_in_input=args.allow_secrets_in_input, scope_tag=scope
+        passable_role_arns=args.passable_role_arn,
+        allow_secrets_in_input=args.allow_secrets_in_input,
+        allow_task_schedule=args.allow_task_schedule,
+        scope_tag=scope,
     )
     started = StartedInput(raw=execution_input, started_at=started_at, run_id="manual")
     if is_batch(execution_input):

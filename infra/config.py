@@ -133,6 +133,7 @@ class WorkflowConfig(BaseModel):
             passable_role_arns=self.passable_role_arns,
             allow_secrets_in_input=self.allow_secrets_in_input,
             scope_tag=self.scope_tag,
+            allow_task_schedule=self.allow_task_schedule,
         )
 
     @model_validator(mode="after")

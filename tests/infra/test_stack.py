@@ -745,7 +745,7 @@ SETTING_THE_TAG = {*CREATE_LOCATIONS, "datasync:CreateTask", "datasync:StartTask
 @pytest.fixture(scope="module")
 def scoped_template(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cdk.out")
-    config = {**CONFIG, "scope_tag": SCOPE, "allow_secrets_in_input": True}
+    config = {**CONFIG, "scope_tag": SCOPE, "allow_secrets_in_input": True, "allow_task_schedule": True}
     return synthesized(outdir, config)
 
 
@@ -815,10 +815,13 @@ def test_the_secrets_datasync_keeps_may_be_made_only_where_plaintext_is_allowed(
     assert conditions["secretsmanager:CreateSecret"] == {"aws:ResourceAccount": "${aws:PrincipalAccount}"}
 
 
-def test_the_functions_know_the_scope_and_that_plaintext_is_allowed(scoped_template):
+def test_the_functions_know_the_scope_and_that_plaintext_and_task_schedules_are_allowed(template, scoped_template):
     for _, function in functions_by_step(scoped_template).values():
         variables = function["Environment"]["Variables"]
         assert json.loads(variables["SCOPE_TAG"]) == SCOPE and variables["ALLOW_SECRETS_IN_INPUT"] == "true"
+        assert variables["ALLOW_TASK_SCHEDULE"] == "true"
+    for _, function in functions_by_step(template).values():
+        assert function["Environment"]["Variables"]["ALLOW_TASK_SCHEDULE"] == "false"
 
 
 @pytest.mark.parametrize(

@@ -391,6 +391,17 @@ def test_validate_echoes_values_shortened_and_escaped(tmp_path):
     assert len(out) < 2_000
 
 
+def test_validate_refuses_datasyncs_own_schedule_unless_the_deployment_allows_it(tmp_path, capsys):
+    example = json.loads((EXAMPLES / "find_or_create_update_run_delete.json").read_text())
+    example["create_task_kwargs"]["Schedule"] = {"ScheduleExpression": "rate(1 hour)"}
+    (tmp_path / "input.json").write_text(json.dumps(example))
+    assert main(["validate", str(tmp_path / "input.json")]) == 1
+    refused = capsys.readouterr().out
+    assert "create_task_kwargs.Schedule" in refused and "allow_task_schedule" in refused
+    assert main(["validate", str(tmp_path / "input.json"), "--allow-task-schedule"]) == 0
+    assert capsys.readouterr().out == "valid\n"
+
+
 def test_validate_refuses_a_secret_unless_the_deployment_allows_it_and_reserves_its_scope_key(tmp_path, capsys):
     example = json.loads((EXAMPLES / "find_or_create_update_run_delete.json").read_text())
     source = example["create_source_location_kwargs"]
