@@ -24,6 +24,7 @@ from constructs import Construct, IConstruct
 
 from datasync_steps import waiting
 from datasync_steps.batch import ITEMS_PREFIX
+from datasync_steps.cleanup import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.deployment import BATCH_BUCKET_VARIABLE
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS
@@ -180,10 +181,21 @@ class DataSyncWorkflow(Construct):
         self.batch_bucket = self._batch_bucket()
         self._arn["batch-bucket"] = self.batch_bucket.arn_for_objects("*")
         self._arn["batch-files"] = self.batch_bucket.arn_for_objects(f"{ITEMS_PREFIX}*")
+        # Named at synth, so that the steps can be told its ARN: a reference to it from a function it invokes would
+        # make each wait for the other.
+        self.state_machine_name = f"{Names.unique_id(self)}-Workflow"
+        self.state_machine_arn = stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=self.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
         self.roles: dict[str, iam.Role] = {}
         self.functions = {step.name: self._function(step) for step in STEPS}
 
-        self.state_machine = self._state_machine("StateMachine", definition_text(), workflow_steps(), "StateMachine")
+        self.state_machine = self._state_machine(
+            "StateMachine", definition_text(), workflow_steps(), "StateMachine", name=self.state_machine_name
+        )
         self._arn["workflow"] = self.state_machine.state_machine_arn
         self._arn["workflow-execution"] = self.executions_of(self.state_machine)
         self.batch_state_machine = self._batch_state_machine()
@@ -221,12 +233,14 @@ class DataSyncWorkflow(Construct):
         steps: list[Step],
         log_name: str,
         substitutions: dict[str, str] | None = None,
+        name: str | None = None,
     ) -> sfn.StateMachine:
         """A Standard state machine of the definition `text`, which invokes `steps`' functions (and only those), traced
         and logging every event without its data."""
         machine = sfn.StateMachine(
             self,
             construct_id,
+            state_machine_name=name,
             definition_body=sfn.DefinitionBody.from_string(text),
             definition_substitutions={**self._invoked(steps), **(substitutions or {})},
             state_machine_type=sfn.StateMachineType.STANDARD,
@@ -383,6 +397,8 @@ class DataSyncWorkflow(Construct):
                 "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
                 **({waiting.TABLE_NAME_VARIABLE: self.waiting_table.table_name} if step.table_actions else {}),
                 **({BATCH_BUCKET_VARIABLE: self.batch_bucket.bucket_name} if uses_batch_bucket(step) else {}),
+                # The workflow whose executions a step acts on, checked against what Step Functions says of them.
+                WORKFLOW_STATE_MACHINE_VARIABLE: self.state_machine_arn,
                 # The roles it may pass, whether a plaintext secret may be in the input, the scope tag.
                 **self.config.deployment.environment(),
             },

@@ -153,7 +153,11 @@ ALLOWED = {
         "s3:GetObject": "the batch bucket's objects",
         "s3:PutObject": "the batches' own files",
     },
-    "summarize-batch": {**READS_INPUT, "s3:PutObject": "the batches' own files"},
+    # It describes the batch it is told of (and so knows its children's names), and each child.
+    "summarize-batch": {
+        "states:DescribeExecution": "the workflow's and the batch state machine's executions",
+        "s3:PutObject": "the batches' own files",
+    },
     # Only the children of a batch that ended, which it asks Step Functions about.
     "stop-batch": {
         "states:DescribeExecution": "the batch state machine's executions",
@@ -172,7 +176,10 @@ ALLOWED = {
         "datasync:ListTagsForResource": [EXECUTION],
         "iam:PassRole": [BUCKET_ROLE],
     },
+    # Only for a running execution of this workflow whose own DataSync execution it names.
     "await-event": {
+        **READS_INPUT,
+        "states:GetExecutionHistory": "the state machine's executions",
         "datasync:DescribeTaskExecution": [EXECUTION],
         "dynamodb:PutItem": "the waiting table",
         "dynamodb:DeleteItem": "the waiting table",
@@ -182,7 +189,9 @@ ALLOWED = {
     "describe": {"datasync:DescribeTaskExecution": [EXECUTION], "datasync:ListTagsForResource": [EXECUTION]},
     "delete": {"datasync:DeleteTask": [TASK], "datasync:DescribeTask": [TASK]},
     "cancel": {"datasync:CancelTaskExecution": [EXECUTION], "datasync:DescribeTaskExecution": [EXECUTION]},
+    # Both act only on what Step Functions says of the execution, never on the event.
     "cleanup": {
+        **READS_INPUT,
         "datasync:CancelTaskExecution": [EXECUTION],
         "datasync:DescribeTaskExecution": [EXECUTION],
         "datasync:TagResource": [EXECUTION],
@@ -190,6 +199,7 @@ ALLOWED = {
         **FAILED_EVENTS,
     },
     "announce": {
+        **READS_INPUT,
         "datasync:DescribeTaskExecution": [EXECUTION],
         "states:GetExecutionHistory": "the state machine's executions",
         "events:PutEvents": "the default event bus",
@@ -207,6 +217,9 @@ ALLOWED = {
 OWN_RESOURCES = {
     "the state machine's executions": lambda listed: ":execution:" in listed and "WorkflowStateMachine" in listed,
     "the batch state machine's executions": lambda listed: ":execution:" in listed and "BatchStateMachine" in listed,
+    "the workflow's and the batch state machine's executions": lambda listed: (
+        listed.count(":execution:") == 2 and "WorkflowStateMachine" in listed and "BatchStateMachine" in listed
+    ),
     "the waiting table": lambda listed: listed.startswith('[{"Fn::GetAtt": ["WorkflowWaitingExecutions'),
     "the state machine": lambda listed: listed.startswith('[{"Ref": "WorkflowStateMachine'),
     "DataSync's service-linked role": lambda listed: listed.endswith(
@@ -931,3 +944,15 @@ def test_the_step_functions_reserve_the_concurrency_the_deployment_sets(template
 def test_a_reserved_concurrency_below_one_fails_the_synth(tmp_path):
     with pytest.raises(ValueError, match="step_reserved_concurrency"):
         build_app(outdir=str(tmp_path), context={"datasync_workflow": {**CONFIG, "step_reserved_concurrency": 0}})
+
+
+def test_every_step_knows_the_workflows_state_machine_by_the_name_it_is_given_at_synth(template):
+    """The steps check that an execution they are told of is this workflow's; the ARN is written from the name, as a
+    reference to the state machine would make each function it invokes wait for it."""
+    machine_id, machine = workflow_machine(template)
+    name = machine["StateMachineName"]
+    assert isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,80}", name)
+    for step_name, (_, function) in functions_by_step(template).items():
+        arn = function["Environment"]["Variables"]["WORKFLOW_STATE_MACHINE_ARN"]
+        assert arn["Fn::Join"][1][-1] == f":stateMachine:{name}", step_name
+        assert machine_id not in json.dumps(arn), step_name
