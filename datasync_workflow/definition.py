@@ -201,6 +201,7 @@ STEPS = (
             READS_INPUT,
             Grant(("states:GetExecutionHistory",), ("workflow-execution",)),
             Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),
+            Grant(("datasync:ListTagsForResource",), ("execution",)),
         ),
         table_actions=("dynamodb:PutItem", "dynamodb:DeleteItem"),
     ),

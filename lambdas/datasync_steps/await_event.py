@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 
 from datasync_steps.cleanup import started_execution, workflow_execution
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
-from datasync_steps.errors import DataSyncInvalidInputError
+from datasync_steps.errors import DataSyncInvalidInputError, DataSyncTaskNotFoundError
+from datasync_steps.lookup import made_by, workflow_tag
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.start import try_label
 from datasync_steps.state import EventStatus
 from datasync_steps.waiting import resume, wait_for, wait_sequence, waiting_table
 from datasync_steps.workflow_input import WorkflowInput
@@ -37,7 +39,7 @@ class AwaitEvent(StepEvent):
 
 
 def await_event(table: "Table", sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> EventStatus:
-    refused = refusal(sfn, event)
+    refused = refusal(sfn, client, event)
     if refused:
         raise DataSyncInvalidInputError(f"No wait of {event.execution_id} for {event.TaskExecutionArn}: {refused}.")
     sequence = wait_sequence(event.checks_done, event.retry_count, event.attempt)
@@ -51,13 +53,12 @@ def await_event(table: "Table", sfn: "SFNClient", client: "DataSyncClient", even
     return EventStatus(Status=status)
 
 
-def refusal(sfn: "SFNClient", event: AwaitEvent) -> str | None:
+def refusal(sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> str | None:
     """Why Step Functions says the event is no wait of the run it names; None when it is one."""
     run = workflow_execution(sfn, event.execution_id)
     if run is None or run["status"] != "RUNNING":
         return "it is no running execution of this workflow"
-    started = started_execution(sfn, event.execution_id)
-    if started is None or started["execution"].get("TaskExecutionArn") != event.TaskExecutionArn:
+    if not follows(sfn, client, event):
         return "the run follows no such DataSync execution"
     run_input = json.loads(run["input"])
     max_iterations = run_input.get("max_iterations", WorkflowInput.model_fields["max_iterations"].default)
@@ -65,6 +66,22 @@ def refusal(sfn: "SFNClient", event: AwaitEvent) -> str | None:
     if not (0 <= event.checks_done <= max_iterations and 1 <= event.attempt <= tries):
         return f"check {event.checks_done} of try {event.attempt} is beyond {max_iterations} checks or {tries} tries"
     return None
+
+
+def follows(sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> bool:
+    """Whether the run follows (or waits for) the DataSync execution. One its start started carries the run's tag: one
+    DataSync call, where the run's history, read back to its start state, may take 25 pages of an account-wide quota
+    on every wait. One it joined or queues behind is another run's: its start state's output names it."""
+    try:
+        if (
+            made_by(client, event.TaskExecutionArn)
+            == workflow_tag(try_label(event.execution_id, event.attempt))["Value"]
+        ):
+            return True
+    except DataSyncTaskNotFoundError:
+        return False
+    started = started_execution(sfn, event.execution_id)
+    return started is not None and started["execution"].get("TaskExecutionArn") == event.TaskExecutionArn
 
 
 @step_handler(AwaitEvent, EventStatus)

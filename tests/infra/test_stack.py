@@ -181,6 +181,7 @@ ALLOWED = {
         **READS_INPUT,
         "states:GetExecutionHistory": "the state machine's executions",
         "datasync:DescribeTaskExecution": [EXECUTION],
+        "datasync:ListTagsForResource": [EXECUTION],
         "dynamodb:PutItem": "the waiting table",
         "dynamodb:DeleteItem": "the waiting table",
         "states:SendTaskSuccess": "the state machine",

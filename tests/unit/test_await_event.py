@@ -11,6 +11,7 @@ import pytest
 from datasync_steps.await_event import AwaitEvent, await_event
 from datasync_steps.cleanup import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.errors import DataSyncInvalidInputError
+from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import START_STATE
 from datasync_steps.resume import resume_waiting
 from datasync_steps.waiting import EXPIRY_MARGIN_SECONDS, PARTITION_KEY, SEQUENCE, SORT_KEY, TOKEN
@@ -70,6 +71,23 @@ def running(datasync):
     task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
     with emulated_transfers(EmulatedTransfer(seconds=60)):
         return datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+
+
+def test_a_wait_for_the_execution_the_runs_own_try_started_reads_its_tag_and_not_the_runs_history(table, sfn, datasync):
+    task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+    with emulated_transfers(EmulatedTransfer(seconds=60)):
+        started = datasync.start_task_execution(TaskArn=task, Tags=[workflow_tag(f"{WORKFLOW}/try/2")])
+    client, stubber = sfn
+    run = {"executionArn": WORKFLOW, "stateMachineArn": STATE_MACHINE, "status": "RUNNING"}
+    stubber.add_response(
+        "describe_execution", {**run, "startDate": datetime.now(UTC), "input": json.dumps({"retries": 1})}
+    )
+    # No GetExecutionHistory answer is queued: Stubber fails the call if it is made.
+    event = waiting(started["TaskExecutionArn"]).model_copy(update={"attempt": 2})
+    assert await_event(table, client, datasync, event).Status == "LAUNCHING"
+    (item,) = items(table)
+    assert item[TOKEN] == "token-1"
+    stubber.assert_no_pending_responses()
 
 
 def test_the_waiting_step_keeps_its_token_until_an_hour_after_its_wait(table, sfn, datasync, running):
