@@ -54,7 +54,8 @@ def test_stop_execution_aborts_a_waiting_run_keeps_its_error_and_cause_and_the_c
         )
         (last,) = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)["events"]
         assert last["executionAbortedEventDetails"] == {"error": "Operator.Stop", "cause": "stopped from the console"}
-    # The clean-up rule ran before the stop was visible: the DataSync execution is being cancelled.
+    # The clean-up rule ran once Step Functions showed the stop (the deployment waits for it as it ends): the DataSync
+    # execution is being cancelled.
     (execution,) = datasync.list_task_executions(TaskArn=task)["TaskExecutions"]
     assert execution["Status"] in ("CANCELLING", "ERROR")
 
