@@ -100,7 +100,8 @@ class WorkflowConfig(BaseModel):
         default=False,
         description="The runs may create EFS and FSx locations (and their tasks): only then do create-locations and "
         "create-task get the EC2 network-interface and subnet, EFS and FSx actions that DataSync checks on its caller "
-        "for them (AWSDataSyncFullAccess's), on `*`. Without it such a creation is refused by IAM.",
+        "for them (AWSDataSyncFullAccess's), on `*`. Without it, expect DataSync to refuse such a creation for want of "
+        "them (not tried against AWS from here).",
     )
     step_reserved_concurrency: int | None = Field(
         default=None,
