@@ -114,3 +114,25 @@ with DAG("d", default_args=default_args, schedule="@hourly") as dag:
     assert (call["input"]["retries"], call["input"]["retry_delay"]) == (1, 30)
     assert "update_task_kwargs" not in call["input"]
     assert call["schedule"]["expression"] == "cron(0 * * * ? *)"
+
+
+EVERY_MINUTE_WITH_TASK_GROUPS = f"""
+with DAG("every_minute", schedule=timedelta(minutes=1), default_args={{"retries": 3}}) as dag:
+    with TaskGroup("outer") as outer:
+        with TaskGroup("inner") as inner:
+            DataSyncOperator(task_id="inside", task_arn="{TASK_ARN}")
+    DataSyncOperator(task_id="after", task_arn="{TASK_ARN}")
+"""
+
+
+def test_a_schedule_of_one_minute_is_a_rate_of_one_minute():
+    inside, _ = convert(EVERY_MINUTE_WITH_TASK_GROUPS, {})
+    assert inside["schedule"]["expression"] == "rate(1 minute)"
+
+
+def test_an_operator_after_nested_task_groups_keeps_its_dags_name_schedule_and_default_args():
+    inside, after = convert(EVERY_MINUTE_WITH_TASK_GROUPS, {})
+    for call in (inside, after):
+        assert (call["dag_id"], call["schedule"]["expression"]) == ("every_minute", "rate(1 minute)")
+        assert call["input"]["retries"] == 3
+    assert after["schedule"]["name"] == "every_minute.after"
