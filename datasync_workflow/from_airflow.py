@@ -159,7 +159,8 @@ class Converter(ast.NodeVisitor):
             try:
                 return from_airflow(schedule)
             except ValueError as error:
-                notes.append(f"line {line}: the DAG's schedule {reprlib.repr(schedule)}: {error}; no schedule entry")
+                why = str(error)[:100]  # the error repeats the schedule, which may be long
+                notes.append(f"line {line}: the DAG's schedule {reprlib.repr(schedule)}: {why}; no schedule entry")
                 return None
         notes.append(
             f"line {line}: the DAG's schedule {reprlib.repr(schedule)} has no EventBridge expression; no schedule entry"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from datasync_workflow.cli import main
+from datasync_workflow.from_airflow import convert
 
 DAGS = Path(__file__).parents[1] / "airflow_dags"
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
@@ -34,14 +35,14 @@ def from_airflow(path: Path | str, timeout: float = 30) -> subprocess.CompletedP
     )
 
 
-def operator_calls(values: dict[str, str]) -> str:
+def operator_calls(values: dict[str, str], dag: str = 'DAG("untrusted")') -> str:
     """A DAG with one operator call per value, each value a filter of its task_execution_kwargs."""
     calls = "".join(
         f"    DataSyncOperator(task_id={name!r}, task_arn={TASK_ARN!r}, "
         f'task_execution_kwargs={{"Includes": [{{"FilterType": "SIMPLE_PATTERN", "Value": {value}}}]}})\n'
         for name, value in values.items()
     )
-    return f'with DAG("untrusted") as dag:\n{calls}'
+    return f"with {dag} as dag:\n{calls}"
 
 
 def test_a_dag_reading_credentials_from_the_environment_never_gets_them(monkeypatch, capsys):
@@ -157,3 +158,11 @@ def test_values_that_add_up_to_too_much_stop_the_conversion(tmp_path):
     done = from_airflow(tmp_path / "many.py")
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.endswith("many.py: its values add up to more than 8,388,608 characters\n")
+
+
+def test_a_long_schedule_the_converter_cannot_read_is_named_in_short():
+    dag = f'DAG("long", schedule="{"1 " * 100_000}")'
+    for call in convert(operator_calls({"first": '"/a"', "second": '"/b"'}, dag), {}):
+        assert "schedule" not in call
+        assert call["notes"][0].startswith("line 1: the DAG's schedule '1 1 1")
+        assert len(call["notes"][0]) < 250
