@@ -33,8 +33,8 @@ ENVIRONMENT_CALLS = ("getenv", "os.getenv", "os.environ.get", "environ.get")
 # AWS's keys and tokens, Airflow's connections (their URIs hold passwords), and whatever is named like a secret.
 CREDENTIAL_NAME = re.compile(r"SECRET|TOKEN|PASS|KEY|CREDENTIAL|AUTH|PRIVATE|AIRFLOW_CONN_", re.IGNORECASE)
 
-# Parsing takes up to 500 bytes of memory per byte of the densest source (1 MiB: 512 MB); DAG files are kilobytes.
-MAX_FILE_BYTES = 1024 * 1024
+# Parsing takes up to 600 bytes of memory per byte of the densest source (512 KiB: 300 MB); DAG files are kilobytes.
+MAX_FILE_BYTES = 512 * 1024
 # Deeper trees would exhaust the stack of the recursive visits, evaluation and ast.unparse.
 MAX_DEPTH = 100
 # Each value built from the file's literals is at most this long, printed.

@@ -89,7 +89,7 @@ def test_only_a_regular_file_of_a_few_hundred_kilobytes_is_read(tmp_path):
         (tmp_path / "fifo.py", "not a regular file"),
         ("/dev/zero", "not a regular file"),
         (tmp_path / "directory.py", "not a regular file"),
-        (tmp_path / "large.py", "larger than 1,048,576 bytes"),
+        (tmp_path / "large.py", "larger than 524,288 bytes"),
     ):
         done = from_airflow(path, timeout=10)
         assert (done.returncode, done.stdout) == (2, "")
