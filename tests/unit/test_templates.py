@@ -224,7 +224,7 @@ def test_star_arguments_are_refused_as_unchecked(template):
 def test_rendering_stops_once_the_output_is_longer_than_any_value_it_could_fill():
     longest = "{{ logical_date.strftime('" + "%c" * 50 + "') }}"
     assert len(render_template(longest, DATES)) == 1_200
-    with pytest.raises(ValueError, match="^renders to more than 102,400 characters$"):
+    with pytest.raises(ValueError, match=r"^renders to more than 102,400 characters$"):
         render_template(longest * 86, DATES)
 
 
