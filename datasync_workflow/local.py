@@ -35,8 +35,7 @@ from moto.datasync.models import datasync_backends
 from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
-from datasync_steps.cleanup import WORKFLOW_STATE_MACHINE_VARIABLE
-from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, Deployment
+from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, WORKFLOW_STATE_MACHINE_VARIABLE, Deployment
 from datasync_steps.names import STOPPED_STATUSES, is_batch
 from datasync_steps.observability import metrics
 from datasync_steps.resume import COMPLETION_EVENTS

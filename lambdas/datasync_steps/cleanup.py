@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from datasync_steps.cancel import cancel_execution
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
+from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import CANCELLED_TAG, FOLLOW, START_STATE, STOPPED_STATUSES
 from datasync_steps.observability import logger, step_handler
@@ -25,9 +26,6 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 
 HISTORY_PAGE_SIZE = 1000
-# The workflow's state machine, whose executions the steps that EventBridge runs act on (set by the stack; a local
-# run sets a pattern that every local deployment's matches).
-WORKFLOW_STATE_MACHINE_VARIABLE = "WORKFLOW_STATE_MACHINE_ARN"
 
 
 class StatusChange(BaseModel):

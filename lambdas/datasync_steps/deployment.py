@@ -19,6 +19,9 @@ ALLOW_TASK_SCHEDULE_VARIABLE = "ALLOW_TASK_SCHEDULE"
 SCOPE_TAG_VARIABLE = "SCOPE_TAG"
 # The bucket of a batch's transfers_from objects and of what the workflow keeps there (set on the batch's steps).
 BATCH_BUCKET_VARIABLE = "BATCH_BUCKET"
+# The workflow's state machine, whose executions the steps check what they are told of against (set by the stack; a
+# local run sets a pattern that every local deployment's matches).
+WORKFLOW_STATE_MACHINE_VARIABLE = "WORKFLOW_STATE_MACHINE_ARN"
 # DataSync's TagKey and TagValue (its API model).
 TAG_KEY_PATTERN, TAG_VALUE_PATTERN = r"^[a-zA-Z0-9\s+=._:/-]{1,256}$", r"^[a-zA-Z0-9\s+=._:@/-]{0,256}$"
 

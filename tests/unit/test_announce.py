@@ -10,7 +10,7 @@ import pytest
 from datasync_steps import announce
 from datasync_steps.announce import announce as put_event
 from datasync_steps.announce import run_finished
-from datasync_steps.cleanup import WORKFLOW_STATE_MACHINE_VARIABLE
+from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.errors import DataSyncTransientError
 from datasync_workflow.definition import step_named
 from datasync_workflow.local import _LambdaContext

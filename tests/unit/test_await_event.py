@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from datasync_steps.await_event import AwaitEvent, await_event
-from datasync_steps.cleanup import WORKFLOW_STATE_MACHINE_VARIABLE
+from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import START_STATE

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from datasync_steps.cancel import cancel_execution
-from datasync_steps.cleanup import WORKFLOW_STATE_MACHINE_VARIABLE, StatusChange, clean_up
+from datasync_steps.cleanup import StatusChange, clean_up
+from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.describe import describe_execution
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskExecutionFailedError
 from datasync_steps.names import START_STATE
