@@ -10,6 +10,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 # MkDocs Material's banner about its successor, on every build.
 export NO_MKDOCS_2_WARNING := 1
+# Debian's Chromium, for the docs site's browser tests; another browser of the same kind with CHROMIUM=PATH.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # The CDK command line runs `python3 app.py` (cdk.json): the one in the virtual environment.
 CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
 
@@ -29,6 +33,11 @@ $(NODE_TOOLS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# Where the machine has no Chromium: Debian's package (tests/workflow/test_docs_site.py opens the built site in it).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
 # Runs examples/find_or_create_update_run_delete.json on this machine, from an empty emulated account with only the
 # secret that holds the SMB share's password: each state as it is entered, DataSync's status while it waits, and the
 # output.
@@ -36,8 +45,8 @@ demo: install
 	$(BIN)/datasync-workflow run --local examples/find_or_create_update_run_delete.json --secret datasync-workflow/smb-password
 
 # Runs every test but the deployed ones, on four workers (two cores: most of a test's time is an emulated transfer
-# waiting; work stealing keeps them busy to the end).
-test: install
+# waiting; work stealing keeps them busy to the end); the docs site's in headless Chromium, installed where missing.
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -n 4 --dist worksteal
 
 # Runs the end-to-end tests against a deployed stack: DATASYNC_WORKFLOW_STACK=DataSyncWorkflow make e2e.

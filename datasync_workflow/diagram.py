@@ -13,10 +13,15 @@ COMPARISONS = {
 }
 
 
+# Mermaid's configuration, in the chart's front matter (which GitHub reads too): drawn at its own size, so that its
+# labels are as large as the text around them (a page scrolls a chart wider than itself), not shrunk to the page.
+FRONT_MATTER = "---\nconfig:\n  flowchart:\n    useMaxWidth: false\n---\n"
+
+
 def flowchart(definition: dict) -> str:
     states = definition["States"]
     ids = {name: f"s{number}" for number, name in enumerate(states)}
-    lines = ["flowchart TD", f"    start(( )) --> {ids[definition['StartAt']]}"]
+    lines = [f"{FRONT_MATTER}flowchart TD", f"    start(( )) --> {ids[definition['StartAt']]}"]
     for name, state in states.items():
         lines.append(f"    {ids[name]}{_shape(state['Type'], name)}")
     for name, state in states.items():
