@@ -16,7 +16,9 @@ wrapping `DataSyncResponse` methods to inject faults:
 - agents: CreateAgent (any activation key of the API model's pattern), DescribeAgent, ListAgents and their tags. An
   agent is ONLINE until a test calls its `go_offline()`; a task whose locations name an OFFLINE agent is UNAVAILABLE,
   its ErrorCode and ErrorDetail naming the agent. A location may name an agent the emulation does not know (tests and
-  the README's examples name made-up ones): it counts as online and has no tags.
+  the README's examples name made-up ones): it counts as online and has no tags;
+- every request is checked against the enums of DataSync's API model, as the service checks it (botocore does not):
+  a value the model does not list is InvalidRequestException naming where it is and the values there are.
 
 What an execution does (how long it takes, what it transfers, whether it fails) is an `EmulatedTransfer`,
 set for the executions started inside `emulated_transfers(...)`.
@@ -32,9 +34,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 import botocore.session
+from botocore.model import OperationNotFoundError, ServiceModel, Shape
 from moto.core.exceptions import JsonRESTError
 from moto.datasync import urls as datasync_urls
 from moto.datasync.exceptions import InvalidRequestException
@@ -75,10 +79,16 @@ DEFAULT_OPTIONS = {
     "SecurityDescriptorCopyFlags": "NONE",
     "ObjectTags": "PRESERVE",
 }
+
+
+@cache
+def _model() -> ServiceModel:
+    """DataSync's API model, as botocore has it: what the service validates every request against."""
+    return botocore.session.get_session().get_service_model("datasync")
+
+
 # CreateAgent takes any key of this form (DataSync's API model); a real one comes from the agent's appliance.
-ACTIVATION_KEY = re.compile(
-    botocore.session.get_session().get_service_model("datasync").shape_for("ActivationKey").metadata["pattern"]
-)
+ACTIVATION_KEY = re.compile(_model().shape_for("ActivationKey").metadata["pattern"])
 # Request members that DataSync keeps but never gives back.
 SECRETS = {"Password", "SecretKey", "SasConfiguration", "KerberosKeytab", "KerberosKrb5Conf", "AccessKey"}
 
@@ -750,6 +760,9 @@ class _EmulatedResponses:
         if denied:
             raise JsonRESTError("AccessDeniedException", denied)
         _MOTOS_AUTHORIZATION(cast(DataSyncResponse, self), resource)
+        invalid = enum_refusal(self._get_action(), self._params())
+        if invalid:
+            raise InvalidRequestException(invalid)
 
     def _create_location(self, action: str) -> str:
         params = self._params()
@@ -875,6 +888,47 @@ class _EmulatedResponses:
             tags = list(backend._tags_of(self._get_param("ResourceArn")))
         page, token = _page(tags, self._get_param("MaxResults"), self._get_param("NextToken"))
         return _json({"Tags": page, "NextToken": token})
+
+
+def enum_refusal(action: str, params: dict) -> str | None:
+    """DataSync's refusal of a request that holds a value its API model's enums do not list (botocore sends any
+    string; the service validates every request against its model), in the service's words: `1 validation error
+    detected: Value 'SOMETIMES' at 'options.verifyMode' failed to satisfy constraint: Member must satisfy enum value
+    set: [...]`. None for a request it takes."""
+    try:
+        shape = _model().operation_model(action).input_shape
+    except OperationNotFoundError:
+        return None
+    errors = [
+        f"Value '{value}' at '{where}' failed to satisfy constraint: Member must satisfy enum value set: "
+        f"[{', '.join(allowed)}]"
+        for where, value, allowed in _off_enum(params, shape, "")
+    ]
+    if not errors:
+        return None
+    return f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected: {'; '.join(errors)}"
+
+
+def _off_enum(value: Any, shape: Shape | None, where: str) -> Iterator[tuple[str, str, list[str]]]:
+    """(where, value, the values allowed) for each string of `value` outside its shape's enum, where named as the
+    service names members in its validation messages: lowerCamelCase, a list's items counted from 1
+    (`includes.1.member.filterType`)."""
+    if shape is None:
+        return
+    if shape.type_name == "structure" and isinstance(value, dict):
+        members = shape.members  # type: ignore[attr-defined]
+        for name, member in value.items():
+            if name in members:
+                camel = name[:1].lower() + name[1:]
+                yield from _off_enum(member, members[name], f"{where}.{camel}" if where else camel)
+    elif shape.type_name == "list" and isinstance(value, list):
+        for number, item in enumerate(value, start=1):
+            yield from _off_enum(item, shape.member, f"{where}.{number}.member")  # type: ignore[attr-defined]
+    elif shape.type_name == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _off_enum(item, shape.value, f"{where}.{key}")  # type: ignore[attr-defined]
+    elif isinstance(value, str) and getattr(shape, "enum", None) and value not in shape.enum:  # type: ignore[attr-defined]
+        yield where, value, list(shape.enum)  # type: ignore[attr-defined]
 
 
 def _json(body: dict) -> str:

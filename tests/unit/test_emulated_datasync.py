@@ -5,7 +5,10 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 
+import botocore.session
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from datasync_workflow import emulated_datasync
 from datasync_workflow.emulated_datasync import (
@@ -381,3 +384,63 @@ def test_a_task_report_is_pending_a_moment_after_the_execution_ends(datasync, ta
     assert describe(datasync, failing)["ReportResult"]["ErrorCode"] == "AccessDenied"
     # Without a report configured, there is no result.
     assert "ReportResult" not in describe(datasync, start(datasync, task, EmulatedTransfer(seconds=0.1)))
+
+
+# Enums: DataSync validates every request against its API model, botocore sends any string.
+OPTIONS_SHAPE = botocore.session.get_session().get_service_model("datasync").shape_for("Options")
+OPTION_ENUMS = {name: list(shape.enum) for name, shape in OPTIONS_SHAPE.members.items() if getattr(shape, "enum", [])}
+
+
+def test_a_value_outside_the_api_models_enum_is_refused_as_datasync_refuses_it(datasync, task):
+    message = refusal(lambda: datasync.update_task(TaskArn=task, Options={"VerifyMode": "SOMETIMES"}))
+    assert message == (
+        "1 validation error detected: Value 'SOMETIMES' at 'options.verifyMode' failed to satisfy constraint: Member "
+        "must satisfy enum value set: [POINT_IN_TIME_CONSISTENT, ONLY_FILES_TRANSFERRED, NONE]"
+    )
+    assert datasync.describe_task(TaskArn=task)["Options"]["VerifyMode"] == "POINT_IN_TIME_CONSISTENT"  # unchanged
+
+
+def test_every_call_is_checked_and_every_bad_value_named_inside_lists_too(datasync, task):
+    source, destination = make_smb_location(datasync), make_s3_location(datasync)
+    tasks_before = datasync.list_tasks()["Tasks"]
+    message = refusal(
+        lambda: datasync.create_task(
+            SourceLocationArn=source,
+            DestinationLocationArn=destination,
+            TaskMode="FAST",
+            Options={"TransferMode": "EVERYTHING"},
+            Excludes=[{"FilterType": "SIMPLE_PATTERN", "Value": "/a"}, {"FilterType": "REGEX", "Value": "/b"}],
+        )
+    )
+    assert message.startswith("3 validation errors detected: ")
+    for where in ("'taskMode'", "'options.transferMode'", "'excludes.2.member.filterType'"):
+        assert f"at {where} failed to satisfy constraint: Member must satisfy enum value set" in message
+    assert datasync.list_tasks()["Tasks"] == tasks_before
+    assert "[CHANGED, ALL]" in refusal(
+        lambda: datasync.start_task_execution(TaskArn=task, OverrideOptions={"TransferMode": "EVERYTHING"})
+    )
+    assert datasync.list_task_executions(TaskArn=task)["TaskExecutions"] == []
+    assert "'s3StorageClass'" in refusal(lambda: datasync.create_location_s3(**s3_kwargs(), S3StorageClass="COLD"))
+    smb4 = {**smb_kwargs(), "MountOptions": {"Version": "SMB4"}}
+    assert "'mountOptions.version'" in refusal(lambda: datasync.create_location_smb(**smb4))
+    assert "'options.uid'" in refusal(
+        lambda: datasync.update_task_execution(TaskExecutionArn=f"{task}/execution/exec-0", Options={"Uid": "ROOT"})
+    )
+    assert "'filters.1.member.operator'" in refusal(
+        lambda: datasync.list_tasks(Filters=[{"Name": "LocationId", "Values": [source], "Operator": "Is"}])
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    option=st.sampled_from(sorted(OPTION_ENUMS)),
+    value=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc", min_size=1, max_size=30),
+)
+def test_any_option_value_the_model_lists_is_taken_and_any_other_refused(datasync, task, option, value):
+    """Every enum member of a task's Options: each value the model lists is taken, any other string refused."""
+    for allowed in OPTION_ENUMS[option]:
+        datasync.update_task(TaskArn=task, Options={option: allowed})
+        assert datasync.describe_task(TaskArn=task)["Options"][option] == allowed
+    if value not in OPTION_ENUMS[option]:
+        message = refusal(lambda: datasync.update_task(TaskArn=task, Options={option: value}))
+        assert f"Value '{value}' at 'options.{option[0].lower()}{option[1:]}'" in message
