@@ -18,24 +18,45 @@ COMPARISONS = {
 FRONT_MATTER = "---\nconfig:\n  flowchart:\n    useMaxWidth: false\n---\n"
 
 
-def flowchart(definition: dict) -> str:
+def flowchart(definition: dict, part: list[str] | None = None) -> str:
+    """The chart of the definition's states, or of only those in `part`: a transition out of the part ends at a
+    small node that names the state it goes to, drawn in the chart of that state's part."""
     states = definition["States"]
+    shown = part if part is not None else list(states)
     ids = {name: f"s{number}" for number, name in enumerate(states)}
-    lines = [f"{FRONT_MATTER}flowchart TD", f"    start(( )) --> {ids[definition['StartAt']]}"]
-    for name, state in states.items():
-        lines.append(f"    {ids[name]}{_shape(state['Type'], name)}")
-    for name, state in states.items():
+    lines = [f"{FRONT_MATTER}flowchart TD"]
+    if definition["StartAt"] in shown:
+        lines.append(f"    start(( )) --> {ids[definition['StartAt']]}")
+    for name in shown:
+        lines.append(f"    {ids[name]}{_shape(states[name]['Type'], name)}")
+    elsewhere = sorted(
+        {target for _, _, target in _transitions(states, shown) if target not in shown}, key=list(states).index
+    )
+    for name in elsewhere:
+        lines.append(f'    {ids[name]}>"{_escaped(name)}"]:::elsewhere')
+    for name, arrow, target in _transitions(states, shown):
+        lines.append(f"    {ids[name]} {arrow} {ids[target]}")
+    lines.append("    classDef failed fill:#fdd,stroke:#c33")
+    if elsewhere:
+        lines.append("    classDef elsewhere fill:#eee,stroke:#999,stroke-dasharray:3")
+    return "\n".join(lines) + "\n"
+
+
+def _transitions(states: dict, shown: list[str]) -> list[tuple[str, str, str]]:
+    """(state, arrow, next state) for each way out of each state shown, labelled as Mermaid draws it."""
+    found = []
+    for name in shown:
+        state = states[name]
         for choice in state.get("Choices", []):
-            lines.append(f'    {ids[name]} -->|"{_escaped(_condition(choice))}"| {ids[choice["Next"]]}')
+            found.append((name, f'-->|"{_escaped(_condition(choice))}"|', choice["Next"]))
         if "Default" in state:
-            lines.append(f'    {ids[name]} -->|"otherwise"| {ids[state["Default"]]}')
+            found.append((name, '-->|"otherwise"|', state["Default"]))
         if "Next" in state:
-            lines.append(f"    {ids[name]} --> {ids[state['Next']]}")
+            found.append((name, "-->", state["Next"]))
         for catch in state.get("Catch", []):
             errors = ", ".join("any error" if error == "States.ALL" else error for error in catch["ErrorEquals"])
-            lines.append(f'    {ids[name]} -.->|"{_escaped(errors)}"| {ids[catch["Next"]]}')
-    lines.append("    classDef failed fill:#fdd,stroke:#c33")
-    return "\n".join(lines) + "\n"
+            found.append((name, f'-.->|"{_escaped(errors)}"|', catch["Next"]))
+    return found
 
 
 def _shape(state_type: str, name: str) -> str:

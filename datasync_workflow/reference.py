@@ -193,6 +193,73 @@ def _diagram(text: str) -> str:
     return f"```mermaid\n{flowchart(json.loads(text))}```\n"
 
 
+# The workflow's states, part by part, as how-it-works draws them: one chart of 44 states is too big to read. A test
+# holds that every state is in exactly one part.
+WORKFLOW_PARTS = {
+    "Find or create the task": [
+        "First try",
+        "Validate input and find task",
+        "Route by what exists",
+        "Create missing locations",
+        "Create task",
+        "Update task first?",
+        "Update task",
+    ],
+    "Start, or queue behind a running execution": [
+        "Start execution",
+        "Wait for completion?",
+        "Report started execution",
+        "Wait for the running execution",
+        "Check the running execution",
+        "Route by the running execution's status",
+        "Gave up waiting for the running execution",
+        "Out of time waiting for the running execution",
+    ],
+    "Wait for the end": [
+        "Wait for DataSync's event",
+        "Check execution status",
+        "Route by execution status",
+        "Cancel timed-out execution",
+        "Was it cancelled?",
+        "Execution timed out",
+        "Execution out of time",
+        "Cancel execution after failure",
+    ],
+    "Finish and clean up": [
+        "Describe finished execution",
+        "Did it end?",
+        "Task report to read?",
+        "Read the task report",
+        "Task report still pending",
+        "Delete task after run?",
+        "Delete task",
+        "Keep task",
+        "With a task report?",
+        "Report finished execution",
+        "Report finished execution and its task report",
+    ],
+    "Retries and failure": [
+        "Plan the next try",
+        "Try again?",
+        "Wait before the next try",
+        "Next try",
+        "Failed",
+        "Classify failure",
+        "Explain failure",
+        "Failed with the step's message",
+        "Failed with its own sentence",
+    ],
+}
+
+
+def workflow_diagrams() -> str:
+    """A heading and a chart for each part of the workflow; a grey node names a state drawn under another part."""
+    definition = json.loads(definition_text())
+    return "\n".join(
+        f"### {heading}\n\n```mermaid\n{flowchart(definition, part)}```\n" for heading, part in WORKFLOW_PARTS.items()
+    )
+
+
 # Each section, by name: what makes it, and the page it is in.
 SECTIONS: dict[str, tuple[Callable[[], str], str]] = {
     "input": (lambda: model_table(WorkflowInput), "reference/input.md"),
@@ -202,7 +269,7 @@ SECTIONS: dict[str, tuple[Callable[[], str], str]] = {
     "settings": (settings_table, "deploying.md"),
     "make-targets": (make_targets, "development.md"),
     "steps": (steps_table, "how-it-works.md"),
-    "workflow-diagram": (lambda: _diagram(definition_text()), "how-it-works.md"),
+    "workflow-diagram": (workflow_diagrams, "how-it-works.md"),
     "batch-diagram": (lambda: _diagram(batch_definition_text()), "how-it-works.md"),
 }
 

@@ -156,6 +156,32 @@ def test_the_diagram_has_every_state_and_transition(batch):
     assert drawn == defined
 
 
+def test_the_parts_drawn_in_the_docs_hold_every_state_once_and_every_transition():
+    from datasync_workflow.reference import WORKFLOW_PARTS
+
+    definition = json.loads(definition_text())
+    in_parts = [name for part in WORKFLOW_PARTS.values() for name in part]
+    assert sorted(in_parts) == sorted(definition["States"])
+    drawn = set()
+    for part in WORKFLOW_PARTS.values():
+        chart = diagram.flowchart(definition, part)
+        boxes = dict(re.findall(r'^    (s\d+)[\[{(>]+"([^"]+)"', chart, re.MULTILINE))
+        # A state of another part is drawn as a grey pointer to it, not as one of this part's boxes.
+        pointers = set(re.findall(r"^    (s\d+)>", chart, re.MULTILINE))
+        assert sorted(name for box, name in boxes.items() if box not in pointers) == sorted(part)
+        assert len(boxes) <= 30
+        edges = re.findall(r"^    (s\d+) -\S+(?: \S+)*? (s\d+)$", chart, re.MULTILINE)
+        drawn |= {(boxes[a], boxes[b]) for a, b in edges}
+    defined = {
+        (name, target)
+        for name, state in definition["States"].items()
+        for target in [state.get("Next"), state.get("Default")]
+        + [rule["Next"] for rule in state.get("Choices", []) + state.get("Catch", [])]
+        if target
+    }
+    assert drawn == defined
+
+
 def test_the_names_code_shares_with_the_definition_are_in_it():
     definition = json.loads(definition_text())
     for state in (names.START_STATE, names.WAIT_STATE, names.CHECK_STATE, names.DESCRIBE_STATE):
