@@ -4,7 +4,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from datasync_steps.datasync import states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError, shown
-from datasync_steps.templates import RunDates, rendered_input
+from datasync_steps.templates import RunDates, is_template, rendered_input
 from datasync_steps.timetable import next_fire, parse_schedule, previous_fire
 from datasync_steps.uris import MAX_URI_LENGTH, has_credentials, parse_location_uri
 
@@ -47,6 +47,7 @@ KWARGS_FIELDS = (
     "task_execution_kwargs",
 )
 SHOWN_UNKNOWN_KEYS = 20  # named in a message; the rest counted
+MAX_GUESSED_CHARACTERS = 100  # a longer unknown name is not matched against the known ones
 TASK_ARN_PATTERN = r"^arn:aws[\w-]*:datasync:[a-z0-9-]+:[0-9]{12}:task/task-[0-9a-f]{17}$"
 # Airflow's rule for a task id (airflow.utils.helpers.KEY_REGEX, and at most 250 characters).
 AIRFLOW_TASK_ID_PATTERN, AIRFLOW_TASK_ID_LENGTH = r"^[\w.-]+$", 250
@@ -546,6 +547,7 @@ def _checked(
         for field in KWARGS_FIELDS:
             if isinstance(raw.get(field), dict):
                 problems += [_plaintext_secret(where) for where in secrets_in(raw[field], field)]
+    problems += enum_problems(raw)
     if not deployment.allow_task_schedule:
         problems += [
             f"{field}.Schedule: DataSync's own schedule would keep starting the task after this run, outside the "
@@ -634,16 +636,34 @@ def _plaintext_secret(where: str) -> str:
 
 
 def _described(errors: list[ErrorDetails]) -> list[str]:
-    """One sentence per bad field; unknown keys all in one, the keys there are listed once."""
-    unknown = [shown(error["loc"][-1], 60) for error in errors if error["type"] == "extra_forbidden"]
+    """One sentence per bad field; unknown keys all in one, each with the key it is closest to, and the keys there are
+    listed once when one of them is close to none."""
+    unknown = [error["loc"][-1] for error in errors if error["type"] == "extra_forbidden"]
     problems = [_describe(error) for error in errors if error["type"] != "extra_forbidden"]
     if unknown:
         more = f" and {len(unknown) - SHOWN_UNKNOWN_KEYS:,} more" if len(unknown) > SHOWN_UNKNOWN_KEYS else ""
-        problems.append(
-            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown[:SHOWN_UNKNOWN_KEYS])}{more} (the "
-            f"keys are {', '.join(WorkflowInput.model_fields)})"
-        )
+        keys = list(WorkflowInput.model_fields)
+        guesses = [(key, closest(str(key), keys)) for key in unknown[:SHOWN_UNKNOWN_KEYS]]
+        named = ", ".join(shown(key, 60) + (f" (did you mean {guess}?)" if guess else "") for key, guess in guesses)
+        listed = f" (the keys are {', '.join(keys)})" if more or not all(guess for _, guess in guesses) else ""
+        problems.append(f"unknown key{'s' if len(unknown) > 1 else ''} {named}{more}{listed}")
     return problems
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The one of `known` that `name` is most likely a misspelling of (difflib's closest match, ignoring case, `_` and
+    `-`: taskArn is task_arn), or None when none is close."""
+    if len(name) > MAX_GUESSED_CHARACTERS:  # no name is this long, and difflib's time grows with it
+        return None
+    import difflib  # only for a misspelling
+
+    by_form = {_form(candidate): candidate for candidate in known}
+    matches = difflib.get_close_matches(_form(name), list(by_form), n=1)
+    return by_form[matches[0]] if matches else None
+
+
+def _form(name: str) -> str:
+    return re.sub(r"[\s_-]", "", name).lower()
 
 
 def _describe(error: ErrorDetails) -> str:
@@ -709,6 +729,14 @@ _API_PROBLEMS = {
 
 
 def _api_problem(error_type: str, name: str, additional: dict) -> str:
+    if error_type == "unknown field":
+        unknown, known = additional["unknown_param"], additional["valid_names"]
+        guess = closest(str(unknown), known)
+        return (
+            f'Unknown parameter in {name.removeprefix(".") or "input"}: "{unknown}"'
+            + (f' (did you mean "{guess}"?)' if guess else "")
+            + f", must be one of: {', '.join(known)}"
+        )
     if error_type not in _API_PROBLEMS:  # no value in the sentence: botocore's own
         report = ValidationErrors()
         report.report(name, error_type, **additional)
@@ -722,3 +750,56 @@ def _api_problem(error_type: str, name: str, additional: dict) -> str:
         valid_types=", ".join(additional.get("valid_types", ())),
         min_allowed=additional.get("min_allowed"),
     )
+
+
+def enum_problems(raw: dict) -> list[str]:
+    """Every string of the kwargs where DataSync's API model allows only some values (its enums: an option's mode, a
+    filter's FilterType, a report's level, a location's protocol version, ...) that is not one of them, naming where
+    it is and the values there are. botocore sends any string; DataSync refuses the call. A value still a template (it
+    could not be rendered, which is a problem of its own) is left to be checked once rendered."""
+    problems = []
+    for field in KWARGS_FIELDS:
+        kwargs = raw.get(field)
+        operation = _operation_of(field, raw) if isinstance(kwargs, dict) and kwargs else None
+        if operation is None:
+            continue
+        input_shape = _datasync_model().operation_model(operation).input_shape
+        for where, value, allowed in _off_enum(kwargs, input_shape, field):
+            guess = closest(value, allowed)
+            problems.append(
+                f"{where}: {shown(value)} is not one of the values DataSync takes there ({', '.join(allowed)})"
+                + (f"; did you mean {guess}?" if guess else "")
+            )
+    return problems
+
+
+def _operation_of(field: str, raw: dict) -> str | None:
+    """The DataSync call a kwargs field is given to; for a location's, the one its URI's scheme names (None while the
+    URI is not one, which its own check says)."""
+    if field in _KWARGS_OPERATION:
+        return _KWARGS_OPERATION[field][0]
+    uri = raw.get(field.removeprefix("create_").replace("_kwargs", "_uri"))
+    try:
+        return _operation_name(parse_location_uri(uri).create_call) if isinstance(uri, str) else None
+    except ValueError:
+        return None
+
+
+def _off_enum(value: Any, shape: Shape, where: str) -> Iterator[tuple[str, str, list[str]]]:
+    """(where, value, the values allowed) for each string in `value` that `shape`'s enums do not allow. Only members
+    the shape has are followed (an unknown one is botocore's problem to report), so the depth is the model's."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        members = shape.members  # type: ignore[attr-defined]
+        for name, member in value.items():
+            if name in members:
+                yield from _off_enum(member, members[name], f"{where}.{name}")
+    elif shape.type_name == "list" and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _off_enum(item, shape.member, f"{where}[{index}]")  # type: ignore[attr-defined]
+    elif shape.type_name == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _off_enum(item, shape.value, f"{where}.{key}")  # type: ignore[attr-defined]
+    elif isinstance(value, str) and not is_template(value):
+        allowed = getattr(shape, "enum", None)
+        if allowed and value not in allowed:
+            yield where, value, list(allowed)

@@ -1,7 +1,10 @@
 import json
 import re
 
+import botocore.session
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import MAX_MESSAGE_CHARACTERS, DataSyncInvalidInputError
@@ -188,7 +191,7 @@ def test_every_bad_field_is_reported_at_once():
         "max_iterations: Input should be greater than or equal to 1 (got 0)",
         "wait_for_completion: Input should be a valid boolean (got 'yes')",
         "allow_random_task_choice: Input should be a valid boolean (got 1)",
-        "unknown key 'taskArn' (the keys are task_arn, source_location_uri,",
+        "unknown key 'taskArn' (did you mean task_arn?)",
     ):
         assert expected in cause
 
@@ -593,3 +596,167 @@ def test_a_scope_tag_may_be_written_as_the_stack_writes_it_or_as_a_person_would(
     for written in ('{"key": "team", "value": "finance"}', "team=finance"):
         monkeypatch.setenv("SCOPE_TAG", written)
         assert Deployment.from_environment().scope_tag == ScopeTag(key="team", value="finance")
+
+
+# Unknown keys: the closest known one is suggested; the keys there are are listed when a key is close to none.
+
+
+def test_a_misspelt_key_is_named_with_the_key_it_is_closest_to():
+    cause = invalid({"task_arn": TASK_ARN, "wait_interval": 5, "Retries": 1})
+    assert (
+        "unknown keys 'wait_interval' (did you mean wait_interval_seconds?), 'Retries' (did you mean retries?)"
+    ) in cause
+    assert "the keys are" not in cause  # each has its suggestion instead of the list of all 27
+
+
+def test_a_key_close_to_none_is_listed_with_the_keys_there_are():
+    cause = invalid({"task_arn": TASK_ARN, "colour": "blue", "taskArn": TASK_ARN})
+    assert (
+        "unknown keys 'colour', 'taskArn' (did you mean task_arn?) (the keys are task_arn, source_location_uri,"
+        in cause
+    )
+
+
+def test_a_misspelt_member_of_a_kwargs_is_named_with_the_member_it_is_closest_to():
+    cause = invalid({"task_arn": TASK_ARN, "update_task_kwargs": {"Options": {"VerifyMod": "NONE"}}})
+    assert (
+        'Unknown parameter in Options: "VerifyMod" (did you mean "VerifyMode"?), must be one of: VerifyMode,' in cause
+    )
+
+
+# Enums: a string member whose shape in DataSync's API model has an enum takes only the model's values.
+OPTIONS_SHAPE = botocore.session.get_session().get_service_model("datasync").shape_for("Options")
+OPTION_ENUMS = {name: list(shape.enum) for name, shape in OPTIONS_SHAPE.members.items() if getattr(shape, "enum", [])}
+
+
+def test_a_value_outside_an_enum_is_refused_naming_its_path_and_the_values_there_are():
+    cause = invalid({**URIS, "create_task_kwargs": {"Options": {"VerifyMode": "SOMETIMES"}}})
+    assert "create_task_kwargs.Options.VerifyMode: 'SOMETIMES' is not one of the values DataSync takes there (" in cause
+    listed = cause.split("DataSync takes there (")[1].split(")")[0].split(", ")
+    assert sorted(listed) == sorted(["ONLY_FILES_TRANSFERRED", "POINT_IN_TIME_CONSISTENT", "NONE"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "where", "allowed"),
+    [
+        (
+            {"update_task_kwargs": {"Options": {"TransferMode": "EVERYTHING"}}},
+            "update_task_kwargs.Options.TransferMode: 'EVERYTHING'",
+            "CHANGED, ALL",
+        ),
+        (
+            {
+                "task_execution_kwargs": {
+                    "Includes": [
+                        {"FilterType": "SIMPLE_PATTERN", "Value": "/a"},
+                        {"FilterType": "REGEX", "Value": "/b"},
+                    ]
+                }
+            },
+            "task_execution_kwargs.Includes[1].FilterType: 'REGEX'",
+            "SIMPLE_PATTERN",
+        ),
+        (
+            {"task_execution_kwargs": {"OverrideOptions": {"LogLevel": "LOUD"}}},
+            "task_execution_kwargs.OverrideOptions.LogLevel: 'LOUD'",
+            "OFF, BASIC, TRANSFER",
+        ),
+        ({"create_task_kwargs": {"TaskMode": "FAST"}}, "create_task_kwargs.TaskMode: 'FAST'", "BASIC, ENHANCED"),
+        (
+            {"create_task_kwargs": {"TaskReportConfig": {"ReportLevel": "ALL"}}},
+            "create_task_kwargs.TaskReportConfig.ReportLevel: 'ALL'",
+            "ERRORS_ONLY, SUCCESSES_AND_ERRORS",
+        ),
+        (
+            {"create_destination_location_kwargs": {**s3_kwargs(), "S3StorageClass": "COLD"}},
+            "create_destination_location_kwargs.S3StorageClass: 'COLD'",
+            "STANDARD, STANDARD_IA,",
+        ),
+        (
+            {"create_source_location_kwargs": {**smb_kwargs(), "MountOptions": {"Version": "SMB4"}}},
+            "create_source_location_kwargs.MountOptions.Version: 'SMB4'",
+            "AUTOMATIC, SMB2, SMB3, SMB1, SMB2_0",
+        ),
+    ],
+)
+def test_every_enum_of_the_kwargs_is_checked_wherever_it_is(kwargs, where, allowed):
+    cause = invalid({**URIS, **kwargs})
+    assert f"{where} is not one of the values DataSync takes there ({allowed}" in cause
+
+
+def test_a_task_schedules_status_is_checked_too():
+    schedule = {"Schedule": {"ScheduleExpression": "rate(1 hour)", "Status": "ON"}}
+    problems = input_problems(
+        {"task_arn": TASK_ARN, "update_task_kwargs": schedule}, Deployment(allow_task_schedule=True)
+    )
+    assert problems == [
+        "update_task_kwargs.Schedule.Status: 'ON' is not one of the values DataSync takes there (ENABLED, DISABLED)"
+    ]
+
+
+def test_enum_values_are_refused_all_at_once_with_every_other_problem_and_a_close_one_suggested():
+    cause = invalid(
+        {
+            **URIS,
+            "max_iterations": 0,
+            "create_task_kwargs": {"Options": {"VerifyMode": "SOMETIMES", "TransferMode": "all"}, "Nmae": "x"},
+            "task_execution_kwargs": {"OverrideOptions": {"Uid": "ROOT"}},
+        }
+    )
+    for expected in (
+        "max_iterations: Input should be greater than or equal to 1",
+        'Unknown parameter in input: "Nmae"',
+        "create_task_kwargs.Options.VerifyMode: 'SOMETIMES'",
+        "create_task_kwargs.Options.TransferMode: 'all' is not one of the values DataSync takes there (CHANGED, ALL); "
+        "did you mean ALL?",
+        "task_execution_kwargs.OverrideOptions.Uid: 'ROOT'",
+    ):
+        assert expected in cause
+
+
+def test_values_the_model_lists_pass():
+    config = parse_workflow_input(
+        {
+            **URIS,
+            "create_task_kwargs": {
+                "TaskMode": "ENHANCED",
+                "Options": {"VerifyMode": "ONLY_FILES_TRANSFERRED", "TransferMode": "ALL", "LogLevel": "TRANSFER"},
+                "Excludes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/tmp"}],
+            },
+            "create_destination_location_kwargs": {**s3_kwargs(), "S3StorageClass": "GLACIER_INSTANT_RETRIEVAL"},
+            "task_execution_kwargs": {"OverrideOptions": {"Uid": "NONE", "Gid": "BOTH"}},
+        }
+    )
+    assert config.create_task_kwargs["Options"]["TransferMode"] == "ALL"
+
+
+def test_an_enum_is_checked_once_its_template_is_rendered_and_not_before():
+    templated = {"task_arn": TASK_ARN, "update_task_kwargs": {"Options": {"VerifyMode": "{{ ds }}"}}}
+    problems = input_problems({**templated, "logical_date": "2026-11-28T02:00:00Z"})
+    assert problems == [
+        "update_task_kwargs.Options.VerifyMode: '2026-11-28' is not one of the values DataSync takes there "
+        "(POINT_IN_TIME_CONSISTENT, ONLY_FILES_TRANSFERRED, NONE)"
+    ]
+    # The run's dates are wrong, so nothing is rendered: the date's problem is said, not the template's value.
+    problems = input_problems({**templated, "logical_date": "yesterday"})
+    assert problems and not any("VerifyMode" in problem for problem in problems), problems
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    option=st.sampled_from(sorted(OPTION_ENUMS)),
+    value=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ_ab", min_size=1, max_size=30),
+)
+def test_any_option_value_the_model_lists_passes_and_any_other_is_refused(option, value):
+    for allowed in OPTION_ENUMS[option]:
+        assert (
+            input_problems({"task_arn": TASK_ARN, "task_execution_kwargs": {"OverrideOptions": {option: allowed}}})
+            == []
+        )
+    problems = input_problems({"task_arn": TASK_ARN, "update_task_kwargs": {"Options": {option: value}}})
+    if value in OPTION_ENUMS[option]:
+        assert problems == []
+    else:
+        (problem,) = problems
+        assert problem.startswith(f"update_task_kwargs.Options.{option}: {value!r} is not one of the values")
+        assert f"({', '.join(OPTION_ENUMS[option])})" in problem
