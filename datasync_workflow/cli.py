@@ -130,11 +130,34 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("--secret", action="append", default=[], metavar="NAME", help="as for run --local")
     convert = commands.add_parser("from-airflow", help="print each DataSyncOperator call of a DAG file as an input")
     convert.add_argument("dag", help="the DAG's Python file (read, never run)")
+    one = convert.add_mutually_exclusive_group()
+    one.add_argument(
+        "--index",
+        type=int,
+        metavar="N",
+        help="print only the input of the N-th call (from 0, as the array lists them), as the JSON object that "
+        "validate and run take",
+    )
+    one.add_argument(
+        "--task-id",
+        metavar="ID",
+        help="print only the input of the task with this id (or DAG_ID.TASK_ID), as the JSON object that validate "
+        "and run take",
+    )
+    one.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write each input to DIR/<dag_id>.<task_id>.json (and the schedule entries to DIR/schedules.json) and "
+        "print the files' names; a file there already stops it before anything is written",
+    )
+    convert.add_argument("--force", action="store_true", help="with --out: replace the files that are there")
     args = parser.parse_args(argv)
     if args.command == "from-airflow":
         from datasync_workflow.from_airflow import convert_file
 
-        return convert_file(args.dag)
+        if args.force and args.out is None:
+            parser.error("--force is for --out")
+        return convert_file(args.dag, index=args.index, task_id=args.task_id, out=args.out, force=args.force)
     if args.command in ("run", "backfill") and not args.local:
         for option, given in (
             ("--transfer-seconds", getattr(args, "transfer_seconds", None)),

@@ -10,19 +10,25 @@ MAX_FILE_BYTES is read, each value it builds is bounded and all of them together
 in a child process with a time limit."""
 
 import ast
+import itertools
 import json
+import math
 import os
 import re
 import reprlib
+import secrets
 import stat
 import string
 import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from datasync_steps.batch import MAX_CONCURRENCY, MAX_TRANSFERS, batch_problems
 from datasync_steps.timetable import from_airflow
 from datasync_steps.workflow_input import WorkflowInput, input_problems
 
@@ -30,6 +36,43 @@ OPERATORS = ("DataSyncOperator", "AWSDataSyncOperator")
 INPUT_KEYS = frozenset(WorkflowInput.model_fields)
 DURATION_KEYS = ("execution_timeout", "retry_delay", "max_retry_delay")
 ENVIRONMENT_CALLS = ("getenv", "os.getenv", "os.environ.get", "environ.get")
+# The calls whose value the converter works out; any other is known only when Airflow runs the DAG.
+EVALUATED_CALLS = frozenset({*ENVIRONMENT_CALLS, "json.loads", "re.sub", "timedelta", "datetime.timedelta", "dict"})
+# Airflow's schedules that no EventBridge expression repeats, and what the converter says of them.
+ONE_TIME_SCHEDULES = {
+    "@once": "runs the DAG a single time: no schedule entry (start that run by hand with `datasync-workflow run`, or "
+    "at a set time with a schedule entry whose expression is at(yyyy-mm-ddThh:mm:ss))",
+    "@continuous": "starts a run as soon as the one before ends, which EventBridge cannot express: no schedule entry",
+}
+# Why some of Airflow's own arguments are left out, and what does their work here.
+LEFT_OUT_BECAUSE = {
+    **dict.fromkeys(
+        ("email", "email_on_failure", "email_on_retry"),
+        "the deployment's alarm_emails are told of failed runs",
+    ),
+    **dict.fromkeys(
+        (
+            "on_failure_callback",
+            "on_success_callback",
+            "on_retry_callback",
+            "on_execute_callback",
+            "on_skipped_callback",
+            "sla_miss_callback",
+        ),
+        "each run's end is a `DataSync Workflow Run Finished` event on the default bus, which a rule can act on",
+    ),
+    **dict.fromkeys(
+        ("start_date", "end_date"),
+        "a schedule entry fires from when it is deployed; `datasync-workflow backfill` runs earlier dates",
+    ),
+    **dict.fromkeys(("depends_on_past", "wait_for_downstream"), "each run is on its own, whatever the last one did"),
+    **dict.fromkeys(
+        ("pool", "pool_slots", "queue", "priority_weight", "weight_rule", "max_active_tis_per_dag"),
+        "a run starts at once; if_task_running says what it does while the task is still running",
+    ),
+    "sla": "no SLA here: the alarm is on failed runs, and execution_timeout bounds a try",
+    "max_active_tis_per_dagrun": "a batch's max_concurrency bounds the transfers at once",
+}
 # AWS's keys and tokens, Airflow's connections (their URIs hold passwords), and whatever is named like a secret.
 CREDENTIAL_NAME = re.compile(r"SECRET|TOKEN|PASS|KEY|CREDENTIAL|AUTH|PRIVATE|AIRFLOW_CONN_", re.IGNORECASE)
 
@@ -61,92 +104,531 @@ class Unconvertible(Exception):
     """A DAG file that is not converted at all: too deep, or its values add up to too much."""
 
 
+@dataclass
+class _Dag:
+    """A DAG of the file as the converter knows it."""
+
+    dag_id: Any
+    line: int
+    schedule: str | None = None
+    default_args: dict[str, Any] = field(default_factory=dict)  # the keys carried: values or Unknown
+    notes: list[str] = field(default_factory=list)  # repeated in each of its calls' notes (its schedule's)
+    dag_notes: list[str] = field(default_factory=list)  # said once (its default_args' keys not carried)
+    used: bool = False  # it has an operator call
+
+
+@dataclass
+class _Group:
+    """A TaskGroup (or @task_group): what it prefixes to the task ids in it, and its default_args."""
+
+    group_id: str | None
+    prefix: bool
+    default_args: dict[str, Any]
+
+    def child_id(self, label: str) -> str:
+        """Airflow's TaskGroup.child_id: the group's id and a dot before the label, when the group prefixes."""
+        return f"{self.group_id}.{label}" if self.prefix and self.group_id else label
+
+
+@dataclass
+class _Call:
+    """An operator call being converted: kept open until the whole file is read, for the attributes set after it."""
+
+    dag: _Dag
+    line: int
+    default_args: dict[str, Any]  # the DAG's, its groups' and the call's own default_args: values or Unknown
+    notes: list[str]
+    mapped: bool = False  # partial().expand() or .expand_kwargs(): a batch
+    given: dict[str, Any] = field(default_factory=dict)  # the keywords (partial's, for a batch): values or Unknown
+    transfers: list[dict[str, Any]] = field(default_factory=list)  # a batch's, each value known
+    batch: dict[str, Any] = field(default_factory=dict)  # a batch's own keys (max_concurrency)
+
+
+_Context = tuple[_Dag, tuple[_Group, ...]]
+
+
 class Converter(ast.NodeVisitor):
     def __init__(self, environ: dict[str, str]) -> None:
         self.environ = environ
         self.names: dict[str, Any] = {}
-        self.dags: list[dict[str, Any]] = []  # the DAGs around the node visited: id, schedule, default_args
+        self.dag_stack: list[_Dag] = []  # the DAGs around the node visited
+        self.group_stack: list[_Group] = []  # the TaskGroups around it
+        self.no_dag = _Dag(dag_id=None, line=0)  # of the calls outside every DAG
+        self.all_dags: list[_Dag] = [self.no_dag]
+        self.dag_variables: dict[str, _Dag] = {}  # dag = DAG(...): for `with dag:` and dag=dag
+        self.calls: list[_Call] = []
+        self.call_of_node: dict[int, _Call] = {}  # id of the operator's ast node: its call
+        self.operators: dict[str, _Call] = {}  # a variable holding an operator: its call
+        self.partials: dict[str, tuple[ast.Call, _Context]] = {}  # p = DataSyncOperator.partial(...)
+        self.key_lines: dict[
+            int, tuple[dict[Any, Any], dict[Any, int]]
+        ] = {}  # a dict built from a literal: its keys' lines
         self.converted: list[dict[str, Any]] = []
+        self.problems: list[list[str]] = []  # of each converted input: what validate says of it
         self.environment_read: dict[str, bool] = {}  # each variable read from the environment: whether it was set
         self.credentials_refused: set[str] = set()  # the variables not read, as their names look like credentials'
         self.characters = 0  # built, measured and printed so far
         self.regular_expression_deadline: float | None = None
 
+    # Statements -------------------------------------------------------------------------------------------------
+
     def visit_Assign(self, node: ast.Assign) -> None:
-        value = self.value_or_unknown(node.value)
+        self.visit(node.value)  # the operator calls in it first, as Python runs the value before it binds it
         for target in node.targets:
-            if isinstance(target, ast.Name):
-                self.names[target.id] = value
-        self.generic_visit(node)
+            self.bind(target, node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        """`bucket: str = "x"` is an assignment; `bucket: str` alone binds nothing."""
+        if node.value is not None:
+            self.visit(node.value)
+            self.bind(node.target, node.value)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        target = node.target
+        if (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id in self.operators
+        ):
+            call = self.operators[target.value.id]
+            call.notes.append(f"line {node.lineno}: {ast.unparse(target)[:60]} changed in place: not carried")
+        elif isinstance(target, ast.Name):
+            binary = ast.copy_location(
+                ast.BinOp(left=ast.Name(id=target.id, ctx=ast.Load()), op=node.op, right=node.value), node
+            )
+            self.names[target.id] = self.value_or_unknown(binary)
+
+    def bind(self, target: ast.AST, value: ast.AST) -> None:
+        """Bind `target` to what `value` is: an operator's call, a partial(), a DAG, or a value of the file's
+        literals (or Unknown); set an operator's attribute or a dict's key."""
+        if isinstance(target, ast.Name):
+            self.operators.pop(target.id, None)
+            self.partials.pop(target.id, None)
+            self.dag_variables.pop(target.id, None)
+            if id(value) in self.call_of_node:
+                self.operators[target.id] = self.call_of_node[id(value)]
+                self.names[target.id] = Unknown(value)
+            elif _partial(value):
+                self.partials[target.id] = (value, self.context())  # type: ignore[assignment]
+                self.names[target.id] = Unknown(value)
+            elif _is_dag(value):
+                self.dag_variables[target.id] = self.dag_settings(value)  # type: ignore[arg-type]
+                self.names[target.id] = Unknown(value)
+            else:
+                self.names[target.id] = self.value_or_unknown(value)
+        elif isinstance(target, ast.Tuple | ast.List):
+            if any(isinstance(element, ast.Starred) for element in target.elts):
+                for name in _names_in(target):
+                    self.names[name] = Unknown(target, "unpacked with *: not evaluated")
+            elif isinstance(value, ast.Tuple | ast.List) and len(value.elts) == len(target.elts):
+                for element, part in zip(target.elts, value.elts, strict=True):
+                    self.bind(element, part)
+            else:
+                values = self.value_or_unknown(value)
+                if not isinstance(values, Unknown) and (
+                    not isinstance(values, list | tuple) or len(values) != len(target.elts)
+                ):
+                    values = Unknown(value, "not as many values as names: not evaluated")
+                for index, element in enumerate(target.elts):
+                    if isinstance(element, ast.Name):
+                        self.names[element.id] = values if isinstance(values, Unknown) else values[index]
+                    else:
+                        for name in _names_in(element):
+                            self.names[name] = Unknown(element, "unpacked in depth: not evaluated")
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            if target.value.id in self.operators:
+                self.set_attribute(self.operators[target.value.id], target, value)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            mapping = self.names.get(target.value.id)
+            if isinstance(mapping, dict):  # default_args["retries"] = 3
+                try:
+                    key = self.evaluate(target.slice)
+                    hash(key)
+                except (Unknown, TypeError):
+                    self.names[target.value.id] = Unknown(target, "a key not evaluated set in it")
+                    return
+                mapping[key] = self.value_or_unknown(value)
+                self.key_lines_of(mapping)[key] = target.lineno
 
     def visit_With(self, node: ast.With) -> None:
-        dags = [item.context_expr for item in node.items if _is_dag(item.context_expr)]
-        for dag in dags:
-            self.dags.append(self.dag_settings(dag))  # type: ignore[arg-type]
+        dags, groups = 0, 0
+        for item in node.items:
+            expression = item.context_expr
+            dag = None
+            if _is_dag(expression):
+                dag = self.dag_settings(expression)  # type: ignore[arg-type]
+            elif isinstance(expression, ast.Name) and expression.id in self.dag_variables:
+                dag = self.dag_variables[expression.id]
+            elif isinstance(expression, ast.Call) and _last(expression.func) == "TaskGroup":
+                self.group_stack.append(self.group_settings(expression))
+                groups += 1
+            if dag is not None:
+                self.dag_stack.append(dag)
+                dags += 1
+                if isinstance(item.optional_vars, ast.Name):
+                    self.dag_variables[item.optional_vars.id] = dag
         self.generic_visit(node)
-        del self.dags[len(self.dags) - len(dags) :]
+        del self.dag_stack[len(self.dag_stack) - dags :]
+        del self.group_stack[len(self.group_stack) - groups :]
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        dags = [d for d in node.decorator_list if isinstance(d, ast.Call) and _name(d.func) in ("dag", "DAG")]
-        for dag in dags:
-            self.dags.append(self.dag_settings(dag, default_id=node.name))
-        self.generic_visit(node)
-        del self.dags[len(self.dags) - len(dags) :]
+        """A @dag function's body makes its DAG's tasks, a @task_group's its group's. The body is read where the
+        function is defined; its parameters are known only when Airflow runs it."""
+        dags, groups = 0, 0
+        for decorator in node.decorator_list:
+            name = _last(decorator.func if isinstance(decorator, ast.Call) else decorator)
+            call = decorator if isinstance(decorator, ast.Call) else None
+            if name in ("dag", "DAG"):
+                self.dag_stack.append(self.dag_settings(call, default_id=node.name, line=decorator.lineno))
+                dags += 1
+            elif name == "task_group":
+                self.group_stack.append(self.group_settings(call, default_id=node.name))
+                groups += 1
+        arguments = node.args
+        parameters = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        parameters += [parameter for parameter in (arguments.vararg, arguments.kwarg) if parameter]
+        shadowed = {parameter.arg: self.names.get(parameter.arg, _UNBOUND) for parameter in parameters}
+        for parameter in parameters:
+            self.names[parameter.arg] = Unknown(parameter, "a parameter of its function: known when Airflow runs it")
+        for statement in node.body:
+            self.visit(statement)
+        for name, value in shadowed.items():
+            if value is _UNBOUND:
+                self.names.pop(name, None)
+            else:
+                self.names[name] = value
+        del self.dag_stack[len(self.dag_stack) - dags :]
+        del self.group_stack[len(self.group_stack) - groups :]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if _name(node.func).split(".")[-1] in OPERATORS:
-            self.converted.append(self.operator_call(node))
+        if _last(node.func) in OPERATORS:
+            self.call_of_node[id(node)] = self.operator_call(node, self.context())
+        elif isinstance(node.func, ast.Attribute) and node.func.attr in ("expand", "expand_kwargs"):
+            partial = node.func.value
+            if _partial(partial):
+                self.call_of_node[id(node)] = self.mapped_call(node, partial, self.context())  # type: ignore[arg-type]
+            elif isinstance(partial, ast.Name) and partial.id in self.partials:
+                self.call_of_node[id(node)] = self.mapped_call(node, *self.partials[partial.id])
         self.generic_visit(node)
 
-    def dag_settings(self, call: ast.Call, default_id: str = "") -> dict[str, Any]:
-        settings: dict[str, Any] = {"dag_id": default_id, "schedule": None, "default_args": {}, "notes": []}
-        if call.args:
-            settings["dag_id"] = self.value_or_note(call.args[0], settings["notes"])
-        for keyword in call.keywords:
-            if keyword.arg in ("dag_id", "schedule", "schedule_interval", "default_args"):
-                value = self.value_or_note(keyword.value, settings["notes"])
-                settings["schedule" if keyword.arg.startswith("schedule") else keyword.arg] = value
-        default_args = settings["default_args"] if isinstance(settings["default_args"], dict) else {}
-        settings["default_args"] = {k: self.known(v, call) for k, v in default_args.items() if k in INPUT_KEYS}
-        settings["schedule"] = self.schedule(settings["schedule"], call.lineno, settings["notes"])
-        return settings
+    # DAGs and groups --------------------------------------------------------------------------------------------
 
-    def operator_call(self, call: ast.Call) -> dict[str, Any]:
-        dag = self.dags[-1] if self.dags else {"dag_id": None, "schedule": None, "default_args": {}, "notes": []}
-        notes: list[str] = list(dag["notes"])
-        given: dict[str, Any] = {}
+    def context(self) -> _Context:
+        return (self.dag_stack[-1] if self.dag_stack else self.no_dag, tuple(self.group_stack))
+
+    def dag_settings(self, call: ast.Call | None, default_id: str = "", line: int = 0) -> _Dag:
+        dag = _Dag(dag_id=default_id, line=call.lineno if call else line)
+        self.all_dags.append(dag)
+        if call is None:  # a bare @dag
+            return dag
+        settings: dict[str, Any] = {"schedule": None, "default_args": {}, "catchup": None}
+        if call.args:
+            dag.dag_id = self.value_or_note(call.args[0], dag.notes)
         for keyword in call.keywords:
+            if keyword.arg in ("dag_id", "schedule", "schedule_interval", "default_args", "catchup"):
+                value = self.value_or_note(keyword.value, dag.notes)
+                if keyword.arg == "dag_id":
+                    dag.dag_id = value
+                else:
+                    settings["schedule" if keyword.arg.startswith("schedule") else keyword.arg] = value
+        dag.default_args = self.carried_default_args(settings["default_args"], call, dag, "default_args")
+        dag.schedule = self.schedule(settings["schedule"], call.lineno, dag.notes)
+        if settings["catchup"] is True and dag.schedule:
+            dag.dag_notes.append(
+                f"line {call.lineno}: catchup=True: a schedule entry does not run the intervals before it was "
+                "deployed; `datasync-workflow backfill` runs them"
+            )
+        return dag
+
+    def group_settings(self, call: ast.Call | None, default_id: str | None = None) -> _Group:
+        dag = self.context()[0]
+        group_id: Any = default_id
+        prefix: Any = True
+        default_args: Any = {}
+        if call is not None:
+            if call.args:
+                group_id = self.value_or_note(call.args[0], dag.dag_notes)
+            for keyword in call.keywords:
+                if keyword.arg == "group_id":
+                    group_id = self.value_or_note(keyword.value, dag.dag_notes)
+                elif keyword.arg == "prefix_group_id":
+                    prefix = self.value_or_note(keyword.value, dag.dag_notes)
+                elif keyword.arg == "default_args":
+                    default_args = self.value_or_note(keyword.value, dag.dag_notes)
+        if not isinstance(group_id, str):
+            group_id = None  # its task ids then lack its prefix: the note above says why
+        parent = self.group_stack[-1] if self.group_stack else None
+        if group_id and parent and parent.prefix and parent.group_id:
+            group_id = parent.child_id(group_id)
+        line = call.lineno if call else 0
+        carried = self.carried_default_args(default_args, call, dag, "the TaskGroup's default_args", line)
+        return _Group(group_id=group_id, prefix=prefix is not False, default_args=carried)
+
+    def carried_default_args(
+        self, default_args: Any, node: ast.AST | None, dag: _Dag, what: str, line: int = 0
+    ) -> dict[str, Any]:
+        """The keys of `default_args` this workflow carries (their values, or Unknown); each other key named once in
+        the DAG's notes, with its line."""
+        if not isinstance(default_args, dict):
+            return {}
+        line = getattr(node, "lineno", line)
+        lines = self.key_lines_of(default_args)
+        carried = {}
+        for key, value in default_args.items():
+            if key in INPUT_KEYS:
+                carried[key] = self.known(value, node or ast.Constant(value=None))
+            else:
+                dag.dag_notes.append(f"line {lines.get(key, line)}: {what}' {_left_out(key)}")
+        return carried
+
+    def defaults_of(self, dag: _Dag, groups: tuple[_Group, ...]) -> dict[str, Any]:
+        """What a task of `dag` in `groups` takes from default_args: the DAG's, then each group's over it."""
+        defaults = dict(dag.default_args)
+        for group in groups:
+            defaults.update(group.default_args)
+        return defaults
+
+    # Operator calls ---------------------------------------------------------------------------------------------
+
+    def operator_call(self, node: ast.Call, context: _Context, mapped: bool = False) -> _Call:
+        """The call `DataSyncOperator(...)` (or `DataSyncOperator.partial(...)`, `mapped`) made in `context`."""
+        dag, groups = context
+        for keyword in node.keywords:  # dag=dag: the DAG it names, not the one around it
+            if keyword.arg == "dag" and isinstance(keyword.value, ast.Name) and keyword.value.id in self.dag_variables:
+                dag = self.dag_variables[keyword.value.id]
+        dag.used = True
+        call = _Call(dag=dag, line=node.lineno, default_args=self.defaults_of(dag, groups), notes=list(dag.notes))
+        call.mapped = mapped
+        self.calls.append(call)
+        if node.args:
+            call.notes.append(
+                f"line {node.lineno}: an operator takes keyword arguments only: the positional ones are not read"
+            )
+        for keyword in node.keywords:
+            if keyword.arg == "dag" and isinstance(keyword.value, ast.Name) and keyword.value.id in self.dag_variables:
+                continue
+            if keyword.arg == "default_args":
+                own = self.value_or_note(keyword.value, call.notes)
+                if isinstance(own, dict):
+                    lines = self.key_lines_of(own)
+                    for key, value in own.items():
+                        if key in INPUT_KEYS:
+                            call.default_args[key] = self.known(value, keyword.value)
+                        else:
+                            call.notes.append(f"line {lines.get(key, keyword.lineno)}: default_args' {_left_out(key)}")
+                continue
+            self.keyword(call, keyword.arg, keyword.value, keyword.lineno)
+        task_id = call.given.get("task_id")
+        if groups and isinstance(task_id, str):
+            call.given["task_id"] = groups[-1].child_id(task_id)
+        return call
+
+    def keyword(self, call: _Call, key: str | None, value: ast.AST, line: int, what: str = "") -> None:
+        """A keyword of the call (or an attribute set on its operator, named `what`): carried, or said why not."""
+        if key is None:
+            call.notes.append(f"line {line}: **{ast.unparse(value)[:60]} is not read: give each one")
+        elif call.mapped and key == "max_active_tis_per_dagrun":
+            concurrency = self.value_or_unknown(value)
+            if isinstance(concurrency, Unknown):
+                call.notes.append(f"{concurrency}: max_concurrency is left out")
+            elif isinstance(concurrency, int) and concurrency > MAX_CONCURRENCY:
+                call.batch["max_concurrency"] = MAX_CONCURRENCY
+                call.notes.append(
+                    f"line {line}: max_active_tis_per_dagrun={concurrency}: a batch runs at most {MAX_CONCURRENCY} "
+                    f"transfers at once (max_concurrency {MAX_CONCURRENCY})"
+                )
+            else:
+                call.batch["max_concurrency"] = concurrency
+        elif key not in INPUT_KEYS:
+            call.notes.append(f"line {line}: {what or ''}{_left_out(key)}")
+        else:
+            call.given[key] = self.known(self.value_or_unknown(value), value)
+
+    def set_attribute(self, call: _Call, target: ast.Attribute, value: ast.AST) -> None:
+        """`operator.key = value` after the call: as the keyword `key` would be."""
+        if call.mapped:
+            call.notes.append(
+                f"line {target.lineno}: {ast.unparse(target)[:60]} is set on a mapped operator: not carried "
+                "(give it to partial())"
+            )
+            return
+        self.keyword(call, target.attr, value, target.lineno, what=f"{ast.unparse(target.value)[:40]}.")
+
+    def mapped_call(self, node: ast.Call, partial: ast.Call, context: _Context) -> _Call:
+        """`DataSyncOperator.partial(...).expand(...)` or `.expand_kwargs(...)`: a batch, partial's keywords its
+        defaults and each mapped task a transfer (an expand over several lists maps over their cross product, as
+        Airflow does). What only Airflow knows of the lists (another task's output, XCom) leaves no transfers."""
+        call = self.operator_call(partial, context, mapped=True)
+        assert isinstance(node.func, ast.Attribute)
+        transfers = self.expanded(call, node) if node.func.attr == "expand" else self.expanded_kwargs(call, node)
+        if transfers is not None:
+            call.transfers = transfers
+        return call
+
+    def expanded(self, call: _Call, node: ast.Call) -> list[dict[str, Any]] | None:
+        keys: list[str | None] = []
+        lists: list[list[Any]] = []
+        known = True
+        if node.args:
+            call.notes.append(
+                f"line {node.lineno}: expand() takes keyword arguments only: the positional ones are not read"
+            )
+        for keyword in node.keywords:
             if keyword.arg is None:
-                notes.append(f"line {keyword.lineno}: **{ast.unparse(keyword.value)[:60]} is not read: give each one")
-            elif keyword.arg not in INPUT_KEYS:
-                notes.append(f"line {keyword.lineno}: {keyword.arg} is Airflow's, not this workflow's: left out")
+                call.notes.append(
+                    f"line {keyword.lineno}: expand(**{ast.unparse(keyword.value)[:60]}) is not read: no transfers"
+                )
+                known = False
+                continue
+            if keyword.arg not in INPUT_KEYS:
+                call.notes.append(f"line {keyword.lineno}: the mapped {_left_out(keyword.arg)}")
+            elif keyword.arg in call.given:
+                call.notes.append(
+                    f"line {keyword.lineno}: {keyword.arg} is given to both partial() and expand(): Airflow "
+                    "refuses that"
+                )
+            values = self.mapped_list(call, keyword.value, f"the mapped {keyword.arg}")
+            if values is None:
+                known = False
             else:
-                given[keyword.arg] = self.known(self.value_or_unknown(keyword.value), keyword.value)
-        execution_input = {}
-        for key, value in {**dag["default_args"], **given}.items():
-            if isinstance(value, Unknown):
-                notes.append(f"{value}: {key} is left out")
-            else:
-                execution_input[key] = value.total_seconds() if isinstance(value, timedelta) else value
-        for key in DURATION_KEYS:
-            if isinstance(execution_input.get(key), float) and execution_input[key].is_integer():
-                execution_input[key] = int(execution_input[key])
-        converted: dict[str, Any] = {"dag_id": dag["dag_id"], "line": call.lineno, "input": execution_input}
-        if dag["schedule"]:
-            name = f"{dag['dag_id']}.{execution_input.get('task_id', call.lineno)}"
-            self.charge(len(name))
-            converted["schedule"] = {
-                "name": re.sub(r"[^0-9a-zA-Z-_.]", "-", name[:64]),
-                "expression": dag["schedule"],
-                "input": execution_input,
-            }
-        notes += [f"line {call.lineno}: validate says: {problem}" for problem in input_problems(execution_input)]
-        converted["notes"] = notes
-        self.charge(len(json.dumps(converted, default=str)))
-        return converted
+                keys.append(keyword.arg if keyword.arg in INPUT_KEYS else None)
+                lists.append(values)
+        if not known or not lists:
+            if known:
+                call.notes.append(f"line {node.lineno}: expand() maps over nothing: no transfers")
+            return None
+        count = math.prod(len(values) for values in lists)
+        if count > MAX_TRANSFERS:
+            call.notes.append(
+                f"line {node.lineno}: expand() maps over {count:,} combinations; a batch takes at most "
+                f"{MAX_TRANSFERS:,} transfers (more from transfers_from): no transfers"
+            )
+            return None
+        if count == 0:
+            call.notes.append(
+                f"line {node.lineno}: expand() maps over an empty list: Airflow runs no task of it, no transfers"
+            )
+        transfers = []
+        for combination in itertools.product(*lists):
+            transfer = {key: _seconds(key, value) for key, value in zip(keys, combination, strict=True) if key}
+            self.measured(transfer, node)
+            transfers.append(transfer)
+        return transfers
+
+    def expanded_kwargs(self, call: _Call, node: ast.Call) -> list[dict[str, Any]] | None:
+        argument = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "kwargs"), None)
+        if argument is None:
+            call.notes.append(f"line {node.lineno}: expand_kwargs() without its list: no transfers")
+            return None
+        values = self.mapped_list(call, argument, "the list of expand_kwargs()", elements=False)
+        if values is None:
+            return None
+        transfers: list[dict[str, Any]] = []
+        left_out: set[Any] = set()
+        for index, element in enumerate(values):
+            lines = self.key_lines_of(element) if isinstance(element, dict) else {}
+            if not isinstance(element, dict):
+                call.notes.append(
+                    f"line {argument.lineno}: expand_kwargs()'s item {index} is a {type(element).__name__}, not a "
+                    "dict: no transfers"
+                )
+                return None
+            transfer = {}
+            for key, value in element.items():
+                if key not in INPUT_KEYS:
+                    if key not in left_out:
+                        left_out.add(key)
+                        call.notes.append(f"line {lines.get(key, argument.lineno)}: the mapped {_left_out(key)}")
+                    continue
+                if key in call.given and key not in left_out:
+                    left_out.add(key)
+                    call.notes.append(
+                        f"line {argument.lineno}: {key} is given to both partial() and expand_kwargs(): Airflow "
+                        "refuses that"
+                    )
+                value = self.known(value, argument)
+                if isinstance(value, Unknown):
+                    call.notes.append(f"{value}: transfers[{index}].{key} is left out")
+                else:
+                    transfer[key] = _seconds(key, value)
+            transfers.append(transfer)
+        return transfers
+
+    def mapped_list(self, call: _Call, node: ast.expr, what: str, elements: bool = True) -> list[Any] | None:
+        """The list a mapped argument maps over, or None (and a note) when the file does not decide it."""
+        values = self.value_or_unknown(node)
+        if isinstance(values, Unknown):
+            call.notes.append(
+                f"{values}: it is {what}, so the batch has no transfers (give them in transfers, or in an object "
+                "of the batch bucket named by transfers_from)"
+            )
+            return None
+        if not isinstance(values, list | tuple):
+            call.notes.append(f"line {node.lineno}: {what} is a {type(values).__name__}, not a list: no transfers")
+            return None
+        if len(values) > MAX_TRANSFERS:
+            call.notes.append(
+                f"line {node.lineno}: {what} has {len(values):,} items; a batch takes at most {MAX_TRANSFERS:,} "
+                "transfers (more from transfers_from): no transfers"
+            )
+            return None
+        if elements:
+            for value in values:
+                checked = self.known(value, node)
+                if isinstance(checked, Unknown):
+                    call.notes.append(f"{checked}: {what} is left out, and the batch has no transfers")
+                    return None
+        return list(values)
+
+    # The converted inputs ---------------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Each call's input, schedule entry and notes, and what validate says of the input."""
+        for call in self.calls:
+            notes = call.notes
+            execution_input: dict[str, Any] = {}
+            for key, value in {**call.default_args, **call.given}.items():
+                if isinstance(value, Unknown):
+                    notes.append(f"{value}: {key} is left out")
+                else:
+                    execution_input[key] = _seconds(key, value)
+            dag = call.dag
+            task_id = execution_input.get("task_id")
+            if call.mapped:
+                execution_input = {"defaults": execution_input, "transfers": call.transfers, **call.batch}
+            converted: dict[str, Any] = {"dag_id": dag.dag_id, "line": call.line, "input": execution_input}
+            if dag.schedule and call.mapped:
+                notes.append(
+                    f"line {call.line}: cdk.json's schedules start single runs, not batches: no schedule entry for "
+                    "this one (start it with `datasync-workflow run`, or give each transfer a schedule entry)"
+                )
+            elif dag.schedule:
+                name = f"{dag.dag_id}.{task_id if task_id is not None else call.line}"
+                self.charge(len(name))
+                converted["schedule"] = {
+                    "name": re.sub(r"[^0-9a-zA-Z-_.]", "-", name[:64]),
+                    "expression": dag.schedule,
+                    "input": execution_input,
+                }
+            problems = batch_problems(execution_input) if call.mapped else input_problems(execution_input)
+            notes += [f"line {call.line}: validate says: {problem}" for problem in problems]
+            converted["notes"] = notes
+            self.charge(len(json.dumps(converted, default=str)))
+            self.converted.append(converted)
+            self.problems.append(problems)
+
+    def dag_notes(self, converted: Iterable[int] | None = None) -> list[str]:
+        """What is said once of the DAGs of the calls converted (of the calls of these indexes)."""
+        chosen = range(len(self.calls)) if converted is None else converted
+        dags = {id(self.calls[index].dag) for index in chosen}
+        return [note for dag in self.all_dags if id(dag) in dags for note in dag.dag_notes]
 
     def schedule(self, schedule: Any, line: int, notes: list[str]) -> str | None:
         if schedule is None:
+            return None
+        if isinstance(schedule, str) and schedule.strip() in ONE_TIME_SCHEDULES:
+            notes.append(f"line {line}: the DAG's schedule {schedule.strip()!r} {ONE_TIME_SCHEDULES[schedule.strip()]}")
             return None
         if isinstance(schedule, timedelta):
             minutes = schedule.total_seconds() / 60
@@ -166,6 +648,13 @@ class Converter(ast.NodeVisitor):
             f"line {line}: the DAG's schedule {reprlib.repr(schedule)} has no EventBridge expression; no schedule entry"
         )
         return None
+
+    def key_lines_of(self, mapping: dict[Any, Any]) -> dict[Any, int]:
+        """The lines of the keys of a dict the file wrote out (empty for another: json.loads', dict()'s)."""
+        entry = self.key_lines.get(id(mapping))
+        if entry is None or entry[0] is not mapping:
+            entry = self.key_lines[id(mapping)] = (mapping, {})
+        return entry[1]
 
     def value_or_unknown(self, node: ast.AST) -> Any:
         try:
@@ -206,10 +695,8 @@ class Converter(ast.NodeVisitor):
             if node.conversion != -1:  # !r, !s or !a
                 value = _BoundedFormatter(self, node).convert_field(value, chr(node.conversion))
             return self.format_field(node, value, self.evaluate(node.format_spec) if node.format_spec else "")
-        if isinstance(node, ast.Dict) and None not in node.keys:
-            # A value Airflow alone knows (default_args' start_date, say) spoils only its own key.
-            pairs = zip(node.keys, node.values, strict=True)
-            return self.modest(node, {self.evaluate(k): self.value_or_unknown(v) for k, v in pairs})  # type: ignore[arg-type]
+        if isinstance(node, ast.Dict):
+            return self.dictionary(node)
         if isinstance(node, ast.List | ast.Tuple):
             values = [self.evaluate(element) for element in node.elts]
             return self.modest(node, values if isinstance(node, ast.List) else tuple(values))
@@ -234,10 +721,33 @@ class Converter(ast.NodeVisitor):
             return self.environment(node, self.evaluate(node.slice))
         raise Unknown(node)
 
+    def dictionary(self, node: ast.Dict) -> dict[Any, Any]:
+        """A dict the file writes out, `**` merges included; the line of each key kept (for the notes)."""
+        result: dict[Any, Any] = {}
+        lines: dict[Any, int] = {}
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is None:
+                merged = self.evaluate(value)
+                if not isinstance(merged, dict):
+                    raise Unknown(value, "unpacked with ** but not a dict: not evaluated")
+                result.update(merged)
+                lines.update(self.key_lines_of(merged))
+            else:
+                evaluated = self.evaluate(key)
+                # A value Airflow alone knows (default_args' start_date, say) spoils only its own key.
+                result[evaluated] = self.value_or_unknown(value)
+                lines[evaluated] = key.lineno
+        self.modest(node, result)
+        self.key_lines[id(result)] = (result, lines)
+        return result
+
     def call(self, node: ast.Call) -> Any:
         name = _name(node.func)
         if any(keyword.arg is None for keyword in node.keywords):
             raise Unknown(node, "a call with **: not evaluated")
+        formatting = isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+        if name not in EVALUATED_CALLS and not formatting:
+            raise Unknown(node)  # an operator, a task, a function of the file: before its arguments are worked out
         args = [self.evaluate(arg) for arg in node.args]
         kwargs = {k.arg: self.evaluate(k.value) for k in node.keywords if k.arg}
         if name in ENVIRONMENT_CALLS:
@@ -465,8 +975,45 @@ def _name(node: ast.AST) -> str:
     return ""
 
 
+def _last(node: ast.AST) -> str:
+    """The last part of the dotted name a call or attribute is written with: DataSyncOperator, partial, TaskGroup."""
+    return _name(node).split(".")[-1]
+
+
 def _is_dag(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and _name(node.func).split(".")[-1] == "DAG"
+    return isinstance(node, ast.Call) and _last(node.func) == "DAG"
+
+
+def _partial(node: ast.AST) -> bool:
+    """Whether `node` is `DataSyncOperator.partial(...)`."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "partial"
+        and _last(node.func.value) in OPERATORS
+    )
+
+
+def _names_in(target: ast.AST) -> list[str]:
+    return [node.id for node in ast.walk(target) if isinstance(node, ast.Name)]
+
+
+def _left_out(key: Any) -> str:
+    """Why the Airflow argument `key` is not carried: `pool is Airflow's, not this workflow's: left out (...)`."""
+    because = LEFT_OUT_BECAUSE.get(key) if isinstance(key, str) else None
+    return f"{str(key)[:60]} is Airflow's, not this workflow's: left out" + (f" ({because})" if because else "")
+
+
+def _seconds(key: Any, value: Any) -> Any:
+    """A timedelta as seconds; a duration of whole seconds as an integer."""
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if key in DURATION_KEYS and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value
+
+
+_UNBOUND = object()  # a name bound to nothing before a function's parameter hid it
 
 
 def read_dag(path: str) -> str:
@@ -496,6 +1043,7 @@ def converter_of(source: str, environ: dict[str, str] | None = None) -> Converte
         nodes += [(child, depth + 1) for child in ast.iter_child_nodes(node)]
     converter = Converter(dict(os.environ) if environ is None else environ)
     converter.visit(tree)
+    converter.finish()
     return converter
 
 
@@ -505,9 +1053,14 @@ def convert(source: str, environ: dict[str, str] | None = None) -> list[dict[str
     return converter_of(source, environ).converted
 
 
-def convert_file(path: str) -> int:
-    """Print the conversion of the DAG file at `path` as JSON on stdout, its notes and the environment variables it
-    read on stderr; 1 when the file holds no operator call, 2 when it cannot be read."""
+def convert_file(
+    path: str, index: int | None = None, task_id: str | None = None, out: str | None = None, force: bool = False
+) -> int:
+    """`datasync-workflow from-airflow`: the conversion of the DAG file at `path` as JSON on stdout (every call's,
+    as an array with its notes; or one input alone, the `index`-th or that of `task_id`, as the JSON object validate
+    and run take; or each input written to a file of the directory `out`, and their names printed), its notes and
+    the environment variables it read on stderr. 0 when each input printed or written is valid, 1 when one is not
+    (each named, with why) or the file holds no operator call, 2 when it cannot be read or the choice is wrong."""
     try:
         converter = converter_of(read_dag(path))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError, Unconvertible) as error:
@@ -515,16 +1068,176 @@ def convert_file(path: str) -> int:
         print(f"datasync-workflow: error: cannot read the DAG {path}: {reason}", file=sys.stderr)
         return 2
     converted = converter.converted
-    for call in converted:
-        for note in call["notes"]:
-            print(f"{path}: {note}", file=sys.stderr)
+    chosen = list(range(len(converted)))
+    if converted and (index is not None or task_id is not None):
+        found = _chosen(converted, index, task_id)
+        if isinstance(found, str):
+            print(f"datasync-workflow: error: {found}", file=sys.stderr)
+            _say(path, _listing(converted))
+            return 2
+        chosen = [found]
+    for note in converter.dag_notes(chosen):
+        _say(path, note)
+    for number in chosen:
+        for note in converted[number]["notes"]:
+            _say(path, note)
     if converter.environment_read:
         read = [f"{name}{'' if set_ else ' (not set)'}" for name, set_ in converter.environment_read.items()]
-        print(f"{path}: read from this environment: {', '.join(read)}", file=sys.stderr)
+        _say(path, f"read from this environment: {', '.join(read)}")
     if converter.credentials_refused:
         refused = ", ".join(sorted(converter.credentials_refused))
-        print(f"{path}: not read from this environment, as named like credentials: {refused}", file=sys.stderr)
-    print(json.dumps(converted, indent=2, default=str))
+        _say(path, f"not read from this environment, as named like credentials: {refused}")
     if not converted:
-        print(f"{path}: no {' or '.join(OPERATORS)} call", file=sys.stderr)
-    return 0 if converted else 1
+        if out is None:
+            print("[]")
+        _say(path, f"no {' or '.join(OPERATORS)} call")
+        return 1
+    if out is not None:
+        status = write_inputs(converter, Path(out), force)
+        if status:
+            return status
+    elif index is not None or task_id is not None:
+        print(json.dumps(converted[chosen[0]]["input"], indent=2, default=str))
+    else:
+        print(json.dumps(converted, indent=2, default=str))
+        _say(
+            path,
+            f"{len(converted)} input{'s' if len(converted) > 1 else ''} in the array above; validate and run take one "
+            "(a JSON object): --index N or --task-id ID prints it alone, --out DIR writes each to "
+            "DIR/<dag_id>.<task_id>.json",
+        )
+        _say(path, _listing(converted))
+    invalid = [number for number in chosen if converter.problems[number]]
+    for number in invalid:
+        problems = converter.problems[number]
+        more = f" (and {len(problems) - 1} more, in its notes)" if len(problems) > 1 else ""
+        _say(path, f"{_label(converted, number)} is not valid, validate and run refuse it: {problems[0]}{more}")
+    return 1 if invalid else 0
+
+
+def _chosen(converted: list[dict[str, Any]], index: int | None, task_id: str | None) -> int | str:
+    """The index of the input --index or --task-id names, or why there is none."""
+    if index is not None:
+        if 0 <= index < len(converted):
+            return index
+        return f"--index {index}: the DAG file gives {len(converted)} inputs, numbered from 0 to {len(converted) - 1}"
+    found = [
+        number
+        for number, call in enumerate(converted)
+        if task_id in (_task_id(call), f"{call['dag_id']}.{_task_id(call)}")
+    ]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        return (
+            f"--task-id {_printable(str(task_id))[:250]}: {len(found)} inputs have it: give --index, or DAG_ID.TASK_ID"
+        )
+    return f"--task-id {_printable(str(task_id))[:250]}: no input has it"
+
+
+def _task_id(call: dict[str, Any]) -> Any:
+    execution_input = call["input"]
+    return (execution_input["defaults"] if "transfers" in execution_input else execution_input).get("task_id")
+
+
+def _label(converted: list[dict[str, Any]], number: int) -> str:
+    """`[1] nightly.copy (line 30)`: how a note names an input."""
+    call = converted[number]
+    task_id = _task_id(call)
+    name = ".".join(str(part)[:100] for part in (call["dag_id"], task_id) if part is not None) or "no task_id"
+    return f"[{number}] {name} (line {call['line']})"
+
+
+def _listing(converted: list[dict[str, Any]], shown: int = 20) -> str:
+    labels = [_label(converted, number) for number in range(min(len(converted), shown))]
+    more = f", and {len(converted) - shown:,} more" if len(converted) > shown else ""
+    return f"the inputs: {', '.join(labels)}{more}"
+
+
+def _say(path: str, text: str) -> None:
+    """A line on stderr about the DAG file at `path`: what came from the file printed, never run by the terminal."""
+    print(f"{path}: {_printable(text)}", file=sys.stderr)
+
+
+def _printable(text: str) -> str:
+    """`text` with its control characters (an escape sequence a file may hold, a new line) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+# A file name's part: what is not a letter, digit, `_`, `.` or `-` becomes `-`, at most this long.
+FILE_PART_CHARACTERS = 100
+SCHEDULES_FILE = "schedules.json"
+
+
+def file_names(converted: list[dict[str, Any]]) -> list[str]:
+    """The file of each input in --out's directory: `<dag_id>.<task_id>.json`, the DAG file's names made safe (no
+    `/`, no leading dot, nothing but letters, digits, `_`, `.` and `-`), each name once (a second one gets its line)."""
+    names: list[str] = []
+    for call in converted:
+        line = f"line-{call['line']}"
+        stem = f"{_file_part(call['dag_id'], 'dag')}.{_file_part(_task_id(call), line)}"
+        name = f"{stem}.json"
+        if name in names or name == SCHEDULES_FILE:
+            name = f"{stem}.line-{call['line']}.json"
+        counter = 2
+        while name in names:
+            name, counter = f"{stem}.line-{call['line']}.{counter}.json", counter + 1
+        names.append(name)
+    return names
+
+
+def _file_part(value: Any, default: str) -> str:
+    if not isinstance(value, str):
+        return default
+    return re.sub(r"[^0-9A-Za-z_.-]+", "-", value)[:FILE_PART_CHARACTERS].strip(".-") or default
+
+
+def write_inputs(converter: Converter, directory: Path, force: bool) -> int:
+    """Write each input to its file in `directory` (and the schedule entries, for cdk.json's `schedules`, to
+    schedules.json), print the files' paths; nothing is written when a file is there already, unless `force`
+    (then it is replaced, a link among them, never followed). 0, or 2 when it cannot write."""
+    converted = converter.converted
+    files = {directory / name: call["input"] for name, call in zip(file_names(converted), converted, strict=True)}
+    schedules = [call["schedule"] for call in converted if "schedule" in call]
+    if schedules:
+        files[directory / SCHEDULES_FILE] = schedules
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        inside = directory.resolve()
+        for target in files:
+            if target.parent.resolve() != inside or target.name.startswith("."):
+                raise OSError(f"{target} is not a file of {directory}")  # what file_names makes never is
+        there = [str(target) for target in files if os.path.lexists(target)]
+        if there and not force:
+            shown = ", ".join(there[:5]) + (f" and {len(there) - 5} more" if len(there) > 5 else "")
+            print(
+                f"datasync-workflow: error: {shown} exist{'s' if len(there) == 1 else ''}: nothing written "
+                "(--force replaces them)",
+                file=sys.stderr,
+            )
+            return 2
+        for target, content in files.items():
+            _write(target, json.dumps(content, indent=2, default=str) + "\n", force)
+            print(target)
+    except OSError as error:
+        print(f"datasync-workflow: error: cannot write to {directory}: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _write(target: Path, text: str, replace: bool) -> None:
+    """Write `text` to a new file `target`; or, to `replace` whatever is there, to a new file beside it renamed over
+    it (a link at `target` is replaced, not followed)."""
+    written = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp") if replace else target
+    descriptor = os.open(written, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    try:
+        with open(descriptor, "w", encoding="utf-8", closefd=False) as file:
+            file.write(text)
+    finally:
+        os.close(descriptor)
+    if replace:
+        try:
+            os.replace(written, target)
+        except OSError:
+            os.unlink(written)
+            raise

@@ -81,8 +81,15 @@ def test_default_args_schedule_and_what_only_airflow_knows():
 
 
 def test_the_command_prints_json_and_its_notes(capsys):
-    assert main(["from-airflow", str(DAGS / "nightly_share_to_s3.py")]) == 0
+    # The second input's task ARN is an XCom template, which validate refuses: exit 1, naming it and why.
+    assert main(["from-airflow", str(DAGS / "nightly_share_to_s3.py")]) == 1
     captured = capsys.readouterr()
+    upstream = line_of("nightly_share_to_s3.py", "from_upstream = DataSyncOperator(")
+    assert (
+        f"nightly_share_to_s3.py: [1] nightly_share_to_s3.copy_what_upstream_made (line {upstream}) is not valid, "
+        "validate and run refuse it: task_arn: " in captured.err
+    )
+    assert "copy_nightly (line 24) is not valid" not in captured.err
     assert [call["input"]["task_id"] for call in json.loads(captured.out)] == [
         "copy_nightly",
         "copy_what_upstream_made",
