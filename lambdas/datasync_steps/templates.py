@@ -218,8 +218,12 @@ def _refused(node: "nodes.Node", called: bool = False) -> str | None:
             return None
         return f"{{{{ {node.name} }}}}: not a variable this workflow renders (it has {', '.join(VARIABLES)} and macros)"
     if isinstance(node, nodes.Filter):
-        if node.name not in FILTERS or node.args or node.kwargs or node.node is None:
-            return f"the filter {node.name}: only {', '.join(FILTERS)}, without arguments"
+        if node.name not in FILTERS or node.node is None:
+            return (
+                f"the filter {node.name} is not supported: the filters are {', '.join(FILTERS)} and take no arguments"
+            )
+        if node.args or node.kwargs:
+            return f"the filter {node.name} takes no arguments"
         if not (isinstance(node.node, nodes.Name) and node.node.name in DATES):
             return f"the filter {node.name}: only of {', '.join(DATES)}"
         return None

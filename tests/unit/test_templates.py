@@ -147,7 +147,12 @@ def test_dates_and_schedules_not_as_documented_are_named():
     [
         ("{{ ds | ds }}", "the filter ds: only of logical_date"),
         ("{{ run_id | ds }}", "the filter ds: only of logical_date"),
-        ("{{ logical_date | ds('x') }}", "the filter ds: only ds, ds_nodash"),
+        ("{{ logical_date | ds('x') }}", "the filter ds takes no arguments"),
+        (
+            "{{ ds | format }}",
+            "the filter format is not supported: the filters are ds, ds_nodash, ts, ts_nodash, ts_nodash_with_tz and "
+            "take no arguments",
+        ),
         ("{{ macros.ds_add.__globals__ }}", ".__globals__: one attribute at most"),
         ("{{ logical_date.strftime }}", "logical_date.strftime: call it"),
         ("{{ macros.ds_add }}", "macros.ds_add: call it"),
