@@ -167,3 +167,52 @@ def test_a_long_schedule_the_converter_cannot_read_is_named_in_short():
         assert "schedule" not in call
         assert call["notes"][0].startswith("line 1: the DAG's schedule '1 1 1")
         assert len(call["notes"][0]) < 250
+
+
+def test_a_cross_product_larger_than_a_batch_is_not_built(tmp_path):
+    # 100 ** 3 mapped tasks would take minutes and gigabytes to build; a batch holds 500.
+    hundred = "[" + ", ".join(f'"/{n}"' for n in range(100)) + "]"
+    source = (
+        'with DAG("wide") as dag:\n'
+        f'    DataSyncOperator.partial(task_id="copy", task_arn="{TASK_ARN}").expand(\n'
+        f"        wait_interval_seconds={hundred}, max_iterations={hundred}, retries={hundred}\n"
+        "    )\n"
+        f'    DataSyncOperator.partial(task_id="long").expand(task_arn=[{", ".join([repr(TASK_ARN)] * 501)}])\n'
+    )
+    (tmp_path / "wide.py").write_text(source)
+    started = time.monotonic()
+    done = from_airflow(tmp_path / "wide.py", timeout=20)
+    assert time.monotonic() - started < 20
+    assert done.returncode == 1, done.stderr
+    product, long = json.loads(done.stdout)
+    assert product["input"]["transfers"] == [] and long["input"]["transfers"] == []
+    assert "line 2: expand() maps over 1,000,000 combinations; a batch takes at most 500" in product["notes"][0]
+    assert "has 501 items; a batch takes at most 500 transfers" in long["notes"][0]
+
+
+def test_attributes_set_after_the_call_are_bounded_as_keywords_are(tmp_path):
+    source = (
+        "WIDE = f\"{'x':>1000000}\"\n"
+        'with DAG("attributes") as dag:\n'
+        f'    copy = DataSyncOperator(task_id="copy", task_arn="{TASK_ARN}")\n'
+        '    copy.update_task_kwargs = {"Name": WIDE}\n'
+        '    copy.create_task_kwargs = {"Name": "%.*f" % (1000000000, 1.5)}\n'
+    )
+    (tmp_path / "attributes.py").write_text(source)
+    done = from_airflow(tmp_path / "attributes.py")
+    assert done.returncode == 0, done.stderr
+    (call,) = json.loads(done.stdout)
+    assert call["input"] == {"task_id": "copy", "task_arn": TASK_ARN}
+    assert "too large to evaluate" in call["notes"][0] and "update_task_kwargs is left out" in call["notes"][0]
+    assert "too large to evaluate" in call["notes"][1] and "create_task_kwargs is left out" in call["notes"][1]
+
+
+def test_transfers_that_add_up_to_too_much_stop_the_conversion(tmp_path):
+    # Each transfer holds the same 100,000 characters: 90 of them would print 9 MB.
+    arns = ", ".join(["A"] * 90)
+    source = f'A = "{"a" * 100_000}"\nwith DAG("many") as dag:\n'
+    source += f'    DataSyncOperator.partial(task_id="copy").expand(task_arn=[{arns}])\n'
+    (tmp_path / "many.py").write_text(source)
+    done = from_airflow(tmp_path / "many.py")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.endswith("many.py: its values add up to more than 8,388,608 characters\n")
