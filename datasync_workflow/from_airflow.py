@@ -2,7 +2,10 @@
 Python's `ast` (the file is never run). What literals decide is evaluated: constants, f-strings and `%` and
 `.format`, `getenv` / `os.environ.get` (the current environment, else the default), `json.loads`, `re.sub`,
 `timedelta`, `default_args`; what only a running Airflow knows (XCom, a task's output, Variables, connections) is
-reported with its line and left out.
+reported with its line and left out. The DAG's shapes are read as Airflow would make them: `with DAG`, a DAG in a
+variable (`dag=dag`, `with dag:`), `@dag` functions, TaskGroups (task ids prefixed), `partial().expand()` and
+`.expand_kwargs()` (a batch), attributes set on the operator after the call (as its keywords), annotated
+assignments; Airflow's own arguments and default_args keys are each named with their line.
 
 The file may come from anyone, so the converter takes nothing of the user's and nothing unbounded from it: an
 environment variable whose name looks like a credential's is never read, only a regular file of at most

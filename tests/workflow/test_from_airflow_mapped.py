@@ -340,3 +340,26 @@ with DAG("../../etc", schedule=None) as dag:
     assert sorted(os.listdir(tmp_path)) == ["hostile.py", "inputs"]
     assert "\x1b" not in captured.err and "\x1b" not in captured.out
     assert "[1] ../../etc..hidden/\\x1b[31mred (line 4) is not valid" in captured.err
+
+
+def test_a_dag_in_a_variable_named_by_dag_or_with_and_assignments_of_several_names():
+    source = f"""
+SOURCE, DESTINATION = "smb://files.example.com/share", "s3://landing/share"
+dag = DAG("kept", schedule="@daily", default_args={{"retries": 2}})
+forever = DAG("forever", schedule="@continuous")
+DataSyncOperator(task_id="named", task_arn="{TASK_ARN}", dag=dag)
+with dag:
+    DataSyncOperator(task_id="inside", source_location_uri=SOURCE, destination_location_uri=DESTINATION)
+with forever:
+    DataSyncOperator(task_id="always", task_arn="{TASK_ARN}")
+"""
+    named, inside, always = converter_of(source, {}).converted
+    for call in (named, inside):
+        assert (call["dag_id"], call["input"]["retries"], call["schedule"]["expression"]) == (
+            "kept",
+            2,
+            "cron(0 0 * * ? *)",
+        )
+    assert inside["input"]["destination_location_uri"] == "s3://landing/share"
+    assert "schedule" not in always
+    assert "'@continuous' starts a run as soon as the one before ends" in always["notes"][0]
