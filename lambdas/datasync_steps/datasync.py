@@ -14,7 +14,9 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, P
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import (
     DataSyncInvalidInputError,
+    DataSyncLocationNotFoundError,
     DataSyncRequestError,
+    DataSyncTaskNotFoundError,
     DataSyncTransientError,
     DataSyncWorkflowError,
 )
@@ -28,6 +30,8 @@ THROTTLING_ERROR_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsE
 TRANSIENT_ERROR_CODES = THROTTLING_ERROR_CODES | {"InternalException", "ServiceUnavailable"}
 # A missing permission: never "not found", whatever the call.
 ACCESS_DENIED_ERROR_CODES = {"AccessDeniedException", "AccessDenied"}
+# The errors that say something the input names does not exist.
+NOT_FOUND_ERRORS = (DataSyncTaskNotFoundError, DataSyncLocationNotFoundError)
 _NOT_FOUND = re.compile(r"not\s+found|does\s+not\s+exist|unable\s+to\s+find|no\s+such", re.IGNORECASE)
 # What botocore's report of a refused parameter says of its value, which may be a secret.
 _ECHOED_VALUE = re.compile(r", value: .*?(?=, (?:type|valid min value|valid min length): )", re.DOTALL)
@@ -97,9 +101,12 @@ def translate_errors(
     refused: type[DataSyncWorkflowError] = DataSyncRequestError,
     not_found: type[DataSyncWorkflowError] | None = None,
     service: str = "DataSync",
+    missing: str | None = None,
 ) -> Iterator[None]:
     """Raise the workflow's error for a failed DataSync (or other `service`) call; `doing` says what was being
-    done."""
+    done. `missing` names what the call needs that may not exist ("task ARN"): a refusal that says it does not
+    (`not_found`'s, or any when `refused` is itself a not-found error) then reads "DataSync has no task ARN: ...",
+    DataSync's code and words after it."""
     try:
         yield
     except ClientError as error:
@@ -124,7 +131,11 @@ def translate_errors(
                 )
             ) from error
         if not_found is not None and code == "InvalidRequestException" and _NOT_FOUND.search(message):
-            raise not_found(f"Could not {doing}: {said}") from error
+            raise not_found(
+                f"{service} has no {missing}: {said}" if missing else f"Could not {doing}: {said}"
+            ) from error
+        if missing and issubclass(refused, NOT_FOUND_ERRORS):
+            raise refused(f"{service} has no {missing}: {said}") from error
         raise refused(f"{service} refused to {doing}: {said}") from error
     except ParamValidationError as error:
         # The input is checked against the same API model first; should a call still be refused, say why without

@@ -72,7 +72,11 @@ def tasks_linking(
 def describe_task(client: "DataSyncClient", task_arn: str) -> "DescribeTaskResponseTypeDef":
     # The ARN is well formed (the input was checked), so DataSync refusing to describe it means it does not
     # know the task in this account and region, whatever words its message uses.
-    with translate_errors(f"find task {task_arn} in this account and region", refused=DataSyncTaskNotFoundError):
+    with translate_errors(
+        f"find task {task_arn} in this account and region",
+        refused=DataSyncTaskNotFoundError,
+        missing=f"task {task_arn} in this account and region",
+    ):
         return client.describe_task(TaskArn=task_arn)
 
 
@@ -104,7 +108,7 @@ def workflow_tag(workflow_execution: str, key: str = WORKFLOW_TAG) -> "TagListEn
 
 def made_by(client: "DataSyncClient", arn: str, key: str = WORKFLOW_TAG) -> str | None:
     """The workflow execution that made the location, task or execution `arn` (or did what `key` says)."""
-    with translate_errors(f"list the tags of {arn}", not_found=DataSyncTaskNotFoundError):
+    with translate_errors(f"list the tags of {arn}", not_found=DataSyncTaskNotFoundError, missing=_named(arn)):
         for page in client.get_paginator("list_tags_for_resource").paginate(ResourceArn=arn):
             for tag in page["Tags"]:
                 if tag["Key"] == key:
@@ -112,12 +116,22 @@ def made_by(client: "DataSyncClient", arn: str, key: str = WORKFLOW_TAG) -> str 
     return None
 
 
+def _named(arn: str) -> str:
+    """A DataSync ARN with what it names before it: `task arn:...`, `location arn:...`, `execution arn:...`."""
+    kind = "execution" if "/execution/" in arn else arn.rpartition(":")[2].partition("/")[0]
+    return f"{kind} {arn}" if kind in ("task", "location", "execution", "agent") else arn
+
+
 def location_describer(client: "DataSyncClient", uri: str) -> Callable[[str], dict]:
     """DescribeLocation* of the kind `uri` names: what DataSync stores of a location, its URI and creation time."""
     describe = getattr(client, parse_location_uri(uri).create_call.replace("create_", "describe_", 1))
 
     def described(location_arn: str) -> dict:
-        with translate_errors(f"describe location {location_arn}", not_found=DataSyncLocationNotFoundError):
+        with translate_errors(
+            f"describe location {location_arn}",
+            not_found=DataSyncLocationNotFoundError,
+            missing=f"location {location_arn}",
+        ):
             return describe(LocationArn=location_arn)
 
     return described

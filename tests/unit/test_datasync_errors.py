@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import (
     DataSyncInvalidInputError,
+    DataSyncLocationNotFoundError,
     DataSyncRequestError,
     DataSyncTaskCreationError,
     DataSyncTaskNotFoundError,
@@ -127,3 +128,35 @@ def test_a_call_botocore_refuses_names_the_parameter_never_its_value():
         )
     assert "Invalid type for parameter Password, value: (not shown), type:" in str(raised.value)
     assert "31337" not in str(raised.value)
+
+
+def test_a_task_datasync_does_not_have_is_said_so_whatever_words_datasync_uses(stubbed):
+    from datasync_steps.lookup import describe_task
+
+    client, stubber = stubbed
+    for words in (f"Task {TASK_ARN} not found.", "Invalid request provided"):
+        stubber.add_client_error("describe_task", "InvalidRequestException", words)
+        with pytest.raises(DataSyncTaskNotFoundError) as raised:
+            describe_task(client, TASK_ARN)
+        assert str(raised.value) == (
+            f"DataSync has no task {TASK_ARN} in this account and region: InvalidRequestException: {words}"
+        )
+
+
+def test_a_location_or_execution_datasync_does_not_have_is_said_so_with_its_kind(stubbed):
+    from datasync_steps.lookup import location_describer, made_by
+
+    client, stubber = stubbed
+    location = "arn:aws:datasync:us-east-1:111122223333:location/loc-0123456789abcdef0"
+    stubber.add_client_error("describe_location_s3", "InvalidRequestException", "Location not found.")
+    with pytest.raises(DataSyncLocationNotFoundError) as raised:
+        location_describer(client, "s3://bucket/prefix")(location)
+    assert str(raised.value) == f"DataSync has no location {location}: InvalidRequestException: Location not found."
+    execution = f"{TASK_ARN}/execution/exec-0123456789abcdef0"
+    stubber.add_client_error("list_tags_for_resource", "InvalidRequestException", "Resource does not exist")
+    with pytest.raises(DataSyncTaskNotFoundError, match=f"^DataSync has no execution {execution}: InvalidRequest"):
+        made_by(client, execution)
+    # Any other refusal of the same calls is not "not found".
+    stubber.add_client_error("list_tags_for_resource", "InvalidRequestException", "Too many tags asked for")
+    with pytest.raises(DataSyncRequestError, match=f"^DataSync refused to list the tags of {execution}: "):
+        made_by(client, execution)

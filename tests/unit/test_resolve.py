@@ -43,7 +43,9 @@ def test_a_given_task_arn_runs_that_task(datasync):
 
 def test_a_task_arn_that_does_not_exist_is_not_found(datasync):
     missing = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
-    with pytest.raises(DataSyncTaskNotFoundError, match=f"find task {missing}"):
+    with pytest.raises(
+        DataSyncTaskNotFoundError, match=f"^DataSync has no task {missing} in this account and region: "
+    ):
         resolve(datasync, {"task_arn": missing})
 
 

@@ -132,7 +132,7 @@ def test_the_command_validates_and_runs_a_batch_locally(datasync, tmp_path, caps
     err = capsys.readouterr().err
     assert "Error: DataSyncBatchFailedError" in err
     assert "   1 items, at most 4 at once\n" in err and "   items: 1 failed\n" in err
-    assert "   item 0: FAILED, DataSyncTaskNotFoundError: DataSync refused to find task" in err
+    assert "   item 0: FAILED, DataSyncTaskNotFoundError: DataSync has no task" in err
     assert "-> Run the transfer" not in err  # an item's states are its line
     # From S3 the items are read when the batch starts.
     (tmp_path / "batch.json").write_text(json.dumps({"transfers_from": "s3://bucket/transfers.jsonl"}))

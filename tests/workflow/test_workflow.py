@@ -556,7 +556,7 @@ def test_a_failure_is_still_explained_when_no_next_try_can_be_planned(datasync, 
     step_fails(monkeypatch, "retry", RuntimeError("the retry step could not run"))
     missing = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
     execution = run_local({"task_arn": missing, **FAST}, timeout=60)
-    assert failed(execution, "DataSyncTaskNotFoundError").startswith(f"DataSync refused to find task {missing}")
+    assert failed(execution, "DataSyncTaskNotFoundError").startswith(f"DataSync has no task {missing}")
     assert entered_states(execution)[-4:] == [
         "Plan the next try",
         "Classify failure",
