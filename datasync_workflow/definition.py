@@ -83,8 +83,17 @@ class Grant:
         return MADE_HERE in self.conditions or bool(STATE_MACHINE_KINDS & set(self.resources))
 
 
-# The steps that read the execution's input themselves (no state carries the kwargs).
+# The steps that read the execution's input themselves (no state carries the kwargs); the same grant lets a step ask
+# whether the runs registered on a task still run (task_users.py).
 READS_INPUT = Grant(("states:DescribeExecution",), ("workflow-execution",))
+# On the waiting table, which also keeps which runs use each task (task_users.py). A registration is a
+# TransactWriteItems of two Puts and a ConditionCheck, which IAM authorizes as dynamodb:PutItem and
+# dynamodb:ConditionCheckItem ("Using IAM with DynamoDB transactions", DynamoDB developer guide:
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html); a registration on a
+# task found deleted is removed (DeleteItem), and a deletion under way is read (GetItem) while it is waited for.
+REGISTERS_ON_TASKS = ("dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem")
+# Unregistering, the deletion's marker and request (PutItem, GetItem, DeleteItem), and the task's users (Query).
+RELEASES_TASKS = ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query")
 # The batch's first step reads the batch's own input.
 READS_BATCH_INPUT = Grant(("states:DescribeExecution",), ("batch-execution",))
 
@@ -100,7 +109,8 @@ class Step:
     timeout_seconds: int = STEP_TIMEOUT_SECONDS
     in_definition: bool = True  # False for a step that an EventBridge rule runs
     in_batch: bool = False  # a step of the batch's definition rather than the workflow's
-    table_actions: tuple[str, ...] = ()  # on the table of waiting task tokens
+    table_actions: tuple[str, ...] = ()  # on the table of waiting task tokens and of the runs that use each task
+    sends_task_tokens: bool = False  # wakes the waiting workflow executions (states:SendTaskSuccess)
     passes_roles: bool = False  # its kwargs may name a role DataSync is handed (iam:PassRole)
     # DataSync checks the caller may make network interfaces and see the file systems of EFS and FSx locations.
     makes_network_interfaces: bool = False
@@ -134,6 +144,7 @@ STEPS = (
             Grant(("datasync:ListTagsForResource",), ("location", "task")),
         ),
         timeout_seconds=SLOW_STEP_TIMEOUT_SECONDS,
+        table_actions=REGISTERS_ON_TASKS,
     ),
     Step(
         "create-locations",
@@ -175,6 +186,7 @@ STEPS = (
         timeout_seconds=SLOW_STEP_TIMEOUT_SECONDS,
         passes_roles=True,
         makes_network_interfaces=True,
+        table_actions=REGISTERS_ON_TASKS,
     ),
     Step("update", (READS_INPUT, Grant(("datasync:UpdateTask",), ("task",), (IN_SCOPE,))), passes_roles=True),
     Step(
@@ -204,6 +216,7 @@ STEPS = (
             Grant(("datasync:ListTagsForResource",), ("execution",)),
         ),
         table_actions=("dynamodb:PutItem", "dynamodb:DeleteItem"),
+        sends_task_tokens=True,
     ),
     Step("check-status", (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),)),
     Step(
@@ -214,7 +227,13 @@ STEPS = (
         ),
     ),
     Step("report", (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),)),
-    Step("delete", (Grant(("datasync:DeleteTask", "datasync:DescribeTask"), ("task",), (IN_SCOPE,)),)),
+    # Deletes the task only when the runs registered on it have ended, which it asks Step Functions.
+    Step(
+        "delete",
+        (READS_INPUT, Grant(("datasync:DeleteTask", "datasync:DescribeTask"), ("task",), (IN_SCOPE,))),
+        timeout_seconds=SLOW_STEP_TIMEOUT_SECONDS,
+        table_actions=RELEASES_TASKS,
+    ),
     Step(
         "cancel",
         (Grant(("datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"), ("execution",), (IN_SCOPE,)),),
@@ -227,7 +246,8 @@ STEPS = (
             Grant(("datasync:CancelTaskExecution", "datasync:DescribeTaskExecution"), ("execution",), (IN_SCOPE,)),
         ),
     ),
-    # Asks Step Functions whether the execution really stopped.
+    # Asks Step Functions whether the execution really stopped. The stopped run no longer uses its tasks: one whose
+    # deletion another run asked for, and that no other run uses, it deletes.
     Step(
         "cleanup",
         (
@@ -237,8 +257,11 @@ STEPS = (
                 ("execution",),
                 (IN_SCOPE,),
             ),
+            Grant(("datasync:DeleteTask", "datasync:DescribeTask"), ("task",), (IN_SCOPE,)),
         ),
+        timeout_seconds=SLOW_STEP_TIMEOUT_SECONDS,
         in_definition=False,
+        table_actions=RELEASES_TASKS,
     ),
     # The batch's: each reads the input of the batch's execution, or the children's, which the workflow's grant covers;
     # prepare-batch reads a transfers_from object and keeps the checked items beside it, summarize-batch the rows.
@@ -275,6 +298,7 @@ STEPS = (
         (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),),
         in_definition=False,
         table_actions=("dynamodb:Query", "dynamodb:DeleteItem"),
+        sends_task_tokens=True,
     ),
 )
 

@@ -161,7 +161,11 @@ def timed_out(cause: str, *values: str) -> dict:
 
 
 # After the execution: its description, and whether the task was deleted.
-FINISHED = {"TaskExecution.$": "$.description", "TaskDeleted.$": "$.deletion.TaskDeleted"}
+FINISHED = {
+    "TaskExecution.$": "$.description",
+    "TaskDeleted.$": "$.deletion.TaskDeleted",
+    "TaskInUseByOtherRuns.$": "$.deletion.TaskInUseByOtherRuns",
+}
 # DataSync writes a task report after the execution ends: read again 2 s later, then twice as long each time, up to
 # 2 min apart: about ten minutes at most.
 REPORT_PENDING = {
@@ -345,7 +349,7 @@ def definition() -> dict:
         "Delete task": task("delete", {"TaskArn.$": "$.target.TaskArn"}, "$.deletion", "With a task report?"),
         "Keep task": {
             "Type": "Pass",
-            "Result": {"TaskDeleted": False},
+            "Result": {"TaskDeleted": False, "TaskInUseByOtherRuns": 0},
             "ResultPath": "$.deletion",
             "Next": "With a task report?",
         },
@@ -433,8 +437,6 @@ def batch_definition() -> dict:
             "summarize-batch",
             {
                 "count.$": "$.count",
-                "prefix.$": "$.prefix",
-                "items.$": "$.items",
                 "tolerated_failures.$": "$.tolerated_failures",
                 "state_machine_arn": f"${{{WORKFLOW_ARN_PLACEHOLDER}}}",
             },

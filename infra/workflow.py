@@ -478,7 +478,7 @@ class DataSyncWorkflow(Construct):
                     actions=["states:SendTaskSuccess"], resources=[self.state_machine.state_machine_arn]
                 )
             ],
-            roles=[self.roles[step.name] for step in STEPS if step.table_actions],
+            roles=[self.roles[step.name] for step in STEPS if step.sends_task_tokens],
         )
         events.Rule(
             self,

@@ -3,22 +3,27 @@
 Step Functions runs no Catch when an execution is aborted or times out, so this step is started by an
 EventBridge rule on "Step Functions Execution Status Change" instead of by the state machine. It cancels nothing of
 an execution that Step Functions does not say ended so (it asks, not the event), nor of another state machine's.
+The run then no longer uses the tasks it registered on (task_users.py): one whose deletion another run asked for, and
+that no other run still uses, is deleted.
 """
 
 import json
 import os
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from datasync_steps.cancel import cancel_execution
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
+from datasync_steps.delete import deleted
 from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import CANCELLED_TAG, FOLLOW, START_STATE, STOPPED_STATUSES
 from datasync_steps.observability import logger, step_handler
 from datasync_steps.state import Cancellation
+from datasync_steps.task_users import TaskUsers, delete_when_unused, task_exists
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -82,12 +87,29 @@ def started_execution_arn(sfn: "SFNClient", workflow_execution_arn: str) -> str 
     return execution.get("TaskExecutionArn") if execution.get("Action") == FOLLOW else None
 
 
-def clean_up(sfn: "SFNClient", client: "DataSyncClient", change: StatusChange) -> Cancellation:
+def clean_up(
+    sfn: "SFNClient", client: "DataSyncClient", change: StatusChange, users: TaskUsers | None = None
+) -> Cancellation:
+    """Cancel the DataSync execution of the stopped run; then, with `users` (the runs that use each task), the run
+    no longer uses its tasks, and deletes one whose deletion another run asked for and that no other run uses."""
     described = workflow_execution(sfn, change.executionArn)
     status = described["status"] if described else None
     if status not in STOPPED_STATUSES:
         logger.info("The execution did not stop: nothing to clean up", extra={"event": change.status, "status": status})
         return Cancellation(Cancelled=False)
+    cancelled = cancel_own_execution(sfn, client, change, status)
+    if users is not None:
+        for task_arn in users.tasks_used():
+            outcome = delete_when_unused(
+                users, task_arn, partial(deleted, client, task_arn), partial(task_exists, client, task_arn), asked=False
+            )
+            logger.info(
+                "The stopped run no longer uses the task", extra={"task_arn": task_arn, "deleted": outcome.deleted}
+            )
+    return cancelled
+
+
+def cancel_own_execution(sfn: "SFNClient", client: "DataSyncClient", change: StatusChange, status: str) -> Cancellation:
     execution_arn = started_execution_arn(sfn, change.executionArn)
     if execution_arn is None:
         return Cancellation(Cancelled=False)
@@ -102,4 +124,5 @@ def clean_up(sfn: "SFNClient", client: "DataSyncClient", change: StatusChange) -
 
 @step_handler(StatusChangeEvent, Cancellation, correlation_id_path="detail.executionArn")
 def handler(event: StatusChangeEvent) -> Cancellation:
-    return clean_up(states_client(), datasync_client(), event.detail)
+    sfn = states_client()
+    return clean_up(sfn, datasync_client(), event.detail, TaskUsers.of(event.detail.executionArn, sfn))

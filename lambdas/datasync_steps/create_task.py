@@ -1,18 +1,23 @@
 """Step 3 (only when no task matched): create the task that links the two locations."""
 
+from functools import partial
 from typing import TYPE_CHECKING
 
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.deployment import Deployment
-from datasync_steps.errors import DataSyncTaskCreationError
+from datasync_steps.errors import DataSyncTaskCreationError, DataSyncTransientError
 from datasync_steps.lookup import made_by, tasks_linking, workflow_tag
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.state import Target, TargetEvent
+from datasync_steps.task_users import TaskUsers, task_exists, use_seconds, use_task
 from datasync_steps.workflow_input import WorkflowInput, input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
     from mypy_boto3_datasync.type_defs import TagListEntryTypeDef
+
+# Looks for (or makes) the task again after another run deleted it under this one.
+LOOKUPS = 3
 
 
 def create_task(
@@ -22,11 +27,29 @@ def create_task(
     target: Target,
     made_by_run: "TagListEntryTypeDef",
     deployment: Deployment | None = None,
+    users: TaskUsers | None = None,
 ) -> Target:
     """CreateTask(SourceLocationArn, DestinationLocationArn, **create_task_kwargs), tagged `made_by_run` (and the
     `deployment`'s scope), at most once. Runs racing to create it all keep the oldest, and each deletes its own if
-    it lost."""
+    it lost. The task kept is one this run is registered on in `users` (the runs that use each task): one deleted by
+    another run meanwhile is looked for, or made, again."""
     deployment = deployment or Deployment()
+    for _ in range(LOOKUPS):
+        made = made_or_found(client, create_client, config, target, made_by_run, deployment)
+        task_arn = str(made.TaskArn)
+        if users is None or use_task(users, task_arn, use_seconds(config), partial(task_exists, client, task_arn)):
+            return made
+    raise DataSyncTransientError(f"The task made was deleted by another run {LOOKUPS} times over; will retry.")
+
+
+def made_or_found(
+    client: "DataSyncClient",
+    create_client: "DataSyncClient",
+    config: WorkflowInput,
+    target: Target,
+    made_by_run: "TagListEntryTypeDef",
+    deployment: Deployment,
+) -> Target:
     source, destination = target.locations()
     # No task linked these locations when the run began: one that does now was made by an earlier try of this
     # step whose answer was lost, or by a run racing this one.
@@ -60,4 +83,7 @@ def handler(event: TargetEvent) -> Target:
     deployment = Deployment.from_environment()
     config = input_of_execution(event.execution_id, deployment)
     made_by_run = workflow_tag(event.execution_id)
-    return create_task(datasync_client(), datasync_client(creates=True), config, event.target, made_by_run, deployment)
+    users = TaskUsers.of(event.execution_id, states_client())
+    return create_task(
+        datasync_client(), datasync_client(creates=True), config, event.target, made_by_run, deployment, users
+    )

@@ -1,12 +1,15 @@
-"""Step 8 (only after SUCCESS, only when asked): delete the task. Its locations stay."""
+"""Step 8 (only after SUCCESS, only when asked): delete the task, unless other runs of this workflow still use it or
+wait for it (task_users.py): then it is kept, and the last of them deletes it. Its locations stay."""
 
+from functools import partial
 from typing import TYPE_CHECKING
 
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError
 from datasync_steps.lookup import describe_task
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Deletion
+from datasync_steps.task_users import TaskUsers, delete_when_unused, task_exists
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -16,7 +19,18 @@ class DeleteEvent(StepEvent):
     TaskArn: str
 
 
-def delete_task(client: "DataSyncClient", task_arn: str) -> Deletion:
+def delete_task(client: "DataSyncClient", task_arn: str, users: TaskUsers | None = None) -> Deletion:
+    """Delete the task; with `users` (the runs that use each task), only when no other run uses it, which is then
+    kept (TaskDeleted false, TaskInUseByOtherRuns naming how many)."""
+    if users is None:
+        return deleted(client, task_arn)
+    outcome = delete_when_unused(
+        users, task_arn, partial(deleted, client, task_arn), partial(task_exists, client, task_arn)
+    )
+    return Deletion(TaskDeleted=outcome.deleted, TaskInUseByOtherRuns=outcome.in_use_by)
+
+
+def deleted(client: "DataSyncClient", task_arn: str) -> Deletion:
     try:
         with translate_errors(f"delete task {task_arn}"):
             client.delete_task(TaskArn=task_arn)
@@ -35,4 +49,7 @@ def delete_task(client: "DataSyncClient", task_arn: str) -> Deletion:
 
 @step_handler(DeleteEvent, Deletion)
 def handler(event: DeleteEvent) -> Deletion:
-    return delete_task(datasync_client(), event.TaskArn)
+    users = TaskUsers.of(event.execution_id, states_client())
+    deletion = delete_task(datasync_client(), event.TaskArn, users)
+    # The run's output names the count whatever the environment.
+    return deletion if users else deletion.model_copy(update={"TaskInUseByOtherRuns": 0})

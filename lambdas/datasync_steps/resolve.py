@@ -1,6 +1,7 @@
 """Step 1: validate the input and find the task to run, or say what has to be created first."""
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import datasync_client, states_client
@@ -9,6 +10,7 @@ from datasync_steps.errors import (
     DataSyncInvalidInputError,
     DataSyncLocationNotFoundError,
     DataSyncTaskNotFoundError,
+    DataSyncTransientError,
     shortened,
 )
 from datasync_steps.lookup import (
@@ -23,6 +25,7 @@ from datasync_steps.lookup import (
 from datasync_steps.names import CREATE_LOCATIONS, CREATE_TASK, RUN
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Check, Checked, Plan, Resolved, Target
+from datasync_steps.task_users import TaskUsers, task_exists, use_seconds, use_task
 from datasync_steps.workflow_input import (
     SIDES,
     StartedInput,
@@ -40,6 +43,9 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 # The output shows at most this many rendered values (the input may hold thousands of templates).
 MAX_RENDERED_SHOWN = 50
+# Looks for the task again after it was deleted under the look-up by another run: a URI input then finds none (and
+# creates one) or another; a task_arn input is not found.
+LOOKUPS = 3
 
 
 class ResolveEvent(StepEvent):
@@ -54,7 +60,9 @@ def resolve(
     deployment: Deployment | None = None,
     attempt: int = 1,
     started: StartedInput | None = None,
+    users: TaskUsers | None = None,
 ) -> Resolved:
+    """The checked input and the plan; a task found is registered in `users` (the runs that use each task) first."""
     deployment = deployment or Deployment()
     config = parse_workflow_input(raw_input, deployment, started)
     rendered = shortened(dict(list(config.rendered.items())[:MAX_RENDERED_SHOWN]))
@@ -66,11 +74,7 @@ def resolve(
             "aws_conn_id is not used: the step functions' roles are the connection",
             extra={"aws_conn_id": config.aws_conn_id},
         )
-    task: DescribeTaskResponseTypeDef | None
-    if config.task_arn:
-        route, (target, task) = RUN, known_task(client, config.task_arn)
-    else:
-        route, target, task = find_task(client, config, deployment.scope_tag)
+    route, target, task = used_task(client, config, deployment, users)
     drift = task_drift(config.create_task_kwargs, task) if task is not None else {}
     if task is not None:
         problems = enhanced_mode_problems(config, task.get("TaskMode"))
@@ -94,6 +98,25 @@ def resolve(
         target=target,
         execution=Checked(check=Check(checks_done=0, wait_seconds=plan.wait_seconds)),
     )
+
+
+def used_task(
+    client: "DataSyncClient", config: WorkflowInput, deployment: Deployment, users: TaskUsers | None = None
+) -> tuple[str, Target, "DescribeTaskResponseTypeDef | None"]:
+    """Where the run goes, its target and the task's description: the task found is one this run is registered on in
+    `users`, so that no other run deletes it under this one."""
+    for _ in range(LOOKUPS):
+        task: DescribeTaskResponseTypeDef | None
+        if config.task_arn:
+            route, (target, task) = RUN, known_task(client, config.task_arn)
+        else:
+            route, target, task = find_task(client, config, deployment.scope_tag)
+        task_arn = target.TaskArn
+        if users is None or task_arn is None:
+            return route, target, task
+        if use_task(users, task_arn, use_seconds(config), partial(task_exists, client, task_arn)):
+            return route, target, task
+    raise DataSyncTransientError(f"The task found was deleted by another run {LOOKUPS} times over; will retry.")
 
 
 def task_drift(create_task_kwargs: dict[str, Any], task: "DescribeTaskResponseTypeDef") -> dict[str, dict]:
@@ -172,4 +195,5 @@ def handler(event: ResolveEvent) -> Resolved:
     metrics.add_metric(name="WorkflowRuns", unit=MetricUnit.Count, value=1)
     started = read_input(states_client(), event.execution_id)
     deployment = Deployment.from_environment().in_region_of(event.execution_id)
-    return resolve(datasync_client(), started.raw, deployment, event.attempt, started)
+    users = TaskUsers.of(event.execution_id, states_client())
+    return resolve(datasync_client(), started.raw, deployment, event.attempt, started, users)

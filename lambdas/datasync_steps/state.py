@@ -135,10 +135,13 @@ class Updated(BaseModel):
     TaskUpdated: bool = True
 
 
-class Deletion(BaseModel):
-    """$.deletion."""
+class Deletion(Sparse):
+    """$.deletion: whether the task is gone, and how many other runs of this workflow it was kept for (they use it, at
+    least one still running; the last of them deletes it): 0 when it was deleted, None where the runs that use each
+    task are not kept."""
 
     TaskDeleted: bool = True
+    TaskInUseByOtherRuns: int | None = None
 
 
 class Description(BaseModel):

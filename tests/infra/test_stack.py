@@ -111,6 +111,15 @@ READS_INPUT = {"states:DescribeExecution": "the state machine's executions"}
 FAILED_EVENTS = dict.fromkeys(
     ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"), "the failed-events queue"
 )
+# The runs that use each task are kept in the waiting table (task_users.py): registering is a TransactWriteItems of
+# Puts and a ConditionCheck, which IAM authorizes as dynamodb:PutItem and dynamodb:ConditionCheckItem (DynamoDB
+# developer guide, "Using IAM with DynamoDB transactions"); there is no dynamodb:TransactWriteItems action to grant.
+REGISTERS_ON_TASKS = dict.fromkeys(
+    ("dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem"), "the waiting table"
+)
+RELEASES_TASKS = dict.fromkeys(
+    ("dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"), "the waiting table"
+)
 ALLOWED = {
     "resolve": {
         **READS_INPUT,
@@ -119,6 +128,7 @@ ALLOWED = {
         "datasync:ListTasks": "*",
         **{action: [LOCATION] for action in DESCRIBE_LOCATIONS},
         "datasync:ListTagsForResource": [LOCATION, TASK],
+        **REGISTERS_ON_TASKS,
     },
     "create-locations": {
         **READS_INPUT,
@@ -139,6 +149,7 @@ ALLOWED = {
         "datasync:CreateTask": [LOCATION, TASK, AGENT],
         "datasync:TagResource": [TASK],
         "iam:PassRole": [BUCKET_ROLE],
+        **REGISTERS_ON_TASKS,
     },
     "update": {**READS_INPUT, "datasync:UpdateTask": [TASK], "iam:PassRole": [BUCKET_ROLE]},
     # The retries and their delays; a failed try's execution that still runs is cancelled.
@@ -188,7 +199,8 @@ ALLOWED = {
     },
     "check-status": {"datasync:DescribeTaskExecution": [EXECUTION]},
     "describe": {"datasync:DescribeTaskExecution": [EXECUTION], "datasync:ListTagsForResource": [EXECUTION]},
-    "delete": {"datasync:DeleteTask": [TASK], "datasync:DescribeTask": [TASK]},
+    # Only when the other runs registered on the task have ended, which it asks Step Functions.
+    "delete": {**READS_INPUT, "datasync:DeleteTask": [TASK], "datasync:DescribeTask": [TASK], **RELEASES_TASKS},
     "cancel": {"datasync:CancelTaskExecution": [EXECUTION], "datasync:DescribeTaskExecution": [EXECUTION]},
     # Both act only on what Step Functions says of the execution, never on the event.
     "cleanup": {
@@ -197,6 +209,10 @@ ALLOWED = {
         "datasync:DescribeTaskExecution": [EXECUTION],
         "datasync:TagResource": [EXECUTION],
         "states:GetExecutionHistory": "the state machine's executions",
+        # A task whose deletion another run asked for, once no run uses it.
+        "datasync:DeleteTask": [TASK],
+        "datasync:DescribeTask": [TASK],
+        **RELEASES_TASKS,
         **FAILED_EVENTS,
     },
     "announce": {
@@ -420,7 +436,7 @@ def test_functions_run_arm64_on_the_newest_runtime_with_the_matching_powertools_
         assert function["Layers"] == [{"Ref": layer_parameter}, {"Ref": bundled_layer}]
         assert function["TracingConfig"] == {"Mode": "Active"}
         assert function["MemorySize"] == 256
-        slow = dict.fromkeys(("resolve", "create-locations", "create-task"), 120)
+        slow = dict.fromkeys(("resolve", "create-locations", "create-task", "delete", "cleanup"), 120)
         slow |= dict.fromkeys(("prepare-batch", "summarize-batch"), 900)
         assert function["Timeout"] == slow.get(step_name, 30)
         assert function["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "datasync-workflow"
@@ -549,7 +565,8 @@ def test_the_waiting_table_is_on_demand_encrypted_and_expires_its_tokens(templat
     assert [key["AttributeName"] for key in table["KeySchema"]] == ["TaskExecutionArn", "WorkflowExecution"]
     functions = functions_by_step(template)
     (table_id,) = resources(template, "AWS::DynamoDB::Table")
-    for step_name in ("await-event", "resume"):
+    # Those that wait and wake, and those that keep which runs use each task.
+    for step_name in ("await-event", "resume", "resolve", "create-task", "delete", "cleanup"):
         variables = functions[step_name][1]["Environment"]["Variables"]
         assert variables["WAITING_TABLE_NAME"] == {"Ref": table_id}
     assert "WAITING_TABLE_NAME" not in functions["check-status"][1]["Environment"]["Variables"]
