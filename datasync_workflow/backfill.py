@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from botocore.exceptions import ClientError
 
 from datasync_steps.timetable import fire_times, next_fire
+from datasync_workflow.follow import one_line
 
 FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 # More runs than this start only when asked for by name (--yes).
 MAX_UNASKED_RUNS = 1_000
+TABLE_CAUSE_CHARACTERS = 160  # of a failed date's Cause, on its line of the table
 
 
 @dataclass
@@ -27,6 +29,7 @@ class BackfillRun:
     status: str = "PENDING"
     started_here: bool = False
     error: str | None = None
+    cause: str | None = None
     execution_arn: str | None = None
 
     def execution_input(self, execution_input: dict) -> dict:
@@ -71,7 +74,7 @@ def backfill(
         for run in list(active):
             described = _described(sfn, run)
             run.status = described["status"] if described else "RUNNING"
-            run.error = (described or {}).get("error")
+            run.error, run.cause = (described or {}).get("error"), (described or {}).get("cause")
             if run.status in FINISHED:
                 active.remove(run)
                 _say(run, run.status)
@@ -98,7 +101,7 @@ def _start(sfn, machine_arn: str, run: BackfillRun, planned: dict) -> None:
         run.error = f"an execution named {run.name} exists with another input"
         _say(run, f"{run.status}: {run.error}")
         return
-    run.status, run.error = described["status"], described.get("error")
+    run.status, run.error, run.cause = described["status"], described.get("error"), described.get("cause")
     _say(run, f"already started ({run.status})")
 
 
@@ -112,11 +115,19 @@ def _described(sfn, run: BackfillRun) -> dict | None:
 
 
 def _say(run: BackfillRun, what: str) -> None:
-    print(f"{run.logical_date.isoformat()}  {what}", file=sys.stderr)
+    # One write, its new line with it: a Ctrl-C between the two writes of a print would leave the line open.
+    sys.stderr.write(f"{run.logical_date.isoformat()}  {what}\n")
+
+
+def failure(run: BackfillRun) -> str:
+    """A date's Error and its Cause, shortened to a line of the table."""
+    if run.error and run.cause:
+        return f"{run.error}: {one_line(run.cause, TABLE_CAUSE_CHARACTERS)}"
+    return one_line(run.error or run.cause or "", TABLE_CAUSE_CHARACTERS)
 
 
 def table(runs: list[BackfillRun]) -> str:
-    """Dates and outcomes, one line each."""
+    """Dates and outcomes, one line each: a failed date's Error and Cause, shortened."""
     rows = [("logical_date", "status", "started", "execution", "error")]
     rows += [
         (
@@ -124,7 +135,7 @@ def table(runs: list[BackfillRun]) -> str:
             run.status,
             "now" if run.started_here else "before",
             run.name,
-            run.error or "",
+            failure(run),
         )
         for run in runs
     ]

@@ -10,12 +10,14 @@ datasync-workflow from-airflow DAG.py
 """
 
 import argparse
+import codecs
 import json
 import logging
 import os
 import sys
 import uuid
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import boto3
@@ -34,6 +36,9 @@ USAGE_ERROR = 2
 MAX_FILE_BYTES = 1024**2
 MAX_PRINTED_CHARACTERS = 32_768  # as much as Step Functions keeps of a Cause
 SHOWN_PROBLEMS = 20  # of a backfill's dates, the first ones
+# The emulated DataSync's EmulatedTransfer.seconds, said here so that --help does not import moto (a test compares).
+TRANSFER_SECONDS = 1.5
+LOCAL_RUN_INTERRUPTED = "a local run ends with this command, its emulated DataSync with it"
 
 
 class UnreadableInput(Exception):
@@ -41,9 +46,48 @@ class UnreadableInput(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: its exit status (0 done, 1 failed, 2 a usage error, 130 interrupted by Ctrl-C)."""
+    parser = command_line()
+    args = parser.parse_args(argv)
+    try:
+        return run_command(args, parser)
+    except KeyboardInterrupt:
+        # Whatever was under way (an emulation's threads, a page of history) ends with the process: one line, no
+        # traceback, the shell's status for Ctrl-C.
+        print(f"{interrupted_line_start()}Interrupted: {interrupted_what(args)}", file=sys.stderr)
+        return INTERRUPTED
+
+
+def interrupted_line_start() -> str:
+    """A new line after the ^C a terminal shows, so the message has its own line; nothing when stderr is a file."""
+    return "\n" if sys.stderr.isatty() else ""
+
+
+def interrupted_what(args: argparse.Namespace) -> str:
+    """What a Ctrl-C left, by command."""
+    if args.command == "backfill" and args.local:
+        return "a local backfill ends with this command, its runs and emulated DataSync with it"
+    if args.command == "backfill":
+        return "the runs started go on; the same backfill again follows them, and starts no date twice"
+    if args.command == "run" and args.local:
+        return LOCAL_RUN_INTERRUPTED
+    if args.command == "run":
+        return "a run already started goes on (see the Step Functions console)"
+    return "nothing was started"
+
+
+def package_version() -> str:
+    try:
+        return version("datasync-workflow")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return "unknown (not installed)"
+
+
+def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="datasync-workflow", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run one execution of the workflow and follow it to its end")
     run.add_argument("input", help="the execution input, a JSON file, or - for standard input")
@@ -57,13 +101,26 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--state-machine-arn", metavar="ARN", help="a deployed state machine")
     run.add_argument("--no-wait", action="store_true", help="start a deployed run, print its execution ARN and exit")
     run.add_argument("--region", help="default: your AWS configuration's; us-east-1 for a --local run")
-    run.add_argument("--timeout", type=float, default=900, help="seconds before a --local run is stopped")
-    run.add_argument("--verbose", action="store_true", help="also print the steps' own logs (--local)")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=900,
+        metavar="SECONDS",
+        help="seconds before a --local run is stopped (default: %(default)s)",
+    )
+    run.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="--local: also print the steps' own logs; twice (-vv), moto's too (its Step Functions engine logs each "
+        "failure a state catches, successful runs' too, as Exception=... at ...)",
+    )
     emulated = run.add_argument_group("the emulated DataSync of a --local run")
     emulated.add_argument(
         "--transfer-seconds",
         type=float,
-        help="how long each execution takes from launch to its end (default: 1.5)",
+        help=f"how long each execution takes from launch to its end (default: {TRANSFER_SECONDS})",
     )
     emulated.add_argument(
         "--fail-with",
@@ -114,14 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         "--schedule",
         default="@daily",
         metavar="EXPR",
-        help="an Airflow preset or cron expression, or an EventBridge Scheduler one (default: @daily)",
+        help="an Airflow preset or cron expression, or an EventBridge Scheduler one (default: %(default)s)",
     )
     where = backfill.add_mutually_exclusive_group(required=True)
     where.add_argument("--local", action="store_true", help="run on this machine, in one emulation for all dates")
     where.add_argument("--stack", metavar="NAME", help="a deployed stack")
     where.add_argument("--state-machine-arn", metavar="ARN", help="a deployed state machine")
     backfill.add_argument(
-        "--max-active-runs", type=int, default=16, metavar="N", help="runs at once (default: 16, as Airflow's)"
+        "--max-active-runs",
+        type=int,
+        default=16,
+        metavar="N",
+        help="runs at once (default: %(default)s, as Airflow's)",
     )
     backfill.add_argument(
         "--yes", action="store_true", help="start the runs even when they are more than 1,000 (counted first)"
@@ -151,7 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         "print the files' names; a file there already stops it before anything is written",
     )
     convert.add_argument("--force", action="store_true", help="with --out: replace the files that are there")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "from-airflow":
         from datasync_workflow.from_airflow import convert_file
 
@@ -285,18 +349,34 @@ def read_json(source: str):
         raise UnreadableInput(error.strerror or type(error).__name__) from None
     if len(data) > MAX_FILE_BYTES:
         raise UnreadableInput(f"it is over {MAX_FILE_BYTES:,} bytes, and an execution input is at most 262,144")
+    # A byte-order mark, as some Windows editors write first, is no part of the text.
+    skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        return json.loads(data.decode("utf-8"), parse_constant=_not_json)
+        document = json.loads(data[skipped:].decode("utf-8"), parse_constant=_not_json)
     except UnicodeDecodeError as error:
-        raise UnreadableInput(
-            f"it is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})"
-        ) from None
+        offset = skipped + error.start
+        raise UnreadableInput(f"it is not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset})") from None
     except json.JSONDecodeError as error:
         raise UnreadableInput(f"it is not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
     except RecursionError:
         raise UnreadableInput("its JSON is nested deeper than can be read") from None
     except ValueError:  # an integer of more digits than Python converts (NaN and Infinity: _not_json)
         raise UnreadableInput("it holds a number too long to read") from None
+    if not isinstance(document, dict):
+        raise UnreadableInput(not_an_object(document))
+    return document
+
+
+def not_an_object(document) -> str:
+    """Why a JSON document that is not an object is no input."""
+    kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(document), "a number")
+    said = f"it is {kind}, and an input is one JSON object"
+    if isinstance(document, list):
+        return (
+            f"{said} (from-airflow prints an array of a DAG's calls: from-airflow DAG.py --index N prints the input "
+            "of call N, from 0, as an object)"
+        )
+    return said
 
 
 def _not_json(constant: str):
@@ -354,15 +434,22 @@ def run_locally(args: argparse.Namespace, execution_input, parser: argparse.Argu
     except ValueError as error:
         parser.error(printable(str(error), 500))
     # Before the steps are imported: their logs go to stderr and would bury the progress lines.
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if args.verbose else "WARNING")
+    if args.verbose:  # asked for here, whatever the environment says (unless it asks for more)
+        debug = os.environ.get("POWERTOOLS_LOG_LEVEL", "").upper() == "DEBUG"
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "DEBUG" if debug else "INFO"
+    else:
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    if not args.verbose:
+    if args.verbose < 2:
         # moto's Step Functions engine logs each failure with its internals; the Error and Cause follow below.
         logging.getLogger("moto").setLevel(logging.CRITICAL)
     from moto import mock_aws
 
     from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
-    from datasync_workflow.local import run_local
+    from datasync_workflow.local import MOTO_ENGINE_LOGGER, run_local
+
+    if args.verbose >= 2:  # the local runner keeps them quiet unless asked
+        logging.getLogger(MOTO_ENGINE_LOGGER).setLevel(logging.WARNING)
 
     error_code, _, error_detail = (args.fail_with or "").partition(":")
     transfer = EmulatedTransfer(
@@ -388,7 +475,7 @@ def run_locally(args: argparse.Namespace, execution_input, parser: argparse.Argu
                 on_poll=table.refresh if table else None,
             )
     except KeyboardInterrupt:
-        print("\nInterrupted: a local run ends with this command, its emulated DataSync with it", file=sys.stderr)
+        print(f"{interrupted_line_start()}Interrupted: {LOCAL_RUN_INTERRUPTED}", file=sys.stderr)
         return INTERRUPTED
     described = {"status": execution.status, "error": execution.error, "cause": execution.cause}
     return report(described, execution.output)

@@ -6,6 +6,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
@@ -22,6 +23,9 @@ from datasync_steps.names import (
 
 MAX_HISTORY_PAGE = 1000  # the most GetExecutionHistory gives at once
 MAX_POLL_SECONDS = 30
+# Events a poll that may find nothing new reads first (idle_poll_seconds): Step Functions' answer costs by the event.
+PROBE_PAGE = 1
+SHORT_CAUSE_CHARACTERS = 200  # of a Cause on a progress line or in a table
 
 
 def follow(
@@ -35,6 +39,7 @@ def follow(
     seen: int = 0,
     page_size: int = 100,
     on_poll: Callable[[], None] | None = None,
+    idle_poll_seconds: float | None = None,
 ) -> tuple[dict, list[dict]]:
     """Poll until the execution ends, `timeout` passes or `stop_when` is true of an event, passing each history
     event after the `seen`th to `on_event`; return the last description and the whole history.
@@ -43,16 +48,23 @@ def follow(
     last event seen, newest first in pages of `page_size` (GetExecutionHistory's quota is shared by the account,
     and a history may hold 25,000 events). Throttled, it polls less often, up to every MAX_POLL_SECONDS. `on_poll` is
     called at each poll while the execution runs (its throttling slows the polls too).
+
+    With `idle_poll_seconds`, a poll that finds nothing new costs one event of history, and polls slow down while
+    nothing happens (a Wait state, a transfer): after t seconds without an event, every t / 8 seconds, from
+    `poll_seconds` up to `idle_poll_seconds`, so an end is noticed within an eighth of the quiet before it.
     """
     deadline = time.monotonic() + timeout
     watching = on_event is not None or stop_when is not None
+    probe = PROBE_PAGE if idle_poll_seconds is not None else None
+    quiet_since = time.monotonic()
     while True:
         try:
             # Described before the history is read, so a finished execution's history is complete.
             described = sfn.describe_execution(executionArn=execution_arn)
             stop = False
-            for event in events_after(sfn, execution_arn, seen, page_size) if watching else []:
+            for event in events_after(sfn, execution_arn, seen, page_size, probe) if watching else []:
                 seen = event["id"]
+                quiet_since = time.monotonic()
                 if on_event is not None:
                     on_event(event)
                 stop = stop or (stop_when is not None and stop_when(event))
@@ -64,13 +76,22 @@ def follow(
             poll_seconds = min(MAX_POLL_SECONDS, max(1.0, poll_seconds * 2))
             time.sleep(poll_seconds)
             continue
-        if described["status"] != "RUNNING" or stop or time.monotonic() > deadline:
+        now = time.monotonic()
+        if described["status"] != "RUNNING" or stop or now > deadline:
             return described, events_after(sfn, execution_arn, 0, MAX_HISTORY_PAGE)
-        time.sleep(poll_seconds)
+        pause = poll_seconds
+        if idle_poll_seconds is not None:
+            pause = min(max(poll_seconds, (now - quiet_since) / 8), max(poll_seconds, idle_poll_seconds))
+        time.sleep(max(0.0, min(pause, deadline - now)))
 
 
-def events_after(sfn, execution_arn: str, last_seen: int, page_size: int) -> list[dict]:
-    """The execution's history events after the one whose id is `last_seen` (0: all of them), oldest first."""
+def events_after(sfn, execution_arn: str, last_seen: int, page_size: int, probe: int | None = None) -> list[dict]:
+    """The execution's history events after the one whose id is `last_seen` (0: all of them), oldest first. With
+    `probe`, the newest `probe` events are read first, and the pages only when they hold a new one."""
+    if probe and last_seen:
+        newest = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=probe)["events"]
+        if not newest or newest[0]["id"] <= last_seen:
+            return []
     newer: list[dict] = []
     pages = sfn.get_paginator("get_execution_history").paginate(
         executionArn=execution_arn, reverseOrder=True, PaginationConfig={"PageSize": page_size}
@@ -81,6 +102,21 @@ def events_after(sfn, execution_arn: str, last_seen: int, page_size: int) -> lis
                 return newer[::-1]
             newer.append(event)
     return newer[::-1]
+
+
+def one_line(text: str, limit: int = SHORT_CAUSE_CHARACTERS) -> str:
+    """`text` on one line to print: its white space (new lines too) as single spaces, other control characters
+    escaped, cut after `limit` characters with an ellipsis."""
+    flat = " ".join(text[: limit * 2 + 1].split())
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in flat)
+    return escaped if len(escaped) <= limit and len(text) <= limit * 2 else f"{escaped[: limit - 1].rstrip()}…"
+
+
+def clock_time(moment: datetime, seconds_later: float = 0) -> str:
+    """The local time `seconds_later` than `moment`, as a clock shows it (and the date, unless it is today)."""
+    when = (moment + timedelta(seconds=seconds_later)).astimezone()
+    shown = f"{when:%H:%M:%S %Z}".strip()
+    return shown if when.date() == datetime.now(when.tzinfo).date() else f"{when:%Y-%m-%d} {shown}"
 
 
 class Progress:
@@ -110,6 +146,12 @@ class Progress:
             if planned.get("Retry"):
                 failure = f"Try {planned['Attempt'] - 1} failed ({planned['Error']})"
                 print(f"{self.prefix}   {failure}; trying again in {planned['DelaySeconds']} s", file=sys.stderr)
+                if planned.get("Cause"):
+                    print(f"{self.prefix}   Cause: {one_line(planned['Cause'])}", file=sys.stderr)
+                print(
+                    f"{self.prefix}   The next try starts at {clock_time(event['timestamp'], planned['DelaySeconds'])}",
+                    file=sys.stderr,
+                )
         if exited and exited["name"] == CHECK_STATE:
             check = json.loads(exited["output"])["execution"]["check"]
             progress = ""
@@ -188,4 +230,4 @@ class BatchTable:
             counters = json.loads(described.get("output") or "{}").get("TaskExecution") or {}
             moved = counters.get("BytesTransferred", 0) / 2**20
             return f"{label}SUCCEEDED, {counters.get('FilesTransferred', 0):,} files and {moved:,.1f} MiB"
-        return f"{label}{described['status']}, {described.get('error')}: {(described.get('cause') or '')[:200]}"
+        return f"{label}{described['status']}, {described.get('error')}: {one_line(described.get('cause') or '')}"

@@ -64,9 +64,21 @@ RULE_DETAIL_KEYS = ("executionArn", "stateMachineArn", "status")
 # The state machines of every local deployment in the process (datasync-workflow-<8 hex>; a batch's are named
 # datasync-workflow-batch-<8 hex>): the steps' "this workflow's".
 LOCAL_WORKFLOW_STATE_MACHINES = f"arn:aws:states:*:{DEFAULT_ACCOUNT_ID}:stateMachine:datasync-workflow-{'[0-9a-f]' * 8}"
+# How often a run is looked at while its states follow each other, and at the least while nothing happens (a retry's
+# delay, a long transfer): in between, the longer the quiet the rarer the looks (follow's idle_poll_seconds), so a run
+# that only waits takes almost no CPU and its end is noticed within an eighth of the quiet before it.
+POLL_SECONDS = 0.1
+IDLE_POLL_SECONDS = 1.0
+# moto's Step Functions engine logs, as errors of its own, each failure a state catches or a path that is absent
+# (`Exception=NoSuchJsonPathError at ...`), successful runs too: a run's Error and Cause say what failed. Unless the
+# caller gave these loggers a level, they are quiet; `logging.getLogger(MOTO_ENGINE_LOGGER).setLevel(logging.INFO)`
+# shows them.
+MOTO_ENGINE_LOGGER = "moto.stepfunctions.parser"
 
 emulated_datasync.install()
 emulated_stepfunctions.install()
+if logging.getLogger(MOTO_ENGINE_LOGGER).level == logging.NOTSET:
+    logging.getLogger(MOTO_ENGINE_LOGGER).setLevel(logging.CRITICAL)
 # Metrics are not published locally (see _invoke); Powertools would warn on stderr after every step that adds none.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
@@ -218,10 +230,29 @@ def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, on_po
     """Follow the execution to its end, stopping it at `deadline` or when asked (the clean-up rule then cancels
     its DataSync execution)."""
     remaining = max(0.0, deadline - time.monotonic())
-    described, history = follow(sfn, execution_arn, on_event, timeout=remaining, stop_when=stop_when, on_poll=on_poll)
+    # Watched even with no on_event, so that the polls slow down while nothing happens (a retry's delay, a transfer).
+    watched = on_event or _unseen
+    described, history = follow(
+        sfn,
+        execution_arn,
+        watched,
+        timeout=remaining,
+        stop_when=stop_when,
+        on_poll=on_poll,
+        poll_seconds=POLL_SECONDS,
+        idle_poll_seconds=IDLE_POLL_SECONDS,
+    )
     if described["status"] == "RUNNING":
         sfn.stop_execution(executionArn=execution_arn, error="LocalStop", cause="stopped by the local runner")
-        described, history = follow(sfn, execution_arn, on_event, timeout=10, seen=len(history))
+        described, history = follow(
+            sfn,
+            execution_arn,
+            watched,
+            timeout=10,
+            seen=len(history),
+            poll_seconds=POLL_SECONDS,
+            idle_poll_seconds=IDLE_POLL_SECONDS,
+        )
     return LocalExecution(
         execution_arn=execution_arn,
         status=described["status"],
@@ -230,6 +261,10 @@ def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, on_po
         cause=described.get("cause"),
         history=history,
     )
+
+
+def _unseen(event: dict) -> None:
+    pass
 
 
 @contextmanager

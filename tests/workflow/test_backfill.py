@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from datasync_workflow.backfill import backfill, planned_runs
+from datasync_workflow.backfill import BackfillRun, backfill, planned_runs, table
 from datasync_workflow.cli import main
 from datasync_workflow.local import local_deployment
 from tests import fakes
@@ -64,7 +64,21 @@ def test_the_command_prints_a_table_and_exits_1_when_a_date_failed(tmp_path, cap
         ["2026-11-01T00:00:00+00:00", "FAILED", "now"],
         ["2026-11-02T00:00:00+00:00", "FAILED", "now"],
     ]
-    assert all(line.endswith("DataSyncTaskNotFoundError") for line in lines[1:])
+    # Each failed date's Error and its Cause, shortened to its line of the table.
+    for line in lines[1:]:
+        failure = line.split(None, 4)[4]
+        assert failure.startswith(f"DataSyncTaskNotFoundError: DataSync has no task {missing} in this account"), line
+        assert len(failure) <= len("DataSyncTaskNotFoundError: ") + 160
+
+
+def test_a_long_cause_is_one_line_of_the_table_cut_short():
+    failed = BackfillRun(
+        NOV_1, NOV_2, "backfill-x", status="FAILED", started_here=True, error="DataSyncBatchFailedError"
+    )
+    failed.cause = "Items failed:\n" + "\n".join(f"item {i}: DataSyncTaskExecutionFailedError" for i in range(500))
+    _, row = table([failed]).splitlines()
+    assert row.split(None, 4)[4].startswith("DataSyncBatchFailedError: Items failed: item 0: DataSyncTaskExecution")
+    assert row.endswith("…") and len(row.split(None, 4)[4]) == len("DataSyncBatchFailedError: ") + 160
 
 
 def test_an_input_a_date_would_refuse_starts_nothing(tmp_path, capsys):

@@ -2,9 +2,13 @@
 `datasync-workflow validate`: progress on stderr, output on stdout, exit status."""
 
 import json
+import re
+import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 
 import boto3
@@ -14,10 +18,11 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from datasync_steps.names import PLAN_RETRY_STATE
 from datasync_workflow import cli
 from datasync_workflow.cli import main, printable
 from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.follow import follow
+from datasync_workflow.follow import SHORT_CAUSE_CHARACTERS, Progress, follow
 from datasync_workflow.local import _invoke, local_batches, local_deployment
 from tests.conftest import PLAN, REGION, make_s3_location, make_secret, make_smb_location, make_task, stubbed_client
 
@@ -314,9 +319,18 @@ def test_validate_checks_roles_against_the_deployments_setting(tmp_path, capsys)
 
 
 def test_validate_refuses_an_input_that_is_not_an_object(tmp_path, capsys):
+    # Like a file that is not JSON: no input at all, a usage error (an array points to the converter's --index).
     (tmp_path / "input.json").write_text("[]")
-    assert main(["validate", str(tmp_path / "input.json")]) == 1
-    assert capsys.readouterr().out == "the execution input must be a JSON object, not an array\n"
+    with pytest.raises(SystemExit) as exited:
+        main(["validate", str(tmp_path / "input.json")])
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"datasync-workflow: error: cannot read the input {tmp_path / 'input.json'}: it is an array, and an input is "
+        "one JSON object (from-airflow prints an array of a DAG's calls: from-airflow DAG.py --index N prints the "
+        "input of call N, from 0, as an object)\n"
+    )
 
 
 def test_ctrl_c_ends_a_local_run_without_a_traceback(tmp_path, monkeypatch, capsys):
@@ -360,6 +374,16 @@ def command(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
         (b'{"max_iterations": NaN}', "it is not JSON: NaN is not a JSON number"),
         (b'{"task_arn": ', "it is not JSON: Expecting value at line 1, column 14"),
         (b" " * (1024**2 + 1), "it is over 1,048,576 bytes, and an execution input is at most 262,144"),
+        (b'[{"task_arn": "arn"}]', "from-airflow DAG.py --index N prints the input of call N, from 0, as an object)"),
+        (b'"task_arn"', "it is a string, and an input is one JSON object"),
+        (b"null", "it is null, and an input is one JSON object"),
+        (b"12", "it is a number, and an input is one JSON object"),
+        (
+            b"\xef\xbb\xbf[]",
+            "it is an array, and an input is one JSON object (from-airflow prints an array of a DAG's calls: "
+            "from-airflow DAG.py --index N prints the input of call N, from 0, as an object)",
+        ),
+        (b'\xef\xbb\xbf{"task_arn": "\xff"}', "it is not UTF-8 text (byte 0xff at offset 17)"),
     ],
 )
 def test_a_file_that_is_no_input_is_one_line_and_exit_2(tmp_path, content, reason):
@@ -550,3 +574,146 @@ def test_a_local_run_with_deployment_settings_not_as_documented_is_a_usage_error
     done = command("run", "--local", str(EXAMPLES / "run_task_arn.json"))
     assert done.returncode == 2 and b"Traceback" not in done.stderr
     assert b"error: SCOPE_TAG 'team': give KEY=VALUE" in done.stderr
+
+
+# The command line's edges: what a try that failed says, Ctrl-C, --version, the defaults in --help, a byte-order mark,
+# moto's own log lines.
+
+
+def test_a_failed_try_says_its_cause_and_when_the_next_starts_before_it_waits(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    labelled = {**json.loads((EXAMPLES / "find_task_by_uris.json").read_text()), "task_id": "nightly_copy"}
+    (tmp_path / "input.json").write_text(json.dumps({**labelled, "retries": 1, "retry_delay": 1}))
+    assert main(["run", "--local", str(tmp_path / "input.json")]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    said = lines.index("[nightly_copy]    Try 1 failed (DataSyncTaskNotFoundError); trying again in 1 s")
+    assert lines[said + 1] == (
+        "[nightly_copy]    Cause: No DataSync task links smb://hostname/directory/ to s3://mybucket/prefix, and "
+        "create_task_kwargs is empty, so none was created."
+    )
+    assert re.fullmatch(r"\[nightly_copy\]    The next try starts at \d\d:\d\d:\d\d( \S+)?", lines[said + 2])
+    assert said + 2 < next(i for i, line in enumerate(lines) if line.startswith("[nightly_copy] -> Wait before"))
+
+
+def test_a_tries_cause_is_one_printable_line_and_its_next_try_a_time_of_day(capsys):
+    began = datetime(2026, 11, 28, 2, 0, 0, tzinfo=UTC)
+    planned = {"Retry": True, "Attempt": 2, "DelaySeconds": 300, "Error": "DataSyncTaskExecutionFailedError"}
+    planned["Cause"] = "It failed:\n\tdisk full \x1b[2J" + " and more" * 100
+    progress = Progress()
+    progress({"id": 1, "type": "PassStateEntered", "timestamp": began})
+    progress(
+        {
+            "id": 2,
+            "type": "TaskStateExited",
+            "timestamp": began,
+            "stateExitedEventDetails": {"name": PLAN_RETRY_STATE, "output": json.dumps({"retry": planned})},
+        }
+    )
+    _, cause, next_try = capsys.readouterr().err.splitlines()
+    assert cause.startswith("   Cause: It failed: disk full \\x1b[2J and more and more") and cause.endswith("…")
+    assert len(cause) == len("   Cause: ") + SHORT_CAUSE_CHARACTERS
+    then = (began + timedelta(seconds=300)).astimezone()
+    assert next_try == f"   The next try starts at {then:%Y-%m-%d} {then:%H:%M:%S %Z}".rstrip()
+
+
+def interrupted_once_it_said(marker: str, tmp_path: Path, *args: str) -> tuple[int, str]:
+    """Run the installed command, send it SIGINT as Ctrl-C does once a line ending with `marker` is on its stderr; its
+    exit status and stderr."""
+    (tmp_path / "stderr").touch()
+    with (tmp_path / "stderr").open("w") as stderr:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "datasync-workflow"), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            # As a shell's foreground command: Ctrl-C's signal is not ignored (a test runner's worker may ignore it).
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while f"{marker}\n" not in (tmp_path / "stderr").read_text():
+                assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "stderr").read_text()
+                time.sleep(0.1)
+            process.send_signal(signal.SIGINT)
+            status = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    return status, (tmp_path / "stderr").read_text()
+
+
+# A run that waits ten minutes for its second try, as the README's first input did.
+WAITING = {**json.loads((EXAMPLES / "find_task_by_uris.json").read_text()), "retries": 1, "retry_delay": 600}
+
+
+@pytest.mark.parametrize(
+    ("args", "marker", "said"),
+    [
+        (
+            ["run", "--local"],
+            "Try 1 failed (DataSyncTaskNotFoundError); trying again in 600 s",
+            "a local run ends with this command, its emulated DataSync with it",
+        ),
+        (
+            ["backfill", "--local", "--start-date", "2026-11-01", "--end-date", "2026-11-02"],
+            "2026-11-02T00:00:00+00:00  started",
+            "a local backfill ends with this command, its runs and emulated DataSync with it",
+        ),
+    ],
+)
+def test_ctrl_c_ends_a_command_with_one_line_and_exit_130(tmp_path, args, marker, said):
+    (tmp_path / "input.json").write_text(json.dumps(WAITING))
+    status, stderr = interrupted_once_it_said(marker, tmp_path, args[0], str(tmp_path / "input.json"), *args[1:])
+    assert status == cli.INTERRUPTED, stderr
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1] == f"Interrupted: {said}", stderr
+
+
+def test_ctrl_c_of_any_other_command_is_one_line_and_exit_130(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "validate_input", interrupted)
+    assert main(["validate", str(EXAMPLES / "run_task_arn.json")]) == cli.INTERRUPTED
+    assert capsys.readouterr().err == "Interrupted: nothing was started\n"
+
+
+def test_version_is_the_installed_packages(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"datasync-workflow {version('datasync-workflow')}\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "defaults"),
+    [
+        ("run", ["--timeout SECONDS seconds before a --local run is stopped (default: 900)", "(default: 1.5)"]),
+        ("backfill", ["(default: @daily)", "runs at once (default: 16, as Airflow's)"]),
+    ],
+)
+def test_help_shows_the_defaults(command, defaults, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for default in defaults:
+        assert default in shown
+    assert EmulatedTransfer.seconds == cli.TRANSFER_SECONDS  # what --transfer-seconds' help says
+
+
+def test_an_input_beginning_with_a_byte_order_mark_is_read(tmp_path):
+    with_mark = b"\xef\xbb\xbf" + (EXAMPLES / "find_or_create_update_run_delete.json").read_bytes()
+    (tmp_path / "input.json").write_bytes(with_mark)
+    for done in (command("validate", str(tmp_path / "input.json")), command("validate", "-", stdin=with_mark)):
+        assert (done.returncode, done.stdout, done.stderr) == (0, b"valid\n", b"")
+
+
+def test_verbose_shows_the_steps_logs_and_twice_motos_too():
+    demo = str(EXAMPLES / "find_or_create_update_run_delete.json")
+    steps_only = command("run", "--local", demo, *DEMO_SECRET, "--verbose", "--transfer-seconds", "0.2")
+    assert steps_only.returncode == 0, steps_only.stderr
+    assert b'"message":"Created a task"' in steps_only.stderr and b"Exception=" not in steps_only.stderr
+    with_motos = command("run", "--local", demo, *DEMO_SECRET, "-vv", "--transfer-seconds", "0.2")
+    assert with_motos.returncode == 0, with_motos.stderr
+    assert b'"message":"Created a task"' in with_motos.stderr
+    assert b"Exception=NoSuchJsonPathError" in with_motos.stderr

@@ -3,6 +3,7 @@
 
 import json
 import logging
+import resource
 import threading
 import time
 from pathlib import Path
@@ -163,3 +164,48 @@ def test_a_map_of_child_executions_runs_locally_as_step_functions_runs_it():
             == [{"Status": "SUCCEEDED", "Output": {}}] * 3
         )
         assert len(sfn.list_executions(stateMachineArn=child)["executions"]) == 3
+
+
+def test_motos_engine_logs_are_quiet_unless_asked_for(task, capfd, caplog):
+    # moto's Step Functions engine logs an error for each path a state finds absent, in successful runs too.
+    with caplog.at_level(logging.INFO):  # a caller's own logging, at INFO
+        assert run_local({"task_arn": task, "wait_interval_seconds": 0}).status == "SUCCEEDED"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith(local.MOTO_ENGINE_LOGGER)] == []
+    assert "Exception=" not in capfd.readouterr().err
+    # Asked for: the logger's level.
+    with caplog.at_level(logging.INFO, logger=local.MOTO_ENGINE_LOGGER):
+        assert run_local({"task_arn": task, "wait_interval_seconds": 0}).status == "SUCCEEDED"
+    assert any(r.getMessage().startswith("Exception=NoSuchJsonPathError") for r in caplog.records)
+
+
+def process_cpu_seconds() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+def test_a_run_that_only_waits_takes_almost_no_cpu(datasync):
+    """While a retry's delay passes, the local runner looks at the run less and less often (its end is still noticed
+    within a second): from 1 s after the Wait state is entered to 1 s before it ends, the process takes under 5 % of a
+    core (polling every 0.1 s took 13 %)."""
+    delay, measured = 10, []
+
+    def measure() -> None:
+        time.sleep(1)
+        measured.append((time.monotonic(), process_cpu_seconds()))
+        time.sleep(delay - 2)
+        measured.append((time.monotonic(), process_cpu_seconds()))
+
+    def on_event(event: dict) -> None:
+        if (event.get("stateEnteredEventDetails") or {}).get("name") == "Wait before the next try":
+            threading.Thread(target=measure).start()
+
+    missing = {"source_location_uri": "smb://h/d/", "destination_location_uri": "s3://b/p"}
+    began = time.monotonic()
+    execution = run_local({**missing, "retries": 1, "retry_delay": delay}, on_event=on_event)
+    assert execution.error == "DataSyncTaskNotFoundError" and len(measured) == 2
+    (start, cpu_before), (end, cpu_after) = measured
+    assert (cpu_after - cpu_before) / (end - start) < 0.05, (
+        f"{cpu_after - cpu_before:.2f} s of CPU in {end - start:.1f} s"
+    )
+    # The second try and the end were noticed promptly.
+    assert time.monotonic() - began < delay + 8
