@@ -134,7 +134,8 @@ def _step_extras(step: Step) -> list[str]:
     """What the stack grants a step beyond its rows (infra/workflow.py and infra/operations.py)."""
     extras = []
     if step.table_actions:
-        extras.append(f"{'<br>'.join(f'`{a}`' for a in step.table_actions)} | the table of waiting task tokens | ")
+        actions = "<br>".join(f"`{action}`" for action in step.table_actions)
+        extras.append(f"{actions} | the waiting table (task tokens, and the runs that use each task) | ")
     if step.passes_roles:
         extras.append("`iam:PassRole` | the deployment's `passable_role_arns` | passed to `datasync.amazonaws.com`")
     if step.makes_network_interfaces:

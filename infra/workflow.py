@@ -157,8 +157,8 @@ class DataSyncWorkflow(Construct):
         acknowledge(
             self.waiting_table,
             "AwsSolutions-DDB3",
-            "The table holds only task tokens of running executions, each expiring within hours of its wait: "
-            "there is nothing to recover to a point in time.",
+            "The table holds only task tokens of running executions and which runs use each task, each expiring "
+            "within a day or so of its use: there is nothing to recover to a point in time.",
             finding_is_rule=True,
         )
         # What an EventBridge rule or a schedule could not deliver, and the events a rule's function failed on after
