@@ -139,21 +139,25 @@ def test_the_definition_passes_the_asl_validator(tmp_path, batch):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("batch", [False, True], ids=["workflow", "batch"])
-def test_the_diagram_has_every_state_and_transition(batch):
-    definition = json.loads(batch_definition_text() if batch else definition_text())
-    chart = diagram.flowchart(definition)
-    labels = dict(re.findall(r'^    (s\d+)[\[{(]+"([^"]+)"', chart, re.MULTILINE))
-    drawn = {(labels[a], labels[b]) for a, b in re.findall(r"^    (s\d+) -\S+(?: \S+)*? (s\d+)$", chart, re.MULTILINE)}
-    defined = {
+def transitions(definition: dict) -> set[tuple[str, str]]:
+    """(state, next state) for every way out of every state of the definition."""
+    return {
         (name, target)
         for name, state in definition["States"].items()
         for target in [state.get("Next"), state.get("Default")]
         + [rule["Next"] for rule in state.get("Choices", []) + state.get("Catch", [])]
         if target
     }
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["workflow", "batch"])
+def test_the_diagram_has_every_state_and_transition(batch):
+    definition = json.loads(batch_definition_text() if batch else definition_text())
+    chart = diagram.flowchart(definition)
+    labels = dict(re.findall(r'^    (s\d+)[\[{(]+"([^"]+)"', chart, re.MULTILINE))
+    drawn = {(labels[a], labels[b]) for a, b in re.findall(r"^    (s\d+) -\S+(?: \S+)*? (s\d+)$", chart, re.MULTILINE)}
     assert sorted(labels.values()) == sorted(definition["States"])
-    assert drawn == defined
+    assert drawn == transitions(definition)
 
 
 def test_the_parts_drawn_in_the_docs_hold_every_state_once_and_every_transition():
@@ -172,14 +176,7 @@ def test_the_parts_drawn_in_the_docs_hold_every_state_once_and_every_transition(
         assert len(boxes) <= 30
         edges = re.findall(r"^    (s\d+) -\S+(?: \S+)*? (s\d+)$", chart, re.MULTILINE)
         drawn |= {(boxes[a], boxes[b]) for a, b in edges}
-    defined = {
-        (name, target)
-        for name, state in definition["States"].items()
-        for target in [state.get("Next"), state.get("Default")]
-        + [rule["Next"] for rule in state.get("Choices", []) + state.get("Catch", [])]
-        if target
-    }
-    assert drawn == defined
+    assert drawn == transitions(definition)
 
 
 def test_the_names_code_shares_with_the_definition_are_in_it():
