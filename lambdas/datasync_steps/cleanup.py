@@ -9,6 +9,7 @@ that no other run still uses, is deleted.
 
 import json
 import os
+import time
 from fnmatch import fnmatchcase
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import CANCELLED_TAG, FOLLOW, START_STATE, STOPPED_STATUSES
 from datasync_steps.observability import logger, step_handler
 from datasync_steps.state import Cancellation
-from datasync_steps.task_users import TaskUsers, delete_when_unused, task_exists
+from datasync_steps.task_users import CLEANUP_SECONDS, TaskUsers, delete_when_unused, task_exists
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -99,9 +100,18 @@ def clean_up(
         return Cancellation(Cancelled=False)
     cancelled = cancel_own_execution(sfn, client, change, status)
     if users is not None:
+        deadline = time.monotonic() + CLEANUP_SECONDS
         for task_arn in users.tasks_used():
+            if time.monotonic() > deadline:
+                logger.warning("No time left to release the task: kept", extra={"task_arn": task_arn})
+                continue
             outcome = delete_when_unused(
-                users, task_arn, partial(deleted, client, task_arn), partial(task_exists, client, task_arn), asked=False
+                users,
+                task_arn,
+                partial(deleted, client, task_arn),
+                partial(task_exists, client, task_arn),
+                asked=False,
+                deadline=deadline,
             )
             logger.info(
                 "The stopped run no longer uses the task", extra={"task_arn": task_arn, "deleted": outcome.deleted}
@@ -125,4 +135,4 @@ def cancel_own_execution(sfn: "SFNClient", client: "DataSyncClient", change: Sta
 @step_handler(StatusChangeEvent, Cancellation, correlation_id_path="detail.executionArn")
 def handler(event: StatusChangeEvent) -> Cancellation:
     sfn = states_client()
-    return clean_up(sfn, datasync_client(), event.detail, TaskUsers.of(event.detail.executionArn, sfn))
+    return clean_up(sfn, datasync_client(), event.detail, TaskUsers.of(event.detail.executionArn, sfn, "cleanup"))

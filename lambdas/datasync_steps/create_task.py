@@ -83,7 +83,7 @@ def handler(event: TargetEvent) -> Target:
     deployment = Deployment.from_environment()
     config = input_of_execution(event.execution_id, deployment)
     made_by_run = workflow_tag(event.execution_id)
-    users = TaskUsers.of(event.execution_id, states_client())
+    users = TaskUsers.of(event.execution_id, states_client(), "create-task")
     return create_task(
         datasync_client(), datasync_client(creates=True), config, event.target, made_by_run, deployment, users
     )

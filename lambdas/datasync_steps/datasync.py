@@ -27,7 +27,14 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 # A throttled request was refused before DataSync did anything.
 THROTTLING_ERROR_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-TRANSIENT_ERROR_CODES = THROTTLING_ERROR_CODES | {"InternalException", "ServiceUnavailable"}
+# DynamoDB's (task_users.py): a write that met a transaction on its item is refused so, and may be tried again.
+TRANSACTION_CONFLICT = "TransactionConflictException"
+TRANSIENT_ERROR_CODES = THROTTLING_ERROR_CODES | {
+    "InternalException",
+    "ServiceUnavailable",
+    "ProvisionedThroughputExceededException",
+    TRANSACTION_CONFLICT,
+}
 # A missing permission: never "not found", whatever the call.
 ACCESS_DENIED_ERROR_CODES = {"AccessDeniedException", "AccessDenied"}
 # The errors that say something the input names does not exist.

@@ -49,7 +49,7 @@ def deleted(client: "DataSyncClient", task_arn: str) -> Deletion:
 
 @step_handler(DeleteEvent, Deletion)
 def handler(event: DeleteEvent) -> Deletion:
-    users = TaskUsers.of(event.execution_id, states_client())
+    users = TaskUsers.of(event.execution_id, states_client(), "delete")
     deletion = delete_task(datasync_client(), event.TaskArn, users)
     # The run's output names the count whatever the environment.
     return deletion if users else deletion.model_copy(update={"TaskInUseByOtherRuns": 0})

@@ -195,5 +195,5 @@ def handler(event: ResolveEvent) -> Resolved:
     metrics.add_metric(name="WorkflowRuns", unit=MetricUnit.Count, value=1)
     started = read_input(states_client(), event.execution_id)
     deployment = Deployment.from_environment().in_region_of(event.execution_id)
-    users = TaskUsers.of(event.execution_id, states_client())
+    users = TaskUsers.of(event.execution_id, states_client(), "resolve")
     return resolve(datasync_client(), started.raw, deployment, event.attempt, started, users)

@@ -41,6 +41,9 @@ FIND_OR_CREATE = {
 }
 
 
+WAIT_SECONDS = task_users.WAIT_SECONDS  # as deployed; the tests below wait less
+
+
 @pytest.fixture(autouse=True)
 def fast_waits(monkeypatch):
     monkeypatch.setattr(task_users, "POLL_SECONDS", 0.01)
@@ -69,9 +72,9 @@ def machine(sfn, monkeypatch) -> str:
 def run(sfn, machine, table):
     """A new run of the workflow (RUNNING), as the table of task users sees it."""
 
-    def new_run(name: str) -> TaskUsers:
+    def new_run(name: str, step: str = "delete") -> TaskUsers:
         execution = sfn.start_execution(stateMachineArn=machine, name=name, input="{}")["executionArn"]
-        return TaskUsers(table, sfn, execution)
+        return TaskUsers(table, sfn, execution, step)
 
     return new_run
 
@@ -265,3 +268,149 @@ def test_the_clean_up_of_a_run_that_did_not_stop_releases_nothing(datasync, sfn,
     running.register(task, 60)
     clean_up(sfn, datasync, StatusChange(executionArn=running.workflow_execution, status="ABORTED"), running)
     assert len(items(table)) == 2
+
+
+# The marker: held while the task is deleted, by one step of one run, for as long as that step can live.
+
+
+def test_the_marker_is_held_while_the_task_is_deleted_and_released_after(datasync, run, task, table):
+    deleter, late = run("deleter"), run("late")
+    refused_meanwhile = []
+
+    def delete() -> None:
+        refused_meanwhile.append(late.register(task, 60) is False)
+        datasync.delete_task(TaskArn=task)
+
+    outcome = task_users.delete_when_unused(deleter, task, delete, lambda: task in task_arns(datasync))
+    assert outcome.deleted and refused_meanwhile == [True]
+    assert items(table) == []  # the marker went last
+
+
+def test_the_clean_up_of_a_run_never_takes_or_removes_the_marker_its_own_delete_step_holds(datasync, sfn, run, task):
+    # A run stopped while its delete step runs: the step goes on, and the run's clean-up starts beside it.
+    delete_step = run("stopped", step="delete")
+    cleanup_step = TaskUsers(delete_step.table, sfn, delete_step.workflow_execution, "cleanup")
+    assert delete_step.take_marker(task)
+    assert cleanup_step.take_marker(task) is False
+    cleanup_step.release_marker(task)
+    assert delete_step.deleting(task)
+    marker = delete_step.table.get_item(Key={PARTITION_KEY: task, SORT_KEY: DELETING})["Item"]
+    assert marker[task_users.DELETER] == f"{delete_step.workflow_execution}#delete"
+    delete_step.release_marker(task)
+    assert not delete_step.deleting(task)
+
+
+def test_an_expired_marker_of_another_step_is_taken(datasync, run, task, table):
+    killed, deleter = run("killed"), run("deleter")
+    killed.take_marker(task)
+    assert deleter.take_marker(task) is False
+    table.update_item(
+        Key={PARTITION_KEY: task, SORT_KEY: DELETING},
+        UpdateExpression="SET ExpiresAt = :past",
+        ExpressionAttributeValues={":past": 1},
+    )
+    assert deleter.take_marker(task)
+    assert table.get_item(Key={PARTITION_KEY: task, SORT_KEY: DELETING})["Item"][task_users.DELETER].startswith(
+        deleter.workflow_execution
+    )
+
+
+def test_a_marker_outlives_the_step_that_holds_it_and_no_waiting_run_fails_before_it_expires():
+    from datasync_workflow.definition import step_named
+    from datasync_workflow.flow import RETRY
+
+    (transient,) = [retry for retry in RETRY if retry["ErrorEquals"] == ["DataSyncTransientError"]]
+    longest_holder = max(step_named(name).timeout_seconds for name in ("delete", "cleanup"))
+    # Taken after its function started, a marker is still there when that function is killed at its timeout...
+    assert longest_holder < task_users.MARKER_SECONDS
+    # ...and a registration's waits (a first try and each retry, however short the retries' delays) outlast it.
+    assert WAIT_SECONDS * (1 + transient["MaxAttempts"]) > task_users.MARKER_SECONDS
+    # The clean-up's last task, begun at its deadline, may wait for another deleter once more: still in its timeout.
+    assert step_named("cleanup").timeout_seconds > task_users.CLEANUP_SECONDS + WAIT_SECONDS
+
+
+# DynamoDB's refusals, which moto does not make: a transaction in progress on the marker, a throttle. Stubber answers
+# as DynamoDB's API reference says (TransactionConflictException for a single-item write that meets a transaction;
+# TransactionCanceledException with a reason per item for a transaction).
+
+
+@pytest.fixture
+def stubbed(run):
+    from botocore.stub import Stubber
+
+    users = run("stubbed")
+    with Stubber(users.table.meta.client) as stubber:
+        yield users, stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_a_marker_that_meets_a_registrations_transaction_is_not_taken_now(stubbed, task):
+    users, stubber = stubbed
+    stubber.add_client_error("put_item", "TransactionConflictException")
+    assert users.take_marker(task) is False
+
+
+def test_a_marker_that_meets_a_transaction_is_removed_at_the_next_try(stubbed, task):
+    users, stubber = stubbed
+    stubber.add_client_error("delete_item", "TransactionConflictException")
+    stubber.add_response("delete_item", {})
+    waited = []
+    users.sleep = waited.append
+    users.release_marker(task)
+    assert waited == [task_users.POLL_SECONDS]
+
+
+def test_a_registration_in_conflict_with_a_deleters_write_waits_as_if_refused(stubbed, task):
+    users, stubber = stubbed
+    reasons = [{"Code": "None"}, {"Code": "None"}, {"Code": "TransactionConflict"}]
+    stubber.add_client_error(
+        "transact_write_items", "TransactionCanceledException", modeled_fields={"CancellationReasons": reasons}
+    )
+    assert users.register(task, 60) is False
+
+
+def test_a_throttled_table_is_a_transient_error_which_step_functions_retries(stubbed, task):
+    users, stubber = stubbed
+    reasons = [{"Code": "ThrottlingError"}, {"Code": "None"}, {"Code": "None"}]
+    stubber.add_client_error(
+        "transact_write_items", "TransactionCanceledException", modeled_fields={"CancellationReasons": reasons}
+    )
+    with pytest.raises(DataSyncTransientError, match="throttled"):
+        users.register(task, 60)
+    stubber.add_client_error("put_item", "ProvisionedThroughputExceededException")
+    with pytest.raises(DataSyncTransientError, match="DynamoDB failed to record the deletion"):
+        users.request_deletion(task, [{"ExpiresAt": 1}])
+    stubber.add_client_error("delete_item", "TransactionConflictException")
+    with pytest.raises(DataSyncTransientError, match="DynamoDB failed to forget"):
+        users.forget(task, "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:other")
+
+
+# What the deleter counts and records.
+
+
+def test_every_other_run_that_may_use_the_task_is_counted(datasync, sfn, run, task, table):
+    finished, running, later, deleter = run("finished"), run("running"), run("later"), run("deleter")
+    for users in (finished, running, later, deleter):
+        users.register(task, 60)
+    ended(sfn, finished)
+    assert delete_task(datasync, task, deleter).TaskInUseByOtherRuns == 2
+    assert (task, finished.workflow_execution) not in keys(table)  # the ended one was forgotten
+
+
+def test_a_kept_tasks_deletion_is_asked_for_as_long_as_its_longest_user_may_use_it(datasync, run, task, table):
+    short, long, deleter = run("short"), run("long"), run("deleter")
+    short.register(task, 60), long.register(task, 6000), deleter.register(task, 60)
+    delete_task(datasync, task, deleter)
+    expiry = {item[SORT_KEY]: item["ExpiresAt"] for item in items(table) if item[PARTITION_KEY] == task}
+    assert expiry[DELETE_REQUESTED] == expiry[long.workflow_execution] > expiry[short.workflow_execution]
+
+
+def test_a_clean_up_with_no_time_left_keeps_the_task(datasync, sfn, run, task, table, monkeypatch):
+    failing, deleter = run("failing"), run("deleter")
+    failing.register(task, 60), deleter.register(task, 60)
+    delete_task(datasync, task, deleter)
+    ended(sfn, failing)
+    monkeypatch.setattr(task_users, "CLEANUP_SECONDS", -1.0)
+    monkeypatch.setattr("datasync_steps.cleanup.CLEANUP_SECONDS", -1.0)
+    clean_up(sfn, datasync, StatusChange(executionArn=failing.workflow_execution, status="ABORTED"), failing)
+    assert task_arns(datasync) == [task]
