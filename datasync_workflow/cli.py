@@ -6,7 +6,7 @@ datasync-workflow validate INPUT.json [--passable-role-arn ARN] [--allow-secrets
                              [--scope-tag KEY=VALUE]
 datasync-workflow backfill INPUT.json --start-date D --end-date D [--schedule EXPR] (--local | --stack NAME |
     --state-machine-arn ARN) [--max-active-runs N] [--yes]
-datasync-workflow from-airflow DAG.py
+datasync-workflow from-airflow DAG.py [--index N | --task-id ID | --out DIR [--force]]
 """
 
 import argparse
@@ -392,7 +392,7 @@ def printable(text: str, limit: int = MAX_PRINTED_CHARACTERS) -> str:
 def validate_input(execution_input, args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from datasync_steps.batch import batch_problems
     from datasync_steps.deployment import Deployment, scope_tag_from
-    from datasync_steps.workflow_input import StartedInput, aware, input_problems, parse_workflow_input
+    from datasync_steps.workflow_input import StartedInput, aware, input_problems, parse_workflow_input, unused_keys
 
     try:
         scope = scope_tag_from(args.scope_tag, "--scope-tag")
@@ -423,6 +423,8 @@ def validate_input(execution_input, args: argparse.Namespace, parser: argparse.A
     if not is_batch(execution_input):
         for where, rendered in parse_workflow_input(execution_input, deployment, started).rendered.items():
             print(printable(f"  {where}: {rendered}"))
+        for key in unused_keys(execution_input):
+            print(f"  {key}: not used, task_arn names the task")
     return 0
 
 

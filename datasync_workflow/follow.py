@@ -26,6 +26,10 @@ MAX_POLL_SECONDS = 30
 # Events a poll that may find nothing new reads first (idle_poll_seconds): Step Functions' answer costs by the event.
 PROBE_PAGE = 1
 SHORT_CAUSE_CHARACTERS = 200  # of a Cause on a progress line or in a table
+# A batch's table reads the newest events of its running items' histories (to show a failed try waiting for the next)
+# only while at most this many run: a call per item and refresh.
+RETRIES_READ_AT_MOST = 10
+NEWEST_EVENTS_READ = 10  # a planned retry is followed by its wait's entry, and at most a few more events
 
 
 def follow(
@@ -119,6 +123,21 @@ def clock_time(moment: datetime, seconds_later: float = 0) -> str:
     return shown if when.date() == datetime.now(when.tzinfo).date() else f"{when:%Y-%m-%d} {shown}"
 
 
+def retry_planned(event: dict) -> list[str]:
+    """What a history event that planned another try says of it, in lines to print: the failed try, its Cause, when
+    the next try starts; none for any other event."""
+    exited = event.get("stateExitedEventDetails") or {}
+    if exited.get("name") != PLAN_RETRY_STATE:
+        return []
+    planned = json.loads(exited["output"]).get("retry", {})
+    if not planned.get("Retry"):
+        return []
+    lines = [f"Try {planned['Attempt'] - 1} failed ({planned['Error']}); trying again in {planned['DelaySeconds']} s"]
+    if planned.get("Cause"):
+        lines.append(f"Cause: {one_line(planned['Cause'])}")
+    return [*lines, f"The next try starts at {clock_time(event['timestamp'], planned['DelaySeconds'])}"]
+
+
 class Progress:
     """Prints, on stderr, each state as it is entered with the time since the execution began, and DataSync's
     status (with counters, when a check read them) while the workflow waits for the transfer; each line begins with
@@ -141,17 +160,8 @@ class Progress:
             woken_by = json.loads(exited["output"])["execution"].get("event")  # absent when the wait timed out
             if woken_by:
                 print(f"{self.prefix}   DataSync status: {woken_by['Status']} (DataSync's event)", file=sys.stderr)
-        if exited and exited["name"] == PLAN_RETRY_STATE:
-            planned = json.loads(exited["output"]).get("retry", {})
-            if planned.get("Retry"):
-                failure = f"Try {planned['Attempt'] - 1} failed ({planned['Error']})"
-                print(f"{self.prefix}   {failure}; trying again in {planned['DelaySeconds']} s", file=sys.stderr)
-                if planned.get("Cause"):
-                    print(f"{self.prefix}   Cause: {one_line(planned['Cause'])}", file=sys.stderr)
-                print(
-                    f"{self.prefix}   The next try starts at {clock_time(event['timestamp'], planned['DelaySeconds'])}",
-                    file=sys.stderr,
-                )
+        for line in retry_planned(event):
+            print(f"{self.prefix}   {line}", file=sys.stderr)
         if exited and exited["name"] == CHECK_STATE:
             check = json.loads(exited["output"])["execution"]["check"]
             progress = ""
@@ -178,6 +188,8 @@ class BatchTable:
         self.sfn, self.progress, self.refresh_seconds = sfn, progress, refresh_seconds
         self.prepared: dict | None = None  # prepare-batch's output: count, prefix, the workflow's state machine
         self.statuses: dict[str, str] = {}  # child name -> its last status shown
+        self.arns: dict[str, str] = {}  # child name -> its execution ARN
+        self.retries_shown: dict[str, int] = {}  # child name -> the history event id of its last retry shown
         self.refreshed = -math.inf
 
     def __call__(self, event: dict) -> None:
@@ -212,13 +224,34 @@ class BatchTable:
             if index is not None and self.statuses.get(child["name"]) != child["status"]
         )
         for index, child in changed:
-            self.statuses[child["name"]] = child["status"]
+            self.statuses[child["name"]], self.arns[child["name"]] = child["status"], child["executionArn"]
             print(f"   item {index}: {self.item_line(child)}", file=sys.stderr)
+        self.show_retries(self.prepared["prefix"])
         if changed:
             counted = {status: list(self.statuses.values()).count(status) for status in set(self.statuses.values())}
             waiting = self.prepared["count"] - len(self.statuses)
             shown = ", ".join(f"{n:,} {status.lower()}" for status, n in sorted(counted.items()))
             print(f"   items: {shown}{f', {waiting:,} waiting' if waiting else ''}", file=sys.stderr)
+
+    def show_retries(self, prefix: str) -> None:
+        """An item that failed a try and waits for the next: its failure, Cause and next try, read from the newest
+        events of its history; only while few items run, so that a large batch costs no call per item."""
+        running = [name for name, status in self.statuses.items() if status == "RUNNING"]
+        if len(running) > RETRIES_READ_AT_MOST:
+            return
+        for name in running:
+            newest = self.sfn.get_execution_history(
+                executionArn=self.arns[name],
+                reverseOrder=True,
+                maxResults=NEWEST_EVENTS_READ,
+                includeExecutionData=True,
+            )["events"]
+            planned = next((event for event in newest if retry_planned(event)), None)
+            if planned is None or self.retries_shown.get(name) == planned["id"]:
+                continue
+            self.retries_shown[name] = planned["id"]
+            index = child_index(prefix, name)
+            print(f"   item {index}: RUNNING; " + "; ".join(retry_planned(planned)), file=sys.stderr)
 
     def item_line(self, child: dict) -> str:
         if child["status"] == "RUNNING":

@@ -617,6 +617,7 @@ class Converter(ast.NodeVisitor):
             problems = batch_problems(execution_input) if call.mapped else input_problems(execution_input)
             notes += [f"line {call.line}: validate says: {problem}" for problem in problems]
             converted["notes"] = notes
+            converted["dag_notes"] = dag.dag_notes  # its DAG's, the same for each of its calls (said once on stderr)
             self.charge(len(json.dumps(converted, default=str)))
             self.converted.append(converted)
             self.problems.append(problems)

@@ -146,7 +146,7 @@ def run_local_together(
             for execution_input in execution_inputs
         ]
         deadline = time.monotonic() + timeout
-        return [_finish(sfn, arn, deadline, on_event, stop_when, on_poll) for arn in execution_arns]
+        return [_finish(sfn, arn, deadline, on_event, stop_when, on_poll, timeout) for arn in execution_arns]
 
 
 @contextmanager
@@ -226,9 +226,11 @@ def create_batch_bucket(region: str = "us-east-1") -> None:
         )
 
 
-def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, on_poll=None) -> LocalExecution:
-    """Follow the execution to its end, stopping it at `deadline` or when asked (the clean-up rule then cancels
-    its DataSync execution)."""
+def _finish(
+    sfn, execution_arn: str, deadline: float, on_event, stop_when, on_poll=None, timeout: float = 0
+) -> LocalExecution:
+    """Follow the execution to its end, stopping it at `deadline` (`timeout` seconds after the start) or when asked
+    (the clean-up rule then cancels its DataSync execution)."""
     remaining = max(0.0, deadline - time.monotonic())
     # Watched even with no on_event, so that the polls slow down while nothing happens (a retry's delay, a transfer).
     watched = on_event or _unseen
@@ -243,7 +245,13 @@ def _finish(sfn, execution_arn: str, deadline: float, on_event, stop_when, on_po
         idle_poll_seconds=IDLE_POLL_SECONDS,
     )
     if described["status"] == "RUNNING":
-        sfn.stop_execution(executionArn=execution_arn, error="LocalStop", cause="stopped by the local runner")
+        cause = (
+            f"stopped by the local runner at its timeout, {timeout:g} s (--timeout on the command line, timeout= "
+            "from Python)"
+            if time.monotonic() >= deadline
+            else "stopped by the local runner: stop_when was true of an event"
+        )
+        sfn.stop_execution(executionArn=execution_arn, error="LocalStop", cause=cause)
         described, history = follow(
             sfn,
             execution_arn,

@@ -42,6 +42,17 @@ with DAG(
         task_id="copy_ledger",
         source_location_uri="smb://files.corp.example.com/finance/ledger",
         destination_location_uri=f"s3://{LANDING_BUCKET}/ledger/" + "{{ ds_nodash }}",
+        # The share's password is a Secrets Manager secret that DataSync reads with its own role.
+        create_source_location_kwargs={
+            "ServerHostname": "files.corp.example.com",
+            "Subdirectory": "/finance/ledger",
+            "User": "datasync",
+            "AgentArns": [f"arn:aws:datasync:{REGION}:{ACCOUNT}:agent/agent-0123456789abcdef0"],
+            "CustomSecretConfig": {
+                "SecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:finance-smb-password",
+                "SecretAccessRoleArn": f"arn:aws:iam::{ACCOUNT}:role/datasync-reads-finance-smb-password",
+            },
+        },
         create_destination_location_kwargs={
             "S3BucketArn": f"arn:aws:s3:::{LANDING_BUCKET}",
             "Subdirectory": "/ledger/{{ ds_nodash }}",

@@ -498,6 +498,24 @@ def parse_workflow_input(
     return workflow_input
 
 
+# What a run never reads when its input names the task: the keys that find or create one.
+FINDING_KEYS = (
+    "source_location_uri",
+    "destination_location_uri",
+    "create_task_kwargs",
+    "create_source_location_kwargs",
+    "create_destination_location_kwargs",
+    "allow_random_task_choice",
+    "allow_random_location_choice",
+)
+
+
+def unused_keys(raw: dict) -> list[str]:
+    """The keys of `raw` that no run of it reads: with task_arn, those that find or create a task (as Airflow's
+    operator ignores them)."""
+    return [key for key in FINDING_KEYS if key in raw] if raw.get("task_arn") else []
+
+
 def input_problems(raw: Any, deployment: Deployment | None = None, started: StartedInput | None = None) -> list[str]:
     """Every problem `parse_workflow_input` would refuse the input for, one sentence each."""
     if not isinstance(raw, dict):
@@ -559,7 +577,9 @@ def _checked(
     try:
         workflow_input = WorkflowInput.model_validate(raw)
     except ValidationError as invalid:
-        return None, problems + _described(invalid.errors())
+        unknown, others = _described(invalid.errors())
+        # A misspelt key first: the problems that follow from it (a key missing, say) are its consequences.
+        return None, unknown + problems + others
     if dates_problem:
         problems.append(dates_problem)
     workflow_input._rendered = rendered
@@ -635,19 +655,19 @@ def _plaintext_secret(where: str) -> str:
     )
 
 
-def _described(errors: list[ErrorDetails]) -> list[str]:
-    """One sentence per bad field; unknown keys all in one, each with the key it is closest to, and the keys there are
-    listed once when one of them is close to none."""
+def _described(errors: list[ErrorDetails]) -> tuple[list[str], list[str]]:
+    """The unknown keys in one sentence (each with the key it is closest to, and the keys there are listed once when
+    one of them is close to none), if any; and one sentence per other bad field."""
     unknown = [error["loc"][-1] for error in errors if error["type"] == "extra_forbidden"]
     problems = [_describe(error) for error in errors if error["type"] != "extra_forbidden"]
-    if unknown:
-        more = f" and {len(unknown) - SHOWN_UNKNOWN_KEYS:,} more" if len(unknown) > SHOWN_UNKNOWN_KEYS else ""
-        keys = list(WorkflowInput.model_fields)
-        guesses = [(key, closest(str(key), keys)) for key in unknown[:SHOWN_UNKNOWN_KEYS]]
-        named = ", ".join(shown(key, 60) + (f" (did you mean {guess}?)" if guess else "") for key, guess in guesses)
-        listed = f" (the keys are {', '.join(keys)})" if more or not all(guess for _, guess in guesses) else ""
-        problems.append(f"unknown key{'s' if len(unknown) > 1 else ''} {named}{more}{listed}")
-    return problems
+    if not unknown:
+        return [], problems
+    more = f" and {len(unknown) - SHOWN_UNKNOWN_KEYS:,} more" if len(unknown) > SHOWN_UNKNOWN_KEYS else ""
+    keys = list(WorkflowInput.model_fields)
+    guesses = [(key, closest(str(key), keys)) for key in unknown[:SHOWN_UNKNOWN_KEYS]]
+    named = ", ".join(shown(key, 60) + (f" (did you mean {guess}?)" if guess else "") for key, guess in guesses)
+    listed = f" (the keys are {', '.join(keys)})" if more or not all(guess for _, guess in guesses) else ""
+    return [f"unknown key{'s' if len(unknown) > 1 else ''} {named}{more}{listed}"], problems
 
 
 def closest(name: str, known: Iterable[str]) -> str | None:

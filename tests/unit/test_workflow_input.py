@@ -760,3 +760,11 @@ def test_any_option_value_the_model_lists_passes_and_any_other_is_refused(option
         (problem,) = problems
         assert problem.startswith(f"update_task_kwargs.Options.{option}: {value!r} is not one of the values")
         assert f"({', '.join(OPTION_ENUMS[option])})" in problem
+
+
+def test_a_misspelt_key_is_the_first_problem_before_what_follows_from_it():
+    problems = input_problems({"taskArn": "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"})
+    assert problems == [
+        "unknown key 'taskArn' (did you mean task_arn?)",
+        "give task_arn, or both source_location_uri and destination_location_uri",
+    ]

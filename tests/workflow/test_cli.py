@@ -96,6 +96,18 @@ def test_a_task_id_labels_the_progress_lines_and_a_retry_is_said(tmp_path, capsy
     assert "[nightly_copy]    Try 1 failed (DataSyncTaskNotFoundError); trying again in 0 s" in progress
 
 
+def test_a_batch_item_waiting_for_its_next_try_says_why_its_try_failed(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    item = {**json.loads((EXAMPLES / "find_task_by_uris.json").read_text()), "retries": 1, "retry_delay": 4}
+    (tmp_path / "batch.json").write_text(json.dumps({"transfers": [item]}))
+    assert main(["run", "--local", str(tmp_path / "batch.json")]) == 1
+    shown = capsys.readouterr().err.splitlines()
+    (waiting,) = [line for line in shown if line.startswith("   item 0: RUNNING; ")]
+    assert "Try 1 failed (DataSyncTaskNotFoundError); trying again in 4 s; Cause: No DataSync task links" in waiting
+    assert "; The next try starts at " in waiting
+    assert shown.index(waiting) < next(i for i, line in enumerate(shown) if line.startswith("   item 0: FAILED"))
+
+
 def test_steps_run_locally_never_print_their_metrics_on_stdout(datasync, capsys):
     task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
     execution_arn = datasync.start_task_execution(TaskArn=task)["TaskExecutionArn"]
@@ -285,6 +297,16 @@ def test_validate_renders_the_templates_for_a_logical_date(tmp_path, capsys):
         main(["validate", str(tmp_path / "input.json"), "--logical-date", "yesterday"])
     assert exited.value.code == 2
     assert "--logical-date 'yesterday' is not an ISO 8601 date and time" in capsys.readouterr().err
+
+
+def test_validate_says_which_keys_a_task_arn_makes_unused(tmp_path, capsys):
+    named = {"task_arn": TASK_ARN_FOR_VALIDATE, "create_task_kwargs": {"Name": "x"}, "source_location_uri": "s3://b/"}
+    (tmp_path / "input.json").write_text(json.dumps(named))
+    assert main(["validate", str(tmp_path / "input.json")]) == 0
+    assert capsys.readouterr().out == (
+        "valid\n  source_location_uri: not used, task_arn names the task\n"
+        "  create_task_kwargs: not used, task_arn names the task\n"
+    )
 
 
 def test_validate_prints_every_problem_and_exits_1(tmp_path, capsys):

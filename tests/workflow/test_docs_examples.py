@@ -3,8 +3,10 @@ beside an input ends as the page says (SUCCEEDED, or the failed transfer it asks
 The pages cannot drift from what the command does."""
 
 import json
+import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -102,3 +104,20 @@ def test_what_the_pages_show_runs_as_they_say(results):
             assert "Cause: " in cause and "ended in ERROR: SomeError: disk full" in cause, done.stderr
             assert "The next try starts at " in next_try, done.stderr
         assert f"This was the last of {retries + 1} tries." in done.stderr or not retries
+
+
+def test_the_airflow_guides_conversion_runs_as_shown(tmp_path):
+    """docs/airflow.md's block of from-airflow commands, line by line in a shell, where a user's clone is: each ends
+    0, the converted input runs locally to SUCCEEDED, and --out writes the files the comment names."""
+    (block,) = [body for _, body in FENCE.findall((ROOT / "docs/airflow.md").read_text()) if "from-airflow" in body]
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    environment = {**os.environ, "PATH": f"{Path(COMMAND).parent}{os.pathsep}{os.environ['PATH']}"}
+    for line in block.splitlines():
+        done = subprocess.run(
+            line, shell=True, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=240
+        )
+        assert done.returncode == 0, f"{line}\n{done.stderr}"
+        if " run --local " in line:
+            assert done.stderr.splitlines()[-1] == "Execution SUCCEEDED", done.stderr
+    assert (tmp_path / "inputs/finance_nightly.copy_ledger.json").is_file()
+    assert json.loads((tmp_path / "exports.json").read_text())["transfers"]

@@ -45,6 +45,9 @@ def test_the_guides_nightly_dag_converts_and_each_of_its_inputs_validates(tmp_pa
     assert "--index N or --task-id ID prints it alone, --out DIR writes each" in err
     owner = line_of(NIGHTLY, '"owner"')
     assert f"nightly.py: line {owner}: default_args' owner is Airflow's" in err
+    # ...and beside each call of the DAG in the array, which is read without stderr.
+    for call in (ledger, exports):
+        assert any(note.startswith(f"line {owner}: default_args' owner is Airflow's") for note in call["dag_notes"])
     for number, call in enumerate((ledger, exports)):
         assert validated(call["input"], tmp_path, capsys) == "valid"
         assert main(["from-airflow", str(NIGHTLY), "--index", str(number)]) == 0

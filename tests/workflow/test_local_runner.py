@@ -209,3 +209,15 @@ def test_a_run_that_only_waits_takes_almost_no_cpu(datasync):
     )
     # The second try and the end were noticed promptly.
     assert time.monotonic() - began < delay + 8
+
+
+def test_a_run_stopped_at_its_timeout_says_which_timeout_stopped_it(datasync, task):
+    with emulated_transfers(EmulatedTransfer(seconds=60)):
+        execution = run_local({"task_arn": task}, timeout=2)
+    assert (execution.status, execution.error) == ("ABORTED", "LocalStop")
+    assert (
+        execution.cause
+        == "stopped by the local runner at its timeout, 2 s (--timeout on the command line, timeout= from Python)"
+    )
+    # ...and its DataSync execution was cancelled, as the stack's clean-up rule does.
+    assert {e.status for e in fakes.backend().task_executions.values()} <= {"CANCELLING", "ERROR"}
