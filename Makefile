@@ -58,15 +58,15 @@ e2e: install
 bench: install
 	$(BIN)/python scripts/benchmark.py
 
-# Writes statemachine/*.asl.json from datasync_workflow/flow.py, then the docs' diagrams of them.
+# Writes statemachine/*.asl.json from datasync_workflow/definition/flow.py, then the docs' diagrams of them.
 definition: install
-	$(BIN)/python -m datasync_workflow.flow
-	$(BIN)/python -m datasync_workflow.reference
+	$(BIN)/python -m datasync_workflow.definition.flow
+	$(BIN)/python -m docs_tooling.reference
 
 # Writes the reference sections of docs/ from the code (input, errors, permissions, settings, these targets,
 # diagrams), then builds the site into site/, strictly: a broken link or anchor, or a page missing, fails.
 docs: install
-	$(BIN)/python -m datasync_workflow.reference
+	$(BIN)/python -m docs_tooling.reference
 	$(BIN)/mkdocs build --strict --site-dir site
 
 # Checks the code: ruff's lint and format, and mypy with the DataSync, Step Functions and DynamoDB client stubs.

@@ -27,7 +27,7 @@ from datasync_steps.batch import ITEMS_PREFIX
 from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS
-from datasync_workflow.definition import (
+from datasync_workflow.definition.steps import (
     LAMBDAS_PATH,
     STEPS,
     WORKFLOW_ARN_PLACEHOLDER,

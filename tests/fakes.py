@@ -12,8 +12,8 @@ from moto.datasync.models import DataSyncBackend, datasync_backends
 from moto.datasync.responses import DataSyncResponse
 
 from datasync_steps.workflow_input import _datasync_model
-from datasync_workflow import emulated_iam
-from datasync_workflow.emulated_datasync import EmulatedDataSyncBackend
+from datasync_workflow.local import emulated_iam
+from datasync_workflow.local.emulated_datasync import EmulatedDataSyncBackend
 from tests.conftest import REGION
 
 

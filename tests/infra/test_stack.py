@@ -13,7 +13,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
-from datasync_workflow.definition import (
+from datasync_workflow.definition.steps import (
     STEPS,
     WORKFLOW_ARN_PLACEHOLDER,
     batch_definition_text,

@@ -12,8 +12,8 @@ from datasync_steps.announce import announce as put_event
 from datasync_steps.announce import run_finished
 from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.errors import DataSyncTransientError
-from datasync_workflow.definition import step_named
-from datasync_workflow.local import _LambdaContext
+from datasync_workflow.definition.steps import step_named
+from datasync_workflow.local.runner import _LambdaContext
 from tests.conftest import stubbed_client
 
 STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:datasync-workflow"

@@ -14,8 +14,8 @@ from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.describe import describe_execution
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskExecutionFailedError
 from datasync_steps.names import START_STATE
-from datasync_workflow import emulated_datasync
-from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
+from datasync_workflow.local import emulated_datasync
+from datasync_workflow.local.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task, stubbed_client
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datasync_workflow import emulated_datasync
-from datasync_workflow.emulated_datasync import (
+from datasync_workflow.local import emulated_datasync
+from datasync_workflow.local.emulated_datasync import (
     CANCELLING_SECONDS,
     EmulatedTransfer,
     emulated_transfers,

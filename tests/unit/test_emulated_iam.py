@@ -1,5 +1,5 @@
-"""The stack's grants, enforced on the emulated DataSync while a step acts (datasync_workflow/emulated_iam.py): what
-a local run's step may do is what its role may do in AWS, scope and conditions included."""
+"""The stack's grants, enforced on the emulated DataSync while a step acts (datasync_workflow/local/emulated_iam.py):
+what a local run's step may do is what its role may do in AWS, scope and conditions included."""
 
 from unittest import mock
 
@@ -13,8 +13,8 @@ from datasync_steps.errors import DataSyncRequestError
 from datasync_steps.lookup import in_scope, workflow_tag
 from datasync_steps.state import Target
 from datasync_steps.workflow_input import parse_workflow_input
-from datasync_workflow.definition import Grant, Step, step_named
-from datasync_workflow.emulated_iam import acting_as, outside_any_step
+from datasync_workflow.definition.steps import Grant, Step, step_named
+from datasync_workflow.local.emulated_iam import acting_as, outside_any_step
 from tests.conftest import (
     make_agent,
     make_s3_location,

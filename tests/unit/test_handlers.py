@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from datasync_steps import check_status, resolve
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.observability import logger
-from datasync_workflow.definition import step_named
-from datasync_workflow.local import _LambdaContext
+from datasync_workflow.definition.steps import step_named
+from datasync_workflow.local.runner import _LambdaContext
 from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
 
 

@@ -316,8 +316,8 @@ def test_an_expired_marker_of_another_step_is_taken(datasync, run, task, table):
 
 
 def test_a_marker_outlives_the_step_that_holds_it_and_no_waiting_run_fails_before_it_expires():
-    from datasync_workflow.definition import step_named
-    from datasync_workflow.flow import RETRY
+    from datasync_workflow.definition.flow import RETRY
+    from datasync_workflow.definition.steps import step_named
 
     (transient,) = [retry for retry in RETRY if retry["ErrorEquals"] == ["DataSyncTransientError"]]
     longest_holder = max(step_named(name).timeout_seconds for name in ("delete", "cleanup"))

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME, parse_location_uri
-from datasync_workflow.emulated_datasync import FILTER_VALUE, STRING_OPERATORS
+from datasync_workflow.local.emulated_datasync import FILTER_VALUE, STRING_OPERATORS
 
 
 @pytest.mark.parametrize(

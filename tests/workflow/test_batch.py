@@ -6,8 +6,8 @@ import time
 import pytest
 
 from datasync_steps.batch import batch_problems
-from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local import run_local
+from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local.runner import run_local
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task
 from tests.workflow.test_workflow import failed
@@ -118,7 +118,7 @@ def test_the_batchs_own_keys_are_checked():
 def test_the_command_validates_and_runs_a_batch_locally(datasync, tmp_path, capsys, monkeypatch):
     import json
 
-    from datasync_workflow.cli import main
+    from datasync_workflow.cli.commands import main
 
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     batch = {"transfers": [{"task_arn": MISSING}, {"task_arn": "nope"}]}
@@ -143,7 +143,7 @@ def test_the_command_validates_and_runs_a_batch_locally(datasync, tmp_path, caps
 def test_the_command_shows_each_item_as_it_starts_and_ends(datasync, tasks, tmp_path, capsys, monkeypatch):
     import json
 
-    from datasync_workflow.cli import main
+    from datasync_workflow.cli.commands import main
 
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     transfers = [{"task_arn": task, "task_id": f"copy_{index}"} for index, task in enumerate(tasks[:3])]
@@ -168,7 +168,7 @@ def put_transfers(body: str, key: str = "transfers/nightly.jsonl") -> str:
     """A transfers_from object in the local deployment's batch bucket (moto's S3)."""
     import boto3
 
-    from datasync_workflow.local import BATCH_BUCKET, create_batch_bucket
+    from datasync_workflow.local.runner import BATCH_BUCKET, create_batch_bucket
 
     create_batch_bucket()
     boto3.client("s3", region_name="us-east-1").put_object(Bucket=BATCH_BUCKET, Key=key, Body=body.encode())

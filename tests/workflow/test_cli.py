@@ -19,11 +19,11 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from datasync_steps.names import PLAN_RETRY_STATE
-from datasync_workflow import cli
-from datasync_workflow.cli import main, printable
-from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.follow import SHORT_CAUSE_CHARACTERS, Progress, follow
-from datasync_workflow.local import _invoke, local_batches, local_deployment
+from datasync_workflow.cli import commands as cli
+from datasync_workflow.cli.commands import main, printable
+from datasync_workflow.cli.follow import SHORT_CAUSE_CHARACTERS, Progress, follow
+from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local.runner import _invoke, local_batches, local_deployment
 from tests.conftest import PLAN, REGION, make_s3_location, make_secret, make_smb_location, make_task, stubbed_client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -359,7 +359,7 @@ def test_ctrl_c_ends_a_local_run_without_a_traceback(tmp_path, monkeypatch, caps
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("datasync_workflow.local.run_local", interrupted)
+    monkeypatch.setattr("datasync_workflow.local.runner.run_local", interrupted)
     (tmp_path / "input.json").write_text((EXAMPLES / "run_task_arn.json").read_text())
     assert main(["run", "--local", str(tmp_path / "input.json")]) == cli.INTERRUPTED
     assert "Interrupted: a local run ends with this command" in capsys.readouterr().err
@@ -515,7 +515,7 @@ def test_following_reads_the_history_newest_first_and_only_as_far_as_it_is_new()
 
 def test_throttled_while_following_it_looks_less_often_and_goes_on(monkeypatch):
     slept: list[float] = []
-    monkeypatch.setattr("datasync_workflow.follow.time.sleep", slept.append)
+    monkeypatch.setattr("datasync_workflow.cli.follow.time.sleep", slept.append)
     with stubbed_client("stepfunctions") as (sfn, stubber):
         stubber.add_client_error("describe_execution", "ThrottlingException", "Rate exceeded")
         stubber.add_client_error("describe_execution", "ThrottlingException", "Rate exceeded")

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from datasync_steps import errors, names
 from datasync_steps.observability import STEP_MODELS
-from datasync_workflow import diagram, flow
-from datasync_workflow.definition import (
+from datasync_workflow.definition import diagram, flow
+from datasync_workflow.definition.steps import (
     ASL_PATH,
     STEPS,
     WORKFLOW_ARN_PLACEHOLDER,
@@ -161,7 +161,7 @@ def test_the_diagram_has_every_state_and_transition(batch):
 
 
 def test_the_parts_drawn_in_the_docs_hold_every_state_once_and_every_transition():
-    from datasync_workflow.reference import WORKFLOW_PARTS
+    from docs_tooling.reference import WORKFLOW_PARTS
 
     definition = json.loads(definition_text())
     in_parts = [name for part in WORKFLOW_PARTS.values() for name in part]
@@ -192,7 +192,7 @@ def test_the_names_code_shares_with_the_definition_are_in_it():
 
 def test_the_committed_definition_is_the_one_the_flow_builds():
     assert flow.definition_file_text() == ASL_PATH.read_text(), (
-        "statemachine/datasync_workflow.asl.json differs from datasync_workflow/flow.py: run make definition"
+        "statemachine/datasync_workflow.asl.json differs from datasync_workflow/definition/flow.py: run make definition"
     )
 
 

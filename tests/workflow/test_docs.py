@@ -9,8 +9,8 @@ import pytest
 from datasync_steps import errors
 from datasync_steps.batch import BatchInput
 from datasync_steps.workflow_input import WorkflowInput, input_problems
-from datasync_workflow import reference
-from datasync_workflow.definition import STEPS, batch_definition_text, definition_text
+from datasync_workflow.definition.steps import STEPS, batch_definition_text, definition_text
+from docs_tooling import reference
 
 README = reference.ROOT / "README.md"
 

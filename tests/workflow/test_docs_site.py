@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from datasync_workflow import reference
+from docs_tooling import reference
 
 # Chromium's own background connections are refused by a closed network, many at a time: these turn them off.
 OFFLINE_FLAGS = [

@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from datasync_workflow.cli import main
-from datasync_workflow.from_airflow import convert
+from datasync_workflow.cli.commands import main
+from datasync_workflow.cli.from_airflow import convert
 
 DAGS = Path(__file__).parents[1] / "airflow_dags"
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"

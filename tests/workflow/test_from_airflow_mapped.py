@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from datasync_workflow.cli import main
-from datasync_workflow.from_airflow import converter_of
+from datasync_workflow.cli.commands import main
+from datasync_workflow.cli.from_airflow import converter_of
 
 ROOT = Path(__file__).parents[2]
 DAGS = ROOT / "tests" / "airflow_dags"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from datasync_workflow.cli import main
-from datasync_workflow.from_airflow import convert
+from datasync_workflow.cli.commands import main
+from datasync_workflow.cli.from_airflow import convert
 
 DAGS = Path(__file__).parents[1] / "airflow_dags"
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
@@ -27,7 +27,7 @@ def from_airflow(path: Path | str, timeout: float = 30) -> subprocess.CompletedP
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
 
     return subprocess.run(
-        [sys.executable, "-m", "datasync_workflow.cli", "from-airflow", str(path)],
+        [sys.executable, "-m", "datasync_workflow.cli.commands", "from-airflow", str(path)],
         capture_output=True,
         text=True,
         timeout=timeout,

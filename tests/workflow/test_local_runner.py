@@ -12,9 +12,9 @@ import boto3
 import pytest
 
 from datasync_steps.names import WAIT_STATE
-from datasync_workflow import local
-from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local import local_deployment, run_local
+from datasync_workflow.local import runner as local
+from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local.runner import local_deployment, run_local
 from tests import fakes
 from tests.conftest import REGION, make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs, task_arns
 

@@ -1,6 +1,6 @@
 """The workflow as an attacker, or a careless caller, would try it in a shared account: secrets in the input, other
 teams' tasks, forged wake-ups, inputs at Step Functions' limits. The real definition runs through `run_local`, whose
-steps may do in the emulated DataSync only what the stack's roles let them (datasync_workflow/emulated_iam.py)."""
+steps may do in the emulated DataSync only what the stack's roles let them (datasync_workflow/local/emulated_iam.py)."""
 
 import io
 import json
@@ -13,9 +13,9 @@ from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, WAIT_STATE
 from datasync_steps.observability import logger
 from datasync_steps.waiting import SORT_KEY, TOKEN
 from datasync_steps.workflow_input import MAX_INPUT_BYTES
-from datasync_workflow import local
-from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local import run_local
+from datasync_workflow.local import runner as local
+from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local.runner import run_local
 from tests import fakes
 from tests.conftest import (
     REGION,

@@ -11,10 +11,11 @@ from moto.core.exceptions import JsonRESTError
 
 from datasync_steps.names import CHECK_STATE, WAIT_STATE
 from datasync_steps.workflow_input import EVENTS_PER_CHECK
-from datasync_workflow import emulated_datasync, local
-from datasync_workflow.definition import definition_text
-from datasync_workflow.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
-from datasync_workflow.local import run_local, run_local_together
+from datasync_workflow.definition.steps import definition_text
+from datasync_workflow.local import emulated_datasync
+from datasync_workflow.local import runner as local
+from datasync_workflow.local.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
+from datasync_workflow.local.runner import run_local, run_local_together
 from tests import fakes
 from tests.conftest import (
     location_arns,
@@ -490,8 +491,10 @@ def test_a_failing_cancel_still_reports_the_original_error(datasync, linked, mon
 
 
 def test_an_execution_that_ends_just_before_the_cancel_is_described(datasync, linked, monkeypatch):
-    fakes.slow_answers(monkeypatch, "cancel_task_execution", 2)  # the transfer (1.5 s) ends meanwhile
-    execution = run({"task_arn": linked[2], **FAST, "max_iterations": 1})
+    # A 4 s transfer outlasts the one check even on a loaded machine, then ends while the cancel is answered.
+    fakes.slow_answers(monkeypatch, "cancel_task_execution", 5)
+    with emulated_transfers(EmulatedTransfer(seconds=4)):
+        execution = run({"task_arn": linked[2], **FAST, "max_iterations": 1})
     assert execution.status == "SUCCEEDED", execution.cause
     assert execution.output["TaskExecution"]["Status"] == "SUCCESS"
     states = entered_states(execution)

@@ -24,7 +24,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from datasync_steps.names import is_batch
-from datasync_workflow.follow import MAX_HISTORY_PAGE, BatchTable, Progress, follow
+from datasync_workflow.cli.follow import MAX_HISTORY_PAGE, BatchTable, Progress, follow
 
 # How often a deployed execution's history is read while it is followed.
 POLL_SECONDS = 2
@@ -217,7 +217,7 @@ def command_line() -> argparse.ArgumentParser:
 
 def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "from-airflow":
-        from datasync_workflow.from_airflow import convert_file
+        from datasync_workflow.cli.from_airflow import convert_file
 
         if args.force and args.out is None:
             parser.error("--force is for --out")
@@ -274,7 +274,7 @@ def aws_session(args: argparse.Namespace) -> boto3.session.Session:
 def run_backfill(args: argparse.Namespace, execution_input, parser: argparse.ArgumentParser) -> int:
     from datasync_steps.timetable import count_fire_times, from_airflow
     from datasync_steps.workflow_input import DATE_FIELDS, StartedInput, aware, input_problems
-    from datasync_workflow.backfill import MAX_UNASKED_RUNS, backfill, planned_runs, table
+    from datasync_workflow.cli.backfill import MAX_UNASKED_RUNS, backfill, planned_runs, table
 
     if not isinstance(execution_input, dict) or {*DATE_FIELDS, "schedule"} & execution_input.keys():
         parser.error(
@@ -316,7 +316,7 @@ def run_backfill(args: argparse.Namespace, execution_input, parser: argparse.Arg
         logging.getLogger("moto").setLevel(logging.CRITICAL)
         from moto import mock_aws
 
-        from datasync_workflow.local import local_deployment
+        from datasync_workflow.local.runner import local_deployment
 
         region = args.region or "us-east-1"
         with mock_aws(), local_deployment(region) as machine_arn:
@@ -447,8 +447,8 @@ def run_locally(args: argparse.Namespace, execution_input, parser: argparse.Argu
         logging.getLogger("moto").setLevel(logging.CRITICAL)
     from moto import mock_aws
 
-    from datasync_workflow.emulated_datasync import EmulatedTransfer, emulated_transfers
-    from datasync_workflow.local import MOTO_ENGINE_LOGGER, run_local
+    from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+    from datasync_workflow.local.runner import MOTO_ENGINE_LOGGER, run_local
 
     if args.verbose >= 2:  # the local runner keeps them quiet unless asked
         logging.getLogger(MOTO_ENGINE_LOGGER).setLevel(logging.WARNING)

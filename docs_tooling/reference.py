@@ -3,7 +3,7 @@ models, the error table from the error classes, the permissions from the step ro
 config model, the make targets from the Makefile, and the state machines' diagrams from their definitions.
 
 Each lives in a page of docs/ between `<!-- generated: NAME -->` and `<!-- generated end -->`; `make docs` writes
-them (`python -m datasync_workflow.reference`), and a test fails when a committed page differs from what this makes.
+them (`python -m docs_tooling.reference`), and a test fails when a committed page differs from what this makes.
 """
 
 import json
@@ -20,8 +20,8 @@ from pydantic_core import PydanticUndefined
 from datasync_steps import errors
 from datasync_steps.batch import BatchInput
 from datasync_steps.workflow_input import WorkflowInput
-from datasync_workflow.definition import ASL_PATH, STEPS, Grant, Step, batch_definition_text, definition_text
-from datasync_workflow.diagram import flowchart
+from datasync_workflow.definition.diagram import flowchart
+from datasync_workflow.definition.steps import ASL_PATH, STEPS, Grant, Step, batch_definition_text, definition_text
 
 ROOT = ASL_PATH.parents[1]
 DOCS = ROOT / "docs"

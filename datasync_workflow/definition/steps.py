@@ -9,7 +9,7 @@ from datasync_steps.deployment import ScopeTag
 from datasync_steps.names import WORKFLOW_TAG
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME
 
-ASL_PATH = Path(__file__).resolve().parent.parent / "statemachine" / "datasync_workflow.asl.json"
+ASL_PATH = Path(__file__).resolve().parents[2] / "statemachine" / "datasync_workflow.asl.json"
 # The batch's state machine: a Map of child executions of the workflow's (whose ARN fills ${StateMachineArn}).
 BATCH_ASL_PATH = ASL_PATH.with_name("datasync_batch.asl.json")
 WORKFLOW_ARN_PLACEHOLDER = "StateMachineArn"

@@ -2,7 +2,7 @@
 
 moto stores DataSync's resources but little more: its executions move one status per describe call, it has
 only S3 and SMB locations, and it ignores filters and paging. `install()` (run once, when
-`datasync_workflow.local` is imported) extends its backend and its response class in place, so that callers
+`datasync_workflow.local.runner` is imported) extends its backend and its response class in place, so that callers
 keep creating resources through moto inside `mock_aws()`, keep reading moto's backend objects, and keep
 wrapping `DataSyncResponse` methods to inject faults:
 
@@ -50,7 +50,7 @@ from moto.utilities.utils import get_partition
 
 from datasync_steps.lookup import agent_arns
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME
-from datasync_workflow import emulated_iam
+from datasync_workflow.local import emulated_iam
 
 PHASES = ("LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING")
 PHASE_SHARES = {"LAUNCHING": 0.1, "PREPARING": 0.2, "TRANSFERRING": 0.55, "VERIFYING": 0.15}  # of the seconds

@@ -1,13 +1,13 @@
 """What the deployed stack's IAM lets each step do, enforced on the emulated DataSync while a local run's step calls it.
 
-The grants are the ones the stack writes into each step's role (datasync_workflow/definition.py), with the conditions
-the deployment's settings give them (its scope_tag, read from the environment as the functions read theirs), and are
-evaluated the way IAM evaluates them: a DataSync call is allowed when a grant of the calling step names the action, a
-resource of the kind the call is on (every location a CreateTask links; nothing for a create or a List call), and its
-conditions hold on that resource's tags (aws:ResourceTag) and on the Tags the request sets (aws:RequestTag). A create
-or start that sets Tags also needs datasync:TagResource, as DataSync's user guide says. Anything else is refused with
-AccessDeniedException. Calls made outside a step (a test's set-up, a user's own) and other services are not checked.
-"""
+The grants are the ones the stack writes into each step's role (datasync_workflow/definition/steps.py), with the
+conditions the deployment's settings give them (its scope_tag, read from the environment as the functions read theirs),
+and are evaluated the way IAM evaluates them: a DataSync call is allowed when a grant of the calling step names the
+action, a resource of the kind the call is on (every location a CreateTask links; nothing for a create or a List call),
+and its conditions hold on that resource's tags (aws:ResourceTag) and on the Tags the request sets (aws:RequestTag). A
+create or start that sets Tags also needs datasync:TagResource, as DataSync's user guide says. Anything else is refused
+with AccessDeniedException. Calls made outside a step (a test's set-up, a user's own) and other services are not
+checked."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +18,7 @@ from fnmatch import fnmatchcase
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from datasync_steps.deployment import Deployment
-from datasync_workflow.definition import Step
+from datasync_workflow.definition.steps import Step
 
 # A local run's state machines are all named datasync-workflow-<hex>: their executions are "this workflow's".
 LOCAL_WORKFLOW_EXECUTIONS = f"arn:aws:states:*:{DEFAULT_ACCOUNT_ID}:execution:datasync-workflow-*:*"

@@ -1,4 +1,4 @@
-"""A state machine as a Mermaid flowchart, drawn from its definition; datasync_workflow/reference.py puts the
+"""A state machine as a Mermaid flowchart, drawn from its definition; docs_tooling/reference.py puts the
 workflow's and the batch's into docs/how-it-works.md (`make docs`)."""
 
 import re

@@ -1,6 +1,6 @@
 """moto's Step Functions, extended where callers of a local run touch it differently from AWS.
 
-`install()` (run once, when `datasync_workflow.local` is imported) puts on moto's StepFunctionResponse:
+`install()` (run once, when `datasync_workflow.local.runner` is imported) puts on moto's StepFunctionResponse:
 
 - GetExecutionHistory as the API reference gives it: `reverseOrder` (newest first), pages of `maxResults`
   (100 by default, at most 1,000) with `nextToken`, and no states' input and output when `includeExecutionData`

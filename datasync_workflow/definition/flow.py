@@ -20,7 +20,7 @@ from datasync_steps.names import (
     WAIT_STATE,
 )
 from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS, STARTED_BY_KEY
-from datasync_workflow.definition import ASL_PATH, BATCH_ASL_PATH, WORKFLOW_ARN_PLACEHOLDER, step_named
+from datasync_workflow.definition.steps import ASL_PATH, BATCH_ASL_PATH, WORKFLOW_ARN_PLACEHOLDER, step_named
 
 CLASSIFY = "Classify failure"
 RESOLVE_STATE = "Validate input and find task"
