@@ -2,8 +2,9 @@
 models, the error table from the error classes, the permissions from the step rows, the deployment settings from the
 config model, the make targets from the Makefile, and the state machines' diagrams from their definitions.
 
-Each lives in a page of docs/ between `<!-- generated: NAME -->` and `<!-- generated end -->`; `make docs` writes
-them (`python -m docs_tooling.reference`), and a test fails when a committed page differs from what this makes.
+Each lives in a page of docs/ (the workflow's overview in README.md too) between `<!-- generated: NAME -->` and
+`<!-- generated end -->`; `make docs` writes them (`python -m docs_tooling.reference`), and a test fails when a
+committed page differs from what this makes.
 """
 
 import json
@@ -20,7 +21,7 @@ from pydantic_core import PydanticUndefined
 from datasync_steps import errors
 from datasync_steps.batch import BatchInput
 from datasync_steps.workflow_input import WorkflowInput
-from datasync_workflow.definition.diagram import flowchart
+from datasync_workflow.definition.diagram import flowchart, overview
 from datasync_workflow.definition.steps import ASL_PATH, STEPS, Grant, Step, batch_definition_text, definition_text
 
 ROOT = ASL_PATH.parents[1]
@@ -206,7 +207,7 @@ WORKFLOW_PARTS = {
         "Update task first?",
         "Update task",
     ],
-    "Start, or queue behind a running execution": [
+    "Start and wait": [
         "Start execution",
         "Wait for completion?",
         "Report started execution",
@@ -215,8 +216,6 @@ WORKFLOW_PARTS = {
         "Route by the running execution's status",
         "Gave up waiting for the running execution",
         "Out of time waiting for the running execution",
-    ],
-    "Wait for the end": [
         "Wait for DataSync's event",
         "Check execution status",
         "Route by execution status",
@@ -253,6 +252,27 @@ WORKFLOW_PARTS = {
 }
 
 
+# The overview's boxes: the Task states of a run that finds or creates its task, updates it, starts it, waits for
+# it, describes it and deletes it when asked; each is drawn with its step's name. The other Tasks (the queue behind a
+# running execution, the task report, the cancelling, the retries) are in the parts' charts.
+OVERVIEW = [
+    "Validate input and find task",
+    "Create missing locations",
+    "Create task",
+    "Update task",
+    "Start execution",
+    "Wait for DataSync's event",
+    "Check execution status",
+    "Describe finished execution",
+    "Delete task",
+]
+
+
+def overview_diagram() -> str:
+    """The workflow as its user thinks of it: its main steps and the wait loop."""
+    return f"```mermaid\n{overview(json.loads(definition_text()), OVERVIEW)}```\n"
+
+
 def workflow_diagrams() -> str:
     """A heading and a chart for each part of the workflow; a grey node names a state drawn under another part."""
     definition = json.loads(definition_text())
@@ -261,8 +281,9 @@ def workflow_diagrams() -> str:
     )
 
 
-# Each section, by name: what makes it, and the page it is in.
-SECTIONS: dict[str, tuple[Callable[[], str], str]] = {
+# Each section, by name: what makes it, and the pages it is in (of docs/, or README.md).
+SECTIONS: dict[str, tuple[Callable[[], str], str | tuple[str, ...]]] = {
+    "overview": (overview_diagram, ("README.md", "how-it-works.md")),
     "input": (lambda: model_table(WorkflowInput), "reference/input.md"),
     "batch-input": (lambda: model_table(BatchInput), "reference/input.md"),
     "errors": (error_table, "reference/errors.md"),
@@ -285,12 +306,18 @@ def with_section(page: str, name: str, content: str) -> str:
     return f"{before}{start}\n\n{content}\n{END}{after}"
 
 
+def page_path(page: str) -> Path:
+    return ROOT / page if page == "README.md" else DOCS / page
+
+
 def pages() -> dict[Path, str]:
     """Every page that has a generated section, as this code would write it."""
     written: dict[Path, str] = {}
-    for name, (make, page) in SECTIONS.items():
-        path = DOCS / page
-        written[path] = with_section(written.get(path) or path.read_text(), name, make())
+    for name, (make, in_pages) in SECTIONS.items():
+        content = make()
+        for page in (in_pages,) if isinstance(in_pages, str) else in_pages:
+            path = page_path(page)
+            written[path] = with_section(written.get(path) or path.read_text(), name, content)
     return written
 
 

@@ -1,7 +1,9 @@
 """A state machine as a Mermaid flowchart, drawn from its definition; docs_tooling/reference.py puts the
-workflow's and the batch's into docs/how-it-works.md (`make docs`)."""
+workflow's and the batch's into docs/how-it-works.md, and the workflow's overview into README.md too (`make docs`)."""
 
 import re
+
+from datasync_workflow.definition.steps import STEPS
 
 COMPARISONS = {
     "Equals": "=",
@@ -40,6 +42,92 @@ def flowchart(definition: dict, part: list[str] | None = None) -> str:
     if elsewhere:
         lines.append("    classDef elsewhere fill:#eee,stroke:#999,stroke-dasharray:3")
     return "\n".join(lines) + "\n"
+
+
+# The overview's last box: every state that ends a run with its output.
+OUTPUT = "The run's output"
+
+
+def step_of(state: dict) -> str | None:
+    """The name of the step whose function a Task state invokes (by its ${...FunctionArn} placeholder), if any."""
+    if state["Type"] != "Task":
+        return None
+    resource = f"{state.get('Resource', '')} {state.get('Parameters', {}).get('FunctionName', '')}"
+    return next((step.name for step in STEPS if step.placeholder and f"${{{step.placeholder}}}" in resource), None)
+
+
+def overview(definition: dict, shown: list[str]) -> str:
+    """The run as its user thinks of it: a box per state in `shown` (Task states, each named with its step), the
+    start, and one box for the output. An arrow joins two boxes when the definition goes from one to the other
+    through states not shown that invoke no step (Choices, Passes, Waits); a way that reaches any other Task (the
+    retries, the cancelling, the queue, the task report) is left to the parts' charts. An arrow carries the
+    condition of the last Choice on its way that decides whether it is taken, and a Catch's arrow is dashed."""
+    states = definition["States"]
+    steps = {name: step_of(states[name]) for name in shown}
+    assert all(steps.values()), f"the overview shows states that invoke no step: {steps}"
+    ids = {name: f"s{number}" for number, name in enumerate(states)}
+    lines = [f"{FRONT_MATTER}flowchart TD"]
+    first = _ways(states, definition["StartAt"], shown, [])
+    lines += [f"    start(( )) --> {ids[target]}" for target, _ in first]
+    lines += [f'    {ids[name]}["{_escaped(name)}<br>{steps[name]}"]' for name in shown]
+    lines.append(f'    output(["{_escaped(OUTPUT)}"])')
+    for name in shown:
+        state = states[name]
+        ways = [(state["Next"], "-->", [])] if "Next" in state else []
+        ways += [(catch["Next"], "-.->", [_caught(state, catch)]) for catch in state.get("Catch", [])]
+        for next_state, arrow, label in ways:
+            found: dict[str, list[str]] = {}
+            for target, conditions in _ways(states, next_state, shown, label):
+                found.setdefault(target, [])
+                if conditions and conditions[-1] not in found[target]:
+                    found[target].append(conditions[-1])
+            for target, conditions in found.items():
+                text = f'|"{_escaped(" or ".join(conditions))}"|' if conditions else ""
+                lines.append(f"    {ids[name]} {arrow}{text} {ids.get(target, target)}")
+    return "\n".join(lines) + "\n"
+
+
+def _ways(states: dict, name: str, shown: list[str], conditions: list[str]) -> list[tuple[str, list[str]]]:
+    """(box, conditions on the way) for each way from state `name` to a shown state or to the output, through
+    states that invoke no step; at each Choice, its condition when not all of its branches reach that box."""
+    if name in shown:
+        return [(name, conditions)]
+    state = states[name]
+    if state["Type"] == "Task" or state["Type"] == "Fail" or state["Type"] == "Map":
+        return []
+    if state.get("End") or state["Type"] == "Succeed":
+        return [("output", conditions)]
+    if state["Type"] != "Choice":
+        return _ways(states, state["Next"], shown, conditions)
+    rules = state.get("Choices", [])
+    branches = [(rule["Next"], _condition(rule)) for rule in rules]
+    branches.append((state["Default"], _negated(rules[0]) if len(rules) == 1 else "otherwise"))
+    reached = [{target for target, _ in _ways(states, next_state, shown, [])} for next_state, _ in branches]
+    ways = []
+    for next_state, condition in branches:
+        for target, inner in _ways(states, next_state, shown, []):
+            deciding = [condition] if any(target not in other for other in reached) else []
+            ways.append((target, conditions + deciding + inner))
+    return ways
+
+
+def _caught(state: dict, catch: dict) -> str:
+    """A Catch's arrow, in words: a wait with a timeout ends at it, as any error does."""
+    if "TimeoutSecondsPath" in state and "States.ALL" in catch["ErrorEquals"]:
+        return f"after {_last(state['TimeoutSecondsPath'])}, or an error"
+    return ", ".join("any error" if error == "States.ALL" else error for error in catch["ErrorEquals"])
+
+
+def _negated(rule: dict) -> str:
+    """The Default of a Choice of one rule: that rule's condition, not met."""
+    operator = next((key for key in rule if key not in ("Variable", "Next")), "")
+    if operator == "BooleanEquals":
+        return _condition({**rule, "BooleanEquals": not rule["BooleanEquals"]})
+    if operator in ("IsPresent", "IsNull"):
+        return _condition({**rule, operator: not rule[operator]})
+    if operator.endswith("Equals") and "Than" not in operator and "Variable" in rule:
+        return _condition(rule).replace(" = ", " ≠ ", 1)
+    return f"not ({_condition(rule)})"
 
 
 def _transitions(states: dict, shown: list[str]) -> list[tuple[str, str, str]]:

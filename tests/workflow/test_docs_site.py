@@ -109,7 +109,7 @@ def test_the_diagrams_are_drawn_at_a_readable_size(site, page: Page):
                     labels: svg.querySelectorAll('.nodeLabel').length};
         })"""
     )
-    assert len(drawn) == len(reference.WORKFLOW_PARTS) + 1, drawn  # the workflow's parts and the batch
+    assert len(drawn) == 1 + len(reference.WORKFLOW_PARTS) + 1, drawn  # the overview, the workflow's parts, the batch
     for diagram in drawn:
         assert diagram["labels"] > 5, diagram
         # At its own size: a label's text as large as the page's, not shrunk to fit the column.
