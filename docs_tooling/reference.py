@@ -20,7 +20,7 @@ from pydantic_core import PydanticUndefined
 
 from datasync_steps import errors
 from datasync_steps.batch import BatchInput
-from datasync_steps.workflow_input import WorkflowInput
+from datasync_steps.input_model import WorkflowInput
 from datasync_workflow.definition.diagram import flowchart, overview
 from datasync_workflow.definition.steps import ASL_PATH, STEPS, Grant, Step, batch_definition_text, definition_text
 

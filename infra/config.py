@@ -8,9 +8,10 @@ from aws_cdk import aws_scheduler as scheduler
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from datasync_steps.deployment import Deployment, ScopeTag
+from datasync_steps.input_model import TEMPLATED_FIELDS
+from datasync_steps.input_parsing import parse_workflow_input
 from datasync_steps.templates import is_template
 from datasync_steps.timetable import parse_schedule
-from datasync_steps.workflow_input import TEMPLATED_FIELDS, parse_workflow_input
 
 
 class Schedule(BaseModel):

@@ -10,6 +10,7 @@ workflows, arm64 Lambda, DynamoDB on demand); check your region's. DataSync's ev
 charge.
 
     .venv/bin/python scripts/benchmark.py [--runs 5] [--transition-price 0.000025] ...
+    .venv/bin/python scripts/benchmark.py --imports-only --import-rounds 5
 """
 
 import argparse
@@ -37,10 +38,10 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datasync.models import datasync_backends
 
 from datasync_steps.datasync import datasync_client
+from datasync_steps.limits import HISTORY_LIMIT
 from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, S3_ITEM_STATES, WAIT_STATE
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resolve import resolve
-from datasync_steps.workflow_input import HISTORY_LIMIT
 from datasync_workflow.definition.steps import STEPS, definition_text
 from datasync_workflow.local.emulated_datasync import (
     EmulatedDataSyncBackend,
@@ -233,6 +234,7 @@ def main() -> None:
     parser.add_argument("--write-price", type=float, default=0.000000625, help="USD per DynamoDB write request")
     parser.add_argument("--read-price", type=float, default=0.000000125, help="USD per DynamoDB read request")
     parser.add_argument("--import-rounds", type=int, default=15, help="fresh interpreters per module timed")
+    parser.add_argument("--imports-only", action="store_true", help="print the import times and stop")
     parser.add_argument("--batch-items", type=int, default=1000, help="transfers of the local batch measured")
     parser.add_argument("--batch-concurrency", type=int, default=10, help="its max_concurrency")
     args = parser.parse_args()
@@ -245,6 +247,8 @@ def main() -> None:
     print(f"  {'boto3 + Powertools (the floor)':34} {floor * 1000:6.0f} ms")
     for name, seconds in times.items():
         print(f"  {name:34} {seconds * 1000:6.0f} ms  {seconds / floor:.2f}x the floor")
+    if args.imports_only:
+        return
     print()
 
     one_run({"wait_interval_seconds": 3600})  # warm up imports

@@ -11,7 +11,7 @@ from moto.datasync.exceptions import InvalidRequestException
 from moto.datasync.models import DataSyncBackend, datasync_backends
 from moto.datasync.responses import DataSyncResponse
 
-from datasync_steps.workflow_input import _datasync_model
+from datasync_steps.api_shapes import datasync_model as _datasync_model
 from datasync_workflow.local import emulated_iam
 from datasync_workflow.local.emulated_datasync import EmulatedDataSyncBackend
 from tests.conftest import REGION

@@ -272,8 +272,9 @@ def aws_session(args: argparse.Namespace) -> boto3.session.Session:
 
 
 def run_backfill(args: argparse.Namespace, execution_input, parser: argparse.ArgumentParser) -> int:
+    from datasync_steps.input_checks import input_problems
+    from datasync_steps.input_model import DATE_FIELDS, StartedInput, aware
     from datasync_steps.timetable import count_fire_times, from_airflow
-    from datasync_steps.workflow_input import DATE_FIELDS, StartedInput, aware, input_problems
     from datasync_workflow.cli.backfill import MAX_UNASKED_RUNS, backfill, planned_runs, table
 
     if not isinstance(execution_input, dict) or {*DATE_FIELDS, "schedule"} & execution_input.keys():
@@ -392,7 +393,9 @@ def printable(text: str, limit: int = MAX_PRINTED_CHARACTERS) -> str:
 def validate_input(execution_input, args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from datasync_steps.batch import batch_problems
     from datasync_steps.deployment import Deployment, scope_tag_from
-    from datasync_steps.workflow_input import StartedInput, aware, input_problems, parse_workflow_input, unused_keys
+    from datasync_steps.input_checks import input_problems, unused_keys
+    from datasync_steps.input_model import StartedInput, aware
+    from datasync_steps.input_parsing import parse_workflow_input
 
     try:
         scope = scope_tag_from(args.scope_tag, "--scope-tag")
@@ -556,7 +559,7 @@ def stop_asked() -> bool:
 
 def console_url(execution_arn: str) -> str:
     # Imported here: the steps' Logger takes its level when first imported, which a local run sets before.
-    from datasync_steps.start import workflow_console_url
+    from datasync_steps.names import workflow_console_url
 
     return workflow_console_url(execution_arn)
 

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from datasync_steps.batch import MAX_CONCURRENCY, MAX_TRANSFERS, batch_problems
+from datasync_steps.input_checks import input_problems
+from datasync_steps.input_model import WorkflowInput
 from datasync_steps.timetable import from_airflow
-from datasync_steps.workflow_input import WorkflowInput, input_problems
 
 OPERATORS = ("DataSyncOperator", "AWSDataSyncOperator")
 INPUT_KEYS = frozenset(WorkflowInput.model_fields)

@@ -4,6 +4,7 @@ CDK deploys and the local runner runs. Each Lambda task gets the shared Retry an
 import json
 
 from datasync_steps.errors import DataSyncExecutionTimeoutError
+from datasync_steps.limits import EXECUTION_TIMEOUT_SECONDS
 from datasync_steps.names import (
     CHECK_STATE,
     CREATE_LOCATIONS,
@@ -17,9 +18,9 @@ from datasync_steps.names import (
     S3_ITEM_STATES,
     SKIP,
     START_STATE,
+    STARTED_BY_KEY,
     WAIT_STATE,
 )
-from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS, STARTED_BY_KEY
 from datasync_workflow.definition.steps import ASL_PATH, BATCH_ASL_PATH, WORKFLOW_ARN_PLACEHOLDER, step_named
 
 CLASSIFY = "Classify failure"

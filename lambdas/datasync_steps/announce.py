@@ -13,8 +13,8 @@ from datasync_steps.check_status import enhanced_counters
 from datasync_steps.cleanup import started_execution, workflow_execution
 from datasync_steps.datasync import datasync_client, events_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError, DataSyncTransientError
+from datasync_steps.names import workflow_console_url
 from datasync_steps.observability import logger, step_handler
-from datasync_steps.start import workflow_console_url
 from datasync_steps.state import Sparse
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them

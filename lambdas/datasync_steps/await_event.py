@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING
 from datasync_steps.cleanup import started_execution, workflow_execution
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncInvalidInputError, DataSyncTaskNotFoundError
-from datasync_steps.lookup import made_by, workflow_tag
+from datasync_steps.limits import DEFAULT_MAX_ITERATIONS, DEFAULT_RETRIES
+from datasync_steps.lookup import made_by, try_label, workflow_tag
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.start import try_label
 from datasync_steps.state import EventStatus
 from datasync_steps.waiting import resume, wait_for, wait_sequence, waiting_table
-from datasync_steps.workflow_input import WorkflowInput
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -61,8 +60,8 @@ def refusal(sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> st
     if not follows(sfn, client, event):
         return "the run follows no such DataSync execution"
     run_input = json.loads(run["input"])
-    max_iterations = run_input.get("max_iterations", WorkflowInput.model_fields["max_iterations"].default)
-    tries = run_input.get("retries", WorkflowInput.model_fields["retries"].default) + 1
+    max_iterations = run_input.get("max_iterations", DEFAULT_MAX_ITERATIONS)
+    tries = run_input.get("retries", DEFAULT_RETRIES) + 1
     if not (0 <= event.checks_done <= max_iterations and 1 <= event.attempt <= tries):
         return f"check {event.checks_done} of try {event.attempt} is beyond {max_iterations} checks or {tries} tries"
     return None

@@ -6,15 +6,19 @@ workflow's state machine; every one is checked before any starts. The transfers 
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from datasync_steps.datasync import translate_errors
-from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError
-from datasync_steps.workflow_input import MAX_INPUT_BYTES, STARTED_BY_KEY, StartedInput, input_bytes, input_problems
+from datasync_steps.limits import MAX_INPUT_BYTES, input_bytes
+from datasync_steps.names import STARTED_BY_KEY
+
+if TYPE_CHECKING:  # the steps that only name a batch's children need neither
+    from datasync_steps.deployment import Deployment
+    from datasync_steps.input_model import StartedInput
 
 MAX_CONCURRENCY = 40  # Step Functions runs an inline Map's iterations at most 40 at once
 # The batch's output has a row per item, at most about 400 bytes each (a failed one's Cause cut short), and Step
@@ -111,18 +115,20 @@ def child_index(prefix: str, name: str) -> int | None:
 
 def batch_problems(
     raw: dict,
-    deployment: Deployment | None = None,
-    started: StartedInput | None = None,
+    deployment: "Deployment | None" = None,
+    started: "StartedInput | None" = None,
     s3: Any = None,
 ) -> list[str]:
     """The problems of the batch: its own keys, then each item's as its child run would find them, named by index,
     the first SHOWN_PROBLEMS of them. A `transfers_from` object is read with `s3`; without one only the batch's own
     keys are checked. Without `started` the batch starts now, its children named as a batch's would be."""
+    from datasync_steps.input_model import StartedInput
+
     started = started or StartedInput(raw=raw, started_at=datetime.now(UTC), run_id="manual")
     return _checked(raw, deployment, started, s3, child_prefix(started.run_id, started.started_at))[1]
 
 
-def parse_batch(raw: Any, deployment: Deployment | None, started: StartedInput, s3: Any, prefix: str) -> Batch:
+def parse_batch(raw: Any, deployment: "Deployment | None", started: "StartedInput", s3: Any, prefix: str) -> Batch:
     """The checked batch that `started`, whose children's names begin with `prefix`."""
     batch, problems = _checked(raw, deployment, started, s3, prefix)
     if problems or batch is None:
@@ -131,8 +137,12 @@ def parse_batch(raw: Any, deployment: Deployment | None, started: StartedInput, 
 
 
 def _checked(
-    raw: dict, deployment: Deployment | None, started: StartedInput, s3: Any, prefix: str
+    raw: dict, deployment: "Deployment | None", started: "StartedInput", s3: Any, prefix: str
 ) -> tuple[Batch | None, list[str]]:
+    # Only prepare-batch and the command line check a batch: the steps that name its children import this module too.
+    from datasync_steps.deployment import Deployment
+    from datasync_steps.input_checks import input_problems
+
     raw = {key: value for key, value in raw.items() if key != STARTED_BY_KEY}
     if input_bytes(raw) > MAX_INPUT_BYTES - STATE_ROOM:
         # The batch's state holds the input once more, with a little of its own.

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskCreationError
+from datasync_steps.input_model import SIDES, Side, WorkflowInput
+from datasync_steps.input_parsing import input_of_execution
 from datasync_steps.lookup import (
     agent_arns,
     by_age,
@@ -18,7 +20,6 @@ from datasync_steps.lookup import (
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.uris import parse_location_uri
-from datasync_steps.workflow_input import SIDES, Side, WorkflowInput, input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient

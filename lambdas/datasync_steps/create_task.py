@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskCreationError, DataSyncTransientError
+from datasync_steps.input_model import WorkflowInput
+from datasync_steps.input_parsing import input_of_execution
 from datasync_steps.lookup import made_by, tasks_linking, workflow_tag
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.task_users import TaskUsers, task_exists, use_seconds, use_task
-from datasync_steps.workflow_input import WorkflowInput, input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient

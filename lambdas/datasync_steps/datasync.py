@@ -11,7 +11,6 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, ParamValidationError
 
-from datasync_steps.deployment import Deployment
 from datasync_steps.errors import (
     DataSyncInvalidInputError,
     DataSyncLocationNotFoundError,
@@ -126,6 +125,8 @@ def translate_errors(
         if code in TRANSIENT_ERROR_CODES or status >= 500:
             raise DataSyncTransientError(f"{service} failed to {doing}, will retry: {said}") from error
         if code in ACCESS_DENIED_ERROR_CODES:
+            from datasync_steps.deployment import Deployment  # only to explain a refusal
+
             scope = Deployment.from_environment().scope_tag
             raise DataSyncRequestError(
                 f"Access denied to {doing}: {said}. "

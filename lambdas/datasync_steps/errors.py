@@ -5,6 +5,8 @@ so these names are the contract with statemachine/datasync_workflow.asl.json and
 """
 
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 # Step Functions keeps at most 32,768 characters of a failure's Cause, which for a Lambda error is the error's
@@ -47,6 +49,25 @@ def shortened(value: Any) -> Any:
     if isinstance(value, str) and len(value) > MAX_TEXT_CHARACTERS:
         return f"{value[:MAX_TEXT_CHARACTERS]}… ({len(value):,} characters in all)"
     return value
+
+
+MAX_GUESSED_CHARACTERS = 100  # a longer unknown name is not matched against the known ones
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The one of `known` that `name` is most likely a misspelling of (difflib's closest match, ignoring case, `_` and
+    `-`: taskArn is task_arn), or None when none is close."""
+    if len(name) > MAX_GUESSED_CHARACTERS:  # no name is this long, and difflib's time grows with it
+        return None
+    import difflib  # only for a misspelling
+
+    by_form = {_form(candidate): candidate for candidate in known}
+    matches = difflib.get_close_matches(_form(name), list(by_form), n=1)
+    return by_form[matches[0]] if matches else None
+
+
+def _form(name: str) -> str:
+    return re.sub(r"[\s_-]", "", name).lower()
 
 
 class _BoundedMessage(Exception):

@@ -6,7 +6,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import translate_errors
-from datasync_steps.deployment import ScopeTag
 from datasync_steps.errors import (
     DataSyncLocationNotFoundError,
     DataSyncMultipleLocationsError,
@@ -20,8 +19,10 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
     from mypy_boto3_datasync import DataSyncClient
     from mypy_boto3_datasync.type_defs import DescribeTaskResponseTypeDef, TagListEntryTypeDef, TaskFilterTypeDef
 
+    from datasync_steps.deployment import ScopeTag
 
-def matching_location_arns(client: "DataSyncClient", uri: str, scope: ScopeTag | None = None) -> list[str]:
+
+def matching_location_arns(client: "DataSyncClient", uri: str, scope: "ScopeTag | None" = None) -> list[str]:
     """Every location whose stored LocationUri matches `uri`, over all pages of ListLocations; with a `scope`, only
     those in it."""
     wanted = parse_location_uri(uri)
@@ -36,7 +37,7 @@ def matching_location_arns(client: "DataSyncClient", uri: str, scope: ScopeTag |
     return [arn for arn in matching if in_scope(client, arn, scope)]
 
 
-def in_scope(client: "DataSyncClient", arn: str, scope: ScopeTag | None) -> bool:
+def in_scope(client: "DataSyncClient", arn: str, scope: "ScopeTag | None") -> bool:
     """Whether the resource carries the deployment's scope tag (any does where there is no scope). Outside it, the
     deployment's roles may not describe, change or use it: to a scoped deployment it is not there."""
     if scope is None:
@@ -48,7 +49,7 @@ def in_scope(client: "DataSyncClient", arn: str, scope: ScopeTag | None) -> bool
 
 
 def tasks_linking(
-    client: "DataSyncClient", source_arns: list[str], destination_arns: list[str], scope: ScopeTag | None = None
+    client: "DataSyncClient", source_arns: list[str], destination_arns: list[str], scope: "ScopeTag | None" = None
 ) -> dict[str, "DescribeTaskResponseTypeDef"]:
     """The tasks whose source is one of `source_arns` and whose destination is one of `destination_arns` (with a
     `scope`, those in it), each with its description, oldest first, then by ARN (runs racing to create the same
@@ -187,3 +188,9 @@ def _made_by_a_run(client: "DataSyncClient", arn: str) -> bool:
         return made_by(client, arn) is not None
     except DataSyncTaskNotFoundError:
         return True  # deleted since it was listed: a racing run's loser
+
+
+def try_label(workflow_execution: str, attempt: int) -> str:
+    """Who started an execution, as its tag says: the workflow execution, and after its first try which try (so that
+    a try never takes an earlier try's execution for its own)."""
+    return workflow_execution if attempt == 1 else f"{workflow_execution}/try/{attempt}"

@@ -1,5 +1,6 @@
 """Names the steps, the definition (statemachine/datasync_workflow.asl.json), the clean-up, the command line and
-the benchmark share: states, routes, actions, statuses and tags. Imports nothing, so any step may import it."""
+the benchmark share: states, routes, actions, statuses, tags, Step Functions' input key and the consoles' pages.
+Imports nothing, so any step may import it."""
 
 # States of the definition that code reads the history of or draws.
 START_STATE = "Start execution"  # its output, at $.execution, holds the execution the run follows
@@ -41,3 +42,20 @@ S3_ITEM_STATES = ("Run the transfer read from S3", "Item read from S3 done")
 
 def is_batch(execution_input: object) -> bool:
     return isinstance(execution_input, dict) and any(key in execution_input for key in BATCH_KEYS)
+
+
+# Step Functions' own key in an execution's input, set by a parent state machine to link the two executions.
+STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"
+
+CONSOLE_DOMAINS = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
+
+
+def workflow_console_url(workflow_execution_arn: str) -> str:
+    """The Step Functions console page of a workflow execution."""
+    _, partition, _, region, _ = workflow_execution_arn.split(":", 4)
+    domain = CONSOLE_DOMAINS.get(partition, CONSOLE_DOMAINS["aws"])
+    return f"https://{domain}/states/home?region={region}#/v2/executions/details/{workflow_execution_arn}"

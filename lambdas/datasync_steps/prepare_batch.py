@@ -12,8 +12,9 @@ from datasync_steps.batch import ITEMS_PREFIX, child_prefix, parse_batch
 from datasync_steps.datasync import s3_client, states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError
+from datasync_steps.input_model import StartedInput
+from datasync_steps.input_parsing import read_input
 from datasync_steps.observability import StepEvent, logger, step_handler
-from datasync_steps.workflow_input import StartedInput, read_input
 
 
 class S3Items(BaseModel):

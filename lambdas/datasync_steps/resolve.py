@@ -4,6 +4,8 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, field_serializer
+
 from datasync_steps.datasync import datasync_client, states_client
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import (
@@ -13,6 +15,10 @@ from datasync_steps.errors import (
     DataSyncTransientError,
     shortened,
 )
+from datasync_steps.input_checks import enhanced_mode_problems
+from datasync_steps.input_model import KWARGS_FIELDS, SIDES, StartedInput, WorkflowInput
+from datasync_steps.input_parsing import parse_workflow_input, read_input
+from datasync_steps.limits import seconds_between_checks
 from datasync_steps.lookup import (
     choose_location,
     choose_task,
@@ -24,17 +30,8 @@ from datasync_steps.lookup import (
 )
 from datasync_steps.names import CREATE_LOCATIONS, CREATE_TASK, RUN
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import Check, Checked, Plan, Resolved, Target
+from datasync_steps.state import Check, Checked, Plan, Target
 from datasync_steps.task_users import TaskUsers, task_exists, use_seconds, use_task
-from datasync_steps.workflow_input import (
-    SIDES,
-    StartedInput,
-    WorkflowInput,
-    enhanced_mode_problems,
-    parse_workflow_input,
-    read_input,
-    seconds_between_checks,
-)
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -46,6 +43,24 @@ MAX_RENDERED_SHOWN = 50
 # Looks for the task again after it was deleted under the look-up by another run: a URI input then finds none (and
 # creates one) or another; a task_arn input is not found.
 LOOKUPS = 3
+
+
+class Resolved(BaseModel):
+    """$ after resolve: which try this is, the checked input, the plan, the target, and no status check made yet."""
+
+    attempt: int
+    rendered: dict[str, str]  # the templated values, as rendered (the first few, long ones cut)
+    drift: dict[str, dict] = {}  # where a found task differs from create_task_kwargs
+    config: WorkflowInput
+    plan: Plan
+    target: Target
+    execution: Checked
+
+    @field_serializer("config")
+    def _without_kwargs(self, config: WorkflowInput) -> dict[str, Any]:
+        # The steps that use the kwargs read them from the execution's input: in the state they would travel
+        # through every state (a secret among them too), and could make it outgrow Step Functions' 256 KiB.
+        return config.model_dump(mode="json", exclude=set(KWARGS_FIELDS))
 
 
 class ResolveEvent(StepEvent):

@@ -11,10 +11,12 @@ from datasync_steps.cancel import cancel_execution
 from datasync_steps.datasync import datasync_client
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError, bounded
+from datasync_steps.input_model import WorkflowInput
+from datasync_steps.input_parsing import input_of_execution
+from datasync_steps.limits import delay_before_retry
 from datasync_steps.names import FOLLOW
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import CaughtError, NextTry
-from datasync_steps.workflow_input import WorkflowInput, delay_before_retry, input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient

@@ -13,22 +13,15 @@ from datasync_steps.errors import (
     DataSyncTaskNotReadyError,
     DataSyncTaskUnavailableError,
 )
-from datasync_steps.lookup import agents_of, describe_task, made_by, workflow_tag
-from datasync_steps.names import FINAL_STATUSES, FOLLOW, QUEUE, SKIP
+from datasync_steps.input_parsing import input_of_execution
+from datasync_steps.lookup import agents_of, describe_task, made_by, try_label, workflow_tag
+from datasync_steps.names import CONSOLE_DOMAINS, FINAL_STATUSES, FOLLOW, QUEUE, SKIP
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Check, ConsoleUrls, Plan, Started
-from datasync_steps.workflow_input import input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
     from mypy_boto3_datasync.type_defs import DescribeTaskResponseTypeDef, TagListEntryTypeDef
-
-
-CONSOLE_DOMAINS = {
-    "aws": "console.aws.amazon.com",
-    "aws-cn": "console.amazonaws.cn",
-    "aws-us-gov": "console.amazonaws-us-gov.com",
-}
 
 
 class StartEvent(StepEvent):
@@ -103,12 +96,6 @@ def datasync_says(task: "DescribeTaskResponseTypeDef") -> str:
     return f" (DataSync: {task.get('ErrorCode', 'no error code')}: {task.get('ErrorDetail', 'no error detail')})"
 
 
-def try_label(workflow_execution: str, attempt: int) -> str:
-    """Who started an execution, as its tag says: the workflow execution, and after its first try which try (so that
-    a try never takes an earlier try's execution for its own)."""
-    return workflow_execution if attempt == 1 else f"{workflow_execution}/try/{attempt}"
-
-
 def already_running(event: StartEvent, execution_arn: str, status: str) -> Started:
     logger.info(
         "The task already runs",
@@ -155,13 +142,6 @@ def console_urls(execution_arn: str) -> ConsoleUrls:
     domain = CONSOLE_DOMAINS.get(partition, CONSOLE_DOMAINS["aws"])
     home = f"https://{domain}/datasync/home?region={region}#"
     return ConsoleUrls(Task=f"{home}/tasks/{task_id}", TaskExecution=f"{home}/history/{task_id}/{execution_id}")
-
-
-def workflow_console_url(workflow_execution_arn: str) -> str:
-    """The Step Functions console page of a workflow execution."""
-    _, partition, _, region, _ = workflow_execution_arn.split(":", 4)
-    domain = CONSOLE_DOMAINS.get(partition, CONSOLE_DOMAINS["aws"])
-    return f"https://{domain}/states/home?region={region}#/v2/executions/details/{workflow_execution_arn}"
 
 
 def execution_started_by(client: "DataSyncClient", task_arn: str, started_by: "TagListEntryTypeDef") -> str | None:

@@ -1,13 +1,16 @@
 """What the steps pass each other through the state machine: each step's result, at the ResultPath the definition
-gives it (statemachine/datasync_workflow.asl.json), and the parts of them other steps are given."""
+gives it (statemachine/datasync_workflow.asl.json), and the parts of them other steps are given; resolve's,
+which holds the checked input, is in resolve.py."""
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, field_serializer, model_serializer
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 from datasync_steps.observability import StepEvent
-from datasync_steps.workflow_input import KWARGS_FIELDS, Side, WorkflowInput
+
+if TYPE_CHECKING:
+    from datasync_steps.input_model import Side
 
 
 class Target(BaseModel):
@@ -19,7 +22,7 @@ class Target(BaseModel):
     CreatedLocationArns: list[str] = []
     TaskCreated: bool = False
 
-    def location_arn(self, side: Side) -> str | None:
+    def location_arn(self, side: "Side") -> str | None:
         return self.SourceLocationArn if side == "source" else self.DestinationLocationArn
 
     def locations(self) -> tuple[str, str]:
@@ -84,24 +87,6 @@ class Plan(Sparse):
 
 class Checked(BaseModel):
     check: Check
-
-
-class Resolved(BaseModel):
-    """$ after resolve: which try this is, the checked input, the plan, the target, and no status check made yet."""
-
-    attempt: int
-    rendered: dict[str, str]  # the templated values, as rendered (the first few, long ones cut)
-    drift: dict[str, dict] = {}  # where a found task differs from create_task_kwargs
-    config: WorkflowInput
-    plan: Plan
-    target: Target
-    execution: Checked
-
-    @field_serializer("config")
-    def _without_kwargs(self, config: WorkflowInput) -> dict[str, Any]:
-        # The steps that use the kwargs read them from the execution's input: in the state they would travel
-        # through every state (a secret among them too), and could make it outgrow Step Functions' 256 KiB.
-        return config.model_dump(mode="json", exclude=set(KWARGS_FIELDS))
 
 
 class ConsoleUrls(BaseModel):

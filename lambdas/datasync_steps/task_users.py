@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 
 from datasync_steps.datasync import TRANSACTION_CONFLICT, translate_errors
 from datasync_steps.errors import DataSyncTaskNotFoundError, DataSyncTransientError
+from datasync_steps.limits import SETUP_SECONDS, seconds_between_checks
 from datasync_steps.lookup import describe_task
 from datasync_steps.observability import logger
 from datasync_steps.waiting import (
@@ -42,12 +43,13 @@ from datasync_steps.waiting import (
     waiting_for,
     waiting_table,
 )
-from datasync_steps.workflow_input import SETUP_SECONDS, WorkflowInput, seconds_between_checks
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_stepfunctions import SFNClient
+
+    from datasync_steps.input_model import WorkflowInput
 
 
 # Sort keys that no workflow execution's ARN (arn:...) can be.
@@ -78,7 +80,7 @@ REFUSALS = {"ConditionalCheckFailed", "TransactionConflict"}
 THROTTLED = {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 
 
-def use_seconds(config: WorkflowInput) -> int:
+def use_seconds(config: "WorkflowInput") -> int:
     """How long a try of `config` may use its task at most: its setup and its status checks (those waiting for
     another run's execution count), bounded by its execution_timeout."""
     checks = config.max_iterations * seconds_between_checks(config.wait_interval_seconds)

@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING, Any
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskNotFoundError
+from datasync_steps.input_parsing import input_of_execution
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Updated
-from datasync_steps.workflow_input import input_of_execution
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient

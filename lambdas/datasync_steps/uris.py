@@ -35,8 +35,6 @@ FILTERABLE = frozenset(string.ascii_letters + string.digits + "_ -:.\\/")
 CASELESS = FILTERABLE - frozenset(string.ascii_letters)
 MAX_FILTER_VALUE = 255
 
-# Whatever comes before the first / after the scheme holds an @: a user (and a password) before the host.
-_CREDENTIALS = re.compile(r"^[^/]*:/*[^/]*@")
 _URI = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/]+)(?P<path>/.*)?$")
 
 
@@ -77,11 +75,6 @@ class LocationUri:
             needle, operator = f"{self.scheme}://{text[:leading]}", "BeginsWith"
         # A shorter prefix, or part of the run, still passes every match.
         return {"Name": "LocationUri", "Values": [needle[:MAX_FILTER_VALUE]], "Operator": operator}
-
-
-def has_credentials(uri: str) -> bool:
-    """Whether `uri` holds a user (and maybe a password) before its host, however its slashes are written."""
-    return bool(_CREDENTIALS.match(uri))
 
 
 def parse_location_uri(uri: str) -> LocationUri:

@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from datasync_steps.errors import DataSyncInvalidInputError
-from datasync_steps.workflow_input import EXECUTION_TIMEOUT_SECONDS
+from datasync_steps.limits import EXECUTION_TIMEOUT_SECONDS
 from datasync_workflow.definition.steps import (
     STEPS,
     WORKFLOW_ARN_PLACEHOLDER,

@@ -6,12 +6,13 @@ import json
 import pytest
 from moto.datasync.responses import DataSyncResponse
 
+from datasync_steps.api_shapes import operation_name as _operation_name
 from datasync_steps.create_locations import create_locations
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskCreationError
+from datasync_steps.input_parsing import parse_workflow_input
 from datasync_steps.lookup import made_by, matching_location_arns, workflow_tag
 from datasync_steps.state import Target
-from datasync_steps.workflow_input import _operation_name, parse_workflow_input
 from tests.conftest import (
     AGENT_ARN,
     SECRET_ARN,

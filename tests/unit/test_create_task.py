@@ -6,9 +6,9 @@ from datasync_steps.create_task import create_task
 from datasync_steps.errors import (
     DataSyncTaskCreationError,
 )
+from datasync_steps.input_parsing import parse_workflow_input
 from datasync_steps.lookup import workflow_tag
 from datasync_steps.state import Target
-from datasync_steps.workflow_input import parse_workflow_input
 from tests.conftest import make_s3_location, make_smb_location, task_arns
 
 RUN = workflow_tag("run-1")

@@ -10,9 +10,9 @@ from datasync_steps.create_locations import create_locations
 from datasync_steps.create_task import create_task
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import DataSyncRequestError
+from datasync_steps.input_parsing import parse_workflow_input
 from datasync_steps.lookup import in_scope, workflow_tag
 from datasync_steps.state import Target
-from datasync_steps.workflow_input import parse_workflow_input
 from datasync_workflow.definition.steps import Grant, Step, step_named
 from datasync_workflow.local.emulated_iam import acting_as, outside_any_step
 from tests.conftest import (

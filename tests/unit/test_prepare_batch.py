@@ -9,8 +9,8 @@ import pytest
 from datasync_steps.batch import child_name, child_prefix
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError
+from datasync_steps.input_model import StartedInput
 from datasync_steps.prepare_batch import PrepareEvent, prepare_batch
-from datasync_steps.workflow_input import StartedInput
 from tests.conftest import REGION
 
 BUCKET = "datasync-workflow-batches"

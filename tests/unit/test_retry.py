@@ -2,9 +2,9 @@
 
 import json
 
+from datasync_steps.input_parsing import parse_workflow_input
 from datasync_steps.retry import MAX_CAUSE_CHARACTERS, explained, next_try
 from datasync_steps.state import CaughtError
-from datasync_steps.workflow_input import parse_workflow_input
 
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 LAMBDA_ERROR = CaughtError(

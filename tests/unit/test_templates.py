@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datasync_steps.deployment import Deployment
+from datasync_steps.input_checks import input_problems, run_dates
+from datasync_steps.input_parsing import parse_workflow_input
 from datasync_steps.templates import RunDates, render_template
-from datasync_steps.workflow_input import input_problems, parse_workflow_input, run_dates
 from tests.conftest import smb_kwargs
 
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"

@@ -6,17 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from datasync_steps.api_shapes import secret_members
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import MAX_MESSAGE_CHARACTERS, DataSyncInvalidInputError
-from datasync_steps.workflow_input import (
-    MAX_INPUT_BYTES,
-    MAX_ITERATIONS,
-    delay_before_retry,
-    input_problems,
-    longest_retry_delay,
-    parse_workflow_input,
-    secret_members,
-)
+from datasync_steps.input_checks import input_problems
+from datasync_steps.input_parsing import parse_workflow_input
+from datasync_steps.limits import MAX_INPUT_BYTES, MAX_ITERATIONS, delay_before_retry, longest_retry_delay
 from tests.conftest import BUCKET_ROLE_ARN, SECRET_ROLE_ARN, s3_kwargs, smb_kwargs
 
 TASK_ARN = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"

@@ -8,7 +8,8 @@ import pytest
 
 from datasync_steps import errors
 from datasync_steps.batch import BatchInput
-from datasync_steps.workflow_input import WorkflowInput, input_problems
+from datasync_steps.input_checks import input_problems
+from datasync_steps.input_model import WorkflowInput
 from datasync_workflow.definition.steps import STEPS, batch_definition_text, definition_text
 from docs_tooling import reference
 

@@ -9,10 +9,10 @@ import logging
 import boto3
 import pytest
 
+from datasync_steps.limits import MAX_INPUT_BYTES
 from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, WAIT_STATE
 from datasync_steps.observability import logger
 from datasync_steps.waiting import SORT_KEY, TOKEN
-from datasync_steps.workflow_input import MAX_INPUT_BYTES
 from datasync_workflow.local import runner as local
 from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
 from datasync_workflow.local.runner import run_local
@@ -231,7 +231,7 @@ def test_an_input_of_200_kib_with_a_long_filter_runs_and_every_state_stays_small
 
 def test_an_input_over_256_kib_is_refused_naming_the_limit():
     from datasync_steps.errors import DataSyncInvalidInputError
-    from datasync_steps.workflow_input import parse_workflow_input
+    from datasync_steps.input_parsing import parse_workflow_input
 
     with pytest.raises(DataSyncInvalidInputError, match="Step Functions takes at most 262,144"):
         parse_workflow_input({"task_arn": "x", "task_execution_kwargs": {"Name": "n" * MAX_INPUT_BYTES}})

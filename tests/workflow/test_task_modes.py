@@ -5,7 +5,7 @@ import re
 import botocore.session
 import pytest
 
-from datasync_steps.workflow_input import ENHANCED_UNSUPPORTED, input_problems
+from datasync_steps.input_checks import ENHANCED_UNSUPPORTED, input_problems
 from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
 from datasync_workflow.local.runner import run_local
 from tests import fakes

@@ -9,8 +9,8 @@ from itertools import pairwise
 import pytest
 from moto.core.exceptions import JsonRESTError
 
+from datasync_steps.limits import EVENTS_PER_CHECK
 from datasync_steps.names import CHECK_STATE, WAIT_STATE
-from datasync_steps.workflow_input import EVENTS_PER_CHECK
 from datasync_workflow.definition.steps import definition_text
 from datasync_workflow.local import emulated_datasync
 from datasync_workflow.local import runner as local
