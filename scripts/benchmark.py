@@ -43,13 +43,8 @@ from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, S3_ITEM_STATES, WA
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resolve import resolve
 from datasync_workflow.definition.steps import STEPS, definition_text
-from datasync_workflow.local.emulated_datasync import (
-    EmulatedDataSyncBackend,
-    EmulatedTask,
-    EmulatedTransfer,
-    emulated_transfers,
-)
-from datasync_workflow.local.runner import BATCH_BUCKET, create_batch_bucket, run_local
+from datasync_workflow.local import BATCH_BUCKET, EmulatedTransfer, create_batch_bucket, emulated_transfers, run_local
+from datasync_workflow.local.emulated_datasync import EmulatedDataSyncBackend, EmulatedTask
 
 MEMORY_GB = 0.25
 ROLE = "arn:aws:iam::111122223333:role/bucket-access"

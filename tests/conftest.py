@@ -14,8 +14,7 @@ from datasync_steps.resume import StateChangeEvent
 from datasync_steps.start import StartEvent, start_execution
 from datasync_steps.state import Plan
 from datasync_steps.waiting import PARTITION_KEY, SORT_KEY
-from datasync_workflow.local import emulated_datasync
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local import EmulatedTransfer, emulated_datasync, emulated_transfers
 
 REGION = "us-east-1"
 AGENT_ARN = "arn:aws:datasync:us-east-1:111122223333:agent/agent-0123456789abcdef0"

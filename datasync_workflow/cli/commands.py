@@ -450,7 +450,7 @@ def run_locally(args: argparse.Namespace, execution_input, parser: argparse.Argu
         logging.getLogger("moto").setLevel(logging.CRITICAL)
     from moto import mock_aws
 
-    from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+    from datasync_workflow.local.emulated_datasync_executions import EmulatedTransfer, emulated_transfers
     from datasync_workflow.local.runner import MOTO_ENGINE_LOGGER, run_local
 
     if args.verbose >= 2:  # the local runner keeps them quiet unless asked

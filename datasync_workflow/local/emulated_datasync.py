@@ -1,4 +1,5 @@
-"""moto's DataSync, extended to behave like the real service as far as the workflow's steps can see.
+"""moto's DataSync, extended to behave like the real service as far as the workflow's steps can see: its
+resources (locations, tasks, agents, tags), the checks on its requests, and the backend that runs executions.
 
 moto stores DataSync's resources but little more: its executions move one status per describe call, it has
 only S3 and SMB locations, and it ignores filters and paging. `install()` (run once, when
@@ -6,11 +7,9 @@ only S3 and SMB locations, and it ignores filters and paging. `install()` (run o
 keep creating resources through moto inside `mock_aws()`, keep reading moto's backend objects, and keep
 wrapping `DataSyncResponse` methods to inject faults:
 
-- an execution runs by itself with time: QUEUED (while another execution of its task runs), LAUNCHING,
-  PREPARING, TRANSFERRING, VERIFYING, then SUCCESS or ERROR; CancelTaskExecution ends it through CANCELLING;
 - a start while the task has an unfinished execution is queued when its Includes/Excludes differ from that
-  execution's, and refused otherwise (the DataSync user guide, "Queueing your task");
-- descriptions carry times, counters, Result and the options the execution ran with;
+  execution's, and refused otherwise (the DataSync user guide, "Queueing your task"); what an execution does and
+  shows as time passes is `emulated_datasync_executions`'s;
 - every CreateLocation* call of the contract's schemes, LocationUris ending in `/`, ListLocations and ListTasks
   Filters, paging (MaxResults <= 100, NextToken), ListTaskExecutions, and tags;
 - agents: CreateAgent (any activation key of the API model's pattern), DescribeAgent, ListAgents and their tags. An
@@ -18,10 +17,8 @@ wrapping `DataSyncResponse` methods to inject faults:
   its ErrorCode and ErrorDetail naming the agent. A location may name an agent the emulation does not know (tests and
   the README's examples name made-up ones): it counts as online and has no tags;
 - every request is checked against the enums of DataSync's API model, as the service checks it (botocore does not):
-  a value the model does not list is InvalidRequestException naming where it is and the values there are.
-
-What an execution does (how long it takes, what it transfers, whether it fails) is an `EmulatedTransfer`,
-set for the executions started inside `emulated_transfers(...)`.
+  a value the model does not list is InvalidRequestException naming where it is and the values there are;
+- listeners (`subscribe`) get each execution's state-change events, as EventBridge would.
 """
 
 import base64
@@ -29,10 +26,7 @@ import json
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
@@ -42,7 +36,7 @@ from botocore.model import OperationNotFoundError, ServiceModel, Shape
 from moto.core.exceptions import JsonRESTError
 from moto.datasync import urls as datasync_urls
 from moto.datasync.exceptions import InvalidRequestException
-from moto.datasync.models import DataSyncBackend, Location, Task, TaskExecution, datasync_backends
+from moto.datasync.models import DataSyncBackend, Location, Task, datasync_backends
 from moto.datasync.responses import DataSyncResponse
 from moto.secretsmanager.exceptions import SecretNotFoundException
 from moto.secretsmanager.models import secretsmanager_backends
@@ -51,14 +45,9 @@ from moto.utilities.utils import get_partition
 from datasync_steps.lookup import agent_arns
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME
 from datasync_workflow.local import emulated_iam
+from datasync_workflow.local.emulated_datasync_executions import FINAL_STATUSES, EmulatedExecution
 
-PHASES = ("LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING")
-PHASE_SHARES = {"LAUNCHING": 0.1, "PREPARING": 0.2, "TRANSFERRING": 0.55, "VERIFYING": 0.15}  # of the seconds
-FINAL_STATUSES = ("SUCCESS", "ERROR")
-CANCELLING_SECONDS = 0.2
 CREATING_SECONDS = 0.3  # a new task is CREATING this long before it is AVAILABLE
-REPORT_SECONDS = 0.4  # a task report is PENDING this long after its execution ends
-FOLDERS = 10  # the folders of an emulated transfer, which Enhanced mode counts apart from the files
 TICK_SECONDS = 0.02  # how often the emulation looks for state changes to publish while anybody listens
 MAX_RESULTS = 100
 MAX_TAGS = 50
@@ -93,45 +82,11 @@ ACTIVATION_KEY = re.compile(_model().shape_for("ActivationKey").metadata["patter
 SECRETS = {"Password", "SecretKey", "SasConfiguration", "KerberosKeytab", "KerberosKrb5Conf", "AccessKey"}
 
 
-@dataclass(frozen=True)
-class EmulatedTransfer:
-    """What an emulated execution does once it launches."""
-
-    seconds: float = 1.5  # from launch to SUCCESS; a failing one ends in ERROR halfway through TRANSFERRING
-    files: int = 1_000
-    bytes: int = 2 * 1024**3
-    error_code: str | None = None  # set: the execution ends in ERROR with this Result.ErrorCode ...
-    error_detail: str = "The emulated transfer failed."  # ... and this Result.ErrorDetail
-    files_failed: int = 0  # Enhanced mode: files that fail to transfer (the execution still ends as set above)
-    report_error: str | None = None  # set: a task report ends in ERROR with this ErrorCode
-
-    def phase_seconds(self, phase: str) -> float:
-        return self.seconds * PHASE_SHARES[phase]
-
-
-_transfer = EmulatedTransfer()
-
-
-@contextmanager
-def emulated_transfers(transfer: EmulatedTransfer) -> Iterator[EmulatedTransfer]:
-    """Executions started inside this block do what `transfer` says."""
-    global _transfer
-    before, _transfer = _transfer, transfer
-    try:
-        yield transfer
-    finally:
-        _transfer = before
-
-
-def _now() -> float:
-    return time.time()
-
-
 class EmulatedLocation(Location):
     def __init__(self, arn: str, uri: str, typ: str, metadata: dict, region_name: str):
         super().__init__(uri, region_name=region_name, typ=typ, metadata=metadata)
         self.arn = arn
-        self.creation_time = _now()
+        self.creation_time = time.time()
 
 
 class EmulatedTask(Task):
@@ -139,7 +94,7 @@ class EmulatedTask(Task):
         name = settings.get("Name")  # optional, where moto types it as a str
         super().__init__(source, destination, name, region_name=region_name, metadata=settings)  # type: ignore[arg-type]
         self.arn = arn
-        self.creation_time = _now()
+        self.creation_time = time.time()
         self.available_at = self.creation_time + CREATING_SECONDS  # CREATING until then
 
     @property
@@ -160,7 +115,7 @@ class EmulatedAgent:
         self.private_link = {
             key: request[key] for key in ("VpcEndpointId", "SubnetArns", "SecurityGroupArns") if key in request
         }
-        self.creation_time = _now()
+        self.creation_time = time.time()
         self.offline_since: float | None = None
 
     @property
@@ -168,7 +123,7 @@ class EmulatedAgent:
         return "ONLINE" if self.offline_since is None else "OFFLINE"
 
     def go_offline(self) -> None:
-        self.offline_since = _now()
+        self.offline_since = time.time()
 
     def description(self) -> dict:
         described: dict[str, object] = {
@@ -176,164 +131,12 @@ class EmulatedAgent:
             "Name": self.name,
             "Status": self.status,
             "CreationTime": self.creation_time,
-            "LastConnectionTime": _now() if self.offline_since is None else self.offline_since,
+            "LastConnectionTime": time.time() if self.offline_since is None else self.offline_since,
             "EndpointType": "PRIVATE_LINK" if self.private_link.get("VpcEndpointId") else "PUBLIC",
         }
         if self.private_link:
             described["PrivateLinkConfig"] = self.private_link
         return described
-
-
-class EmulatedExecution(TaskExecution):
-    """An execution whose status follows the clock. `launch_time` is None while it is queued."""
-
-    def __init__(self, arn: str, task: EmulatedTask, request: dict, transfer: EmulatedTransfer, backend):
-        self.arn, self.task_arn = arn, task.arn
-        self.request = request
-        self.transfer = transfer
-        self.options = {**task.options, **(request.get("OverrideOptions") or {})}
-        self.mode = task.mode
-        self.report_config = request.get("TaskReportConfig") or task.metadata.get("TaskReportConfig")
-        self.includes = request.get("Includes") or task.metadata.get("Includes") or []
-        self.excludes = request.get("Excludes") or task.metadata.get("Excludes") or []
-        self.start_time = _now()
-        self.launch_time: float | None = None
-        self.cancel_time: float | None = None
-        self._backend = backend
-
-    @property
-    def status(self) -> str:
-        """DataSync's status of the execution now, as a describe call would give it."""
-        now = self._backend.advance()
-        return self.status_at(now)
-
-    @status.setter
-    def status(self, value: str) -> None:  # moto's TaskExecution sets it; here the clock decides
-        pass
-
-    def end_time(self) -> float:
-        """When the execution ends (or ended): the clock has it from launch, or from a cancellation."""
-        if self.cancel_time is not None:
-            return self.cancel_time + CANCELLING_SECONDS
-        assert self.launch_time is not None
-        if self.transfer.error_code:  # it fails halfway through TRANSFERRING
-            return (
-                self.launch_time
-                + sum(self.transfer.phase_seconds(p) for p in PHASES[:2])
-                + (self.transfer.phase_seconds("TRANSFERRING") / 2)
-            )
-        return self.launch_time + self.transfer.seconds
-
-    def status_at(self, now: float) -> str:
-        if self.cancel_time is not None:
-            return "CANCELLING" if now < self.end_time() else "ERROR"
-        if self.launch_time is None:
-            return "QUEUED"
-        if now >= self.end_time():
-            return "ERROR" if self.transfer.error_code else "SUCCESS"
-        return self._phase_at(now)[0]
-
-    def _phase_at(self, moment: float) -> tuple[str, float]:
-        """The phase running at `moment` and the share of it done; a phase that just ended counts as done."""
-        assert self.launch_time is not None
-        elapsed, phase_start = moment - self.launch_time, 0.0
-        for phase in PHASES:
-            length = self.transfer.phase_seconds(phase)
-            if elapsed <= phase_start + length + 1e-9:
-                return phase, min(max((elapsed - phase_start) / length, 0.0), 1.0) if length else 1.0
-            phase_start += length
-        return "VERIFYING", 1.0
-
-    def description(self, now: float) -> dict:
-        status = self.status_at(now)
-        described = {
-            "TaskExecutionArn": self.arn,
-            "Status": status,
-            "Options": self.options,
-            "StartTime": self.start_time,
-            "TaskMode": self.mode,
-        }
-        for key, value in (("Includes", self.includes), ("Excludes", self.excludes)):
-            if value:
-                described[key] = value
-        if self.request.get("ManifestConfig"):
-            described["ManifestConfig"] = self.request["ManifestConfig"]
-        if self.report_config:
-            described["TaskReportConfig"] = self.report_config
-            described["ReportResult"] = self._report_result(now, status)
-        if status in FINAL_STATUSES:
-            described["EndTime"] = self.end_time()
-        if self.launch_time is None:
-            described["Result"] = {f"{p.capitalize()}Status": "PENDING" for p in PHASES[1:]}
-            return described
-        described["LaunchTime"] = self.launch_time
-        # Counters stop where the execution stopped: at its end, its failure or its cancellation.
-        stopped_at = min(now, self.cancel_time if self.cancel_time is not None else self.end_time())
-        phase, done = self._phase_at(stopped_at)
-        reached = PHASES.index(phase)
-        files, size = self.transfer.files, self.transfer.bytes
-        transferred = 1.0 if reached > 2 else (done if reached == 2 else 0.0)
-        described.update(
-            EstimatedFilesToTransfer=files if reached > 1 else 0,
-            EstimatedBytesToTransfer=size if reached > 1 else 0,
-            EstimatedFilesToDelete=0,
-            FilesTransferred=round(files * transferred),
-            BytesWritten=round(size * transferred),
-            BytesTransferred=round(size * transferred),
-            BytesCompressed=round(size * transferred),
-            FilesDeleted=0,
-            FilesSkipped=0,
-            FilesVerified=round(files * done) if reached == 3 else 0,
-        )
-        if self.mode == "ENHANCED":
-            described.update(self._enhanced_counters(reached, transferred, status))
-        failed = status in ("ERROR", "CANCELLING")
-        result: dict[str, object] = {"TotalDuration": round((stopped_at - self.launch_time) * 1000)}
-        for index, name in ((1, "Prepare"), (2, "Transfer"), (3, "Verify")):
-            if reached > index or (reached == index and status == "SUCCESS"):
-                result[f"{name}Duration"] = round(self.transfer.phase_seconds(PHASES[index]) * 1000)
-                result[f"{name}Status"] = "SUCCESS"
-            elif reached == index and failed:
-                result[f"{name}Duration"] = round(done * self.transfer.phase_seconds(PHASES[index]) * 1000)
-                result[f"{name}Status"] = "ERROR"
-            else:
-                result[f"{name}Status"] = "PENDING"
-        if status == "ERROR" and self.cancel_time is None:
-            result.update(ErrorCode=self.transfer.error_code, ErrorDetail=self.transfer.error_detail)
-        described["Result"] = result
-        return described
-
-    def _report_result(self, now: float, status: str) -> dict:
-        """A task report is written a moment after the execution ends: PENDING until then."""
-        if status not in FINAL_STATUSES or now < self.end_time() + REPORT_SECONDS:
-            return {"Status": "PENDING"}
-        if self.transfer.report_error:
-            return {
-                "Status": "ERROR",
-                "ErrorCode": self.transfer.report_error,
-                "ErrorDetail": "DataSync could not write the emulated task report.",
-            }
-        return {"Status": "SUCCESS"}
-
-    def _enhanced_counters(self, reached: int, transferred: float, status: str) -> dict:
-        """Enhanced mode's counters: files listed and prepared apart from the folders, and failures by phase. Files*
-        then count files alone, as DescribeTaskExecution's documentation says."""
-        files, failed = self.transfer.files, min(self.transfer.files_failed, self.transfer.files)
-        listed = reached >= 1
-        prepared = reached >= 2
-        counters: dict[str, object] = {
-            "FilesListed": {"AtSource": files if listed else 0, "AtDestinationForDelete": 0},
-            "FilesPrepared": files if prepared else 0,
-            "FoldersListed": {"AtSource": FOLDERS if listed else 0, "AtDestinationForDelete": 0},
-            "FoldersPrepared": FOLDERS if prepared else 0,
-            "FoldersTransferred": round(FOLDERS * transferred),
-            "FoldersSkipped": 0,
-            "FoldersVerified": FOLDERS if reached == 3 and status == "SUCCESS" else 0,
-            "FoldersDeleted": 0,
-            "FoldersFailed": {"List": 0, "Prepare": 0, "Transfer": 0, "Verify": 0, "Delete": 0},
-            "FilesFailed": {"Prepare": 0, "Transfer": failed if transferred else 0, "Verify": 0, "Delete": 0},
-        }
-        return counters
 
 
 def _locked(method: Callable) -> Callable:
@@ -386,25 +189,11 @@ class EmulatedDataSyncBackend(DataSyncBackend):
                 changed = [e for e in self.executions() if self._published.get(e.arn) != e.status_at(now)]
                 for execution in changed:
                     self._published[execution.arn] = execution.status_at(now)
-                events = [self._state_change_event(execution, execution.status_at(now)) for execution in changed]
+                events = [e.state_change_event(e.status_at(now), self.account_id, self.region_name) for e in changed]
             for event in events:
                 for listener in listeners:
                     listener(event)
             time.sleep(TICK_SECONDS)
-
-    def _state_change_event(self, execution: EmulatedExecution, status: str) -> dict:
-        """The event as EventBridge delivers it: the execution in `resources`, only its state in `detail`."""
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "DataSync Task Execution State Change",
-            "source": "aws.datasync",
-            "account": self.account_id,
-            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": self.region_name,
-            "resources": [execution.arn],
-            "detail": {"State": status},
-        }
 
     @property
     def _url_module(self):  # moto looks for the URLs beside the backend class's module
@@ -516,7 +305,7 @@ class EmulatedDataSyncBackend(DataSyncBackend):
         if task.status in ("CREATING", "UNAVAILABLE"):
             raise InvalidRequestException(f"Cannot start task {task_arn}: its status is {task.status}.")
         execution = EmulatedExecution(
-            f"{task_arn}/execution/exec-{self.arn_counter + 1:017x}", task, request or {}, _transfer, self
+            f"{task_arn}/execution/exec-{self.arn_counter + 1:017x}", task, request or {}, self
         )
         for unfinished in self.executions_of(task_arn):
             if unfinished.status_at(now) in FINAL_STATUSES:
@@ -540,13 +329,13 @@ class EmulatedDataSyncBackend(DataSyncBackend):
         status = execution.status_at(self.advance())
         if status in (*FINAL_STATUSES, "CANCELLING"):
             raise InvalidRequestException(f"Sync task cannot be cancelled in its current status: {status}")
-        execution.cancel_time = _now()
+        execution.cancel_time = time.time()
         self.advance()
 
     @_locked
     def advance(self) -> float:
         """Bring every task and its queue up to now: a queued execution launches when the one before it ends."""
-        now = _now()
+        now = time.time()
         for task in self.tasks.values():
             executions = self.executions_of(task.arn)
             free_since: float | None = 0.0  # when the task last became free; None while an execution runs

@@ -15,7 +15,7 @@ from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import START_STATE
 from datasync_steps.resume import resume_waiting
 from datasync_steps.waiting import EXPIRY_MARGIN_SECONDS, PARTITION_KEY, SEQUENCE, SORT_KEY, TOKEN
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers
 from tests.conftest import event_of, items, make_s3_location, make_smb_location, make_task, success_sent
 
 STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:datasync-workflow"

@@ -3,7 +3,7 @@
 import time
 
 from datasync_steps.cancel import cancel_execution
-from datasync_workflow.local.emulated_datasync import CANCELLING_SECONDS
+from datasync_workflow.local.emulated_datasync_executions import CANCELLING_SECONDS
 from tests.conftest import started
 
 

@@ -57,7 +57,7 @@ def test_the_wait_after_a_check_ends_by_the_deadline():
 
 
 def test_an_enhanced_execution_is_checked_with_the_counters_of_its_mode(datasync):
-    from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+    from datasync_workflow.local import EmulatedTransfer, emulated_transfers
     from tests.conftest import make_s3_location, make_smb_location, make_task
 
     task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync), TaskMode="ENHANCED")

@@ -14,8 +14,8 @@ from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.describe import describe_execution
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskExecutionFailedError
 from datasync_steps.names import START_STATE
-from datasync_workflow.local import emulated_datasync
-from datasync_workflow.local.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
+from datasync_workflow.local import EmulatedTransfer, emulated_datasync_executions, emulated_transfers
+from datasync_workflow.local.emulated_datasync_executions import CANCELLING_SECONDS
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task, stubbed_client
 
@@ -111,7 +111,7 @@ def test_a_run_that_failed_before_the_start_has_nothing_to_cancel(datasync):
 
 def test_an_execution_already_being_cancelled_is_not_an_error(datasync, running, monkeypatch):
     # Cancelling lasts long enough that a slow machine still finds the execution CANCELLING.
-    monkeypatch.setattr(emulated_datasync, "CANCELLING_SECONDS", 10)
+    monkeypatch.setattr(emulated_datasync_executions, "CANCELLING_SECONDS", 10)
     datasync.cancel_task_execution(TaskExecutionArn=running)
     followed = {"execution": {"TaskExecutionArn": running, "Action": "follow", "ExecutionStarted": True}}
     assert cleaned(datasync, "ABORTED", [start_exited(followed)]) == {"Cancelled": True, "Status": "CANCELLING"}

@@ -12,7 +12,7 @@ from datasync_steps.describe import describe_execution
 from datasync_steps.errors import (
     DataSyncTaskExecutionFailedError,
 )
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers
 from tests.conftest import started
 
 

@@ -10,12 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datasync_workflow.local import emulated_datasync
-from datasync_workflow.local.emulated_datasync import (
-    CANCELLING_SECONDS,
+from datasync_workflow.local import (
     EmulatedTransfer,
+    emulated_datasync,
+    emulated_datasync_executions,
     emulated_transfers,
 )
+from datasync_workflow.local.emulated_datasync_executions import CANCELLING_SECONDS
 from tests import fakes
 from tests.conftest import (
     make_agent,
@@ -372,7 +373,7 @@ def test_an_enhanced_execution_counts_files_and_folders_apart_and_failures_by_ph
 
 
 def test_a_task_report_is_pending_a_moment_after_the_execution_ends(datasync, task, monkeypatch):
-    monkeypatch.setattr(emulated_datasync, "REPORT_SECONDS", 1.0)  # a moment however slow the machine
+    monkeypatch.setattr(emulated_datasync_executions, "REPORT_SECONDS", 1.0)  # a moment however slow the machine
     report = {"Destination": {"S3": {"S3BucketArn": "arn:aws:s3:::r", "BucketAccessRoleArn": "arn:aws:iam::1:role/r"}}}
     execution_arn = start(datasync, task, EmulatedTransfer(seconds=0.2), TaskReportConfig=report)
     time.sleep(0.3)

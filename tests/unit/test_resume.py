@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from datasync_steps.resume import resume_waiting
 from datasync_steps.waiting import SEQUENCE, TOKEN, resume, wait_for
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers
 from tests.conftest import event_of, items, make_s3_location, make_smb_location, make_task, success_sent
 
 WORKFLOW = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:run-1"

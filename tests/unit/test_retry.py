@@ -56,7 +56,7 @@ def test_the_last_tries_cause_fits_in_step_functions_cause():
 
 def test_a_failed_tries_execution_that_still_runs_is_cancelled_before_the_next_try(datasync, task):
     from datasync_steps.retry import TryExecution, cancel_before_retrying
-    from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+    from datasync_workflow.local import EmulatedTransfer, emulated_transfers
     from tests import fakes
 
     with emulated_transfers(EmulatedTransfer(seconds=30)):

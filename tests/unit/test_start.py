@@ -13,7 +13,7 @@ from datasync_steps.errors import (
     DataSyncTaskUnavailableError,
 )
 from datasync_steps.start import StartEvent, console_urls, ready, start_execution, unfinished_execution
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers
 from tests import fakes
 from tests.conftest import PLAN, make_agent, make_s3_location, make_smb_location, make_task, smb_kwargs, started
 

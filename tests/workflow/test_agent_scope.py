@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from datasync_workflow.local.runner import run_local
+from datasync_workflow.local import run_local
 from tests.conftest import make_agent, s3_kwargs, smb_kwargs, task_arns
 
 FINANCE, PAYROLL = {"Key": "team", "Value": "finance"}, {"Key": "team", "Value": "payroll"}

@@ -9,7 +9,7 @@ import pytest
 
 from datasync_workflow.cli.backfill import BackfillRun, backfill, planned_runs, table
 from datasync_workflow.cli.commands import main
-from datasync_workflow.local.runner import local_deployment
+from datasync_workflow.local import local_deployment
 from tests import fakes
 from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
 

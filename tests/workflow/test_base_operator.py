@@ -7,8 +7,7 @@ import json
 import pytest
 
 from datasync_steps.observability import logger
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import run_local
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers, run_local
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task
 from tests.workflow.test_workflow import entered_states, failed

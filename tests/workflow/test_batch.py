@@ -6,8 +6,7 @@ import time
 import pytest
 
 from datasync_steps.batch import batch_problems
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import run_local
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers, run_local
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task
 from tests.workflow.test_workflow import failed
@@ -168,7 +167,7 @@ def put_transfers(body: str, key: str = "transfers/nightly.jsonl") -> str:
     """A transfers_from object in the local deployment's batch bucket (moto's S3)."""
     import boto3
 
-    from datasync_workflow.local.runner import BATCH_BUCKET, create_batch_bucket
+    from datasync_workflow.local import BATCH_BUCKET, create_batch_bucket
 
     create_batch_bucket()
     boto3.client("s3", region_name="us-east-1").put_object(Bucket=BATCH_BUCKET, Key=key, Body=body.encode())

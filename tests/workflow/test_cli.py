@@ -22,8 +22,8 @@ from datasync_steps.names import PLAN_RETRY_STATE
 from datasync_workflow.cli import commands as cli
 from datasync_workflow.cli.commands import main, printable
 from datasync_workflow.cli.follow import SHORT_CAUSE_CHARACTERS, Progress, follow
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import _invoke, local_batches, local_deployment
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers, local_deployment
+from datasync_workflow.local.runner import _invoke, local_batches
 from tests.conftest import PLAN, REGION, make_s3_location, make_secret, make_smb_location, make_task, stubbed_client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

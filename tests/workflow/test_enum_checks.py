@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from datasync_workflow.cli.commands import main
-from datasync_workflow.local.runner import run_local
+from datasync_workflow.local import run_local
 from tests.conftest import make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs
 
 URIS = {"source_location_uri": "smb://hostname/directory/", "destination_location_uri": "s3://mybucket/prefix"}

@@ -11,8 +11,8 @@ from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.names import START_STATE, WAIT_STATE
 from datasync_steps.waiting import SORT_KEY, TOKEN
 from datasync_workflow.cli.follow import follow
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import BATCH_BUCKET, WAITING_TABLE_NAME, _invoke, local_batches, local_deployment
+from datasync_workflow.local import BATCH_BUCKET, EmulatedTransfer, emulated_transfers, local_deployment
+from datasync_workflow.local.runner import WAITING_TABLE_NAME, _invoke, local_batches
 from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
 from tests.workflow.test_batch import put_transfers, s3_text
 

@@ -1,8 +1,10 @@
 """The local runner where users touch it as they would touch AWS: Step Functions' own API on a local deployment
 (StopExecution, GetExecutionHistory's pages), several runs at once in one mock, and the rules' targets failing."""
 
+import ast
 import json
 import logging
+import re
 import resource
 import threading
 import time
@@ -12,9 +14,8 @@ import boto3
 import pytest
 
 from datasync_steps.names import WAIT_STATE
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers, local_deployment, run_local
 from datasync_workflow.local import runner as local
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import local_deployment, run_local
 from tests import fakes
 from tests.conftest import REGION, make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs, task_arns
 
@@ -127,6 +128,20 @@ def test_the_docs_python_example_runs_as_written():
     exec(compile(example, "docs/local.md", "exec"), namespace)
     execution = namespace["execution"]
     assert (execution.status, execution.output["TaskArn"]) == ("SUCCEEDED", namespace["arn"])
+
+
+def test_the_docs_python_blocks_import_only_the_local_runners_module():
+    page = (Path(__file__).resolve().parents[2] / "docs" / "local.md").read_text()
+    blocks = re.findall(r"^```python\n(.*?)^```", page, re.MULTILINE | re.DOTALL)
+    imported = {
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for block in blocks
+        for node in ast.walk(ast.parse(block))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert len(blocks) >= 2
+    assert {name for name in imported if name and name.startswith("datasync_workflow")} == {"datasync_workflow.local"}
 
 
 def test_a_map_of_child_executions_runs_locally_as_step_functions_runs_it():

@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from datasync_steps.input_model import WorkflowInput
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import run_local
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers, run_local
 from tests.conftest import REGION, make_s3_location, make_secret, make_smb_location, make_task, s3_kwargs, smb_kwargs
 
 ERRORS = {

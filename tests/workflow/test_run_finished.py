@@ -8,8 +8,8 @@ import pytest
 
 from datasync_steps.names import START_STATE
 from datasync_workflow.cli.follow import follow
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import _invoke, local_deployment, run_local
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers, local_deployment, run_local
+from datasync_workflow.local.runner import _invoke
 from tests import fakes
 from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
 

@@ -13,9 +13,8 @@ from datasync_steps.limits import MAX_INPUT_BYTES
 from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, WAIT_STATE
 from datasync_steps.observability import logger
 from datasync_steps.waiting import SORT_KEY, TOKEN
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers, run_local
 from datasync_workflow.local import runner as local
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import run_local
 from tests import fakes
 from tests.conftest import (
     REGION,

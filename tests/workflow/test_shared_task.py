@@ -9,8 +9,14 @@ import boto3
 import pytest
 
 from datasync_workflow.cli.backfill import backfill, planned_runs
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import WAITING_TABLE_NAME, local_deployment, run_local, run_local_together
+from datasync_workflow.local import (
+    EmulatedTransfer,
+    emulated_transfers,
+    local_deployment,
+    run_local,
+    run_local_together,
+)
+from datasync_workflow.local.runner import WAITING_TABLE_NAME
 from tests.conftest import REGION, location_arns, task_arns
 from tests.workflow.test_backfill import NOV_1, NOV_3
 

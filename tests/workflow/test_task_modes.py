@@ -6,8 +6,7 @@ import botocore.session
 import pytest
 
 from datasync_steps.input_checks import ENHANCED_UNSUPPORTED, input_problems
-from datasync_workflow.local.emulated_datasync import EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import run_local
+from datasync_workflow.local import EmulatedTransfer, emulated_transfers, run_local
 from tests import fakes
 from tests.conftest import make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs
 from tests.workflow.test_workflow import failed

@@ -12,10 +12,15 @@ from moto.core.exceptions import JsonRESTError
 from datasync_steps.limits import EVENTS_PER_CHECK
 from datasync_steps.names import CHECK_STATE, WAIT_STATE
 from datasync_workflow.definition.steps import definition_text
-from datasync_workflow.local import emulated_datasync
+from datasync_workflow.local import (
+    EmulatedTransfer,
+    emulated_datasync,
+    emulated_transfers,
+    run_local,
+    run_local_together,
+)
 from datasync_workflow.local import runner as local
-from datasync_workflow.local.emulated_datasync import CANCELLING_SECONDS, EmulatedTransfer, emulated_transfers
-from datasync_workflow.local.runner import run_local, run_local_together
+from datasync_workflow.local.emulated_datasync_executions import CANCELLING_SECONDS
 from tests import fakes
 from tests.conftest import (
     location_arns,
