@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from botocore.exceptions import ClientError
 
 from datasync_steps.timetable import fire_times, next_fire
-from datasync_workflow.cli.follow import one_line
+from datasync_workflow.cli.progress import one_line
 
 FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 # More runs than this start only when asked for by name (--yes).

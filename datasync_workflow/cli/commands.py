@@ -24,7 +24,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from datasync_steps.names import is_batch
-from datasync_workflow.cli.follow import MAX_HISTORY_PAGE, BatchTable, Progress, follow
+from datasync_workflow.cli.progress import BatchTable, Progress
+from datasync_workflow.history import MAX_HISTORY_PAGE, follow
 
 # How often a deployed execution's history is read while it is followed.
 POLL_SECONDS = 2

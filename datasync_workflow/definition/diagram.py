@@ -73,7 +73,7 @@ def overview(definition: dict, shown: list[str]) -> str:
     lines.append(f'    output(["{_escaped(OUTPUT)}"])')
     for name in shown:
         state = states[name]
-        ways = [(state["Next"], "-->", [])] if "Next" in state else []
+        ways: list[tuple[str, str, list[str]]] = [(state["Next"], "-->", [])] if "Next" in state else []
         ways += [(catch["Next"], "-.->", [_caught(state, catch)]) for catch in state.get("Catch", [])]
         for next_state, arrow, label in ways:
             found: dict[str, list[str]] = {}

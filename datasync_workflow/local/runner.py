@@ -39,7 +39,6 @@ from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, WORKFLOW_STATE_MACH
 from datasync_steps.names import STOPPED_STATUSES, is_batch
 from datasync_steps.observability import metrics
 from datasync_steps.resume import COMPLETION_EVENTS
-from datasync_workflow.cli.follow import follow
 from datasync_workflow.definition.steps import (
     WORKFLOW_ARN_PLACEHOLDER,
     Step,
@@ -48,6 +47,7 @@ from datasync_workflow.definition.steps import (
     step_named,
     workflow_steps,
 )
+from datasync_workflow.history import follow
 from datasync_workflow.local import emulated_datasync, emulated_iam, emulated_stepfunctions
 
 FUNCTION_PREFIX = "datasync-workflow-"

@@ -21,7 +21,8 @@ from moto import mock_aws
 from datasync_steps.names import PLAN_RETRY_STATE
 from datasync_workflow.cli import commands as cli
 from datasync_workflow.cli.commands import main, printable
-from datasync_workflow.cli.follow import SHORT_CAUSE_CHARACTERS, Progress, follow
+from datasync_workflow.cli.progress import SHORT_CAUSE_CHARACTERS, Progress
+from datasync_workflow.history import follow
 from datasync_workflow.local import EmulatedTransfer, emulated_transfers, local_deployment
 from datasync_workflow.local.runner import _invoke, local_batches
 from tests.conftest import PLAN, REGION, make_s3_location, make_secret, make_smb_location, make_task, stubbed_client
@@ -515,7 +516,7 @@ def test_following_reads_the_history_newest_first_and_only_as_far_as_it_is_new()
 
 def test_throttled_while_following_it_looks_less_often_and_goes_on(monkeypatch):
     slept: list[float] = []
-    monkeypatch.setattr("datasync_workflow.cli.follow.time.sleep", slept.append)
+    monkeypatch.setattr("datasync_workflow.history.time.sleep", slept.append)
     with stubbed_client("stepfunctions") as (sfn, stubber):
         stubber.add_client_error("describe_execution", "ThrottlingException", "Rate exceeded")
         stubber.add_client_error("describe_execution", "ThrottlingException", "Rate exceeded")

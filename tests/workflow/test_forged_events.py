@@ -10,7 +10,7 @@ import pytest
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.names import START_STATE, WAIT_STATE
 from datasync_steps.waiting import SORT_KEY, TOKEN
-from datasync_workflow.cli.follow import follow
+from datasync_workflow.history import follow
 from datasync_workflow.local import BATCH_BUCKET, EmulatedTransfer, emulated_transfers, local_deployment
 from datasync_workflow.local.runner import WAITING_TABLE_NAME, _invoke, local_batches
 from tests.conftest import REGION, make_s3_location, make_smb_location, make_task

@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from datasync_steps.names import START_STATE
-from datasync_workflow.cli.follow import follow
+from datasync_workflow.history import follow
 from datasync_workflow.local import EmulatedTransfer, emulated_transfers, local_deployment, run_local
 from datasync_workflow.local.runner import _invoke
 from tests import fakes
