@@ -1,0 +1,223 @@
+"""Where the end-to-end scenarios run: the local emulation (moto, the local runner's functions and rules), or a
+deployed stack (DATASYNC_WORKFLOW_STACK, with credentials for its account and region). A scenario sees only boto3
+clients and this object, so it is written once and proves on AWS what the emulation stands in for."""
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+STACK_VARIABLE = "DATASYNC_WORKFLOW_STACK"
+# The role DataSync reads and writes the suite's buckets with (S3 locations need one): on AWS, made once (see
+# tests/e2e/README.md) so that the suite needs no iam:CreateRole; locally any role passes.
+BUCKET_ROLE_VARIABLE = "DATASYNC_WORKFLOW_E2E_BUCKET_ROLE_ARN"
+EMULATED_BUCKET_ROLE = "arn:aws:iam::123456789012:role/datasync-e2e-buckets"
+EMULATED_REGION = "us-east-1"
+# How long a scenario's run may take: DataSync launches a task execution in a minute or two on AWS.
+DEPLOYED_RUN_SECONDS, EMULATED_RUN_SECONDS = 900, 60
+OBJECTS = {"a.txt": b"alpha\n", "b/c.txt": b"gamma\n"}  # what each source bucket holds
+
+
+@dataclass
+class Run:
+    """A workflow execution as it ended."""
+
+    execution_arn: str
+    status: str
+    output: dict | None
+    error: str | None
+    cause: str | None
+    history: list[dict]
+
+    def entered(self) -> list[str]:
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
+
+
+@dataclass
+class Target:
+    """What the scenarios act on: the workflow's state machines and their bucket, and boto3 clients in its region.
+    Everything a scenario makes through `bucket` or `remember` is removed at its end, whether it passed or not."""
+
+    name: str  # "emulation", or the stack's name
+    region: str
+    state_machine_arn: str
+    batch_state_machine_arn: str
+    batch_bucket: str
+    emulated: bool
+    bucket_role_arn: str
+    run_seconds: float
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)
+
+    # Runs.
+
+    def start(self, execution_input: dict, machine_arn: str | None = None) -> str:
+        return self.client("stepfunctions").start_execution(
+            stateMachineArn=machine_arn or self.state_machine_arn,
+            name=f"e2e-{uuid.uuid4().hex[:12]}",
+            input=json.dumps(execution_input),
+        )["executionArn"]
+
+    def finish(self, execution_arn: str, seconds: float | None = None) -> Run:
+        """Follow the execution to its end; one still running after `seconds` is stopped and fails the scenario."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + (seconds or self.run_seconds)
+        while (described := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+            if time.monotonic() > deadline:
+                sfn.stop_execution(executionArn=execution_arn, error="E2ETimeout", cause="the scenario ran out of time")
+                raise AssertionError(f"{execution_arn} still running after {seconds or self.run_seconds} s: stopped")
+            time.sleep(0.2 if self.emulated else 5)
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+        output = json.loads(described["output"]) if described.get("output") else None
+        return Run(
+            execution_arn,
+            described["status"],
+            output,
+            described.get("error"),
+            described.get("cause"),
+            [event for page in pages for event in page["events"]],
+        )
+
+    def run(self, execution_input: dict, seconds: float | None = None) -> Run:
+        return self.finish(self.start(execution_input), seconds)
+
+    def wait_for_state(self, execution_arn: str, state: str, seconds: float | None = None) -> None:
+        """Until the execution has entered `state`."""
+        sfn, deadline = self.client("stepfunctions"), time.monotonic() + (seconds or self.run_seconds)
+        while time.monotonic() < deadline:
+            pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+            events = [event for page in pages for event in page["events"]]
+            if any((e.get("stateEnteredEventDetails") or {}).get("name") == state for e in events):
+                return
+            time.sleep(0.1 if self.emulated else 3)
+        raise AssertionError(f"{execution_arn} did not enter {state!r} in time")
+
+    # What a scenario makes.
+
+    def remember(self, cleanup: Callable[[], None]) -> None:
+        self.cleanups.append(cleanup)
+
+    def bucket(self, objects: dict[str, bytes] | None = None) -> str:
+        """A new bucket (holding `objects`), removed with what it holds at the scenario's end."""
+        s3, name = self.client("s3"), f"datasync-workflow-e2e-{uuid.uuid4().hex[:16]}"
+        extra = {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+        s3.create_bucket(Bucket=name, **extra)
+        self.remember(lambda: empty_and_delete(s3, name))
+        for key, body in (objects or {}).items():
+            s3.put_object(Bucket=name, Key=key, Body=body)
+        return name
+
+    def s3_to_s3(self, source_objects: dict[str, bytes] = OBJECTS) -> dict:
+        """The input keys of a transfer between two new buckets, the locations and the task made by the run (found
+        or created from the URIs); the task and locations the run leaves are removed at the scenario's end."""
+        source, destination = self.bucket(source_objects), self.bucket()
+        self.remember(lambda: delete_datasync_resources_of(self.client("datasync"), (source, destination)))
+        return {
+            "source_location_uri": f"s3://{source}/",
+            "destination_location_uri": f"s3://{destination}/copy/",
+            "create_source_location_kwargs": self.s3_location(source, "/"),
+            "create_destination_location_kwargs": self.s3_location(destination, "/copy/"),
+            "create_task_kwargs": {"Name": f"e2e-{destination[-16:]}"},
+        }
+
+    def s3_location(self, bucket: str, subdirectory: str) -> dict:
+        return {
+            "S3BucketArn": f"arn:aws:s3:::{bucket}",
+            "Subdirectory": subdirectory,
+            "S3Config": {"BucketAccessRoleArn": self.bucket_role_arn},
+        }
+
+    def clean_up(self) -> list[str]:
+        """Run every cleanup, newest first; what failed, said."""
+        failed = []
+        while self.cleanups:
+            try:
+                self.cleanups.pop()()
+            except Exception as error:  # every cleanup is tried; the failures are reported
+                failed.append(f"{type(error).__name__}: {error}")
+        return failed
+
+
+def empty_and_delete(s3, bucket: str) -> None:
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        versions = page.get("Versions", []) + page.get("DeleteMarkers", [])
+        if versions:
+            s3.delete_objects(
+                Bucket=bucket,
+                Delete={"Objects": [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions]},
+            )
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        if page.get("Contents"):
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": o["Key"]} for o in page["Contents"]]})
+    s3.delete_bucket(Bucket=bucket)
+
+
+def delete_datasync_resources_of(datasync, buckets: tuple[str, ...]) -> None:
+    """The tasks linking, and the S3 locations of, these buckets."""
+    locations = [
+        location["LocationArn"]
+        for page in datasync.get_paginator("list_locations").paginate()
+        for location in page["Locations"]
+        if any(location["LocationUri"].startswith(f"s3://{bucket}/") for bucket in buckets)
+    ]
+    for page in datasync.get_paginator("list_tasks").paginate():
+        for task in page["Tasks"]:
+            described = datasync.describe_task(TaskArn=task["TaskArn"])
+            if {described["SourceLocationArn"], described["DestinationLocationArn"]} & set(locations):
+                datasync.delete_task(TaskArn=task["TaskArn"])
+    for location in locations:
+        datasync.delete_location(LocationArn=location)
+
+
+def stack_outputs(cloudformation, stack_name: str) -> dict[str, str]:
+    (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def deployed_target(stack_name: str, region: str | None = None) -> Target:
+    """The stack's state machines and bucket, from its outputs."""
+    session_region = region or boto3.session.Session().region_name
+    outputs = stack_outputs(boto3.client("cloudformation", region_name=session_region), stack_name)
+    role = os.environ.get(BUCKET_ROLE_VARIABLE)
+    if not role:
+        raise RuntimeError(f"set {BUCKET_ROLE_VARIABLE} to the role DataSync reads and writes the suite's buckets with")
+    return Target(
+        name=stack_name,
+        region=session_region,
+        state_machine_arn=outputs["StateMachineArn"],
+        batch_state_machine_arn=outputs["BatchStateMachineArn"],
+        batch_bucket=outputs["BatchBucketName"],
+        emulated=False,
+        bucket_role_arn=role,
+        run_seconds=DEPLOYED_RUN_SECONDS,
+    )
+
+
+@contextmanager
+def emulated_target() -> Iterator[Target]:
+    """The workflow as the stack deploys it, in moto, with its steps, DataSync's events and its rules in this
+    process."""
+    from datasync_workflow.local import BATCH_BUCKET, local_deployment
+    from datasync_workflow.local.runner import local_batches
+
+    with ExitStack() as stack:
+        machine_arn = stack.enter_context(local_deployment(EMULATED_REGION))
+        batch_arn = stack.enter_context(local_batches(EMULATED_REGION, machine_arn))
+        yield Target(
+            name="emulation",
+            region=EMULATED_REGION,
+            state_machine_arn=machine_arn,
+            batch_state_machine_arn=batch_arn,
+            batch_bucket=BATCH_BUCKET,
+            emulated=True,
+            bucket_role_arn=EMULATED_BUCKET_ROLE,
+            run_seconds=EMULATED_RUN_SECONDS,
+        )
