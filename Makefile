@@ -49,9 +49,10 @@ demo: install
 test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -n 4 --dist worksteal
 
-# Runs the end-to-end tests against a deployed stack: DATASYNC_WORKFLOW_STACK=DataSyncWorkflow make e2e.
+# Runs the end-to-end scenarios (tests/e2e) on the local emulation, or, with DATASYNC_WORKFLOW_STACK=NAME and AWS
+# credentials, on that deployed stack (tests/e2e/README.md: what it needs and costs); a verdict line per scenario.
 e2e: install
-	$(BIN)/python -m pytest tests/e2e -v
+	$(BIN)/python -m pytest tests/e2e -n 4 --dist worksteal -p no:cacheprovider
 
 # Prints the steps' import times, the DataSync calls of a look-up, the transitions, invocations and history events of
 # a run, what runs of a few lengths cost, and a local batch of 1,000 transfers.

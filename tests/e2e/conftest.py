@@ -45,11 +45,3 @@ def pytest_terminal_summary(terminalreporter) -> None:
         )
         for line in sorted(VERDICTS):
             terminalreporter.write_line(line)
-
-
-def pytest_configure(config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "proves(behaviour, emulation): the AWS behaviour a scenario checks on a deployed stack, and what the emulation "
-        "does in its place (docs/reference/proven.md is made from these)",
-    )
