@@ -7,6 +7,7 @@ Each lives in a page of docs/ (the workflow's overview in README.md too) between
 committed page differs from what this makes.
 """
 
+import ast
 import json
 import re
 from collections.abc import Callable
@@ -282,6 +283,30 @@ def workflow_diagrams() -> str:
 
 
 # Each section, by name: what makes it, and the pages it is in (of docs/, or README.md).
+def proven_scenarios() -> list[tuple[str, str, str, str]]:
+    """(behaviour, emulation, file, test) of each end-to-end scenario marked `proves`, read from tests/e2e/ without
+    importing it."""
+    found = []
+    for path in sorted((ROOT / "tests" / "e2e").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "pytest.mark.proves":
+                    behaviour = ast.literal_eval(decorator.args[0])
+                    emulation = ast.literal_eval(next(k.value for k in decorator.keywords if k.arg == "emulation"))
+                    found.append((behaviour, emulation, path.name, node.name))
+    return found
+
+
+def proven_table() -> str:
+    rows = [
+        f"| {_cell(behaviour)} | `{file}::{test}` | {_cell(emulation)} |"
+        for behaviour, emulation, file, test in proven_scenarios()
+    ]
+    return "\n".join(["| On AWS | The scenario (tests/e2e/) | What the emulation does instead |", "|---|---|---|", *rows]) + "\n"
+
+
 SECTIONS: dict[str, tuple[Callable[[], str], str | tuple[str, ...]]] = {
     "overview": (overview_diagram, ("README.md", "how-it-works.md")),
     "input": (lambda: model_table(WorkflowInput), "reference/input.md"),
@@ -293,6 +318,7 @@ SECTIONS: dict[str, tuple[Callable[[], str], str | tuple[str, ...]]] = {
     "steps": (steps_table, "how-it-works.md"),
     "workflow-diagram": (workflow_diagrams, "how-it-works.md"),
     "batch-diagram": (lambda: _diagram(batch_definition_text()), "how-it-works.md"),
+    "proven": (proven_table, "reference/proven.md"),
 }
 
 
