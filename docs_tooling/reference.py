@@ -304,7 +304,8 @@ def proven_table() -> str:
         f"| {_cell(behaviour)} | `{file}::{test}` | {_cell(emulation)} |"
         for behaviour, emulation, file, test in proven_scenarios()
     ]
-    return "\n".join(["| On AWS | The scenario (tests/e2e/) | What the emulation does instead |", "|---|---|---|", *rows]) + "\n"
+    header = ["| On AWS | The scenario (tests/e2e/) | What the emulation does instead |", "|---|---|---|"]
+    return "\n".join([*header, *rows]) + "\n"
 
 
 SECTIONS: dict[str, tuple[Callable[[], str], str | tuple[str, ...]]] = {
