@@ -7,11 +7,13 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+
+from datasync_steps.names import START_STATE
 
 STACK_VARIABLE = "DATASYNC_WORKFLOW_STACK"
 # The role DataSync reads and writes the suite's buckets with (S3 locations need one): on AWS, made once (see
@@ -75,7 +77,6 @@ class Target:
                 sfn.stop_execution(executionArn=execution_arn, error="E2ETimeout", cause="the scenario ran out of time")
                 raise AssertionError(f"{execution_arn} still running after {seconds or self.run_seconds} s: stopped")
             time.sleep(0.2 if self.emulated else 5)
-        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
         output = json.loads(described["output"]) if described.get("output") else None
         return Run(
             execution_arn,
@@ -83,7 +84,7 @@ class Target:
             output,
             described.get("error"),
             described.get("cause"),
-            [event for page in pages for event in page["events"]],
+            self.history(execution_arn),
         )
 
     def run(self, execution_input: dict, seconds: float | None = None) -> Run:
@@ -91,14 +92,26 @@ class Target:
 
     def wait_for_state(self, execution_arn: str, state: str, seconds: float | None = None) -> None:
         """Until the execution has entered `state`."""
-        sfn, deadline = self.client("stepfunctions"), time.monotonic() + (seconds or self.run_seconds)
+        deadline = time.monotonic() + (seconds or self.run_seconds)
         while time.monotonic() < deadline:
-            pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-            events = [event for page in pages for event in page["events"]]
+            events = self.history(execution_arn)
             if any((e.get("stateEnteredEventDetails") or {}).get("name") == state for e in events):
                 return
             time.sleep(0.1 if self.emulated else 3)
         raise AssertionError(f"{execution_arn} did not enter {state!r} in time")
+
+    def history(self, execution_arn: str) -> list[dict]:
+        pages = self.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+        return [event for page in pages for event in page["events"]]
+
+    def long_transfers(self, seconds: float) -> AbstractContextManager:
+        """Transfers started inside this block outlast a scenario's stop or timeout: the emulation must be told (its
+        transfers end in 1.5 s); on AWS an S3-to-S3 execution takes a minute or more by itself."""
+        if not self.emulated:
+            return nullcontext()
+        from datasync_workflow.local import EmulatedTransfer, emulated_transfers
+
+        return emulated_transfers(EmulatedTransfer(seconds=seconds))
 
     # What a scenario makes.
 
@@ -144,6 +157,16 @@ class Target:
             except Exception as error:  # every cleanup is tried; the failures are reported
                 failed.append(f"{type(error).__name__}: {error}")
         return failed
+
+
+def started_transfers(history: list[dict]) -> list[str]:
+    """The DataSync executions a run started, one per try: each exit of its start state, the output's
+    $.execution.TaskExecutionArn."""
+    return [
+        json.loads(event["stateExitedEventDetails"]["output"])["execution"]["TaskExecutionArn"]
+        for event in history
+        if (event.get("stateExitedEventDetails") or {}).get("name") == START_STATE
+    ]
 
 
 def empty_and_delete(s3, bucket: str) -> None:

@@ -5,11 +5,10 @@ each proves on AWS is in docs/reference/proven.md."""
 import json
 import time
 import uuid
-from contextlib import ExitStack
 
 import pytest
 
-from tests.e2e.target import Target
+from tests.e2e.target import Target, started_transfers
 
 STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"  # the batch's link in each child's input
 WAIT_STATE = "Wait for DataSync's event"
@@ -56,17 +55,6 @@ def wait_for_children(target: Target, batch_arn: str, count: int) -> dict[str, s
         assert time.monotonic() < deadline, f"{batch_arn} started {len(children)} of its {count} children in time"
         time.sleep(0.2 if target.emulated else 5)
     return children
-
-
-def started_transfer(target: Target, execution_arn: str) -> str:
-    """The DataSync execution the workflow execution started: its start step's answer in the history."""
-    pages = target.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-    for event in (event for page in pages for event in page["events"]):
-        if event["type"] == "LambdaFunctionSucceeded":
-            output = json.loads(event["lambdaFunctionSucceededEventDetails"]["output"])
-            if isinstance(output, dict) and output.get("ExecutionStarted") and "TaskExecutionArn" in output:
-                return output["TaskExecutionArn"]
-    raise AssertionError(f"{execution_arn} started no DataSync execution")
 
 
 def ends_within(seconds: float, ended, what: str) -> None:
@@ -194,16 +182,12 @@ def test_a_stopped_batch_stops_its_children_and_their_transfers_are_cancelled(ta
     throttled = {"task_execution_kwargs": {"OverrideOptions": {"BytesPerSecond": 1024**2}}}
     big = {"big.bin": b"x" * (1024 if target.emulated else 32 * 1024**2)}
     items = [{**target.s3_to_s3(big), **throttled} for _ in range(2)]
-    with ExitStack() as stack:
-        if target.emulated:
-            from datasync_workflow.local import EmulatedTransfer, emulated_transfers
-
-            stack.enter_context(emulated_transfers(EmulatedTransfer(seconds=60)))
+    with target.long_transfers(seconds=60):
         batch_arn = start_batch(target, {"transfers": items, "defaults": {"wait_interval_seconds": 3600}})
         children = wait_for_children(target, batch_arn, 2)
         for child in children.values():
             target.wait_for_state(child, WAIT_STATE)
-        transfers = {name: started_transfer(target, child) for name, child in children.items()}
+        transfers = {name: started_transfers(target.history(child))[-1] for name, child in children.items()}
     datasync, sfn = target.client("datasync"), target.client("stepfunctions")
     assert {datasync.describe_task_execution(TaskExecutionArn=t)["Status"] for t in transfers.values()}.isdisjoint(
         ENDED

@@ -7,16 +7,14 @@ import json
 import re
 import time
 import uuid
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from datasync_steps.names import START_STATE
 from datasync_workflow.definition.steps import step_named
-from tests.e2e.target import Target, stack_outputs
+from tests.e2e.target import Target, stack_outputs, started_transfers
 
 SOURCE, DETAIL_TYPE = "datasync-workflow", "DataSync Workflow Run Finished"  # datasync_steps/announce.py
 WAIT_STATE = "Wait for DataSync's event"
@@ -152,32 +150,21 @@ def executions_prefix(machine_arn: str) -> str:
 # Runs that are still going when the scenario acts.
 
 
-def long_transfers(target: Target) -> AbstractContextManager:
-    """Transfers started inside this block run long enough for a scenario to act while they do: on the emulation,
-    EMULATED_TRANSFER_SECONDS; on AWS they already take a minute or more."""
-    if not target.emulated:
-        return nullcontext()
-    from datasync_workflow.local import EmulatedTransfer, emulated_transfers
-
-    return emulated_transfers(EmulatedTransfer(seconds=EMULATED_TRANSFER_SECONDS))
-
-
 def waiting_run(target: Target) -> tuple[str, str]:
     """Start a transfer between two new buckets and give, once the run waits for DataSync's event (the wait's
     function has answered), its execution ARN and its DataSync execution's ARN."""
-    with long_transfers(target):
+    with target.long_transfers(EMULATED_TRANSFER_SECONDS):
         # An hour between checks: the run ends in time only if DataSync's own event wakes it.
         arn = target.start({**target.s3_to_s3(), "wait_interval_seconds": 3600})
         history = history_until_waiting(target, arn)
-    (started,) = [e for e in history if (e.get("stateExitedEventDetails") or {}).get("name") == START_STATE]
-    return arn, json.loads(started["stateExitedEventDetails"]["output"])["execution"]["TaskExecutionArn"]
+    (started,) = started_transfers(history)
+    return arn, started
 
 
 def history_until_waiting(target: Target, execution_arn: str) -> list[dict]:
     sfn, deadline = target.client("stepfunctions"), time.monotonic() + target.run_seconds
     while time.monotonic() < deadline:
-        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-        history = [event for page in pages for event in page["events"]]
+        history = target.history(execution_arn)
         entered = [
             i for i, e in enumerate(history) if (e.get("stateEnteredEventDetails") or {}).get("name") == WAIT_STATE
         ]

@@ -5,13 +5,13 @@ it with DescribeExecution). What each proves on AWS is in docs/reference/proven.
 import json
 import time
 import uuid
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from datetime import UTC
 
 import pytest
 
 from datasync_workflow.local import EmulatedTransfer, emulated_transfers
-from tests.e2e.target import OBJECTS, Target, empty_and_delete
+from tests.e2e.target import OBJECTS, Target, empty_and_delete, started_transfers
 
 WAIT_STATE = "Wait for DataSync's event"
 START_STATE = "Start execution"
@@ -20,28 +20,6 @@ CANCELLED_TAG = "datasync-workflow:cancelled-when-stopped"  # lambdas/datasync_s
 # a second or two.
 DATASYNC_SECONDS = 300
 FINAL = ("SUCCESS", "ERROR")
-
-
-def long_transfer(target: Target, seconds: float) -> AbstractContextManager:
-    """What the emulation must be told for a transfer to outlast a scenario's stop or timeout (the emulated one
-    ends in 1.5 s); on AWS an S3-to-S3 execution takes a minute or more by itself."""
-    return nullcontext() if not target.emulated else emulated_transfers(EmulatedTransfer(seconds=seconds))
-
-
-def started_datasync_executions(history: list[dict]) -> list[str]:
-    """The DataSync executions the run started, one per try: each exit of the start state, its output's
-    $.execution.TaskExecutionArn."""
-    arns = []
-    for event in history:
-        exited = event.get("stateExitedEventDetails") or {}
-        if exited.get("name") == START_STATE:
-            arns.append(json.loads(exited["output"])["execution"]["TaskExecutionArn"])
-    return arns
-
-
-def history_of(target: Target, execution_arn: str) -> list[dict]:
-    pages = target.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-    return [event for page in pages for event in page["events"]]
 
 
 def datasync_execution_ends(target: Target, execution_arn: str, seconds: float = DATASYNC_SECONDS) -> dict:
@@ -73,10 +51,10 @@ def cancel_unless_ended(target: Target, execution_arn: str) -> None:
     emulation="the emulated StopExecution ends the run ABORTED and runs the clean-up rule's step in-process",
 )
 def test_stopping_a_waiting_run_cancels_its_datasync_execution(target: Target):
-    with long_transfer(target, seconds=120):
+    with target.long_transfers(seconds=120):
         execution_arn = target.start({**target.s3_to_s3(), "wait_interval_seconds": 3600})
         target.wait_for_state(execution_arn, WAIT_STATE)
-    (datasync_execution,) = started_datasync_executions(history_of(target, execution_arn))
+    (datasync_execution,) = started_transfers(target.history(execution_arn))
     target.remember(lambda: cancel_unless_ended(target, datasync_execution))  # if the clean-up did not
     stopped_at = time.monotonic()
     target.client("stepfunctions").stop_execution(executionArn=execution_arn, error="E2EStop", cause="stopped by hand")
@@ -98,11 +76,11 @@ def test_stopping_a_waiting_run_cancels_its_datasync_execution(target: Target):
 )
 def test_a_run_out_of_its_execution_timeout_fails_and_its_execution_is_cancelled(target: Target):
     timeout = 5
-    with long_transfer(target, seconds=60):
+    with target.long_transfers(seconds=60):
         # The default wait_interval_seconds (30) would first check after 60 s: the timeout ends the wait at 5 s.
         run = target.run({**target.s3_to_s3(), "execution_timeout": timeout})
     assert (run.status, run.error) == ("FAILED", "DataSyncExecutionTimeoutError"), run.cause
-    (datasync_execution,) = started_datasync_executions(run.history)
+    (datasync_execution,) = started_transfers(run.history)
     assert run.cause == (
         f"DataSync execution {datasync_execution} did not finish within execution_timeout={timeout} s, "
         "so it was cancelled."
@@ -175,7 +153,7 @@ def test_a_failing_transfer_is_retried_as_asked_then_fails_naming_the_last_try(t
     with failing:
         run = target.run({"task_arn": task, "wait_interval_seconds": 5, "retries": 1, "retry_delay": retry_delay})
     assert (run.status, run.error) == ("FAILED", "DataSyncTaskExecutionFailedError"), run.cause
-    first, second = started_datasync_executions(run.history)  # a new DataSync execution for each try
+    first, second = started_transfers(run.history)  # a new DataSync execution for each try
     assert first != second
     listed = target.client("datasync").list_task_executions(TaskArn=task)["TaskExecutions"]
     assert {e["TaskExecutionArn"]: e["Status"] for e in listed} == {first: "ERROR", second: "ERROR"}
@@ -232,7 +210,7 @@ def test_a_long_filter_that_only_the_executions_input_holds_reaches_datasync_who
     emulation="the emulated transfer is made to last 60 s",
 )
 def test_a_run_not_waiting_for_completion_returns_while_its_execution_runs(target: Target):
-    with long_transfer(target, seconds=60):
+    with target.long_transfers(seconds=60):
         run = target.run({**target.s3_to_s3(), "wait_for_completion": False, "wait_interval_seconds": 3600})
     assert run.status == "SUCCEEDED", run.cause
     arn = run.output["TaskExecutionArn"]
