@@ -4,6 +4,7 @@ clients and this object, so it is written once and proves on AWS what the emulat
 
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -112,6 +113,21 @@ class Target:
         from datasync_workflow.local import EmulatedTransfer, emulated_transfers
 
         return emulated_transfers(EmulatedTransfer(seconds=seconds))
+
+    def function_name(self, step: str) -> str:
+        """The deployed function of `step`, from the stack's resources (infra/workflow.py names no function: CDK gives
+        each the logical ID Workflow<construct name>Function<8 hex> and CloudFormation a name of its own)."""
+        from datasync_workflow.definition.steps import step_named
+
+        logical = re.compile(rf"^Workflow{step_named(step).construct_name}Function[0-9A-F]{{8}}$")
+        pages = self.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=self.name)
+        (name,) = [
+            resource["PhysicalResourceId"]
+            for page in pages
+            for resource in page["StackResourceSummaries"]
+            if resource["ResourceType"] == "AWS::Lambda::Function" and logical.match(resource["LogicalResourceId"])
+        ]
+        return name
 
     # What a scenario makes.
 

@@ -4,7 +4,6 @@ AWS"), and an event a rule's function fails on (the failed-events queue, infra/w
 proves on AWS is in docs/reference/proven.md."""
 
 import json
-import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -13,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from datasync_workflow.definition.steps import step_named
 from tests.e2e.target import Target, stack_outputs, started_transfers
 
 SOURCE, DETAIL_TYPE = "datasync-workflow", "DataSync Workflow Run Finished"  # datasync_steps/announce.py
@@ -36,7 +34,7 @@ def invoke(target: Target, step: str, event: dict) -> Any:
         from datasync_workflow.local.runner import _invoke
 
         return _invoke(step, event)
-    answer = target.client("lambda").invoke(FunctionName=function_name(target, step), Payload=json.dumps(event))
+    answer = target.client("lambda").invoke(FunctionName=target.function_name(step), Payload=json.dumps(event))
     payload = json.loads(answer["Payload"].read() or b"null")
     if answer.get("FunctionError"):
         raise StepFailed(payload.get("errorType", "") if isinstance(payload, dict) else "", json.dumps(payload))
@@ -49,26 +47,12 @@ class StepFailed(Exception):
         self.error_type = error_type
 
 
-def function_name(target: Target, step: str) -> str:
-    """The deployed function of `step`, from the stack's resources (infra/workflow.py names no function: CDK gives
-    each the logical ID Workflow<construct name>Function<8 hex> and CloudFormation a name of its own)."""
-    logical = re.compile(rf"^Workflow{step_named(step).construct_name}Function[0-9A-F]{{8}}$")
-    pages = target.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=target.name)
-    (name,) = [
-        resource["PhysicalResourceId"]
-        for page in pages
-        for resource in page["StackResourceSummaries"]
-        if resource["ResourceType"] == "AWS::Lambda::Function" and logical.match(resource["LogicalResourceId"])
-    ]
-    return name
-
-
 def invoke_as_eventbridge(target: Target, step: str, event: dict) -> None:
     """Invoke the deployed step's function asynchronously, as EventBridge invokes a rule's target: a failure is
     retried by Lambda, then kept by the function's on-failure destination. The emulation has neither."""
     assert not target.emulated, "the emulation has no asynchronous invocation"
     answer = target.client("lambda").invoke(
-        FunctionName=function_name(target, step), InvocationType="Event", Payload=json.dumps(event)
+        FunctionName=target.function_name(step), InvocationType="Event", Payload=json.dumps(event)
     )
     assert answer["StatusCode"] == 202, answer
 
