@@ -9,8 +9,9 @@
   while a state waits for a task token (moto drops both, and its engine notices a stop only when the waiting
   state gets an answer: it is given one, `{}`, which the stopped execution never uses).
 - The states:startExecution integration (`.sync:2` too) with the parameters and answers named as Step Functions
-  names them (moto's engine passes ASL's StateMachineArn to botocore, which refuses it), and a name made up when
-  none is given, as Step Functions does (moto names each such execution "None", so a second one collides).
+  names them (moto's engine passes ASL's StateMachineArn to botocore, which refuses it).
+- A name made up (a UUID) for an execution started without one, through the API (as EventBridge Scheduler starts
+  one) or the integration, as Step Functions does: moto names each such execution "None", so a second collides.
 - "Step Functions Execution Status Change": `subscribe` hands each execution's end (SUCCEEDED, FAILED, TIMED_OUT,
   ABORTED) to a listener, as EventBridge hands it to a rule's target, just before DescribeExecution shows it.
 
@@ -50,6 +51,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import (
 )
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 HISTORY_PAGE, MAX_HISTORY_PAGE = 100, 1000
@@ -60,6 +62,7 @@ _MOTOS_STOP = StepFunctionResponse.stop_execution
 _MOTOS_TERMINATED = BaseExecutionWorkerCommunication.terminated
 _MOTOS_SFN_PARAMETERS = StateTaskServiceSfn._normalise_parameters
 _MOTOS_SFN_RESPONSE = StateTaskServiceSfn._normalise_response
+_MOTOS_START = StepFunctionsParserBackend.start_execution
 
 StatusListener = Callable[[dict], None]
 _listeners: list[StatusListener] = []
@@ -215,9 +218,6 @@ def _sfn_parameters(self, parameters: dict, boto_service_name=None, service_acti
     _MOTOS_SFN_PARAMETERS(self, parameters, boto_service_name, service_action_name)
     for key in [key for key in parameters if key[:1].isupper()]:
         parameters[key[0].lower() + key[1:]] = parameters.pop(key)
-    if "stateMachineArn" in parameters:
-        # Without a name Step Functions makes one up (a UUID); moto names every such execution "None".
-        parameters.setdefault("name", str(uuid.uuid4()))
 
 
 def _sfn_response(self, response, boto_service_name=None, service_action_name=None) -> None:
@@ -226,6 +226,10 @@ def _sfn_response(self, response, boto_service_name=None, service_action_name=No
     if isinstance(response, dict):
         for key in [key for key in response if key[:1].islower()]:
             response[key[0].upper() + key[1:]] = response.pop(key)
+
+
+def _start_execution(self, state_machine_arn: str, name=None, execution_input=None, trace_header=None):
+    return _MOTOS_START(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
 
 def install() -> None:
@@ -238,3 +242,4 @@ def install() -> None:
         lambda_eval_utils.boto_client_for = _client_for
         StateTaskServiceSfn._normalise_parameters = _sfn_parameters  # type: ignore[method-assign]
         StateTaskServiceSfn._normalise_response = _sfn_response  # type: ignore[method-assign]
+        StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]

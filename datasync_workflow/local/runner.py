@@ -48,7 +48,7 @@ from datasync_workflow.definition.steps import (
     workflow_steps,
 )
 from datasync_workflow.history import follow
-from datasync_workflow.local import emulated_datasync, emulated_iam, emulated_stepfunctions
+from datasync_workflow.local import emulated_datasync, emulated_iam, emulated_scheduler, emulated_stepfunctions
 
 FUNCTION_PREFIX = "datasync-workflow-"
 WAITING_TABLE_NAME = "datasync-workflow-waiting"
@@ -166,6 +166,7 @@ def local_deployment(region: str = "us-east-1", definition: str | None = None) -
             roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
         )["stateMachineArn"]
         stack.enter_context(_clean_up_stopped_executions_of(machine_arn, region))
+        stack.enter_context(emulated_scheduler.one_time_schedules_fire(region))
         yield machine_arn
 
 
