@@ -17,7 +17,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # The CDK command line runs `python3 app.py` (cdk.json): the one in the virtual environment.
 CDK := PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk
 
-.PHONY: install demo test e2e bench definition docs lint format synth bootstrap deploy destroy clean
+.PHONY: install demo test e2e e2e-fixtures bench definition docs lint format synth bootstrap deploy destroy clean
 
 # Installs the pinned Python packages into .venv and the pinned Node tools (the ASL validator, the CDK command line)
 # into node_modules; every other target runs it first.
@@ -53,6 +53,10 @@ test: install $(CHROMIUM)
 # credentials, on that deployed stack (tests/e2e/README.md: what it needs and costs); a verdict line per scenario.
 e2e: install
 	$(BIN)/python -m pytest tests/e2e -n 4 --dist worksteal -p no:cacheprovider
+
+# Deploys DataSyncWorkflowE2EFixtures, once per account and region: the bucket role make e2e reads on a stack.
+e2e-fixtures: install
+	$(CDK) deploy -c e2e_fixtures=true DataSyncWorkflowE2EFixtures
 
 # Prints the steps' import times, the DataSync calls of a look-up, the transitions, invocations and history events of
 # a run, what runs of a few lengths cost, and a local batch of 1,000 transfers.

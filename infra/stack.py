@@ -6,6 +6,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infra.config import WorkflowConfig, load_config
+from infra.e2e_fixtures import FIXTURES_CONTEXT, FIXTURES_STACK_NAME, E2EFixturesStack
 from infra.operations import WorkflowOperations
 from infra.workflow import DataSyncWorkflow
 
@@ -33,9 +34,12 @@ class DataSyncWorkflowStack(Stack):
 
 
 def build_app(outdir: str | None = None, context: dict | None = None) -> App:
-    """The CDK app: no AWS call is made, so it synthesizes offline. cdk-nag findings fail the synth."""
+    """The CDK app: no AWS call is made, so it synthesizes offline. cdk-nag findings fail the synth. With the context
+    e2e_fixtures=true it also holds the end-to-end suite's fixtures (infra/e2e_fixtures.py)."""
     app = App(outdir=outdir, context=context)
     config = load_config(app.node.try_get_context("datasync_workflow"))
     DataSyncWorkflowStack(app, STACK_NAME, config=config)
+    if str(app.node.try_get_context(FIXTURES_CONTEXT)).lower() == "true":  # -c e2e_fixtures=true: a string
+        E2EFixturesStack(app, FIXTURES_STACK_NAME)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

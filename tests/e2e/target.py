@@ -20,6 +20,8 @@ STACK_VARIABLE = "DATASYNC_WORKFLOW_STACK"
 # The role DataSync reads and writes the suite's buckets with (S3 locations need one): on AWS, made once (see
 # tests/e2e/README.md) so that the suite needs no iam:CreateRole; locally any role passes.
 BUCKET_ROLE_VARIABLE = "DATASYNC_WORKFLOW_E2E_BUCKET_ROLE_ARN"
+# Without the variable, the role of the fixtures stack (infra/e2e_fixtures.py, `make e2e-fixtures`) in the region.
+FIXTURES_STACK, FIXTURES_ROLE_OUTPUT = "DataSyncWorkflowE2EFixtures", "BucketRoleArn"
 EMULATED_BUCKET_ROLE = "arn:aws:iam::123456789012:role/datasync-e2e-buckets"
 EMULATED_REGION = "us-east-1"
 # How long a scenario's run may take: DataSync launches a task execution in a minute or two on AWS.
@@ -222,12 +224,26 @@ def stack_outputs(cloudformation, stack_name: str) -> dict[str, str]:
 
 
 def deployed_target(stack_name: str, region: str | None = None) -> Target:
-    """The stack's state machines and bucket, from its outputs."""
+    """The stack's state machines and bucket, from its outputs; the bucket role from the variable, else from the
+    fixtures stack's output."""
+    from botocore.exceptions import ClientError
+
     session_region = region or boto3.session.Session().region_name
-    outputs = stack_outputs(boto3.client("cloudformation", region_name=session_region), stack_name)
+    cloudformation = boto3.client("cloudformation", region_name=session_region)
+    outputs = stack_outputs(cloudformation, stack_name)
     role = os.environ.get(BUCKET_ROLE_VARIABLE)
     if not role:
-        raise RuntimeError(f"set {BUCKET_ROLE_VARIABLE} to the role DataSync reads and writes the suite's buckets with")
+        try:
+            role = stack_outputs(cloudformation, FIXTURES_STACK).get(FIXTURES_ROLE_OUTPUT)
+        except ClientError as error:  # CloudFormation's answer for a stack that does not exist
+            if error.response["Error"]["Code"] != "ValidationError":
+                raise
+    if not role:
+        raise RuntimeError(
+            f"no role for DataSync to read and write the suite's buckets with: set {BUCKET_ROLE_VARIABLE}, or deploy "
+            f"the stack {FIXTURES_STACK} in {session_region} (make e2e-fixtures), whose output {FIXTURES_ROLE_OUTPUT} "
+            "names one"
+        )
     return Target(
         name=stack_name,
         region=session_region,

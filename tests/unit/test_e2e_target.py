@@ -1,11 +1,13 @@
 """The end-to-end suite's deployed target, with AWS's answers given by botocore's Stubber (no account here): with
 DATASYNC_WORKFLOW_STACK set, the scenarios act on that stack's state machine, found from its outputs, and a scenario
-runs against it unchanged."""
+runs against it unchanged. The bucket role is DATASYNC_WORKFLOW_E2E_BUCKET_ROLE_ARN, else the output of the fixtures
+stack that `make e2e-fixtures` deploys."""
 
 from datetime import UTC, datetime
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from tests.e2e import target as e2e
@@ -45,24 +47,36 @@ def stubbed_aws(monkeypatch):
         stubber.assert_no_pending_responses()
 
 
-def outputs(stubber: Stubber) -> None:
+def outputs(stubber: Stubber, stack: str = STACK, values: dict[str, str] | None = None) -> None:
+    values = values or {
+        "StateMachineArn": MACHINE,
+        "BatchStateMachineArn": BATCH_MACHINE,
+        "BatchBucketName": "datasync-workflow-batches",
+    }
     stubber.add_response(
         "describe_stacks",
         {
             "Stacks": [
                 {
-                    "StackName": STACK,
+                    "StackName": stack,
                     "CreationTime": datetime(2026, 12, 1, tzinfo=UTC),
                     "StackStatus": "CREATE_COMPLETE",
-                    "Outputs": [
-                        {"OutputKey": "StateMachineArn", "OutputValue": MACHINE},
-                        {"OutputKey": "BatchStateMachineArn", "OutputValue": BATCH_MACHINE},
-                        {"OutputKey": "BatchBucketName", "OutputValue": "datasync-workflow-batches"},
-                    ],
+                    "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in values.items()],
                 }
             ]
         },
-        {"StackName": STACK},
+        {"StackName": stack},
+    )
+
+
+def no_fixtures_stack(stubber: Stubber) -> None:
+    """CloudFormation's answer to DescribeStacks on a stack that does not exist."""
+    stubber.add_client_error(
+        "describe_stacks",
+        service_error_code="ValidationError",
+        service_message=f"Stack with id {e2e.FIXTURES_STACK} does not exist",
+        http_status_code=400,
+        expected_params={"StackName": e2e.FIXTURES_STACK},
     )
 
 
@@ -75,10 +89,37 @@ def test_the_deployed_target_is_the_stack_its_outputs_name(stubbed_aws):
     assert deployed.run_seconds == e2e.DEPLOYED_RUN_SECONDS
 
 
-def test_a_deployed_target_needs_the_bucket_role(stubbed_aws, monkeypatch):
+def test_without_the_variable_the_bucket_role_is_the_fixtures_stacks_output(stubbed_aws, monkeypatch):
     monkeypatch.delenv(e2e.BUCKET_ROLE_VARIABLE)
-    outputs(stubbed_aws("cloudformation"))
-    with pytest.raises(RuntimeError, match=e2e.BUCKET_ROLE_VARIABLE):
+    cloudformation, fixtures_role = stubbed_aws("cloudformation"), f"{ROLE}-{REGION}"
+    outputs(cloudformation)
+    outputs(cloudformation, e2e.FIXTURES_STACK, {e2e.FIXTURES_ROLE_OUTPUT: fixtures_role})
+    assert e2e.deployed_target(STACK, REGION).bucket_role_arn == fixtures_role
+
+
+def test_the_variable_is_used_before_the_fixtures_stack_which_is_not_looked_up(stubbed_aws):
+    outputs(stubbed_aws("cloudformation"))  # a DescribeStacks of the fixtures stack would fail: none is queued
+    assert e2e.deployed_target(STACK, REGION).bucket_role_arn == ROLE
+
+
+def test_a_deployed_target_needs_the_variable_or_the_fixtures_stack_and_says_both(stubbed_aws, monkeypatch):
+    monkeypatch.delenv(e2e.BUCKET_ROLE_VARIABLE)
+    cloudformation = stubbed_aws("cloudformation")
+    outputs(cloudformation)
+    no_fixtures_stack(cloudformation)
+    with pytest.raises(RuntimeError) as raised:
+        e2e.deployed_target(STACK, REGION)
+    assert all(part in str(raised.value) for part in (e2e.BUCKET_ROLE_VARIABLE, e2e.FIXTURES_STACK, "e2e-fixtures"))
+
+
+def test_a_refused_look_up_of_the_fixtures_stack_is_not_taken_for_its_absence(stubbed_aws, monkeypatch):
+    monkeypatch.delenv(e2e.BUCKET_ROLE_VARIABLE)
+    cloudformation = stubbed_aws("cloudformation")
+    outputs(cloudformation)
+    cloudformation.add_client_error(
+        "describe_stacks", service_error_code="AccessDenied", expected_params={"StackName": e2e.FIXTURES_STACK}
+    )
+    with pytest.raises(ClientError, match="AccessDenied"):
         e2e.deployed_target(STACK, REGION)
 
 
