@@ -50,7 +50,7 @@ test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -n 4 --dist worksteal
 
 # Runs the end-to-end scenarios (tests/e2e) on the local emulation, or, with DATASYNC_WORKFLOW_STACK=NAME and AWS
-# credentials, on that deployed stack (tests/e2e/README.md: what it needs and costs); a verdict line per scenario.
+# credentials, on that deployed stack (docs/development.md: what it needs and costs); a verdict line per scenario.
 e2e: install
 	$(BIN)/python -m pytest tests/e2e -n 4 --dist worksteal -p no:cacheprovider
 

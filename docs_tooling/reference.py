@@ -172,7 +172,7 @@ def make_targets() -> str:
         if line.startswith("#"):
             comment.append(line.lstrip("# "))
             continue
-        target = re.match(r"^([a-z][a-z-]*):", line)
+        target = re.match(r"^([a-z][a-z0-9-]*):", line)
         if target:
             rows.append(f"| `make {target.group(1)}` | {_cell(' '.join(comment)) or '—'} |")
         comment = []

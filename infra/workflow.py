@@ -23,7 +23,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
 from datasync_steps import waiting
-from datasync_steps.batch import ITEMS_PREFIX
+from datasync_steps.batch_children import ITEMS_PREFIX
 from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS

@@ -7,7 +7,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-from datasync_steps.batch import child_index
+from datasync_steps.batch_children import child_index
 from datasync_steps.names import (
     CHECK_STATE,
     ITEM_STATES,

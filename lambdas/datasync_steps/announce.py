@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from datasync_steps.check_status import enhanced_counters
-from datasync_steps.cleanup import started_execution, workflow_execution
 from datasync_steps.datasync import datasync_client, events_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError, DataSyncTransientError
+from datasync_steps.executions import started_execution, workflow_execution
 from datasync_steps.names import workflow_console_url
 from datasync_steps.observability import logger, step_handler
 from datasync_steps.state import Sparse

@@ -12,9 +12,9 @@ direct invocation cannot replace a run's token.
 import json
 from typing import TYPE_CHECKING
 
-from datasync_steps.cleanup import started_execution, workflow_execution
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncInvalidInputError, DataSyncTaskNotFoundError
+from datasync_steps.executions import started_execution, workflow_execution
 from datasync_steps.limits import DEFAULT_MAX_ITERATIONS, DEFAULT_RETRIES
 from datasync_steps.lookup import made_by, try_label, workflow_tag
 from datasync_steps.names import FINAL_STATUSES

@@ -3,7 +3,6 @@ transfer is an input of the single run's contract merged over `defaults`, and ru
 workflow's state machine; every one is checked before any starts. The transfers are given in the input
 (`transfers`), or, for thousands, in a JSON or JSON Lines object of the deployment's batch bucket (`transfers_from`)."""
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from datasync_steps.batch_children import ITEMS_PREFIX, child_name, child_prefix
 from datasync_steps.datasync import translate_errors
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.limits import MAX_INPUT_BYTES, input_bytes
@@ -33,7 +33,6 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ITEMS_BYTES = 32 * 1024 * 1024
 STATE_ROOM = 1_024  # of Step Functions' 256 KiB, for what the batch's state adds to its input
 SHOWN_PROBLEMS = 20
-ITEMS_PREFIX = "batches/"  # the workflow's own objects in the batch bucket: checked items and rows
 
 
 class BatchInput(BaseModel):
@@ -93,24 +92,6 @@ class Batch(BaseModel):
     def transfer(self, index: int) -> dict[str, Any]:
         """Item `index` merged over the defaults (Airflow's partial() arguments, which an item's own replace)."""
         return {**self.settings.defaults, **self.transfers[index]}
-
-
-def child_prefix(batch_execution_arn: str, started_at: datetime) -> str:
-    """What each child execution's name begins with: the batch's own, so that a retried start finds the child it
-    started, and the batch's stop finds the children still running. The batch's start time is in it, to the
-    millisecond Step Functions gives, so that no one who can only guess a batch's name can take its children's names
-    before it starts them."""
-    return hashlib.sha256(f"{batch_execution_arn}|{started_at.timestamp():.3f}".encode()).hexdigest()[:24]
-
-
-def child_name(prefix: str, index: int) -> str:
-    return f"{prefix}-{index}"
-
-
-def child_index(prefix: str, name: str) -> int | None:
-    """The item whose child execution has this name, when the batch of `prefix` gave it; else None."""
-    index = name.removeprefix(f"{prefix}-")
-    return int(index) if index != name and index.isdigit() else None
 
 
 def batch_problems(

@@ -7,21 +7,18 @@ The run then no longer uses the tasks it registered on (task_users.py): one whos
 that no other run still uses, is deleted.
 """
 
-import json
-import os
 import time
-from fnmatch import fnmatchcase
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from datasync_steps.cancel import cancel_execution
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.delete import deleted
-from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
+from datasync_steps.executions import StatusChange, started_execution, workflow_execution
 from datasync_steps.lookup import workflow_tag
-from datasync_steps.names import CANCELLED_TAG, FOLLOW, START_STATE, STOPPED_STATUSES
+from datasync_steps.names import CANCELLED_TAG, FOLLOW, STOPPED_STATUSES
 from datasync_steps.observability import logger, step_handler
 from datasync_steps.state import Cancellation
 from datasync_steps.task_users import CLEANUP_SECONDS, TaskUsers, delete_when_unused, task_exists
@@ -31,53 +28,8 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
     from mypy_boto3_stepfunctions import SFNClient
 
 
-HISTORY_PAGE_SIZE = 1000
-
-
-class StatusChange(BaseModel):
-    executionArn: str
-    status: str  # what the event says: only logged, Step Functions is asked
-
-
-def workflow_execution(sfn: "SFNClient", execution_arn: str) -> dict[str, Any] | None:
-    """What Step Functions says of `execution_arn` (DescribeExecution), when it is an execution of this deployment's
-    workflow; None when it does not exist or is another state machine's."""
-    with translate_errors(f"describe the workflow execution {execution_arn}", service="Step Functions"):
-        try:
-            described = sfn.describe_execution(executionArn=execution_arn)
-        except sfn.exceptions.ExecutionDoesNotExist:
-            logger.warning("No such workflow execution", extra={"execution": execution_arn})
-            return None
-    if not fnmatchcase(described["stateMachineArn"], os.environ[WORKFLOW_STATE_MACHINE_VARIABLE]):
-        logger.warning("Not an execution of this workflow", extra={"state_machine": described["stateMachineArn"]})
-        return None
-    return dict(described)
-
-
 class StatusChangeEvent(BaseModel):
     detail: StatusChange
-
-
-def started_execution(sfn: "SFNClient", workflow_execution_arn: str) -> dict | None:
-    """What the workflow's start state last gave ($.execution, with the task at $.target), reading the history newest
-    event first; None when that start failed or never ran."""
-    # 1,000 events a page (the most the API gives): a history at the 25,000-event limit takes 25 calls.
-    pages = sfn.get_paginator("get_execution_history").paginate(
-        executionArn=workflow_execution_arn,
-        reverseOrder=True,
-        includeExecutionData=True,
-        PaginationConfig={"PageSize": HISTORY_PAGE_SIZE},
-    )
-    for page in pages:
-        for event in page["events"]:
-            exited = event.get("stateExitedEventDetails", {})
-            if exited.get("name") == START_STATE:
-                output = json.loads(exited.get("output") or "{}")
-                # A caught failure also leaves the state, with the error beside what was there before.
-                if not isinstance(output, dict) or "error" in output or not isinstance(output.get("execution"), dict):
-                    return None
-                return output
-    return None
 
 
 def started_execution_arn(sfn: "SFNClient", workflow_execution_arn: str) -> str | None:

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from datasync_steps.batch import ITEMS_PREFIX, child_prefix, parse_batch
+from datasync_steps.batch import parse_batch
+from datasync_steps.batch_children import ITEMS_PREFIX, child_prefix
 from datasync_steps.datasync import s3_client, states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from datasync_steps.batch import child_index, child_prefix
-from datasync_steps.cleanup import StatusChange
+from datasync_steps.batch_children import child_index, child_prefix
 from datasync_steps.datasync import states_client, translate_errors
+from datasync_steps.executions import StatusChange
 from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import logger, step_handler
 

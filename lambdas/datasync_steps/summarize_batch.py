@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, model_serializer
 
-from datasync_steps.batch import ITEMS_PREFIX, child_name, child_prefix
+from datasync_steps.batch_children import ITEMS_PREFIX, child_name, child_prefix
 from datasync_steps.datasync import patient_states_client, s3_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError

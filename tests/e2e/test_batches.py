@@ -25,7 +25,7 @@ def start_batch(target: Target, batch: dict) -> str:
 
 def remove_batch_files(target: Target, batch_arn: str) -> None:
     """The checked items and rows the batch kept in the batch bucket, under batches/<its children's prefix>/."""
-    from datasync_steps.batch import child_prefix  # the hash the children's names begin with
+    from datasync_steps.batch_children import child_prefix  # the hash the children's names begin with
 
     started = target.client("stepfunctions").describe_execution(executionArn=batch_arn)["startDate"]
     s3, prefix = target.client("s3"), f"batches/{child_prefix(batch_arn, started)}/"

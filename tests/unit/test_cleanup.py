@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from datasync_steps.cancel import cancel_execution
-from datasync_steps.cleanup import StatusChange, clean_up
+from datasync_steps.cleanup import clean_up
 from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.describe import describe_execution
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskExecutionFailedError
+from datasync_steps.executions import StatusChange
 from datasync_steps.names import START_STATE
 from datasync_workflow.local import EmulatedTransfer, emulated_datasync_executions, emulated_transfers
 from datasync_workflow.local.emulated_datasync_executions import CANCELLING_SECONDS

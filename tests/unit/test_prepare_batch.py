@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from datasync_steps.batch import child_name, child_prefix
+from datasync_steps.batch_children import child_name, child_prefix
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.input_model import StartedInput

@@ -4,8 +4,8 @@ on any call not queued)."""
 
 from datetime import UTC, datetime
 
-from datasync_steps.batch import child_name, child_prefix
-from datasync_steps.cleanup import StatusChange
+from datasync_steps.batch_children import child_name, child_prefix
+from datasync_steps.executions import StatusChange
 from datasync_steps.stop_batch import STOP_ERROR, BatchStatusChangeEvent, stop_children
 from tests.conftest import stubbed_client
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from datasync_steps.batch import child_name, child_prefix
+from datasync_steps.batch_children import child_name, child_prefix
 from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError
 from datasync_steps.summarize_batch import SummarizeEvent, summarize
 from tests.conftest import stubbed_client

@@ -8,11 +8,12 @@ import boto3
 import pytest
 
 from datasync_steps import task_users
-from datasync_steps.cleanup import StatusChange, clean_up
+from datasync_steps.cleanup import clean_up
 from datasync_steps.create_task import create_task
 from datasync_steps.delete import delete_task
 from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.errors import DataSyncTaskNotFoundError, DataSyncTransientError
+from datasync_steps.executions import StatusChange
 from datasync_steps.input_parsing import parse_workflow_input
 from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import CREATE_TASK, RUN

@@ -216,7 +216,7 @@ def test_a_batch_read_from_s3_runs_on_a_distributed_map_and_writes_its_rows_back
     # batch and linked to it.
     import boto3
 
-    from datasync_steps.batch import child_prefix
+    from datasync_steps.batch_children import child_prefix
     from datasync_steps.names import STARTED_BY_KEY
 
     sfn = boto3.client("stepfunctions", region_name="us-east-1")

@@ -1,0 +1,25 @@
+"""A batch's child executions and what it keeps of them: their names, from which a retried start finds the child it
+started and the batch's stop finds those still running, and where the batch bucket holds their items and rows."""
+
+import hashlib
+from datetime import datetime
+
+ITEMS_PREFIX = "batches/"  # the workflow's own objects in the batch bucket: checked items and rows
+
+
+def child_prefix(batch_execution_arn: str, started_at: datetime) -> str:
+    """What each child execution's name begins with: the batch's own, so that a retried start finds the child it
+    started, and the batch's stop finds the children still running. The batch's start time is in it, to the
+    millisecond Step Functions gives, so that no one who can only guess a batch's name can take its children's names
+    before it starts them."""
+    return hashlib.sha256(f"{batch_execution_arn}|{started_at.timestamp():.3f}".encode()).hexdigest()[:24]
+
+
+def child_name(prefix: str, index: int) -> str:
+    return f"{prefix}-{index}"
+
+
+def child_index(prefix: str, name: str) -> int | None:
+    """The item whose child execution has this name, when the batch of `prefix` gave it; else None."""
+    index = name.removeprefix(f"{prefix}-")
+    return int(index) if index != name and index.isdigit() else None
