@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from datasync_steps import batch
+from datasync_steps import batch, batch_children
 from datasync_steps.batch import BatchInput, batch_problems
 from datasync_steps.deployment import Deployment
 from tests.conftest import REGION, stubbed_client
@@ -129,6 +129,8 @@ def test_the_checks_stop_after_the_problems_shown():
 
 @pytest.mark.parametrize("name", ["42", "0", "PREFIX-rerun", "PREFIX-", "PREFIX-1-2", "xPREFIX-1"])
 def test_a_name_is_a_childs_only_when_it_is_the_prefix_and_an_index(name):
-    prefix = batch.child_prefix("arn:aws:states:us-east-1:123456789012:execution:batch:nightly", datetime.now(UTC))
-    assert batch.child_index(prefix, name.replace("PREFIX", prefix)) is None
-    assert batch.child_index(prefix, batch.child_name(prefix, 42)) == 42
+    prefix = batch_children.child_prefix(
+        "arn:aws:states:us-east-1:123456789012:execution:batch:nightly", datetime.now(UTC)
+    )
+    assert batch_children.child_index(prefix, name.replace("PREFIX", prefix)) is None
+    assert batch_children.child_index(prefix, batch_children.child_name(prefix, 42)) == 42
