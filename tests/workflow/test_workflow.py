@@ -409,8 +409,9 @@ def test_history_is_oldest_first_and_the_output_is_json(datasync, linked):
 
 @pytest.fixture
 def another_runs_execution(datasync, linked):
-    """The task already runs an execution that another run started, for 2 s."""
-    with emulated_transfers(EmulatedTransfer(seconds=2)):
+    """The task already runs an execution that another run started, for 6 s: long enough that a loaded machine's run
+    still finds it running."""
+    with emulated_transfers(EmulatedTransfer(seconds=6)):
         return datasync.start_task_execution(TaskArn=linked[2])["TaskExecutionArn"]
 
 
