@@ -137,11 +137,12 @@ class Target:
         self.cleanups.append(cleanup)
 
     def bucket(self, objects: dict[str, bytes] | None = None) -> str:
-        """A new bucket (holding `objects`), removed with what it holds at the scenario's end."""
+        """A new bucket (holding `objects`), removed with what it holds at the scenario's end (unless the scenario
+        removed it already)."""
         s3, name = self.client("s3"), f"datasync-workflow-e2e-{uuid.uuid4().hex[:16]}"
         extra = {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
         s3.create_bucket(Bucket=name, **extra)
-        self.remember(lambda: empty_and_delete(s3, name))
+        self.remember(lambda: empty_and_delete(s3, name, missing_ok=True))
         for key, body in (objects or {}).items():
             s3.put_object(Bucket=name, Key=key, Body=body)
         return name
@@ -158,6 +159,28 @@ class Target:
             "create_destination_location_kwargs": self.s3_location(destination, "/copy/"),
             "create_task_kwargs": {"Name": f"e2e-{destination[-16:]}"},
         }
+
+    def task_between(
+        self, source: str, destination: str, destination_directory: str = "/", **task_settings: Any
+    ) -> tuple[str, str]:
+        """A task made outside the workflow between two buckets' new locations (not tagged with any scope): its ARN
+        and its source location's. The task, then the locations, are removed at the scenario's end."""
+        datasync = self.client("datasync")
+        locations = []
+        for bucket, directory in ((source, "/"), (destination, destination_directory)):
+            location = datasync.create_location_s3(**self.s3_location(bucket, directory))["LocationArn"]
+            self.remember(lambda location=location: datasync.delete_location(LocationArn=location))
+            locations.append(location)
+        task = datasync.create_task(
+            SourceLocationArn=locations[0], DestinationLocationArn=locations[1], **task_settings
+        )["TaskArn"]
+        self.remember(lambda: datasync.delete_task(TaskArn=task))
+        return task, locations[0]
+
+    def tags(self, arn: str) -> dict[str, str]:
+        """A DataSync resource's tags."""
+        tags = self.client("datasync").list_tags_for_resource(ResourceArn=arn)["Tags"]
+        return {tag["Key"]: tag["Value"] for tag in tags}
 
     def s3_location(self, bucket: str, subdirectory: str) -> dict:
         return {
@@ -187,7 +210,9 @@ def started_transfers(history: list[dict]) -> list[str]:
     ]
 
 
-def empty_and_delete(s3, bucket: str) -> None:
+def empty_and_delete(s3, bucket: str, missing_ok: bool = False) -> None:
+    if missing_ok and bucket not in {known["Name"] for known in s3.list_buckets()["Buckets"]}:
+        return
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         versions = page.get("Versions", []) + page.get("DeleteMarkers", [])
         if versions:

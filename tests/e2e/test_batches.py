@@ -8,11 +8,11 @@ import uuid
 
 import pytest
 
+from datasync_steps.names import CANCELLED_TAG
 from tests.e2e.target import Target, started_transfers
 
 STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"  # the batch's link in each child's input
 WAIT_STATE = "Wait for DataSync's event"
-CANCELLED_TAG = "datasync-workflow:cancelled-when-stopped"  # what the clean-up tags a transfer it cancelled with
 ENDED = ("SUCCESS", "ERROR")
 
 
@@ -208,12 +208,10 @@ def test_a_stopped_batch_stops_its_children_and_their_transfers_are_cancelled(ta
     for name, transfer in transfers.items():
 
         def tagged(transfer: str = transfer) -> bool:
-            tags = datasync.list_tags_for_resource(ResourceArn=transfer)["Tags"]
-            return any(tag["Key"] == CANCELLED_TAG for tag in tags)
+            return CANCELLED_TAG in target.tags(transfer)
 
         ends_within(bound, tagged, f"the cancellation of {name}'s transfer")
-        tags = {tag["Key"]: tag["Value"] for tag in datasync.list_tags_for_resource(ResourceArn=transfer)["Tags"]}
-        assert tags[CANCELLED_TAG] == children[name][:256]
+        assert target.tags(transfer)[CANCELLED_TAG] == children[name][:256]
         ends_within(
             bound,
             lambda transfer=transfer: datasync.describe_task_execution(TaskExecutionArn=transfer)["Status"] == "ERROR",

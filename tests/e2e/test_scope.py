@@ -38,16 +38,7 @@ def scope_of(target: Target) -> dict[str, str]:
 
 def another_teams_task(target: Target) -> str:
     """A task between two new buckets, made outside the workflow and without the scope's tag (removed at the end)."""
-    datasync = target.client("datasync")
-    source, destination = target.bucket({"a.txt": b"theirs\n"}), target.bucket()
-    locations = [
-        datasync.create_location_s3(**target.s3_location(bucket, "/"))["LocationArn"]
-        for bucket in (source, destination)
-    ]
-    for location in locations:
-        target.remember(lambda location=location: datasync.delete_location(LocationArn=location))
-    task = datasync.create_task(SourceLocationArn=locations[0], DestinationLocationArn=locations[1])["TaskArn"]
-    target.remember(lambda: datasync.delete_task(TaskArn=task))
+    task, _ = target.task_between(target.bucket({"a.txt": b"theirs\n"}), target.bucket())
     return task
 
 
@@ -78,9 +69,8 @@ def test_a_scoped_run_makes_runs_and_tags_its_own(target: Target):
     scope = scope_of(target)
     run = target.run(target.s3_to_s3())
     assert run.status == "SUCCEEDED", run.cause
-    datasync = target.client("datasync")
     made = [*run.output["CreatedLocationArns"], run.output["TaskArn"], run.output["TaskExecutionArn"]]
     assert len(made) == 4
     for arn in made:
-        tags = {t["Key"]: t["Value"] for t in datasync.list_tags_for_resource(ResourceArn=arn)["Tags"]}
+        tags = target.tags(arn)
         assert tags.get(scope["key"]) == scope["value"], (arn, tags)

@@ -10,12 +10,12 @@ from datetime import UTC
 
 import pytest
 
+from datasync_steps.names import CANCELLED_TAG
 from datasync_workflow.local import EmulatedTransfer, emulated_transfers
 from tests.e2e.target import OBJECTS, Target, empty_and_delete, started_transfers
 
 WAIT_STATE = "Wait for DataSync's event"
 START_STATE = "Start execution"
-CANCELLED_TAG = "datasync-workflow:cancelled-when-stopped"  # lambdas/datasync_steps/names.py
 # On AWS a DataSync execution takes a minute or more to launch and cancelling one takes a while; the emulation's take
 # a second or two.
 DATASYNC_SECONDS = 300
@@ -30,10 +30,6 @@ def datasync_execution_ends(target: Target, execution_arn: str, seconds: float =
             raise AssertionError(f"{execution_arn} still {described['Status']} after {seconds} s")
         time.sleep(0.3)
     return described
-
-
-def tags_of(target: Target, arn: str) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in target.client("datasync").list_tags_for_resource(ResourceArn=arn)["Tags"]}
 
 
 def cancel_unless_ended(target: Target, execution_arn: str) -> None:
@@ -65,7 +61,7 @@ def test_stopping_a_waiting_run_cancels_its_datasync_execution(target: Target):
     ended = datasync_execution_ends(target, datasync_execution)
     assert ended["Status"] == "ERROR", ended
     assert time.monotonic() - stopped_at < DATASYNC_SECONDS
-    assert tags_of(target, datasync_execution).get(CANCELLED_TAG) == execution_arn[:256]
+    assert target.tags(datasync_execution).get(CANCELLED_TAG) == execution_arn[:256]
 
 
 @pytest.mark.proves(
@@ -95,38 +91,10 @@ def source_that_is_gone(target: Target) -> tuple[str, str]:
     """A task from a source bucket that was emptied and deleted after its location was made, to a new bucket: its
     executions cannot list the source. The task's ARN and the source's location. Everything is removed at the
     scenario's end."""
-    s3, datasync = target.client("s3"), target.client("datasync")
-    source = f"datasync-workflow-e2e-{uuid.uuid4().hex[:16]}"
-    extra = {} if target.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": target.region}}
-    s3.create_bucket(Bucket=source, **extra)
-
-    def delete_source_if_left() -> None:
-        if source in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-            empty_and_delete(s3, source)
-
-    target.remember(delete_source_if_left)
-    for key, body in OBJECTS.items():
-        s3.put_object(Bucket=source, Key=key, Body=body)
-    destination = target.bucket()
-    locations: list[str] = []
-    tasks: list[str] = []
-
-    def delete_made() -> None:  # the task first, then its locations
-        for task_arn in tasks:
-            datasync.delete_task(TaskArn=task_arn)
-        for location_arn in locations:
-            datasync.delete_location(LocationArn=location_arn)
-
-    target.remember(delete_made)
-    for bucket, subdirectory in ((source, "/"), (destination, "/copy/")):
-        locations.append(datasync.create_location_s3(**target.s3_location(bucket, subdirectory))["LocationArn"])
-    tasks.append(
-        datasync.create_task(
-            SourceLocationArn=locations[0], DestinationLocationArn=locations[1], Name=f"e2e-{destination[-16:]}"
-        )["TaskArn"]
-    )
-    empty_and_delete(s3, source)
-    return tasks[0], locations[0]
+    source, destination = target.bucket(OBJECTS), target.bucket()
+    made = target.task_between(source, destination, "/copy/", Name=f"e2e-{destination[-16:]}")
+    empty_and_delete(target.client("s3"), source)
+    return made
 
 
 @pytest.mark.proves(
