@@ -34,6 +34,7 @@ CONDITIONS = {
     "made-here": "the resource was made by a run of this workflow",
     "owned-by-datasync": "the secret is DataSync's, in this account",
     "in-this-account": "the secret is in this account",
+    "own-event-source": "every event's `events:source` is `datasync-workflow`",
 }
 RESOURCES = {
     "*": "`*`",
@@ -47,6 +48,7 @@ RESOURCES = {
     "batch-execution": "the batch's executions",
     "batch-bucket": "the batch bucket's objects",
     "batch-files": "the batch bucket's `batches/*`",
+    "default-bus": "the default event bus",
 }
 
 

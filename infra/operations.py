@@ -14,7 +14,6 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from datasync_steps.announce import FINISHED_STATUSES
-from datasync_steps.announce import SOURCE as ANNOUNCED_SOURCE
 from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from infra.config import Schedule, WorkflowConfig
@@ -90,15 +89,6 @@ class WorkflowOperations(Construct):
             "Put one DataSync Workflow Run Finished event on the default bus when a run ends",
             list(FINISHED_STATUSES),
             "The announce step reads the history of whichever execution of this one state machine ended.",
-        )
-        # Only this workflow's events, on the default bus (Service Authorization Reference: PutEvents takes the
-        # event-bus resource and the events:source condition key).
-        self.workflow.functions["announce"].add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["events:PutEvents"],
-                resources=[Stack.of(self).format_arn(service="events", resource="event-bus", resource_name="default")],
-                conditions={"ForAllValues:StringEquals": {"events:source": [ANNOUNCED_SOURCE]}},
-            )
         )
 
     def _run_when_executions_end(

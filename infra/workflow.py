@@ -120,6 +120,7 @@ class DataSyncWorkflow(Construct):
             for kind in ("task", "location", "agent")
         }
         self._arn["execution"] = stack.format_arn(service="datasync", resource="task", resource_name="*/execution/*")
+        self._arn["default-bus"] = stack.format_arn(service="events", resource="event-bus", resource_name="default")
         self._arn["secret"] = stack.format_arn(
             service="secretsmanager",
             resource="secret",
@@ -511,8 +512,8 @@ class DataSyncWorkflow(Construct):
         )
 
     def _acknowledge_wildcards(self, construct: IConstruct, grants: list[Grant]) -> None:
-        # "*" is acknowledged with the step's own reason; the workflow's state machine ARN has no wildcard.
-        for kind in sorted({kind for grant in grants for kind in grant.resources} - {"*", "workflow"}):
+        # "*" is acknowledged with the step's own reason; the state machine's and the bus's ARNs have no wildcard.
+        for kind in sorted({kind for grant in grants for kind in grant.resources} - {"*", "workflow", "default-bus"}):
             acknowledge(construct, resource_finding(self, self._arn[kind]), WILDCARD_REASONS[kind])
 
 

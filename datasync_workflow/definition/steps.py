@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from datasync_steps.deployment import ScopeTag
-from datasync_steps.names import WORKFLOW_TAG
+from datasync_steps.names import EVENT_SOURCE, WORKFLOW_TAG
 from datasync_steps.uris import CREATE_CALL_BY_SCHEME
 
 ASL_PATH = Path(__file__).resolve().parents[2] / "statemachine" / "datasync_workflow.asl.json"
@@ -36,7 +36,7 @@ DESCRIBE_LOCATION_ACTIONS = tuple(action.replace(":Create", ":Describe") for act
 
 # Resources a grant names: "*", or the kind of ARN the execution input decides, of this account and region: "task",
 # "location", "execution", "agent", "secret" (the secrets DataSync keeps credentials in), or "workflow-execution" (an
-# execution of this deployment's state machine).
+# execution of this deployment's state machine), or "default-bus" (the account's default event bus in this region).
 # Conditions a grant carries. With the deployment's scope_tag set, IN_SCOPE (the resource carries the tag: the
 # actions whose resource types take aws:ResourceTag in the Service Authorization Reference) and SETS_SCOPE (the
 # request sets it: the create and start actions, which take aws:RequestTag) limit it; MADE_HERE always does (the
@@ -45,6 +45,9 @@ IN_SCOPE, SETS_SCOPE, MADE_HERE = "in-scope", "sets-scope", "made-here"
 # The conditions of AWS's AWSDataSyncFullAccess on the secrets DataSync manages: in the caller's account, owned by
 # DataSync; and the first alone, for a secret being made.
 OWNED_BY_DATASYNC, IN_THIS_ACCOUNT = "owned-by-datasync", "in-this-account"
+# Only events whose source is the workflow's own (the Service Authorization Reference: PutEvents takes the event-bus
+# resource and the events:source condition key; ForAllValues, as a PutEvents call may hold several entries).
+OWN_EVENT_SOURCE = "own-event-source"
 
 
 # The kinds of resource that name a state machine of this deployment ("workflow" is the workflow's own), and the
@@ -60,16 +63,18 @@ class Grant:
     conditions: tuple[str, ...] = ()
     only_with_plaintext_secrets: bool = False  # granted only where the deployment's allow_secrets_in_input is set
 
-    def conditions_for(self, scope: ScopeTag | None, workflow_executions: str) -> dict[str, dict[str, str]]:
+    def conditions_for(self, scope: ScopeTag | None, workflow_executions: str) -> dict[str, dict[str, str | list[str]]]:
         """The grant's IAM Condition block; `workflow_executions` is the ARN pattern of this state machine's
         executions (a CloudFormation token in the stack, the local state machine's in a local run)."""
-        rendered: dict[str, dict[str, str]] = {}
+        rendered: dict[str, dict[str, str | list[str]]] = {}
         for condition in self.conditions:
             if condition in (IN_SCOPE, SETS_SCOPE) and scope is not None:
                 kind = "ResourceTag" if condition == IN_SCOPE else "RequestTag"
                 rendered.setdefault("StringEquals", {})[f"aws:{kind}/{scope.key}"] = scope.value
             elif condition == MADE_HERE:
                 rendered.setdefault("StringLike", {})[f"aws:ResourceTag/{WORKFLOW_TAG}"] = workflow_executions
+            elif condition == OWN_EVENT_SOURCE:
+                rendered["ForAllValues:StringEquals"] = {"events:source": [EVENT_SOURCE]}
             elif condition in (OWNED_BY_DATASYNC, IN_THIS_ACCOUNT):
                 rendered.setdefault("StringEquals", {})["aws:ResourceAccount"] = "${aws:PrincipalAccount}"
                 if condition == OWNED_BY_DATASYNC:
@@ -287,10 +292,14 @@ STEPS = (
         ),
         in_definition=False,
     ),
-    # Its other grants (the execution's history, the default event bus) name what the stack makes: infra/operations.py.
+    # Its other grant (the execution's history) names what the stack makes: infra/operations.py.
     Step(
         "announce",
-        (READS_INPUT, Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,))),
+        (
+            READS_INPUT,
+            Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),
+            Grant(("events:PutEvents",), ("default-bus",), (OWN_EVENT_SOURCE,)),
+        ),
         in_definition=False,
     ),
     Step(

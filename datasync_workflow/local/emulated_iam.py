@@ -97,32 +97,58 @@ def _resources(action: str, params: dict) -> list[tuple[str, str | None]]:
 
 
 def _kind_of(arn: str) -> str:
-    """task, location, agent or execution; what no grant names for an ARN that is none of those."""
+    """task, location, agent, execution or default-bus; what no grant names for an ARN that is none of those."""
     if "/execution/" in arn:
         return "execution"
+    if arn.startswith("arn:aws:events:") and arn.endswith(":event-bus/default"):
+        return "default-bus"
     parts = arn.split(":", 5)
     return parts[5].split("/", 1)[0] if len(parts) == 6 else "not a DataSync ARN"
 
 
-def _allowed(acting: Acting, action: str, kind: str, resource_tags: dict, request_tags: dict) -> bool:
+def allows(step: Step, action: str, resource_arn: str, context: dict[str, list[str]]) -> bool:
+    """Whether the step's role may do `action` on the untagged resource `resource_arn` with the request's condition keys
+    `context` (events:source, say), under this deployment's settings: what IAM's policy simulator answers of the
+    deployed role (SimulatePrincipalPolicy)."""
+    return _allowed(Acting(step, Deployment.from_environment()), action, _kind_of(resource_arn), {}, {}, context)
+
+
+def _allowed(
+    acting: Acting,
+    action: str,
+    kind: str,
+    resource_tags: dict,
+    request_tags: dict,
+    context: dict[str, list[str]] | None = None,
+) -> bool:
     for grant in acting.step.grants:
         if grant.only_with_plaintext_secrets and not acting.deployment.allow_secrets_in_input:
             continue
         if action in grant.actions and (kind in grant.resources or "*" in grant.resources):
             conditions = grant.conditions_for(acting.deployment.scope_tag, acting.workflow_executions)
-            if _hold(conditions, resource_tags, request_tags):
+            if _hold(conditions, resource_tags, request_tags, context or {}):
                 return True
     return False
 
 
-def _hold(conditions: dict[str, dict[str, str]], resource_tags: dict, request_tags: dict) -> bool:
-    """IAM's StringEquals and StringLike on aws:ResourceTag/KEY and aws:RequestTag/KEY: a missing tag fails."""
+def _hold(
+    conditions: dict[str, dict[str, str | list[str]]],
+    resource_tags: dict,
+    request_tags: dict,
+    context: dict[str, list[str]],
+) -> bool:
+    """IAM's StringEquals and StringLike on aws:ResourceTag/KEY and aws:RequestTag/KEY (a missing tag fails), and
+    ForAllValues:StringEquals on a request's multivalued key (every value listed; IAM lets an absent key pass it)."""
     for operator, wanted in conditions.items():
         for key, pattern in wanted.items():
+            if operator == "ForAllValues:StringEquals":
+                if not set(context.get(key, [])) <= set(pattern):
+                    return False
+                continue
             source, _, tag_key = key.partition("/")
             tags = {"aws:ResourceTag": resource_tags, "aws:RequestTag": request_tags}[source]
             value = tags.get(tag_key)
             matches = {"StringEquals": lambda v, p: v == p, "StringLike": fnmatchcase}[operator]
-            if value is None or not matches(value, pattern):
+            if value is None or not isinstance(pattern, str) or not matches(value, pattern):
                 return False
     return True

@@ -13,7 +13,7 @@ from datasync_steps.check_status import enhanced_counters
 from datasync_steps.datasync import datasync_client, events_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError, DataSyncTransientError
 from datasync_steps.executions import started_execution, workflow_execution
-from datasync_steps.names import workflow_console_url
+from datasync_steps.names import EVENT_SOURCE, workflow_console_url
 from datasync_steps.observability import logger, step_handler
 from datasync_steps.state import Sparse
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
     from mypy_boto3_datasync import DataSyncClient
     from mypy_boto3_stepfunctions import SFNClient
 
-SOURCE, DETAIL_TYPE = "datasync-workflow", "DataSync Workflow Run Finished"
+DETAIL_TYPE = "DataSync Workflow Run Finished"
 FINISHED_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 COUNTERS = ("FilesTransferred", "BytesTransferred", "FilesVerified", "FilesSkipped", "FilesDeleted")
 
@@ -102,7 +102,7 @@ def announce(events: Any, detail: dict[str, Any]) -> Announced:
         answer = events.put_events(
             Entries=[
                 {
-                    "Source": SOURCE,
+                    "Source": EVENT_SOURCE,
                     "DetailType": DETAIL_TYPE,
                     "Detail": json.dumps(detail, default=str),
                     "Resources": [detail["WorkflowExecutionArn"]],

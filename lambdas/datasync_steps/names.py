@@ -9,6 +9,9 @@ CHECK_STATE = "Check execution status"
 DESCRIBE_STATE = "Describe finished execution"
 PLAN_RETRY_STATE = "Plan the next try"  # its output, at $.retry, says whether and when the run tries again
 
+# The source of the events the workflow puts on the default bus (announce), which only its grant may put.
+EVENT_SOURCE = "datasync-workflow"
+
 # Where the state machine goes after resolve ($.plan.route).
 RUN, CREATE_LOCATIONS, CREATE_TASK = "run", "create_locations", "create_task"
 # What the start step did ($.execution.Action): follow an execution, wait for another run's, or start nothing.

@@ -20,9 +20,15 @@ STACK_VARIABLE = "DATASYNC_WORKFLOW_STACK"
 # The role DataSync reads and writes the suite's buckets with (S3 locations need one): on AWS, made once (see
 # tests/e2e/README.md) so that the suite needs no iam:CreateRole; locally any role passes.
 BUCKET_ROLE_VARIABLE = "DATASYNC_WORKFLOW_E2E_BUCKET_ROLE_ARN"
-# Without the variable, the role of the fixtures stack (infra/e2e_fixtures.py, `make e2e-fixtures`) in the region.
-FIXTURES_STACK, FIXTURES_ROLE_OUTPUT = "DataSyncWorkflowE2EFixtures", "BucketRoleArn"
+# The role EventBridge Scheduler starts the workflow with in the schedule scenario (trusted by scheduler.amazonaws.com,
+# allowed states:StartExecution on the stack's state machine).
+SCHEDULER_ROLE_VARIABLE = "DATASYNC_WORKFLOW_E2E_SCHEDULER_ROLE_ARN"
+# Without the variables, the roles of the fixtures stack (infra/e2e_fixtures.py, `make e2e-fixtures`) in the region.
+FIXTURES_STACK = "DataSyncWorkflowE2EFixtures"
+FIXTURES_ROLE_OUTPUT, FIXTURES_SCHEDULER_ROLE_OUTPUT = "BucketRoleArn", "SchedulerRoleArn"
+# Locally any role passes.
 EMULATED_BUCKET_ROLE = "arn:aws:iam::123456789012:role/datasync-e2e-buckets"
+EMULATED_SCHEDULER_ROLE = "arn:aws:iam::123456789012:role/datasync-e2e-scheduler"
 EMULATED_REGION = "us-east-1"
 # How long a scenario's run may take: DataSync launches a task execution in a minute or two on AWS.
 DEPLOYED_RUN_SECONDS, EMULATED_RUN_SECONDS = 900, 60
@@ -56,6 +62,7 @@ class Target:
     batch_bucket: str
     emulated: bool
     bucket_role_arn: str
+    scheduler_role_arn: str
     run_seconds: float
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
@@ -130,6 +137,27 @@ class Target:
             if resource["ResourceType"] == "AWS::Lambda::Function" and logical.match(resource["LogicalResourceId"])
         ]
         return name
+
+    def may(self, step: str, action: str, resource_arn: str, context: dict[str, list[str]]) -> bool:
+        """Whether IAM lets the step's role do `action` on `resource_arn` with the request's condition keys `context`:
+        on a stack, IAM's policy simulator on the deployed function's role (SimulatePrincipalPolicy evaluates the
+        role's own policies, not the account's service control policies); on the emulation, the emulated IAM on the
+        grants the stack writes (datasync_workflow/definition/steps.py)."""
+        from datasync_workflow.definition.steps import step_named
+
+        if self.emulated:
+            from datasync_workflow.local import emulated_iam
+
+            return emulated_iam.allows(step_named(step), action, resource_arn, context)
+        role = self.client("lambda").get_function_configuration(FunctionName=self.function_name(step))["Role"]
+        entries = [
+            {"ContextKeyName": key, "ContextKeyValues": values, "ContextKeyType": "stringList"}
+            for key, values in context.items()
+        ]
+        (result,) = self.client("iam").simulate_principal_policy(
+            PolicySourceArn=role, ActionNames=[action], ResourceArns=[resource_arn], ContextEntries=entries
+        )["EvaluationResults"]
+        return result["EvalDecision"] == "allowed"
 
     # What a scenario makes.
 
@@ -249,26 +277,31 @@ def stack_outputs(cloudformation, stack_name: str) -> dict[str, str]:
 
 
 def deployed_target(stack_name: str, region: str | None = None) -> Target:
-    """The stack's state machines and bucket, from its outputs; the bucket role from the variable, else from the
-    fixtures stack's output."""
+    """The stack's state machines and bucket, from its outputs; the bucket and scheduler roles from their variables,
+    else from the fixtures stack's outputs (read once, if a variable is missing)."""
     from botocore.exceptions import ClientError
 
     session_region = region or boto3.session.Session().region_name
     cloudformation = boto3.client("cloudformation", region_name=session_region)
     outputs = stack_outputs(cloudformation, stack_name)
-    role = os.environ.get(BUCKET_ROLE_VARIABLE)
-    if not role:
+    fixtures: dict[str, str] = {}
+    roles = {  # each role's variable: the fixtures stack's output, and what the role is for
+        BUCKET_ROLE_VARIABLE: (FIXTURES_ROLE_OUTPUT, "DataSync to read and write the suite's buckets"),
+        SCHEDULER_ROLE_VARIABLE: (FIXTURES_SCHEDULER_ROLE_OUTPUT, "Scheduler to start the workflow"),
+    }
+    if not all(os.environ.get(variable) for variable in roles):
         try:
-            role = stack_outputs(cloudformation, FIXTURES_STACK).get(FIXTURES_ROLE_OUTPUT)
+            fixtures = stack_outputs(cloudformation, FIXTURES_STACK)
         except ClientError as error:  # CloudFormation's answer for a stack that does not exist
             if error.response["Error"]["Code"] != "ValidationError":
                 raise
-    if not role:
-        raise RuntimeError(
-            f"no role for DataSync to read and write the suite's buckets with: set {BUCKET_ROLE_VARIABLE}, or deploy "
-            f"the stack {FIXTURES_STACK} in {session_region} (make e2e-fixtures), whose output {FIXTURES_ROLE_OUTPUT} "
-            "names one"
-        )
+    found = {variable: os.environ.get(variable) or fixtures.get(output) for variable, (output, _) in roles.items()}
+    for variable, (output, what) in roles.items():
+        if not found[variable]:
+            raise RuntimeError(
+                f"no role for {what} with: set {variable}, or deploy the stack {FIXTURES_STACK} in {session_region} "
+                f"(make e2e-fixtures), whose output {output} names one"
+            )
     return Target(
         name=stack_name,
         region=session_region,
@@ -276,7 +309,8 @@ def deployed_target(stack_name: str, region: str | None = None) -> Target:
         batch_state_machine_arn=outputs["BatchStateMachineArn"],
         batch_bucket=outputs["BatchBucketName"],
         emulated=False,
-        bucket_role_arn=role,
+        bucket_role_arn=str(found[BUCKET_ROLE_VARIABLE]),
+        scheduler_role_arn=str(found[SCHEDULER_ROLE_VARIABLE]),
         run_seconds=DEPLOYED_RUN_SECONDS,
     )
 
@@ -299,5 +333,6 @@ def emulated_target() -> Iterator[Target]:
             batch_bucket=BATCH_BUCKET,
             emulated=True,
             bucket_role_arn=EMULATED_BUCKET_ROLE,
+            scheduler_role_arn=EMULATED_SCHEDULER_ROLE,
             run_seconds=EMULATED_RUN_SECONDS,
         )

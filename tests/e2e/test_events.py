@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from datasync_steps.names import EVENT_SOURCE
+from datasync_workflow.definition.steps import STEPS
 from tests.e2e.target import Target, stack_outputs, started_transfers
 
-SOURCE, DETAIL_TYPE = "datasync-workflow", "DataSync Workflow Run Finished"  # datasync_steps/announce.py
+DETAIL_TYPE = "DataSync Workflow Run Finished"  # datasync_steps/announce.py
 WAIT_STATE = "Wait for DataSync's event"
 MADE_UP_TASK_EXECUTION = "/execution/exec-0123456789abcdef0"
 # How long an emulated transfer takes in the scenarios that act while it runs; on AWS DataSync takes a minute or more
@@ -103,7 +105,7 @@ def finished_runs(target: Target) -> FinishedRuns:
     target.remember(lambda: sqs.delete_queue(QueueUrl=queue_url))
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     pattern = {
-        "source": [SOURCE],
+        "source": [EVENT_SOURCE],
         "detail-type": [DETAIL_TYPE],
         "detail": {"WorkflowExecutionArn": [{"prefix": executions_prefix(target.state_machine_arn)}]},
     }
@@ -195,7 +197,11 @@ def test_a_rule_on_the_default_bus_receives_the_run_finished_event(target: Targe
     run = target.run(transfer)
     assert run.status == "SUCCEEDED", run.cause
     event = runs.event_of(run.execution_arn)
-    assert (event["source"], event["detail-type"], event["resources"]) == (SOURCE, DETAIL_TYPE, [run.execution_arn])
+    assert (event["source"], event["detail-type"], event["resources"]) == (
+        EVENT_SOURCE,
+        DETAIL_TYPE,
+        [run.execution_arn],
+    )
     detail = event["detail"]
     assert detail["Status"] == "SUCCEEDED" and "Error" not in detail and "Cause" not in detail
     assert (detail["TaskArn"], detail["TaskExecutionArn"]) == (run.output["TaskArn"], run.output["TaskExecutionArn"])
@@ -204,6 +210,25 @@ def test_a_rule_on_the_default_bus_receives_the_run_finished_event(target: Targe
     # No input: neither bucket is named in it.
     buckets = [transfer["source_location_uri"][5:-1], transfer["destination_location_uri"].split("/")[2]]
     assert not [bucket for bucket in buckets if bucket in json.dumps(event)], event
+
+
+@pytest.mark.proves(
+    "the events:source condition on announce's PutEvents grant: its role may put the workflow's events on the "
+    "default bus and no event of another source, and no other role of the stack may put the workflow's",
+    emulation="the emulated IAM evaluates the grants the stack writes (ForAllValues:StringEquals on events:source)",
+)
+def test_only_the_announce_role_may_put_the_workflows_events(target: Target):
+    account = target.client("sts").get_caller_identity()["Account"]
+    bus = f"arn:aws:events:{target.region}:{account}:event-bus/default"
+
+    def may_put(step: str, *sources: str) -> bool:
+        return target.may(step, "events:PutEvents", bus, {"events:source": list(sources)})
+
+    assert may_put("announce", EVENT_SOURCE)
+    assert not may_put("announce", "aws.datasync")  # a forged DataSync event, say
+    assert not may_put("announce", EVENT_SOURCE, "another-source")
+    others = [step.name for step in STEPS if step.name != "announce"]
+    assert [step for step in others if may_put(step, EVENT_SOURCE)] == []
 
 
 @pytest.mark.proves(

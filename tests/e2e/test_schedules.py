@@ -2,7 +2,6 @@
 templates render the time it fired, which Scheduler puts in for `<aws.scheduler.scheduled-time>`."""
 
 import json
-import os
 import time
 import uuid
 from contextlib import suppress
@@ -11,19 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.e2e.target import Target
-
-# The role EventBridge Scheduler starts the workflow with (trusted by scheduler.amazonaws.com, allowed
-# states:StartExecution on the stack's state machine); locally any role passes.
-SCHEDULER_ROLE_VARIABLE = "DATASYNC_WORKFLOW_E2E_SCHEDULER_ROLE_ARN"
-EMULATED_SCHEDULER_ROLE = "arn:aws:iam::123456789012:role/datasync-e2e-scheduler"
-
-
-def scheduler_role(target: Target) -> str:
-    if target.emulated:
-        return EMULATED_SCHEDULER_ROLE
-    role = os.environ.get(SCHEDULER_ROLE_VARIABLE)
-    assert role, f"set {SCHEDULER_ROLE_VARIABLE} to a role Scheduler may start {target.state_machine_arn} with"
-    return role
 
 
 def run_started_by(target: Target, at: datetime, seconds: float) -> str:
@@ -64,7 +50,7 @@ def test_a_one_time_schedule_starts_a_run_whose_logical_date_is_the_time_it_fire
         ActionAfterCompletion="DELETE",
         Target={
             "Arn": target.state_machine_arn,
-            "RoleArn": scheduler_role(target),
+            "RoleArn": target.scheduler_role_arn,
             "Input": json.dumps(execution_input),
         },
     )

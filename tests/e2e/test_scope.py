@@ -5,6 +5,7 @@ suite targets must be deployed with a scope_tag; on the emulation the same grant
 
 import json
 import os
+import uuid
 
 import pytest
 
@@ -74,3 +75,62 @@ def test_a_scoped_run_makes_runs_and_tags_its_own(target: Target):
     for arn in made:
         tags = target.tags(arn)
         assert tags.get(scope["key"]) == scope["value"], (arn, tags)
+
+
+@pytest.mark.proves(
+    "a scoped stack passes over another team's location for the run's URI (ListTagsForResource on it is allowed, "
+    "its tags say it is not in the scope): the run makes its own, tagged, and its task never links theirs",
+    emulation="the emulated IAM and DataSync: the location made outside any step has no tags, as another team's",
+)
+def test_a_scoped_run_passes_over_another_teams_location_and_makes_its_own(target: Target):
+    scope = scope_of(target)
+    transfer = target.s3_to_s3()
+    datasync = target.client("datasync")
+    theirs = datasync.create_location_s3(**transfer["create_source_location_kwargs"])["LocationArn"]
+    target.remember(lambda: datasync.delete_location(LocationArn=theirs))
+    run = target.run(transfer)
+    assert run.status == "SUCCEEDED", run.cause
+    ours = run.output["CreatedLocationArns"][0]
+    assert ours != theirs and target.tags(ours).get(scope["key"]) == scope["value"]
+    assert datasync.describe_task(TaskArn=run.output["TaskArn"])["SourceLocationArn"] == ours
+    assert scope["key"] not in target.tags(theirs)
+
+
+def agent_outside_the_scope(target: Target) -> str:
+    """An agent the scope does not tag. The emulation activates one without tags, as another team's; on AWS no agent
+    can be activated without an appliance, so the suite names one that is not in the account, which the step must
+    refuse alike (it cannot tell an agent it may not see from one that is not there)."""
+    if target.emulated:
+        return target.client("datasync").create_agent(ActivationKey="AAAAA-BBBBB-CCCCC-DDDDD-EEEEE")["AgentArn"]
+    account = target.client("sts").get_caller_identity()["Account"]
+    return f"arn:aws:datasync:{target.region}:{account}:agent/agent-0e2e0e2e0e2e0e2e0"
+
+
+@pytest.mark.proves(
+    "a scoped stack makes no location through an agent outside its scope (create-locations reads the agent's "
+    "tags first: the Service Authorization Reference gives CreateLocation* no agent resource to condition)",
+    emulation="the emulated DataSync keeps agents and their tags (moto has none); the step's check is the same code",
+)
+def test_a_scoped_run_through_an_agent_outside_the_scope_is_refused_before_any_location_is_made(target: Target):
+    scope = scope_of(target)
+    agent = agent_outside_the_scope(target)
+    transfer = target.s3_to_s3()
+    host = f"files-{uuid.uuid4().hex[:8]}.example.com"
+    run = target.run(
+        transfer
+        | {
+            "destination_location_uri": f"smb://{host}/share/",
+            "create_destination_location_kwargs": {
+                "ServerHostname": host,
+                "Subdirectory": "/share/",
+                "User": "e2e",
+                "AgentArns": [agent],
+            },
+        }
+    )
+    assert (run.status, run.error) == ("FAILED", "DataSyncRequestError"), run.cause
+    assert f"names the agent {agent}, which is not tagged {scope['key']}={scope['value']}" in run.cause
+    source_uri = transfer["source_location_uri"]
+    pages = target.client("datasync").get_paginator("list_locations").paginate()
+    uris = {location["LocationUri"] for page in pages for location in page["Locations"]}
+    assert not uris & {source_uri, f"smb://{host}/share/"}

@@ -1,6 +1,8 @@
 """The end-to-end suite's fixtures stack (infra/e2e_fixtures.py), synthesized as `make e2e-fixtures` deploys it: the
 bucket role DataSync assumes, trusted only by DataSync acting for this account and region, allowed only the S3
-actions DataSync's user guide lists for an S3 location, on the suite's buckets; and the app holds it only when asked."""
+actions DataSync's user guide lists for an S3 location, on the suite's buckets; the role Scheduler starts the
+workflow with, trusted only by Scheduler for this account, allowed only StartExecution on the workflow's state
+machines; and the app holds it only when asked."""
 
 import json
 import os
@@ -44,17 +46,18 @@ def template(tmp_path_factory):
     return json.loads((outdir / f"{FIXTURES_STACK_NAME}.template.json").read_text())
 
 
-def only(template: dict, kind: str) -> dict:
-    (resource,) = [r for r in template["Resources"].values() if r["Type"] == kind]
+def only(template: dict, kind: str, construct: str = "BucketRole") -> dict:
+    """The properties of the one resource of `kind` whose logical ID starts with `construct`."""
+    (resource,) = [r for key, r in template["Resources"].items() if r["Type"] == kind and key.startswith(construct)]
     return resource["Properties"]
 
 
-def test_the_stack_holds_one_role_and_its_policy_and_nothing_else(template):
+def test_the_stack_holds_two_roles_and_their_policies_and_nothing_else(template):
     from aws_cdk.assertions import Template
 
     assertions = Template.from_json(template)
-    assertions.resource_count_is("AWS::IAM::Role", 1)
-    assertions.resource_count_is("AWS::IAM::Policy", 1)
+    assertions.resource_count_is("AWS::IAM::Role", 2)
+    assertions.resource_count_is("AWS::IAM::Policy", 2)
     assert {r["Type"] for r in template["Resources"].values()} == {"AWS::IAM::Role", "AWS::IAM::Policy"}
 
 
@@ -98,21 +101,63 @@ def test_the_role_is_allowed_exactly_datasyncs_s3_location_actions_on_the_suites
     assert template["Resources"][attached["Ref"]]["Type"] == "AWS::IAM::Role"
 
 
-def test_the_stack_outputs_the_role_arn_under_the_name_the_suite_reads(template):
+def test_only_scheduler_for_this_account_may_assume_the_scheduler_role_to_start_the_workflows(template):
+    role = only(template, "AWS::IAM::Role", "SchedulerRole")
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+    ]
+    assert "ManagedPolicyArns" not in role and "Policies" not in role
+    machines = {"Fn::Join": ["", ["arn:", PARTITION, ":states:", REGION, ":", ACCOUNT, ":stateMachine:*-Workflow"]]}
+    policy = only(template, "AWS::IAM::Policy", "SchedulerRole")
+    assert policy["PolicyDocument"]["Statement"] == [
+        {"Action": "states:StartExecution", "Effect": "Allow", "Resource": machines}
+    ]
+
+
+def test_the_workflows_state_machine_name_is_one_the_scheduler_role_may_start(tmp_path):
+    from fnmatch import fnmatchcase
+
+    from infra.e2e_fixtures import WORKFLOW_STATE_MACHINES
+    from infra.stack import STACK_NAME
+
+    outdir = synthesized_app(tmp_path, {})
+    main = json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
+    names = [
+        r["Properties"].get("StateMachineName")
+        for r in main["Resources"].values()
+        if r["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
+    assert len(names) == 2 and fnmatchcase(names[0], WORKFLOW_STATE_MACHINES), names  # the workflow's, named at synth
+
+
+def test_the_stack_outputs_the_role_arns_under_the_names_the_suite_reads(template):
     from aws_cdk.assertions import Template
 
     from tests.e2e import target
 
-    (role_id,) = [key for key, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
-    Template.from_json(template).has_output(target.FIXTURES_ROLE_OUTPUT, {"Value": {"Fn::GetAtt": [role_id, "Arn"]}})
-    assert list(template["Outputs"]) == [target.FIXTURES_ROLE_OUTPUT]
+    roles = {
+        key.removesuffix(key[-8:]): key for key, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"
+    }
+    assertions = Template.from_json(template)
+    for output, construct in (
+        (target.FIXTURES_ROLE_OUTPUT, "BucketRole"),
+        (target.FIXTURES_SCHEDULER_ROLE_OUTPUT, "SchedulerRole"),
+    ):
+        assertions.has_output(output, {"Value": {"Fn::GetAtt": [roles[construct], "Arn"]}})
+    assert sorted(template["Outputs"]) == sorted([target.FIXTURES_ROLE_OUTPUT, target.FIXTURES_SCHEDULER_ROLE_OUTPUT])
 
 
 def test_the_suite_looks_for_the_stack_and_output_the_app_makes():
-    from infra.e2e_fixtures import BUCKET_PREFIX, BUCKET_ROLE_OUTPUT, FIXTURES_STACK_NAME
+    from infra.e2e_fixtures import BUCKET_PREFIX, BUCKET_ROLE_OUTPUT, FIXTURES_STACK_NAME, SCHEDULER_ROLE_OUTPUT
     from tests.e2e import target
 
     assert (target.FIXTURES_STACK, target.FIXTURES_ROLE_OUTPUT) == (FIXTURES_STACK_NAME, BUCKET_ROLE_OUTPUT)
+    assert target.FIXTURES_SCHEDULER_ROLE_OUTPUT == SCHEDULER_ROLE_OUTPUT
     assert "datasync-workflow-e2e-{" in Path(target.__file__).read_text()  # Target.bucket's names
     assert BUCKET_PREFIX == "datasync-workflow-e2e-"
 
@@ -124,8 +169,9 @@ def test_cfn_lint_finds_no_errors(template):
     assert errors == []
 
 
-def test_cdk_nag_passes_with_only_the_two_wildcards_of_the_bucket_prefix_acknowledged(tmp_path, monkeypatch):
-    # The fixture's synth passed AwsSolutionsChecks; without the acknowledgments, exactly the two prefixes fail it.
+def test_cdk_nag_passes_with_only_the_three_wildcards_acknowledged(tmp_path, monkeypatch):
+    # The fixture's synth passed AwsSolutionsChecks; without the acknowledgments, exactly the two bucket prefixes and
+    # the workflow's state machines fail it.
     import infra.e2e_fixtures
 
     monkeypatch.setattr(infra.e2e_fixtures, "acknowledge", lambda *args, **kwargs: None)
@@ -136,9 +182,13 @@ def test_cdk_nag_passes_with_only_the_two_wildcards_of_the_bucket_prefix_acknowl
     assert {violation["ruleName"] for violation in violations} == {
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::datasync-workflow-e2e-*]",
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::datasync-workflow-e2e-*/*]",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:*-Workflow]",
     }
     paths = {where["constructPath"] for violation in violations for where in violation["violatingConstructs"]}
-    assert paths == {"DataSyncWorkflowE2EFixtures/BucketRole/DefaultPolicy/Resource"}
+    assert paths == {
+        "DataSyncWorkflowE2EFixtures/BucketRole/DefaultPolicy/Resource",
+        "DataSyncWorkflowE2EFixtures/SchedulerRole/DefaultPolicy/Resource",
+    }
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ MACHINE = f"arn:aws:states:{REGION}:111122223333:stateMachine:DataSyncWorkflow"
 BATCH_MACHINE = f"{MACHINE}Batch"
 EXECUTION = f"arn:aws:states:{REGION}:111122223333:execution:DataSyncWorkflow:e2e-run"
 ROLE = "arn:aws:iam::111122223333:role/datasync-e2e-buckets"
+SCHEDULER_ROLE = "arn:aws:iam::111122223333:role/datasync-e2e-scheduler"
 CAUSE = "Invalid workflow input: task_arn: must be a DataSync task ARN; max_iterations: at least 1."
 
 
@@ -37,6 +38,7 @@ def stubbed_aws(monkeypatch):
 
     monkeypatch.setattr(boto3, "client", client)
     monkeypatch.setenv(e2e.BUCKET_ROLE_VARIABLE, ROLE)
+    monkeypatch.setenv(e2e.SCHEDULER_ROLE_VARIABLE, SCHEDULER_ROLE)
 
     def stubber_of(service: str) -> Stubber:
         client(service, REGION)
@@ -86,30 +88,48 @@ def test_the_deployed_target_is_the_stack_its_outputs_name(stubbed_aws):
     assert (deployed.name, deployed.region, deployed.emulated) == (STACK, REGION, False)
     assert (deployed.state_machine_arn, deployed.batch_state_machine_arn) == (MACHINE, BATCH_MACHINE)
     assert (deployed.batch_bucket, deployed.bucket_role_arn) == ("datasync-workflow-batches", ROLE)
+    assert deployed.scheduler_role_arn == SCHEDULER_ROLE
     assert deployed.run_seconds == e2e.DEPLOYED_RUN_SECONDS
 
 
-def test_without_the_variable_the_bucket_role_is_the_fixtures_stacks_output(stubbed_aws, monkeypatch):
+def test_without_the_variables_the_roles_are_the_fixtures_stacks_outputs(stubbed_aws, monkeypatch):
     monkeypatch.delenv(e2e.BUCKET_ROLE_VARIABLE)
+    monkeypatch.delenv(e2e.SCHEDULER_ROLE_VARIABLE)
     cloudformation, fixtures_role = stubbed_aws("cloudformation"), f"{ROLE}-{REGION}"
     outputs(cloudformation)
-    outputs(cloudformation, e2e.FIXTURES_STACK, {e2e.FIXTURES_ROLE_OUTPUT: fixtures_role})
-    assert e2e.deployed_target(STACK, REGION).bucket_role_arn == fixtures_role
+    outputs(
+        cloudformation,
+        e2e.FIXTURES_STACK,
+        {e2e.FIXTURES_ROLE_OUTPUT: fixtures_role, e2e.FIXTURES_SCHEDULER_ROLE_OUTPUT: SCHEDULER_ROLE},
+    )
+    deployed = e2e.deployed_target(STACK, REGION)
+    assert (deployed.bucket_role_arn, deployed.scheduler_role_arn) == (fixtures_role, SCHEDULER_ROLE)
 
 
-def test_the_variable_is_used_before_the_fixtures_stack_which_is_not_looked_up(stubbed_aws):
+def test_a_variable_names_its_role_and_the_fixtures_stack_the_other(stubbed_aws, monkeypatch):
+    monkeypatch.delenv(e2e.SCHEDULER_ROLE_VARIABLE)
+    cloudformation = stubbed_aws("cloudformation")
+    outputs(cloudformation)
+    fixtures = {e2e.FIXTURES_ROLE_OUTPUT: f"{ROLE}-fixtures", e2e.FIXTURES_SCHEDULER_ROLE_OUTPUT: SCHEDULER_ROLE}
+    outputs(cloudformation, e2e.FIXTURES_STACK, fixtures)
+    deployed = e2e.deployed_target(STACK, REGION)
+    assert (deployed.bucket_role_arn, deployed.scheduler_role_arn) == (ROLE, SCHEDULER_ROLE)
+
+
+def test_the_variables_are_used_before_the_fixtures_stack_which_is_not_looked_up(stubbed_aws):
     outputs(stubbed_aws("cloudformation"))  # a DescribeStacks of the fixtures stack would fail: none is queued
     assert e2e.deployed_target(STACK, REGION).bucket_role_arn == ROLE
 
 
-def test_a_deployed_target_needs_the_variable_or_the_fixtures_stack_and_says_both(stubbed_aws, monkeypatch):
-    monkeypatch.delenv(e2e.BUCKET_ROLE_VARIABLE)
+@pytest.mark.parametrize("variable", [e2e.BUCKET_ROLE_VARIABLE, e2e.SCHEDULER_ROLE_VARIABLE])
+def test_a_deployed_target_needs_the_variable_or_the_fixtures_stack_and_says_both(stubbed_aws, monkeypatch, variable):
+    monkeypatch.delenv(variable)
     cloudformation = stubbed_aws("cloudformation")
     outputs(cloudformation)
     no_fixtures_stack(cloudformation)
     with pytest.raises(RuntimeError) as raised:
         e2e.deployed_target(STACK, REGION)
-    assert all(part in str(raised.value) for part in (e2e.BUCKET_ROLE_VARIABLE, e2e.FIXTURES_STACK, "e2e-fixtures"))
+    assert all(part in str(raised.value) for part in (variable, e2e.FIXTURES_STACK, "e2e-fixtures"))
 
 
 def test_a_refused_look_up_of_the_fixtures_stack_is_not_taken_for_its_absence(stubbed_aws, monkeypatch):
@@ -149,3 +169,45 @@ def test_a_scenario_runs_unchanged_on_the_stack(stubbed_aws, monkeypatch):
     ]
     sfn.add_response("get_execution_history", {"events": history}, {"executionArn": EXECUTION})
     bad_input_scenario(deployed)
+
+
+def test_on_a_stack_what_a_role_may_do_is_asked_of_iams_policy_simulator(stubbed_aws):
+    outputs(stubbed_aws("cloudformation"))
+    deployed = e2e.deployed_target(STACK, REGION)
+    function, role = "DataSyncWorkflowE2E-WorkflowAnnounceFunction-AbC", "arn:aws:iam::111122223333:role/announce"
+    stubbed_aws("cloudformation").add_response(
+        "list_stack_resources",
+        {
+            "StackResourceSummaries": [
+                {
+                    "LogicalResourceId": "WorkflowAnnounceFunction0123ABCD",
+                    "PhysicalResourceId": function,
+                    "ResourceType": "AWS::Lambda::Function",
+                    "LastUpdatedTimestamp": datetime(2026, 12, 1, tzinfo=UTC),
+                    "ResourceStatus": "CREATE_COMPLETE",
+                }
+            ]
+        },
+        {"StackName": STACK},
+    )
+    stubbed_aws("lambda").add_response(
+        "get_function_configuration", {"FunctionName": function, "Role": role}, {"FunctionName": function}
+    )
+    bus = f"arn:aws:events:{REGION}:111122223333:event-bus/default"
+    stubbed_aws("iam").add_response(
+        "simulate_principal_policy",
+        {"EvaluationResults": [{"EvalActionName": "events:PutEvents", "EvalDecision": "implicitDeny"}]},
+        {
+            "PolicySourceArn": role,
+            "ActionNames": ["events:PutEvents"],
+            "ResourceArns": [bus],
+            "ContextEntries": [
+                {
+                    "ContextKeyName": "events:source",
+                    "ContextKeyValues": ["aws.datasync"],
+                    "ContextKeyType": "stringList",
+                }
+            ],
+        },
+    )
+    assert deployed.may("announce", "events:PutEvents", bus, {"events:source": ["aws.datasync"]}) is False
