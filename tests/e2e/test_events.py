@@ -320,9 +320,10 @@ def test_a_refused_runs_event_carries_its_error_and_no_secret(target: Target):
 
 @pytest.mark.proves(
     "an event a rule's function fails on (here cleanup's, invoked asynchronously as EventBridge invokes it) is kept, "
-    "after Lambda's two retries, in the stack's FailedEvents queue with the event and the error, and changes nothing",
-    emulation="no asynchronous invocation and no failed-events queue: the step runs at once and its function error "
-    "is checked, with what it left unchanged; the queue itself is checked on AWS only",
+    "after Lambda's two retries, in the stack's FailedEvents queue with the event and the error, whose alarm goes to "
+    "ALARM while it is kept, and changes nothing",
+    emulation="no asynchronous invocation, no failed-events queue and no alarm: the step runs at once and its "
+    "function error is checked, with what it left unchanged; the queue and its alarm are checked on AWS only",
 )
 def test_an_event_a_rules_function_fails_on_is_kept_in_the_failed_events_queue(target: Target):
     runs = finished_runs(target)
@@ -339,8 +340,9 @@ def test_an_event_a_rules_function_fails_on_is_kept_in_the_failed_events_queue(t
     if not target.emulated:
         # On AWS only (the emulation has no asynchronous invocation and no such queue): the event an invocation as
         # EventBridge makes failed on is in the FailedEvents queue after Lambda's two retries (about 3 minutes), and
-        # is taken out of it (its alarm may still fire once).
+        # is taken out of it once its alarm has gone to ALARM (and notified the stack's alarm_emails).
         invoke_as_eventbridge(target, "cleanup", unreadable)
+        alarm_raised_by_failed_events(target)
         kept = kept_failed_event(target, marker)
         assert kept["requestPayload"] == unreadable
         assert kept["requestContext"]["condition"] == "RetriesExhausted"
@@ -352,6 +354,23 @@ def test_an_event_a_rules_function_fails_on_is_kept_in_the_failed_events_queue(t
     assert described["Status"] == "SUCCESS"
     runs.receive(1 if target.emulated else 10)
     assert len(runs.of(run.execution_arn)) == 1
+
+
+def alarm_raised_by_failed_events(target: Target) -> str:
+    """The name of the alarm on the FailedEvents queue's visible messages, once it is in ALARM (SQS sends its
+    metrics every minute; the alarm's period is 5 minutes), waiting as long as a run may take."""
+    queue_url = stack_outputs(target.client("cloudformation"), target.name)["FailedEventsQueueUrl"]
+    cloudwatch, deadline = target.client("cloudwatch"), time.monotonic() + target.run_seconds
+    while time.monotonic() < deadline:
+        (alarm,) = cloudwatch.describe_alarms_for_metric(
+            MetricName="ApproximateNumberOfMessagesVisible",
+            Namespace="AWS/SQS",
+            Dimensions=[{"Name": "QueueName", "Value": queue_url.rsplit("/", 1)[1]}],
+        )["MetricAlarms"]
+        if alarm["StateValue"] == "ALARM":
+            return alarm["AlarmName"]
+        time.sleep(15)
+    raise AssertionError(f"the alarm on {queue_url} did not go to ALARM in {target.run_seconds} s")
 
 
 def kept_failed_event(target: Target, marker: str) -> dict:
