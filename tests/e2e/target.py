@@ -65,6 +65,9 @@ class Target:
     scheduler_role_arn: str
     run_seconds: float
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    # Every run a scenario follows is checked for an AccessDenied anywhere in its history (a step's grant that the
+    # stack's template lacks, even where a retry or a Catch hid it); a scenario about IAM's refusals sets this.
+    access_denied_expected: bool = False
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)
@@ -88,14 +91,10 @@ class Target:
                 raise AssertionError(f"{execution_arn} still running after {seconds or self.run_seconds} s: stopped")
             time.sleep(0.2 if self.emulated else 5)
         output = json.loads(described["output"]) if described.get("output") else None
-        return Run(
-            execution_arn,
-            described["status"],
-            output,
-            described.get("error"),
-            described.get("cause"),
-            self.history(execution_arn),
-        )
+        history = self.history(execution_arn)
+        denied = [event for event in history if "AccessDenied" in json.dumps(event, default=str)]
+        assert self.access_denied_expected or not denied, f"IAM refused a step of {execution_arn}: {denied[0]}"
+        return Run(execution_arn, described["status"], output, described.get("error"), described.get("cause"), history)
 
     def run(self, execution_input: dict, seconds: float | None = None) -> Run:
         return self.finish(self.start(execution_input), seconds)

@@ -51,6 +51,7 @@ def another_teams_task(target: Target) -> str:
 def test_a_scoped_run_is_refused_another_teams_task(target: Target):
     scope = scope_of(target)
     theirs = another_teams_task(target)
+    target.access_denied_expected = True
     run = target.run(
         {"task_arn": theirs, "update_task_kwargs": {"Name": "not-yours"}, "delete_task_after_execution": True}
     )
