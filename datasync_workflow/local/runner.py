@@ -32,6 +32,7 @@ from botocore.response import StreamingBody
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datasync.models import datasync_backends
+from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
@@ -367,6 +368,7 @@ def _the_functions(region: str) -> Iterator[None]:
         if not _functions_users:
             shared = ExitStack()
             shared.enter_context(_steps_run_in_process())
+            shared.enter_context(_dynamodb_answers_one_request_at_a_time())
             # What Lambda's environment gives a function; metrics would print to stdout, so they are off.
             local_environment = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
             local_environment["POWERTOOLS_METRICS_DISABLED"] = os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")
@@ -384,6 +386,24 @@ def _the_functions(region: str) -> Iterator[None]:
             _functions_users.pop()
             if not _functions_users:
                 shared.close()
+
+
+# moto's DynamoDB is not thread-safe: its TransactWriteItems deep-copies the table while another step's thread may be
+# writing to it (a local batch's children failed with "dictionary changed size during iteration"). DynamoDB applies
+# each request atomically; the emulation answers one DynamoDB request at a time to the same end.
+_dynamodb_lock = threading.Lock()
+
+
+@contextmanager
+def _dynamodb_answers_one_request_at_a_time() -> Iterator[None]:
+    answer = DynamoHandler.call_action
+
+    def one_at_a_time(handler: DynamoHandler) -> Any:
+        with _dynamodb_lock:
+            return answer(handler)
+
+    with patch.object(DynamoHandler, "call_action", one_at_a_time):
+        yield
 
 
 @contextmanager

@@ -1,18 +1,21 @@
 """A batch input: many transfers in one run, as Airflow's `partial().expand()` maps the operator over a list. Each
 transfer is an input of the single run's contract merged over `defaults`, and runs as a child execution of the
 workflow's state machine; every one is checked before any starts. The transfers are given in the input
-(`transfers`), or, for thousands, in a JSON or JSON Lines object of the deployment's batch bucket (`transfers_from`)."""
+(`transfers`), or, for thousands, in a JSON, JSON Lines or CSV object of the deployment's batch bucket
+(`transfers_from`)."""
 
+import csv
+import io
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_origin
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from datasync_steps.batch_children import ITEMS_PREFIX, child_name, child_prefix
 from datasync_steps.datasync import translate_errors
-from datasync_steps.errors import DataSyncInvalidInputError
+from datasync_steps.errors import DataSyncInvalidInputError, closest, shown
 from datasync_steps.limits import MAX_INPUT_BYTES, input_bytes
 from datasync_steps.names import STARTED_BY_KEY
 
@@ -53,7 +56,8 @@ class BatchInput(BaseModel):
         default=None,
         pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$",
         description=f"Instead of `transfers`: an object of the deployment's batch bucket (`s3://BUCKET/KEY`) holding "
-        f"them as a JSON array or JSON Lines, at most {MAX_FILE_TRANSFERS:,} and {MAX_FILE_BYTES // 2**20} MiB.",
+        f"them as a JSON array or JSON Lines, or as CSV (a key ending in `.csv`, or ContentType `text/csv`), at most "
+        f"{MAX_FILE_TRANSFERS:,} and {MAX_FILE_BYTES // 2**20} MiB.",
     )
     max_concurrency: int = Field(
         default=4, ge=1, le=MAX_CONCURRENCY, description="At most this many transfers run at once."
@@ -178,7 +182,7 @@ def _checked(
 
 
 def read_transfers(s3: Any, uri: str) -> tuple[list[dict[str, Any]], str | None]:
-    """The transfers of a JSON array or JSON Lines object, or why there are none to run."""
+    """The transfers of a JSON array, JSON Lines or CSV object, or why there are none to run."""
     bucket, key = uri.removeprefix("s3://").split("/", 1)
     with translate_errors(f"read the transfers of {uri}", service="S3"):
         try:
@@ -197,16 +201,11 @@ def read_transfers(s3: Any, uri: str) -> tuple[list[dict[str, Any]], str | None]
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         return [], f"{uri} is not UTF-8 (at byte {error.start:,})"
-    try:
-        if text.lstrip().startswith("["):
-            transfers = json.loads(text, parse_constant=_not_json)
-        else:
-            # JSON Lines ends a line at \n only (\r\n too): str.splitlines would also split inside a string at U+2028.
-            transfers = [json.loads(line, parse_constant=_not_json) for line in text.split("\n") if line.strip()]
-    except json.JSONDecodeError as error:
-        return [], f"{uri} is neither a JSON array nor JSON Lines ({error.msg} at line {error.lineno})"
-    except (ValueError, RecursionError) as error:  # NaN and Infinity; a number too long; nesting too deep
-        return [], f"{uri} is not JSON that Step Functions takes ({str(error) or 'nested too deep'})"
+    # CSV as S3 and its users name it: by the key's suffix, or the type the object was put with.
+    as_csv = key.lower().endswith(".csv") or head.get("ContentType", "").split(";")[0].strip().lower() == "text/csv"
+    transfers, problem = _csv_transfers(text) if as_csv else _json_transfers(text)
+    if problem:
+        return [], f"{uri} {problem}"
     if not isinstance(transfers, list):
         return [], f"{uri} is a JSON {type(transfers).__name__}, not an array of transfers"
     if not transfers or len(transfers) > MAX_FILE_TRANSFERS:
@@ -214,6 +213,70 @@ def read_transfers(s3: Any, uri: str) -> tuple[list[dict[str, Any]], str | None]
     odd = [index for index, transfer in enumerate(transfers) if not isinstance(transfer, dict)]
     if odd:
         return [], f"transfer {odd[0]} of {uri} is not a JSON object"
+    return transfers, None
+
+
+def _json_transfers(text: str) -> tuple[Any, str | None]:
+    try:
+        if text.lstrip().startswith("["):
+            transfers = json.loads(text, parse_constant=_not_json)
+        else:
+            # JSON Lines ends a line at \n only (\r\n too): str.splitlines would also split inside a string at U+2028.
+            transfers = [json.loads(line, parse_constant=_not_json) for line in text.split("\n") if line.strip()]
+    except json.JSONDecodeError as error:
+        return None, f"is neither a JSON array nor JSON Lines ({error.msg} at line {error.lineno})"
+    except (ValueError, RecursionError) as error:  # NaN and Infinity; a number too long; nesting too deep
+        return None, f"is not JSON that Step Functions takes ({str(error) or 'nested too deep'})"
+    return transfers, None
+
+
+def _csv_transfers(text: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The transfers of a CSV text (RFC 4180) whose header row names input keys: a row is the keys of its cells that
+    are not empty, the cell of a key that takes no string read as JSON (`true`, `30`, `{"Name": "x"}`); a row with no
+    cell given is skipped. Rows are numbered as a spreadsheet numbers them, the header being row 1."""
+    from datasync_steps.input_model import WorkflowInput  # only a CSV object needs the input's keys and their types
+
+    keys = WorkflowInput.model_fields
+    text_keys = {
+        name
+        for name, field in keys.items()
+        if field.annotation in (str, str | None) or get_origin(field.annotation) is Literal
+    }
+    rows = csv.reader(io.StringIO(text, newline=""), strict=True)
+    transfers: list[dict[str, Any]] = []
+    try:
+        header = [column.strip() for column in next(rows, [])]
+        seen: set[str] = set()
+        for column in header:
+            if column not in keys:
+                guess = closest(column, keys)
+                return [], f"has an unknown column {shown(column, 60)}" + (f" (did you mean {guess}?)" if guess else "")
+            if column in seen:
+                return [], f"has the column {column} twice"
+            seen.add(column)
+        for row, cells in enumerate(rows, start=2):
+            if len(cells) > len(header):
+                return [], f"row {row} has {len(cells):,} cells; its header names {len(header):,}"
+            item: dict[str, Any] = {}
+            for column, cell in zip(header, cells, strict=False):
+                if not cell:
+                    continue  # not given: the batch's defaults apply
+                try:
+                    item[column] = cell if column in text_keys else json.loads(cell, parse_constant=_not_json)
+                except json.JSONDecodeError as error:  # the cell is not echoed: a kwargs cell may hold a secret
+                    return [], (
+                        f"row {row}, column {column}: not JSON ({error.msg}); {column} takes no string, so its cells "
+                        'are JSON, like 30, true or {"Name": "x"}'
+                    )
+                except (ValueError, RecursionError) as error:  # NaN and Infinity; a number too long; too deep
+                    problem = str(error) or "nested too deep"
+                    return [], f"row {row}, column {column}: not JSON that Step Functions takes ({problem})"
+            if item:
+                transfers.append(item)
+            if len(transfers) > MAX_FILE_TRANSFERS:  # counted as they are read: no more are made
+                return [], f"holds over {MAX_FILE_TRANSFERS:,} transfers; give 1 to {MAX_FILE_TRANSFERS:,}"
+    except csv.Error as error:
+        return [], f"is not CSV ({error} at line {rows.line_num:,})"
     return transfers, None
 
 

@@ -108,6 +108,106 @@ def test_an_object_that_is_not_utf_8_is_refused_not_read_with_its_bytes_replaced
     assert problems_of(s3, body) == [f"transfers_from: s3://{BUCKET}/transfers/t.json is not UTF-8 (at byte {at})"]
 
 
+def put_csv(s3, body: str, key: str = "transfers/t.csv", **put) -> str:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body.encode(), **put)
+    return f"s3://{BUCKET}/{key}"
+
+
+def csv_problems(s3, body: str, **batch_keys) -> list[str]:
+    return batch_problems({"transfers_from": put_csv(s3, body), **batch_keys}, DEPLOYMENT, s3=s3)
+
+
+def test_a_csv_object_gives_an_item_a_row_of_its_cells_given_those_of_keys_that_take_no_string_read_as_json(s3):
+    other = TASK.replace("abcdef0", "abcdef1")
+    body = (
+        "\ufefftask_arn, task_id ,wait_interval_seconds,delete_task_after_execution,task_execution_kwargs,"
+        "if_task_running,execution_timeout\r\n"
+        f'{TASK},copy_0,0,true,"{{""Tags"": [{{""Key"": ""k"", ""Value"": ""a,b""}}]}}",join,1.5\r\n'
+        "\r\n"  # a blank line, and a row of empty cells, are no transfer
+        ",,,,,,\r\n"
+        f'{other},"copy\n1",,,,,null\r\n'  # an empty cell is not given (the defaults apply); a quoted one spans lines
+        f"{TASK}\r\n"  # a short row: the cells after it are not given
+    )
+    transfers, problem = batch.read_transfers(s3, put_csv(s3, body))
+    assert problem is None
+    assert transfers == [
+        {
+            "task_arn": TASK,
+            "task_id": "copy_0",
+            "wait_interval_seconds": 0,
+            "delete_task_after_execution": True,
+            "task_execution_kwargs": {"Tags": [{"Key": "k", "Value": "a,b"}]},
+            "if_task_running": "join",
+            "execution_timeout": 1.5,
+        },
+        {"task_arn": other, "task_id": "copy\n1", "execution_timeout": None},
+        {"task_arn": TASK},
+    ]
+
+
+def test_csv_is_told_by_the_keys_suffix_or_the_objects_content_type(s3):
+    body = f"task_arn\n{TASK}\n"
+    assert batch.read_transfers(s3, put_csv(s3, body, key="transfers/T.CSV")) == ([{"task_arn": TASK}], None)
+    typed = put_csv(s3, body, key="transfers/nightly", ContentType="text/csv; charset=utf-8")
+    assert batch.read_transfers(s3, typed) == ([{"task_arn": TASK}], None)
+    # Otherwise it is JSON.
+    (found,) = problems_of(s3, body)
+    assert "is neither a JSON array nor JSON Lines" in found
+
+
+def test_csv_rows_are_checked_as_json_items_are(s3):
+    # A boolean key's cell is JSON: "yes" quoted is a string, which the boolean refuses as JSON's would.
+    body = f'task_arn,retries,delete_task_after_execution\n{TASK},1,\nnope,-1,"""yes"""\n'
+    found = csv_problems(s3, body, defaults={"wait_interval_seconds": 0})
+    assert sorted(found) == [
+        "transfers_from[1].delete_task_after_execution: Input should be a valid boolean (got 'yes')",
+        "transfers_from[1].retries: Input should be greater than or equal to 0 (got -1)",
+        "transfers_from[1].task_arn: must be a DataSync task ARN (arn:aws:datasync:REGION:ACCOUNT:task/task-...) "
+        "(got 'nope')",
+    ]
+    same = [{"task_arn": TASK, "retries": 1}, {"task_arn": "nope", "retries": -1, "delete_task_after_execution": "yes"}]
+    assert problems_of(s3, json.dumps(same), defaults={"wait_interval_seconds": 0}) == found
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("task_arn,taskid\n", "has an unknown column 'taskid' (did you mean task_id?)"),
+        ("task_arn,color\n", "has an unknown column 'color'"),
+        ("task_arn,task_arn\n", "has the column task_arn twice"),
+        (f"task_arn,retries\n{TASK},1\n{TASK},1,2\n", "row 3 has 3 cells; its header names 2"),
+        (
+            f"task_arn,retries\n{TASK},1\n{TASK},one\n",
+            "row 3, column retries: not JSON (Expecting value); retries takes no string, so its cells are JSON",
+        ),
+        (f"task_arn,retries\n{TASK},NaN\n", "row 2, column retries: not JSON that Step Functions takes (NaN is not"),
+        (f'task_arn\n"{TASK}"x\n', "is not CSV ("),
+        ("task_arn,task_id\n", "holds 0 transfers; give 1 to 5,000"),
+        ("", "holds 0 transfers; give 1 to 5,000"),
+    ],
+)
+def test_a_csv_object_that_is_no_table_of_transfers_is_refused_naming_the_row_or_column(s3, body, problem):
+    (found,) = csv_problems(s3, body)
+    assert found.startswith(f"transfers_from: s3://{BUCKET}/transfers/t.csv ") and problem in found
+
+
+def test_a_csv_cell_that_is_not_json_is_not_echoed(s3):
+    (found,) = csv_problems(s3, f'task_arn,create_source_location_kwargs\n{TASK},"{{""Password"": ""hunter2"""\n')
+    assert "row 2, column create_source_location_kwargs: not JSON" in found and "hunter2" not in found
+
+
+def test_a_csv_object_has_the_bounds_of_a_json_one_and_its_rows_are_counted_as_they_are_read(s3, monkeypatch):
+    monkeypatch.setattr(batch, "MAX_FILE_TRANSFERS", 2)
+    # The third transfer is past the bound: no row after it is read (the bad cell of row 5 is not reached).
+    body = f"task_arn,retries\n{TASK},1\n{TASK},1\n{TASK},1\n{TASK},one\n"
+    assert csv_problems(s3, body) == [
+        f"transfers_from: s3://{BUCKET}/transfers/t.csv holds over 2 transfers; give 1 to 2"
+    ]
+    monkeypatch.setattr(batch, "MAX_FILE_BYTES", 30)
+    (found,) = csv_problems(s3, f"task_arn\n{TASK}\n")
+    assert found.endswith("bytes; at most 30")
+
+
 def test_an_inline_batch_has_the_merged_size_bound_of_transfers_from(monkeypatch):
     monkeypatch.setattr(batch, "MAX_ITEMS_BYTES", 1_000)
     shared = {"task_execution_kwargs": {"Excludes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/tmp|" * 100}]}}

@@ -239,6 +239,41 @@ def test_a_batch_read_from_s3_runs_on_a_distributed_map_and_writes_its_rows_back
     assert len(fakes.backend().task_executions) == 4 and most_at_once == 2
 
 
+def test_a_batch_read_from_a_csv_object_runs_its_rows(datasync, tasks):
+    import json
+
+    # A header of input keys; an empty cell is not given (the defaults apply), a key that takes no string is JSON.
+    body = (
+        "task_arn,task_id,wait_interval_seconds,task_execution_kwargs\r\n"
+        f'{tasks[0]},copy_0,,"{{""Tags"": [{{""Key"": ""row"", ""Value"": ""0""}}]}}"\r\n'
+        f"{tasks[1]},,0,\r\n"
+        f"{tasks[2]},copy_2,,\r\n"
+    )
+    uri = put_transfers(body, key="transfers/nightly.csv")
+    execution, _ = run_watched({"defaults": {"wait_interval_seconds": 0, "task_id": "shared"}, "transfers_from": uri})
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output["Totals"]["Items"] == 3 and execution.output["Totals"]["Succeeded"] == 3
+    rows = [json.loads(line) for line in s3_text(execution.output["RowsUri"]).splitlines()]
+    assert [(row["index"], row["task_id"], row["Status"], row["TaskArn"]) for row in rows] == [
+        (0, "copy_0", "SUCCEEDED", tasks[0]),
+        (1, "shared", "SUCCEEDED", tasks[1]),
+        (2, "copy_2", "SUCCEEDED", tasks[2]),
+    ]
+    # What ran: each row's cells, typed, merged over the defaults.
+    items_uri = execution.output["RowsUri"].removesuffix("rows.jsonl") + "items.json"
+    assert json.loads(s3_text(items_uri)) == [
+        {
+            "wait_interval_seconds": 0,
+            "task_id": "copy_0",
+            "task_arn": tasks[0],
+            "task_execution_kwargs": {"Tags": [{"Key": "row", "Value": "0"}]},
+        },
+        {"wait_interval_seconds": 0, "task_id": "shared", "task_arn": tasks[1]},
+        {"wait_interval_seconds": 0, "task_id": "copy_2", "task_arn": tasks[2]},
+    ]
+    assert len(fakes.backend().task_executions) == 3
+
+
 def test_every_item_of_an_s3_batch_is_checked_before_anything_starts(datasync, tasks):
     import json
 
@@ -255,11 +290,16 @@ def test_every_item_of_an_s3_batch_is_checked_before_anything_starts(datasync, t
         ("s3://datasync-workflow-batches/absent.json", "s3://datasync-workflow-batches/absent.json does not exist"),
         ("s3://datasync-workflow-batches/transfers/bad.jsonl", "is neither a JSON array nor JSON Lines"),
         ("s3://datasync-workflow-batches/transfers/empty.jsonl", "holds 0 transfers; give 1 to 5,000"),
+        (
+            "s3://datasync-workflow-batches/transfers/bad.csv",
+            "has an unknown column 'taskarn' (did you mean task_arn?)",
+        ),
     ],
 )
 def test_a_transfers_from_that_cannot_be_run_is_refused_naming_it(datasync, transfers_from, problem):
     put_transfers('{"task_arn": ', key="transfers/bad.jsonl")
     put_transfers("\n", key="transfers/empty.jsonl")
+    put_transfers(f"taskarn\n{MISSING}\n", key="transfers/bad.csv")
     cause = failed(run_local({"transfers_from": transfers_from}), "DataSyncInvalidInputError")
     assert cause.startswith("Invalid batch input: transfers_from: ") and problem in cause
     assert fakes.backend().task_executions == {}

@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from datasync_steps.names import WAIT_STATE
+from datasync_steps.waiting import PARTITION_KEY, SORT_KEY
 from datasync_workflow.local import EmulatedTransfer, emulated_transfers, local_deployment, run_local
 from datasync_workflow.local import runner as local
 from tests import fakes
@@ -102,6 +103,41 @@ def test_runs_in_threads_inside_one_mock_each_see_their_own_outcome(datasync):
     ]
     assert {outcomes[number].output["TaskArn"] for number in range(3)} == set(task_arns(datasync))
     assert len(task_arns(datasync)) == 1
+
+
+def test_the_steps_dynamodb_requests_are_answered_one_at_a_time(monkeypatch):
+    # moto's DynamoDB is not thread-safe: its TransactWriteItems (each run's registration on its task) deep-copies
+    # the table while other runs' threads write to it, and a 100-item local batch lost a dozen children to "dictionary
+    # changed size during iteration". Here each write lingers, so that without the runner's lock they would overlap.
+    from moto.dynamodb.models import DynamoDBBackend
+
+    inside, most_inside, counting = [0], [0], threading.Lock()
+    put_item = DynamoDBBackend.put_item
+
+    def lingering_put_item(backend, *args, **kwargs):
+        with counting:
+            inside[0] += 1
+            most_inside[0] = max(most_inside[0], inside[0])
+        time.sleep(0.02)
+        try:
+            return put_item(backend, *args, **kwargs)
+        finally:
+            with counting:
+                inside[0] -= 1
+
+    monkeypatch.setattr(DynamoDBBackend, "put_item", lingering_put_item)
+    with local_deployment(REGION):
+        table = boto3.resource("dynamodb", region_name=REGION).Table(local.WAITING_TABLE_NAME)
+        writers = [
+            threading.Thread(target=table.put_item, kwargs={"Item": {PARTITION_KEY: f"p{n}", SORT_KEY: "s"}})
+            for n in range(10)
+        ]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+        assert table.scan()["Count"] == 10
+    assert most_inside[0] == 1
 
 
 def test_a_failing_clean_up_is_a_warning_naming_the_step_and_the_execution(datasync, task, monkeypatch, caplog):
