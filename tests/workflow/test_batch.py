@@ -250,7 +250,8 @@ def test_a_batch_read_from_a_csv_object_runs_its_rows(datasync, tasks):
         f"{tasks[2]},copy_2,,\r\n"
     )
     uri = put_transfers(body, key="transfers/nightly.csv")
-    execution, _ = run_watched({"defaults": {"wait_interval_seconds": 0, "task_id": "shared"}, "transfers_from": uri})
+    with emulated_transfers(EmulatedTransfer(seconds=1)):
+        execution = run_local({"defaults": {"wait_interval_seconds": 0, "task_id": "shared"}, "transfers_from": uri})
     assert execution.status == "SUCCEEDED", execution.cause
     assert execution.output["Totals"]["Items"] == 3 and execution.output["Totals"]["Succeeded"] == 3
     rows = [json.loads(line) for line in s3_text(execution.output["RowsUri"]).splitlines()]
