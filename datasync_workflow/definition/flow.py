@@ -4,7 +4,7 @@ CDK deploys and the local runner runs. Each Lambda task gets the shared Retry an
 import json
 
 from datasync_steps.errors import DataSyncExecutionTimeoutError
-from datasync_steps.limits import EXECUTION_TIMEOUT_SECONDS
+from datasync_steps.limits import CHILD_START_RETRIES, EXECUTION_TIMEOUT_SECONDS
 from datasync_steps.names import (
     CHECK_STATE,
     CREATE_LOCATIONS,
@@ -50,6 +50,40 @@ RETRY = [
         "JitterStrategy": "FULL",
     },
 ]
+# A batch's start of a child, tried again when Step Functions' StartExecution quota (the account's: 800 calls and 150
+# more a second in most regions) throttles it or the call fails on the service's side or on its way. The names are the
+# states:startExecution integration's, StepFunctions.<the exception of AWS's SDK for Java>, as its Lambda integration's
+# are Lambda.<exception> (developer guide, "Handle Lambda service exceptions",
+# https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html):
+# - AWSStepFunctionsException: an error the API's model does not declare, ThrottlingException ("Rate exceeded") and the
+#   5xx errors among them (the Cause keeps the code: "... Error Code: ThrottlingException ...");
+# - SdkClientException, ClientExecutionTimeoutException: the answer never came;
+# - ExecutionLimitExceeded: too many open executions, which the developer guide says to retry, in its spelling
+#   ("Start workflow executions from a task state",
+#   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-nested-workflows.html) and in the one the integration
+#   gives the API's declared errors (StepFunctions.ExecutionAlreadyExistsException). AWS documents no other names.
+# Nothing else: a refusal (ExecutionAlreadyExists with another input, InvalidArn, StateMachineDoesNotExist, ...) fails
+# the item at once, NOT_STARTED, and so does a child's own failure (States.TaskFailed; as an ErrorEquals that name would
+# match every error). An AccessDeniedException is an undeclared error too, so it is tried again like a throttled start
+# before it makes the item NOT_STARTED. A retried start cannot start a second child: it has the same name
+# (<prefix>-<index>) and input, and StartExecution of a Standard workflow with the name and input of a running execution
+# answers that execution, and of one that has ended, ExecutionAlreadyExists (API reference, StartExecution,
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html), which the Catch takes: the
+# summary reads that child's end by its name. CHILD_START_RETRIES keeps a full inline batch within its history.
+CHILD_START_RETRY = {
+    "ErrorEquals": [
+        "StepFunctions.AWSStepFunctionsException",
+        "StepFunctions.SdkClientException",
+        "StepFunctions.ClientExecutionTimeoutException",
+        "StepFunctions.ExecutionLimitExceeded",
+        "StepFunctions.ExecutionLimitExceededException",
+    ],
+    "IntervalSeconds": 1,
+    "MaxAttempts": CHILD_START_RETRIES,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 60,
+    "JitterStrategy": "FULL",
+}
 EXECUTION_ID = {"execution_id.$": "$$.Execution.Id"}
 FOLLOWED = {"TaskExecutionArn.$": "$.execution.TaskExecutionArn"}
 CHECKS_DONE = {"checks_done.$": "$.execution.check.checks_done"}
@@ -475,6 +509,7 @@ def each_transfer(item_input: str, state_names: tuple[str, str], processor: dict
         },
         "OutputPath": None,
         "Next": item_done,
+        "Retry": [CHILD_START_RETRY],
         # A child that failed is an item like the others: the summary reads how it ended.
         "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": item_done}],
     }

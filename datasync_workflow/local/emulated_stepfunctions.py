@@ -12,6 +12,10 @@
   names them (moto's engine passes ASL's StateMachineArn to botocore, which refuses it).
 - A name made up (a UUID) for an execution started without one, through the API (as EventBridge Scheduler starts
   one) or the integration, as Step Functions does: moto names each such execution "None", so a second collides.
+- The integration's failures named as Step Functions names them to the state (`integration_error_name`), so that a
+  Task state's Retry and Catch, which moto's engine applies to every Task state as it does to Lambda's, match on the
+  names they match on AWS; and `child_starts_failing`, with which a test makes the integration's next StartExecution
+  calls (a batch's child starts) throttled, refused or timed out, as AWS's StartExecution quota and network do.
 - "Step Functions Execution Status Change": `subscribe` hands each execution's end (SUCCEEDED, FAILED, TIMED_OUT,
   ABORTED) to a listener, as EventBridge hands it to a rule's target, just before DescribeExecution shows it.
 
@@ -28,21 +32,28 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
+import botocore.session
 from antlr4 import CommonTokenStream, InputStream
+from botocore.exceptions import ClientError, ReadTimeoutError
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import ValidationException
-from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramError, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import (
     AmazonStateLanguageParser,
@@ -62,6 +73,8 @@ _MOTOS_STOP = StepFunctionResponse.stop_execution
 _MOTOS_TERMINATED = BaseExecutionWorkerCommunication.terminated
 _MOTOS_SFN_PARAMETERS = StateTaskServiceSfn._normalise_parameters
 _MOTOS_SFN_RESPONSE = StateTaskServiceSfn._normalise_response
+_MOTOS_SFN_ERROR = StateTaskServiceSfn._from_error
+_MOTOS_SFN_TASK = StateTaskServiceSfn._eval_service_task
 _MOTOS_START = StepFunctionsParserBackend.start_execution
 
 StatusListener = Callable[[dict], None]
@@ -232,6 +245,146 @@ def _start_execution(self, state_machine_arn: str, name=None, execution_input=No
     return _MOTOS_START(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
 
+@lru_cache(maxsize=1)
+def _modeled_errors() -> frozenset[str]:
+    model = botocore.session.get_session().get_service_model("stepfunctions")
+    return frozenset(shape.name for shape in model.error_shapes)
+
+
+def integration_error_name(code: str) -> str:
+    """The error a Task state of the optimized states:* integration fails with when Step Functions' API answers
+    `code`: StepFunctions.<the exception's name>, as the integration names what AWS's SDK for Java raised, the way the
+    Lambda integration's errors are Lambda.<exception> (developer guide, "Handle Lambda service exceptions",
+    https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html). An error of the service
+    model (ExecutionAlreadyExists, InvalidArn, ExecutionLimitExceeded, ...) is its own exception, named with an
+    Exception suffix (StepFunctions.ExecutionAlreadyExistsException, as moto's engine and AWS's samples name it); any
+    other (ThrottlingException, AccessDeniedException, a 5xx) is the service's catch-all AWSStepFunctionsException, as
+    AWSLambdaException is Lambda's. Its Cause keeps the code: "... (Service: AWSStepFunctions; Status Code: 400; Error
+    Code: ThrottlingException; ...)"."""
+    if code not in _modeled_errors():
+        return "StepFunctions.AWSStepFunctionsException"
+    return f"StepFunctions.{code}" if code.endswith("Exception") else f"StepFunctions.{code}Exception"
+
+
+def _sfn_error(self, env, ex: Exception) -> FailureEvent:
+    """The integration's failure as `integration_error_name` names it; a call whose answer never came (a timeout, the
+    connection lost) as StepFunctions.SdkClientException, as Lambda.SdkClientException is the Lambda integration's."""
+    if isinstance(ex, ClientError):
+        code, metadata = ex.response["Error"].get("Code", ""), ex.response.get("ResponseMetadata", {})
+        error = integration_error_name(code)
+        # The SDK's message, as AWS's Cause is (and moto's engine writes it).
+        cause = (
+            f"{ex.response['Error'].get('Message')} (Service: AWSStepFunctions; Status Code: "
+            f"{metadata.get('HTTPStatusCode')}; Error Code: {code}; Request ID: {metadata.get('RequestId')}; "
+            "Proxy: null)"
+        )
+    elif isinstance(ex, ReadTimeoutError):
+        error, cause = "StepFunctions.SdkClientException", f"Unable to execute HTTP request: {ex}"
+    else:
+        return _MOTOS_SFN_ERROR(self, env, ex)
+    details = TaskFailedEventDetails(
+        error=error, cause=cause, resource=self._get_sfn_resource(), resourceType=self._get_sfn_resource_type()
+    )
+    return FailureEvent(
+        env=env,
+        error_name=CustomErrorName(error),
+        event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(taskFailedEventDetails=details),  # type: ignore[typeddict-item]  # as moto's own
+    )
+
+
+# The HTTP status Step Functions' API answers each code with (its JSON protocol); 400 for the others.
+_STATUS = {"InternalFailure": 500, "ServiceUnavailable": 503}
+_MESSAGES = {"ThrottlingException": "Rate exceeded"}
+
+
+@dataclass
+class ChildStarts:
+    """What `child_starts_failing` lets happen: `calls` holds each StartExecution call the integration made while it
+    was in effect, as (the child's name, "started" or the error the state failed with), oldest first."""
+
+    code: str
+    after_start: bool
+    remaining: int
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+
+_failing: list[ChildStarts] = []
+_failing_lock = threading.Lock()
+
+
+@contextmanager
+def child_starts_failing(
+    count: int, code: str = "ThrottlingException", *, after_start: bool = False
+) -> Iterator[ChildStarts]:
+    """Within it, the next `count` StartExecution calls of the states:startExecution integration (a batch's child
+    starts; not the runner's own start of the batch) fail as AWS's fail them, each Task state then failing with the
+    error `integration_error_name` gives:
+
+    - answered `code` before anything starts: ThrottlingException ("Rate exceeded", what StartExecution answers once
+      the account's token bucket, 800 calls and 150 more a second in most regions, is spent), or a refusal such as
+      ExecutionAlreadyExists or InvalidArn;
+    - with `after_start`, the child started and the answer lost on its way (a read timeout,
+      StepFunctions.SdkClientException): a Retry of such a start, with the same name and input, gets the running
+      child back, as StartExecution's idempotency gives it (API reference, StartExecution).
+
+    It stands in for AWS's quota and network, which moto does not have; the Retry that answers them is moto's engine's
+    own, as for every Task state."""
+    failing = ChildStarts(code, after_start, count)
+    with _failing_lock:
+        _failing.append(failing)
+    try:
+        yield failing
+    finally:
+        with _failing_lock:
+            _failing.remove(failing)
+
+
+def _sfn_service_task(self, env, resource_runtime_part, normalised_parameters: dict, state_credentials) -> None:
+    """The integration's call, failed as `child_starts_failing` says while it is in effect."""
+    if self._get_boto_service_action() != "start_execution":
+        return _MOTOS_SFN_TASK(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+    name = normalised_parameters.get("name") or ""
+    with _failing_lock:
+        failing = _failing[-1] if _failing else None  # the innermost
+        if failing is not None:
+            fails, call = failing.remaining > 0, len(failing.calls)
+            failing.remaining -= 1 if fails else 0
+            failing.calls.append((name, "calling"))  # in the order the calls were made
+    if failing is None:
+        return _MOTOS_SFN_TASK(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+
+    def answered(outcome: str) -> None:
+        with _failing_lock:
+            failing.calls[call] = (name, outcome)
+
+    if not fails or failing.after_start:
+        try:
+            _MOTOS_SFN_TASK(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+        except ClientError as error:
+            answered(integration_error_name(error.response["Error"].get("Code", "")))
+            raise
+        if not fails:
+            return answered("started")
+        env.stack.pop()  # the answer, lost
+        answered("StepFunctions.SdkClientException")
+        raise ReadTimeoutError(endpoint_url=f"https://states.{resource_runtime_part.region}.amazonaws.com/")
+    answered(integration_error_name(failing.code))
+    raise ClientError(
+        {
+            "Error": {"Code": failing.code, "Message": _MESSAGES.get(failing.code, f"{failing.code} (emulated)")},
+            "ResponseMetadata": {
+                "HTTPStatusCode": _STATUS.get(failing.code, 400),
+                "RequestId": str(uuid.uuid4()),
+                "HTTPHeaders": {},
+                "HostId": "",
+                "RetryAttempts": 0,
+            },
+        },
+        "StartExecution",
+    )
+
+
 def install() -> None:
     """Extend moto's Step Functions in place, once."""
     if StepFunctionResponse.get_execution_history is _MOTOS_HISTORY:
@@ -243,3 +396,5 @@ def install() -> None:
         StateTaskServiceSfn._normalise_parameters = _sfn_parameters  # type: ignore[method-assign]
         StateTaskServiceSfn._normalise_response = _sfn_response  # type: ignore[method-assign]
         StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
+        StateTaskServiceSfn._from_error = _sfn_error  # type: ignore[method-assign]
+        StateTaskServiceSfn._eval_service_task = _sfn_service_task  # type: ignore[method-assign]

@@ -329,3 +329,114 @@ def test_stopping_a_batch_stops_its_children_and_so_cancels_their_transfers(data
     assert {sfn.describe_execution(executionArn=c["executionArn"])["error"] for c in children} == {STOP_ERROR}
     # Cancelled by the clean-up (CANCELLING for a moment, then ERROR).
     assert transfers and {t.status_at(time.time()) for t in transfers} <= {"CANCELLING", "ERROR"}
+
+
+# Issue 28: child starts that survive throttling. StartExecution's quota (800 calls and 150 more a second in most
+# regions) is the account's, so a batch's child starts may be throttled by what else the account runs.
+
+
+def batch_children(execution) -> dict[str, list[str]]:
+    """The workflow's executions that the batch started, by name: each name's execution ARNs."""
+    import json
+
+    import boto3
+
+    from datasync_steps.names import STARTED_BY_KEY
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    (workflow,) = [
+        m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if "-batch-" not in m["name"]
+    ]
+    children: dict[str, list[str]] = {}
+    for child in sfn.list_executions(stateMachineArn=workflow)["executions"]:
+        child_input = json.loads(sfn.describe_execution(executionArn=child["executionArn"])["input"])
+        if child_input.get(STARTED_BY_KEY) == execution.execution_arn:
+            children.setdefault(child["name"], []).append(child["executionArn"])
+    return children
+
+
+def test_a_batch_whose_first_six_child_starts_are_throttled_succeeds_with_one_child_and_transfer_each(datasync, tasks):
+    from collections import Counter
+
+    from datasync_steps.limits import EVENTS_PER_START_RETRY
+    from datasync_steps.names import ITEM_STATES
+    from datasync_workflow.local.emulated_stepfunctions import child_starts_failing
+
+    batch = {"defaults": {"wait_interval_seconds": 0}, "transfers": [{"task_arn": task} for task in tasks[:3]]}
+    with child_starts_failing(6, "ThrottlingException") as starts:
+        execution = run_local(batch, timeout=120)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [(row["index"], row["Status"]) for row in execution.output["Rows"]] == [
+        (0, "SUCCEEDED"),
+        (1, "SUCCEEDED"),
+        (2, "SUCCEEDED"),
+    ]
+    # Six calls throttled, then each item's child started once: one child and one DataSync execution an item.
+    outcomes = Counter(outcome for _, outcome in starts.calls)
+    assert outcomes == {"StepFunctions.AWSStepFunctionsException": 6, "started": 3}
+    assert sorted(name for name, outcome in starts.calls if outcome == "started") == sorted(batch_children(execution))
+    assert all(len(arns) == 1 for arns in batch_children(execution).values())
+    assert len(fakes.backend().task_executions) == 3
+    # As the integration names a throttled start; each retry costs the batch's history its failure, schedule and start.
+    failures = [e["taskFailedEventDetails"] for e in execution.history if e["type"] == "TaskFailed"]
+    assert len(failures) == 6 and {f["error"] for f in failures} == {"StepFunctions.AWSStepFunctionsException"}
+    assert all("Error Code: ThrottlingException" in f["cause"] for f in failures)
+    counts = Counter(e["type"] for e in execution.history)
+    again = counts["TaskScheduled"] + counts["TaskStarted"] - 2 * counts["TaskSucceeded"]  # beyond each child's own
+    assert counts["TaskFailed"] + again == 6 * EVENTS_PER_START_RETRY
+    entered = [e for e in execution.history if e.get("stateEnteredEventDetails", {}).get("name") == ITEM_STATES[0]]
+    assert len(entered) == 3  # the retried state is not entered again
+
+
+def test_a_child_start_whose_answer_was_lost_is_tried_again_without_starting_a_second_child(datasync, tasks):
+    from datasync_workflow.local.emulated_stepfunctions import child_starts_failing
+
+    batch = {"defaults": {"wait_interval_seconds": 0}, "transfers": [{"task_arn": task} for task in tasks[:3]]}
+    # Each child started, its start's answer lost (a timeout): the retry, same name and input, gets it back.
+    with emulated_transfers(EmulatedTransfer(seconds=3)), child_starts_failing(3, after_start=True) as starts:
+        execution = run_local(batch, timeout=120)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert [row["Status"] for row in execution.output["Rows"]] == ["SUCCEEDED"] * 3
+    assert sorted(outcome for _, outcome in starts.calls) == ["StepFunctions.SdkClientException"] * 3 + ["started"] * 3
+    children = batch_children(execution)
+    assert len(children) == 3 and all(len(arns) == 1 for arns in children.values())
+    assert len(fakes.backend().task_executions) == 3
+
+
+@pytest.mark.parametrize("code", ["ExecutionAlreadyExists", "InvalidArn"])
+def test_a_refused_child_start_is_not_tried_again_and_leaves_its_item_not_started(datasync, tasks, code):
+    from datasync_workflow.local.emulated_stepfunctions import child_starts_failing
+
+    batch = {
+        "defaults": {"wait_interval_seconds": 0},
+        "transfers": [{"task_arn": task} for task in tasks[:3]],
+        "tolerated_failure_count": 1,
+    }
+    with child_starts_failing(1, code) as starts:
+        execution = run_local(batch, timeout=120)
+    assert execution.status == "SUCCEEDED", execution.cause
+    (refused_name, refusal), *others = starts.calls
+    assert refusal == f"StepFunctions.{code}Exception"
+    # Asked once: no other call for that item, which no child stands for.
+    assert sorted(outcome for _, outcome in others) == ["started"] * 2
+    assert refused_name not in {name for name, _ in others} and refused_name not in batch_children(execution)
+    refused_index = int(refused_name.rsplit("-", 1)[1])
+    statuses = {row["index"]: row["Status"] for row in execution.output["Rows"]}
+    assert statuses.pop(refused_index) == "NOT_STARTED" and set(statuses.values()) == {"SUCCEEDED"}
+    assert execution.output["Totals"]["Failed"] == 1
+    assert len(fakes.backend().task_executions) == 2
+
+
+def test_a_batch_read_from_s3_retries_throttled_child_starts_outside_its_own_history(datasync, tasks):
+    import json
+
+    from datasync_workflow.local.emulated_stepfunctions import child_starts_failing
+
+    uri = put_transfers("".join(json.dumps({"task_arn": task}) + "\n" for task in tasks[:3]))
+    with child_starts_failing(6) as starts:
+        execution = run_local({"defaults": {"wait_interval_seconds": 0}, "transfers_from": uri}, timeout=120)
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert execution.output["Totals"]["Succeeded"] == 3 and len(fakes.backend().task_executions) == 3
+    assert [outcome for _, outcome in starts.calls].count("started") == 3
+    # Each Distributed Map iteration is a child execution of its own: the retries are in its history, not the batch's.
+    assert not [e for e in execution.history if e["type"] == "TaskFailed"] and len(execution.history) < 40

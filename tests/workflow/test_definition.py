@@ -271,3 +271,53 @@ def test_every_path_the_definition_reads_exists_in_what_was_written_there():
         prefix = max((p for p in written if p == "$" or path == p or path.startswith(p + ".")), key=len)
         rest = path.removeprefix(prefix).lstrip("$.").split(".") if path != prefix else []
         assert has_fields(written[prefix], [part for part in rest if part]), f"{path}: not in what {prefix} holds"
+
+
+def test_the_committed_batch_definition_is_the_one_the_flow_builds():
+    assert flow.definition_file_text(batch=True) == batch_definition_text(), (
+        "statemachine/datasync_batch.asl.json differs from datasync_workflow/definition/flow.py: run make definition"
+    )
+
+
+# Issue 28: a batch's child starts survive Step Functions' throttling (StartExecution's quota is the account's).
+THROTTLING_AND_SERVICE_ERRORS = {
+    "StepFunctions.AWSStepFunctionsException",  # ThrottlingException, the 5xx errors
+    "StepFunctions.SdkClientException",
+    "StepFunctions.ExecutionLimitExceeded",
+}
+REFUSALS = {
+    "StepFunctions.ExecutionAlreadyExistsException",
+    "StepFunctions.InvalidArnException",
+    "StepFunctions.StateMachineDoesNotExistException",
+    "StepFunctions.InvalidExecutionInputException",
+}
+
+
+@pytest.mark.parametrize("item_states", [names.ITEM_STATES, names.S3_ITEM_STATES])
+def test_a_batchs_child_start_retries_throttling_and_service_errors_with_backoff_and_jitter(item_states):
+    from datasync_steps.batch import MAX_TRANSFERS
+    from datasync_steps.limits import (
+        BATCH_RESERVED_EVENTS,
+        CHILD_START_RETRIES,
+        EVENTS_PER_BATCH_ITEM,
+        EVENTS_PER_START_RETRY,
+        HISTORY_LIMIT,
+    )
+
+    batch_states = json.loads(batch_definition_text())["States"]
+    (run_child,) = [
+        state["ItemProcessor"]["States"][item_states[0]]
+        for state in batch_states.values()
+        if state["Type"] == "Map" and item_states[0] in state["ItemProcessor"]["States"]
+    ]
+    assert run_child["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    (retrier,) = run_child["Retry"]  # one retrier: MaxAttempts bounds every retry of the start
+    assert set(retrier["ErrorEquals"]) >= THROTTLING_AND_SERVICE_ERRORS
+    assert not set(retrier["ErrorEquals"]) & (REFUSALS | {"States.ALL", "States.TaskFailed"})
+    assert retrier["JitterStrategy"] == "FULL" and retrier["BackoffRate"] > 1 and retrier["MaxDelaySeconds"] <= 60
+    assert retrier["MaxAttempts"] == CHILD_START_RETRIES
+    # The start keeps its name: a retry finds the child it started instead of starting a second.
+    assert run_child["Parameters"]["Name.$"] == "$.name"
+    # A full inline batch, every child start retried the most, keeps within the batch's history.
+    per_item = EVENTS_PER_BATCH_ITEM + retrier["MaxAttempts"] * EVENTS_PER_START_RETRY
+    assert MAX_TRANSFERS * per_item + BATCH_RESERVED_EVENTS <= HISTORY_LIMIT
