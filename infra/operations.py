@@ -11,9 +11,11 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from datasync_steps.announce import FINISHED_STATUSES
+from datasync_steps.deployment import BATCH_STATE_MACHINE_VARIABLE
 from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from infra.config import Schedule, WorkflowConfig
@@ -40,6 +42,7 @@ class WorkflowOperations(Construct):
         self._clean_up_stopped_executions()
         self._stop_the_children_of_stopped_batches()
         self._announce_finished_runs()
+        self._announce_finished_batches()
         self.alarm, self.failed_events_alarm = self._alarms()
         self.dashboard = self._dashboard()
         self.schedules = [self._schedule(schedule) for schedule in config.schedules]
@@ -57,28 +60,13 @@ class WorkflowOperations(Construct):
     def _stop_the_children_of_stopped_batches(self) -> None:
         """A batch that was stopped, timed out or failed stops its children still running (the stop-batch step),
         whose clean-up then cancels their DataSync executions. The rule hands the step the workflow's state machine."""
-        batches = self.workflow.batch_state_machine
-        events.Rule(
-            self,
+        self._run_on_ends(
             "StopChildrenOfStoppedBatches",
-            description="Stop the running children of a DataSync workflow batch that was aborted, timed out or failed",
-            event_pattern=events.EventPattern(
-                source=["aws.states"],
-                detail_type=["Step Functions Execution Status Change"],
-                detail={"status": sorted(STOPPED_STATUSES), "stateMachineArn": [batches.state_machine_arn]},
-            ),
-            targets=[
-                self.workflow.rule_target(
-                    "stop-batch",
-                    max_event_age=Duration.hours(6),
-                    event=events.RuleTargetInput.from_object(
-                        {
-                            "detail": ended_execution(),
-                            "workflow_state_machine_arn": self.state_machine.state_machine_arn,
-                        }
-                    ),
-                )
-            ],
+            "Stop the running children of a DataSync workflow batch that was aborted, timed out or failed",
+            self.workflow.batch_state_machine,
+            sorted(STOPPED_STATUSES),
+            "stop-batch",
+            workflow_state_machine_arn=self.state_machine.state_machine_arn,
         )
 
     def _announce_finished_runs(self) -> None:
@@ -91,16 +79,46 @@ class WorkflowOperations(Construct):
             "The announce step reads the history of whichever execution of this one state machine ended.",
         )
 
+    def _announce_finished_batches(self) -> None:
+        """Each batch's end, whatever ended it, as one event on the default bus (the announce-batch step), which
+        knows the batch's state machine from its environment, never from the event."""
+        batches = self.workflow.batch_state_machine
+        self.workflow.functions["announce-batch"].add_environment(
+            BATCH_STATE_MACHINE_VARIABLE, batches.state_machine_arn
+        )
+        self._run_on_ends(
+            "AnnounceFinishedBatches",
+            "Put one DataSync Workflow Batch Finished event on the default bus when a batch ends",
+            batches,
+            list(FINISHED_STATUSES),
+            "announce-batch",
+        )
+
     def _run_when_executions_end(
         self, step_name: str, rule_id: str, description: str, statuses: list[str], why_history: str
     ) -> None:
-        """A rule on Step Functions' status change of this state machine's executions that end in `statuses`, which
-        runs `step_name`'s function (allowed to read their history). Its events keep for 6 hours: a stopped
-        execution's DataSync transfer goes on until it is cancelled, so hours later is still worth it."""
+        """A rule on the workflow's executions that end in `statuses`, which runs `step_name`'s function (allowed to
+        read their history)."""
         executions = self.workflow.executions_of(self.state_machine)
         self.workflow.functions[step_name].add_to_role_policy(
             iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions])
         )
+        self._run_on_ends(rule_id, description, self.state_machine, statuses, step_name)
+        acknowledge(self.workflow.roles[step_name], resource_finding(self, executions), why_history)
+
+    def _run_on_ends(
+        self,
+        rule_id: str,
+        description: str,
+        machine: sfn.StateMachine,
+        statuses: list[str],
+        step_name: str,
+        **given: str,
+    ) -> None:
+        """A rule on Step Functions' status change of `machine`'s executions that end in `statuses`, which runs
+        `step_name`'s function with which execution ended (ended_execution) and what the stack has `given` it. Its
+        events keep for 6 hours: a stopped execution's DataSync transfer goes on until it is cancelled, so hours later
+        is still worth it."""
         events.Rule(
             self,
             rule_id,
@@ -108,17 +126,16 @@ class WorkflowOperations(Construct):
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
-                detail={"status": statuses, "stateMachineArn": [self.state_machine.state_machine_arn]},
+                detail={"status": statuses, "stateMachineArn": [machine.state_machine_arn]},
             ),
             targets=[
                 self.workflow.rule_target(
                     step_name,
                     max_event_age=Duration.hours(6),
-                    event=events.RuleTargetInput.from_object({"detail": ended_execution()}),
+                    event=events.RuleTargetInput.from_object({"detail": ended_execution(), **given}),
                 )
             ],
         )
-        acknowledge(self.workflow.roles[step_name], resource_finding(self, executions), why_history)
 
     def _alarms(self) -> list[cloudwatch.Alarm]:
         """An alarm when an execution fails or times out, one when an event could not be handled (kept in the

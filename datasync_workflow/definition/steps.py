@@ -302,6 +302,17 @@ STEPS = (
         ),
         in_definition=False,
     ),
+    # Run by a rule on the batch's finished executions: the batch's own description (its output holds the summary),
+    # the beginning of the rows a batch from S3 wrote back, and the same events as announce; no child is described.
+    Step(
+        "announce-batch",
+        (
+            READS_BATCH_INPUT,
+            Grant(("s3:GetObject",), ("batch-files",)),
+            Grant(("events:PutEvents",), ("default-bus",), (OWN_EVENT_SOURCE,)),
+        ),
+        in_definition=False,
+    ),
     Step(
         "resume",
         (Grant(("datasync:DescribeTaskExecution",), ("execution",), (IN_SCOPE,)),),

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from datasync_steps.check_status import enhanced_counters
 from datasync_steps.datasync import datasync_client, events_client, states_client, translate_errors
-from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError, DataSyncTransientError
+from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError, DataSyncTransientError, bounded
 from datasync_steps.executions import started_execution, workflow_execution
 from datasync_steps.names import EVENT_SOURCE, workflow_console_url
 from datasync_steps.observability import logger, step_handler
@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 DETAIL_TYPE = "DataSync Workflow Run Finished"
 FINISHED_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 COUNTERS = ("FilesTransferred", "BytesTransferred", "FilesVerified", "FilesSkipped", "FilesDeleted")
+# Step Functions keeps at most 256 characters of an Error and 32,768 of a Cause: so does an event, whatever a step is
+# told, and its detail stays far within EventBridge's 256 KB.
+MAX_ERROR_CHARACTERS, MAX_CAUSE_CHARACTERS = 256, 32_768
 
 
 class FinishedExecution(BaseModel):
@@ -45,16 +48,11 @@ def run_finished(sfn: "SFNClient", client: "DataSyncClient", execution_arn: str)
     counters, task report, Error and Cause, and the console page of the workflow execution; None for an execution
     of this workflow that has not finished, or is none of its."""
     finished = workflow_execution(sfn, execution_arn)
-    if finished is None or finished["status"] not in FINISHED_STATUSES:
-        logger.warning("Not a finished run of this workflow: nothing announced", extra={"execution": execution_arn})
+    detail = finished_detail(finished, execution_arn, "WorkflowExecutionArn", "run")
+    if finished is None or detail is None:
         return None
     status = finished["status"]
-    detail: dict[str, Any] = {
-        "Status": status,
-        "WorkflowExecutionArn": execution_arn,
-        "ConsoleUrl": workflow_console_url(execution_arn),
-        "task_id": _task_id(finished.get("input")),
-    }
+    detail["task_id"] = _task_id(finished.get("input"))
     output = json.loads(finished["output"]) if status == "SUCCEEDED" and finished.get("output") else None
     if isinstance(output, dict):
         detail |= {
@@ -69,9 +67,31 @@ def run_finished(sfn: "SFNClient", client: "DataSyncClient", execution_arn: str)
     if isinstance(described, dict):
         counters = {name: described[name] for name in COUNTERS if name in described}
         detail["Counters"] = counters | {k: v for k, v in enhanced_counters(described).items() if k != "TaskMode"}
-    if status != "SUCCEEDED":
-        detail |= {"Error": finished.get("error"), "Cause": finished.get("cause")}
+    detail |= why_not_succeeded(finished)
     return {key: value for key, value in detail.items() if value is not None}
+
+
+def finished_detail(
+    finished: dict[str, Any] | None, execution_arn: str, arn_key: str, what: str
+) -> dict[str, Any] | None:
+    """The first keys of an event's detail: Status, the execution's ARN (as `arn_key`) and its console page; None,
+    with a warning, for an execution that has not finished or is none of this deployment's `what` (run, batch)."""
+    if finished is None or finished["status"] not in FINISHED_STATUSES:
+        logger.warning(f"Not a finished {what} of this workflow: nothing announced", extra={"execution": execution_arn})
+        return None
+    return {"Status": finished["status"], arn_key: execution_arn, "ConsoleUrl": workflow_console_url(execution_arn)}
+
+
+def why_not_succeeded(finished: dict[str, Any]) -> dict[str, Any]:
+    """Error and Cause of an execution that did not succeed, as Step Functions keeps them (and no longer); {} for one
+    that succeeded."""
+    if finished["status"] == "SUCCEEDED":
+        return {}
+    error, cause = finished.get("error"), finished.get("cause")
+    return {
+        "Error": bounded(error, MAX_ERROR_CHARACTERS) if error else error,
+        "Cause": bounded(cause, MAX_CAUSE_CHARACTERS) if cause else cause,
+    }
 
 
 def _task_id(execution_input: str | None) -> str | None:
@@ -98,23 +118,31 @@ def _described(client: "DataSyncClient", execution_arn: str | None) -> dict | No
 
 
 def announce(events: Any, detail: dict[str, Any]) -> Announced:
-    with translate_errors("put the run's event on the default event bus", service="EventBridge"):
+    return put_finished_event(events, DETAIL_TYPE, detail["WorkflowExecutionArn"], detail, "run")
+
+
+def put_finished_event(
+    events: Any, detail_type: str, execution_arn: str, detail: dict[str, Any], what: str
+) -> Announced:
+    """One event of the workflow's source on the default bus, about `execution_arn` (its `resources`), the `what`
+    (run, batch) that ended; DataSyncTransientError when EventBridge does not take it, so that Lambda tries again."""
+    with translate_errors(f"put the {what}'s event on the default event bus", service="EventBridge"):
         answer = events.put_events(
             Entries=[
                 {
                     "Source": EVENT_SOURCE,
-                    "DetailType": DETAIL_TYPE,
+                    "DetailType": detail_type,
                     "Detail": json.dumps(detail, default=str),
-                    "Resources": [detail["WorkflowExecutionArn"]],
+                    "Resources": [execution_arn],
                 }
             ]
         )
     (entry,) = answer["Entries"]
     if answer.get("FailedEntryCount"):
         raise DataSyncTransientError(
-            f"EventBridge did not take the run's event: {entry.get('ErrorCode')}: {entry.get('ErrorMessage')}"
+            f"EventBridge did not take the {what}'s event: {entry.get('ErrorCode')}: {entry.get('ErrorMessage')}"
         )
-    logger.info("Announced the run's end", extra={"status": detail["Status"], "event_id": entry["EventId"]})
+    logger.info(f"Announced the {what}'s end", extra={"status": detail["Status"], "event_id": entry["EventId"]})
     return Announced(EventId=entry["EventId"])
 
 

@@ -22,6 +22,9 @@ BATCH_BUCKET_VARIABLE = "BATCH_BUCKET"
 # The workflow's state machine, whose executions the steps check what they are told of against (set by the stack; a
 # local run sets a pattern that every local deployment's matches).
 WORKFLOW_STATE_MACHINE_VARIABLE = "WORKFLOW_STATE_MACHINE_ARN"
+# The batch's state machine, set on the step that announces a batch's end (the stack sets its ARN; a local run, a
+# pattern every local deployment's batch state machine matches).
+BATCH_STATE_MACHINE_VARIABLE = "BATCH_STATE_MACHINE_ARN"
 # DataSync's TagKey and TagValue (its API model).
 TAG_KEY_PATTERN, TAG_VALUE_PATTERN = r"^[a-zA-Z0-9\s+=._:/-]{1,256}$", r"^[a-zA-Z0-9\s+=._:@/-]{0,256}$"
 

@@ -1,5 +1,5 @@
-"""What Step Functions says of a workflow execution that an event names: the steps that act on events (cleanup,
-announce, await-event, stop-batch) ask it instead of trusting the event."""
+"""What Step Functions says of a workflow (or batch) execution that an event names: the steps that act on events
+(cleanup, announce, announce-batch, await-event, stop-batch) ask it instead of trusting the event."""
 
 import json
 import os
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from datasync_steps.datasync import translate_errors
-from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
+from datasync_steps.deployment import BATCH_STATE_MACHINE_VARIABLE, WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.names import START_STATE
 from datasync_steps.observability import logger
 
@@ -28,14 +28,24 @@ class StatusChange(BaseModel):
 def workflow_execution(sfn: "SFNClient", execution_arn: str) -> dict[str, Any] | None:
     """What Step Functions says of `execution_arn` (DescribeExecution), when it is an execution of this deployment's
     workflow; None when it does not exist or is another state machine's."""
-    with translate_errors(f"describe the workflow execution {execution_arn}", service="Step Functions"):
+    return _execution_of(sfn, execution_arn, WORKFLOW_STATE_MACHINE_VARIABLE, "workflow")
+
+
+def batch_execution(sfn: "SFNClient", execution_arn: str) -> dict[str, Any] | None:
+    """The same of an execution of this deployment's batch state machine (not one of its Distributed Map's children,
+    whose state machine is <batch>/<map run>)."""
+    return _execution_of(sfn, execution_arn, BATCH_STATE_MACHINE_VARIABLE, "batch")
+
+
+def _execution_of(sfn: "SFNClient", execution_arn: str, variable: str, what: str) -> dict[str, Any] | None:
+    with translate_errors(f"describe the {what} execution {execution_arn}", service="Step Functions"):
         try:
             described = sfn.describe_execution(executionArn=execution_arn)
         except sfn.exceptions.ExecutionDoesNotExist:
-            logger.warning("No such workflow execution", extra={"execution": execution_arn})
+            logger.warning(f"No such {what} execution", extra={"execution": execution_arn})
             return None
-    if not fnmatchcase(described["stateMachineArn"], os.environ[WORKFLOW_STATE_MACHINE_VARIABLE]):
-        logger.warning("Not an execution of this workflow", extra={"state_machine": described["stateMachineArn"]})
+    if not fnmatchcase(described["stateMachineArn"], os.environ[variable]):
+        logger.warning(f"Not an execution of this {what}", extra={"state_machine": described["stateMachineArn"]})
         return None
     return dict(described)
 

@@ -8,12 +8,14 @@ import uuid
 
 import pytest
 
-from datasync_steps.names import CANCELLED_TAG
+from datasync_steps.names import CANCELLED_TAG, EVENT_SOURCE
 from tests.e2e.target import Target, started_transfers
+from tests.e2e.test_events import finished_runs
 
 STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"  # the batch's link in each child's input
 WAIT_STATE = "Wait for DataSync's event"
 ENDED = ("SUCCESS", "ERROR")
+BATCH_FINISHED = "DataSync Workflow Batch Finished"  # datasync_steps/announce_batch.py
 
 
 def start_batch(target: Target, batch: dict) -> str:
@@ -217,3 +219,27 @@ def test_a_stopped_batch_stops_its_children_and_their_transfers_are_cancelled(ta
             lambda transfer=transfer: datasync.describe_task_execution(TaskExecutionArn=transfer)["Status"] == "ERROR",
             f"the end of {name}'s cancelled transfer",
         )
+
+
+@pytest.mark.proves(
+    "a batch's end reaches the announce-batch rule (Step Functions' status change of the batch state machine), whose "
+    "step puts one DataSync Workflow Batch Finished event with the batch's totals on the default bus, where a rule of "
+    "the user's receives it in an SQS queue; its child's Run Finished event comes once, from the child's own end",
+    emulation="the local runner runs announce-batch on moto's status change of the batch; its PutEvents reaches "
+    "moto's default bus, whose rule sends it to moto's SQS",
+)
+def test_a_rule_on_the_default_bus_receives_one_batch_finished_event_with_the_totals(target: Target):
+    batches = finished_runs(target, BATCH_FINISHED, "BatchExecutionArn", target.batch_state_machine_arn)
+    runs = finished_runs(target)
+    items = [{**target.s3_to_s3(), "task_id": "announced"}]
+    batch_arn = start_batch(target, {"transfers": items, "defaults": {"wait_interval_seconds": 3600}})
+    run = target.finish(batch_arn)
+    assert run.status == "SUCCEEDED", run.cause
+    event = batches.event_of(batch_arn)
+    assert (event["source"], event["detail-type"], event["resources"]) == (EVENT_SOURCE, BATCH_FINISHED, [batch_arn])
+    detail = event["detail"]
+    assert (detail["Status"], detail["Totals"]) == ("SUCCEEDED", run.output["Totals"])
+    assert detail["Totals"]["Succeeded"] == 1 and not {"Error", "Cause", "FailedItems", "RowsUri"} & set(detail)
+    assert detail["ConsoleUrl"].endswith(batch_arn)
+    (child,) = children_of(target, batch_arn).values()
+    assert runs.event_of(child)["detail"]["Status"] == "SUCCEEDED"

@@ -64,11 +64,14 @@ def invoke_as_eventbridge(target: Target, step: str, event: dict) -> None:
 
 @dataclass
 class FinishedRuns:
-    """An SQS queue behind a rule on the default bus that matches this workflow's "Run Finished" events."""
+    """An SQS queue behind a rule on the default bus that matches this workflow's "Run Finished" events (or its
+    batches' "Batch Finished" events, whose detail names the execution by `arn_key`)."""
 
     target: Target
     queue_url: str
     received: list[dict] = field(default_factory=list)
+    detail_type: str = DETAIL_TYPE
+    arn_key: str = "WorkflowExecutionArn"
 
     def receive(self, seconds: float) -> None:
         sqs, deadline = self.target.client("sqs"), time.monotonic() + seconds
@@ -83,7 +86,7 @@ class FinishedRuns:
             time.sleep(0.1 if self.target.emulated else 0)
 
     def of(self, execution_arn: str) -> list[dict]:
-        return [event for event in self.received if event["detail"].get("WorkflowExecutionArn") == execution_arn]
+        return [event for event in self.received if event["detail"].get(self.arn_key) == execution_arn]
 
     def event_of(self, execution_arn: str) -> dict:
         """The one event of the execution, waiting for it as long as a run may take; then a few seconds more, so
@@ -93,21 +96,27 @@ class FinishedRuns:
             self.receive(1 if self.target.emulated else 20)
         self.receive(1 if self.target.emulated else 10)
         events = self.of(execution_arn)
-        assert len(events) == 1, f"{len(events)} Run Finished events of {execution_arn}: {events}"
+        assert len(events) == 1, f"{len(events)} {self.detail_type} events of {execution_arn}: {events}"
         return events[0]
 
 
-def finished_runs(target: Target) -> FinishedRuns:
-    """A queue and a rule on the default bus catching the Run Finished events of this workflow's executions, the
-    queue's policy letting the rule send (as AWS needs); all removed at the scenario's end."""
+def finished_runs(
+    target: Target,
+    detail_type: str = DETAIL_TYPE,
+    arn_key: str = "WorkflowExecutionArn",
+    machine_arn: str | None = None,
+) -> FinishedRuns:
+    """A queue and a rule on the default bus catching the Run Finished events of this workflow's executions (or the
+    `detail_type` events whose `arn_key` names an execution of `machine_arn`), the queue's policy letting the rule send
+    (as AWS needs); all removed at the scenario's end."""
     sqs, events, name = target.client("sqs"), target.client("events"), f"datasync-workflow-e2e-{uuid.uuid4().hex[:12]}"
     queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
     target.remember(lambda: sqs.delete_queue(QueueUrl=queue_url))
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     pattern = {
         "source": [EVENT_SOURCE],
-        "detail-type": [DETAIL_TYPE],
-        "detail": {"WorkflowExecutionArn": [{"prefix": executions_prefix(target.state_machine_arn)}]},
+        "detail-type": [detail_type],
+        "detail": {arn_key: [{"prefix": executions_prefix(machine_arn or target.state_machine_arn)}]},
     }
     rule_arn = events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")["RuleArn"]
     target.remember(lambda: events.delete_rule(Name=name))
@@ -126,7 +135,7 @@ def finished_runs(target: Target) -> FinishedRuns:
     sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
     events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
     target.remember(lambda: events.remove_targets(Rule=name, Ids=["queue"]))
-    return FinishedRuns(target, queue_url)
+    return FinishedRuns(target, queue_url, detail_type=detail_type, arn_key=arn_key)
 
 
 def executions_prefix(machine_arn: str) -> str:
@@ -213,27 +222,31 @@ def test_a_rule_on_the_default_bus_receives_the_run_finished_event(target: Targe
 
 
 @pytest.mark.proves(
-    "the events:source condition on announce's PutEvents grant: its role may put the workflow's events on the "
-    "default bus and no event of another source, and no other role of the stack may put the workflow's",
+    "the events:source condition on the PutEvents grant of announce and announce-batch: their roles may put the "
+    "workflow's events on the default bus and no event of another source, and no other role of the stack may put the "
+    "workflow's",
     emulation="the emulated IAM evaluates the grants the stack writes (ForAllValues:StringEquals on events:source)",
 )
-def test_only_the_announce_role_may_put_the_workflows_events(target: Target):
+def test_only_the_announce_roles_may_put_the_workflows_events(target: Target):
     account = target.client("sts").get_caller_identity()["Account"]
     bus = f"arn:aws:events:{target.region}:{account}:event-bus/default"
 
     def may_put(step: str, *sources: str) -> bool:
         return target.may(step, "events:PutEvents", bus, {"events:source": list(sources)})
 
-    assert may_put("announce", EVENT_SOURCE)
-    assert not may_put("announce", "aws.datasync")  # a forged DataSync event, say
-    assert not may_put("announce", EVENT_SOURCE, "another-source")
-    others = [step.name for step in STEPS if step.name != "announce"]
+    announcers = ("announce", "announce-batch")
+    for announcer in announcers:
+        assert may_put(announcer, EVENT_SOURCE)
+        assert not may_put(announcer, "aws.datasync")  # a forged DataSync event, say
+        assert not may_put(announcer, EVENT_SOURCE, "another-source")
+    others = [step.name for step in STEPS if step.name not in announcers]
     assert [step for step in others if may_put(step, EVENT_SOURCE)] == []
 
 
 @pytest.mark.proves(
-    "a forged status change or DataSync event sent straight to the resume, cleanup and announce functions (Lambda "
-    "Invoke) wakes no run, cancels no DataSync execution and puts no event: each asks Step Functions or DataSync",
+    "a forged status change or DataSync event sent straight to the resume, cleanup, announce and announce-batch "
+    "functions (Lambda Invoke) wakes no run, cancels no DataSync execution and puts no event: each asks Step Functions "
+    "or DataSync",
     emulation="the steps' handlers run in-process against moto's Step Functions and the emulated DataSync",
 )
 def test_forged_events_sent_to_the_functions_change_nothing(target: Target):
@@ -253,6 +266,9 @@ def test_forged_events_sent_to_the_functions_change_nothing(target: Target):
     }
     assert invoke(target, "announce", status_change(arn, target.state_machine_arn, "SUCCEEDED")) == {}
     assert invoke(target, "announce", status_change(never_ran, target.state_machine_arn, "FAILED")) == {}
+    never_ran_batch = executions_prefix(target.batch_state_machine_arn) + f"e2e-never-ran-{uuid.uuid4().hex[:8]}"
+    forged_batch_end = status_change(never_ran_batch, target.batch_state_machine_arn, "SUCCEEDED")
+    assert invoke(target, "announce-batch", forged_batch_end) == {}
     assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
     assert datasync.describe_task_execution(TaskExecutionArn=transfer)["Status"] not in ("ERROR", "SUCCESS")
 

@@ -222,6 +222,13 @@ ALLOWED = {
         "events:PutEvents": "the default event bus",
         **FAILED_EVENTS,
     },
+    # Only the batch that ended, as Step Functions describes it (no child), and the rows it wrote back.
+    "announce-batch": {
+        "states:DescribeExecution": "the batch state machine's executions",
+        "s3:GetObject": "the batches' own files",
+        "events:PutEvents": "the default event bus",
+        **FAILED_EVENTS,
+    },
     "resume": {
         "datasync:DescribeTaskExecution": [EXECUTION],
         "dynamodb:Query": "the waiting table",
@@ -480,7 +487,7 @@ def test_stopped_executions_are_cleaned_up_by_eventbridge(template):
 ENDED_EXECUTION = {f"detail-{key}": f"$.detail.{key}" for key in ("executionArn", "stateMachineArn", "status")}
 
 
-@pytest.mark.parametrize("step_name", ["cleanup", "announce", "stop-batch"])
+@pytest.mark.parametrize("step_name", ["cleanup", "announce", "stop-batch", "announce-batch"])
 def test_the_steps_run_when_executions_end_get_which_execution_ended_and_never_its_input(template, step_name):
     """An opted-in secret rides in the status-change event's input: none of these targets gets it (each asks Step
     Functions for what it needs)."""
@@ -524,7 +531,7 @@ def test_only_the_batch_steps_know_the_batch_bucket_which_is_private_encrypted_a
         for step_name, (_, function) in functions_by_step(template).items()
         if function["Environment"]["Variables"].get("BATCH_BUCKET") == {"Ref": bucket_id}
     }
-    assert knowing == {"prepare-batch", "summarize-batch"}
+    assert knowing == {"prepare-batch", "summarize-batch", "announce-batch"}
     assert template["Outputs"]["BatchBucketName"]["Value"] == {"Ref": bucket_id}
 
 
@@ -536,6 +543,29 @@ def test_every_finished_run_is_announced_on_the_default_bus_and_only_as_this_wor
     resources_, condition = granted["events:PutEvents"]
     assert json.dumps(resources_).endswith(':event-bus/default"]]}]')
     assert condition == {"ForAllValues:StringEquals": {"events:source": ["datasync-workflow"]}}
+
+
+def test_every_finished_batch_is_announced_on_the_default_bus_by_a_step_that_knows_the_batch_state_machine(template):
+    """The rule on the batch state machine's ends (not the workflow's: each child is announced as a run) runs
+    announce-batch, told the batch's state machine by its environment, never by the event."""
+    batch_machine = {"Ref": workflow_machine(template, batch=True)[0]}
+    rule = rule_for(template, "Step Functions Execution Status Change", "announce-batch")
+    assert sorted(rule["EventPattern"]["detail"]["status"]) == ["ABORTED", "FAILED", "SUCCEEDED", "TIMED_OUT"]
+    assert rule["EventPattern"]["detail"]["stateMachineArn"] == [batch_machine]
+    knowing = {
+        step_name: function["Environment"]["Variables"]["BATCH_STATE_MACHINE_ARN"]
+        for step_name, (_, function) in functions_by_step(template).items()
+        if "BATCH_STATE_MACHINE_ARN" in function["Environment"]["Variables"]
+    }
+    assert knowing == {"announce-batch": batch_machine}
+    (_, function) = functions_by_step(template)["announce-batch"]
+    granted = role_permissions(template, function["Role"]["Fn::GetAtt"][0])
+    resources_, condition = granted["events:PutEvents"]
+    assert json.dumps(resources_).endswith(':event-bus/default"]]}]')
+    assert condition == {"ForAllValues:StringEquals": {"events:source": ["datasync-workflow"]}}
+    # The batch's own executions only: no child (the workflow's executions) is described.
+    assert OWN_RESOURCES["the batch state machine's executions"](json.dumps(granted["states:DescribeExecution"][0]))
+    assert "WorkflowStateMachine" not in json.dumps(granted["states:DescribeExecution"][0])
 
 
 def test_datasyncs_completion_events_run_the_resume_step(template):
@@ -906,6 +936,7 @@ def test_what_eventbridge_and_the_schedules_cannot_deliver_or_handle_is_kept_in_
         ("Step Functions Execution Status Change", "cleanup", 6),
         ("Step Functions Execution Status Change", "announce", 6),
         ("Step Functions Execution Status Change", "stop-batch", 6),
+        ("Step Functions Execution Status Change", "announce-batch", 6),
     ):
         (target,) = rule_for(template, detail_type, step_name)["Targets"]
         assert target["DeadLetterConfig"] == in_queue
