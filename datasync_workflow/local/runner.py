@@ -36,7 +36,13 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import EventMessageType, EventPattern
 
 from datasync_steps import waiting
-from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, WORKFLOW_STATE_MACHINE_VARIABLE, Deployment
+from datasync_steps.announce import FINISHED_STATUSES
+from datasync_steps.deployment import (
+    BATCH_BUCKET_VARIABLE,
+    BATCH_STATE_MACHINE_VARIABLE,
+    WORKFLOW_STATE_MACHINE_VARIABLE,
+    Deployment,
+)
 from datasync_steps.names import STOPPED_STATUSES, is_batch
 from datasync_steps.observability import metrics
 from datasync_steps.resume import COMPLETION_EVENTS
@@ -65,6 +71,7 @@ RULE_DETAIL_KEYS = ("executionArn", "stateMachineArn", "status")
 # The state machines of every local deployment in the process (datasync-workflow-<8 hex>; a batch's are named
 # datasync-workflow-batch-<8 hex>): the steps' "this workflow's".
 LOCAL_WORKFLOW_STATE_MACHINES = f"arn:aws:states:*:{DEFAULT_ACCOUNT_ID}:stateMachine:datasync-workflow-{'[0-9a-f]' * 8}"
+LOCAL_BATCH_STATE_MACHINES = LOCAL_WORKFLOW_STATE_MACHINES.replace("datasync-workflow-", "datasync-workflow-batch-")
 # How often a run is looked at while its states follow each other, and at the least while nothing happens (a retry's
 # delay, a long transfer): in between, the longer the quiet the rarer the looks (follow's idle_poll_seconds), so a run
 # that only waits takes almost no CPU and its end is noticed within an eighth of the quiet before it.
@@ -174,7 +181,8 @@ def local_deployment(region: str = "us-east-1", definition: str | None = None) -
 @contextmanager
 def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
     """The batch's state machine beside the workflow's `workflow_arn` (in the active mock of a local_deployment), its
-    bucket, and what the deployed stack's rule on its stopped executions does: yields its ARN."""
+    bucket, and what the deployed stack's rules on its executions do (the stop of a stopped batch's children, the
+    announce-batch step at every batch's end, whose event reaches moto's default bus): yields its ARN."""
     values = {str(step.placeholder): function_arn(region, step.name) for step in workflow_steps(batch=True)}
     create_batch_bucket(region)
     batch_arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
@@ -192,18 +200,29 @@ def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
         # The children's own ends run their clean-up, which this deployment must still be here for.
         _ends_within(sfn, (stopped or {}).get("Stopped", []), seconds=10)
 
+    def announce(event: dict) -> None:
+        detail = event["detail"]
+        if _ends_within(boto3.client("stepfunctions", region_name=region), [detail["executionArn"]], seconds=5):
+            trimmed = {"detail": {key: detail[key] for key in RULE_DETAIL_KEYS}}
+            _run_target("announce-batch", trimmed, detail["executionArn"])
+
     def on_end(event: dict) -> None:
         detail = event["detail"]
-        if detail["stateMachineArn"] == batch_arn and detail["status"] in STOPPED_STATUSES:
-            stopping.append(threading.Thread(target=stop_children, args=(event,), daemon=True))
-            stopping[-1].start()
+        if detail["stateMachineArn"] != batch_arn:
+            return
+        if detail["status"] in STOPPED_STATUSES:
+            delivering.append(threading.Thread(target=stop_children, args=(event,), daemon=True))
+            delivering[-1].start()
+        if detail["status"] in FINISHED_STATUSES:
+            delivering.append(threading.Thread(target=announce, args=(event,), daemon=True))
+            delivering[-1].start()
 
-    stopping: list[threading.Thread] = []
+    delivering: list[threading.Thread] = []
     unsubscribe = emulated_stepfunctions.subscribe(on_end)
     try:
         yield batch_arn
     finally:
-        for thread in stopping:
+        for thread in delivering:
             thread.join(timeout=20)
         unsubscribe()
 
@@ -375,6 +394,7 @@ def _the_functions(region: str) -> Iterator[None]:
             local_environment[waiting.TABLE_NAME_VARIABLE] = WAITING_TABLE_NAME
             local_environment[BATCH_BUCKET_VARIABLE] = BATCH_BUCKET
             local_environment[WORKFLOW_STATE_MACHINE_VARIABLE] = LOCAL_WORKFLOW_STATE_MACHINES
+            local_environment[BATCH_STATE_MACHINE_VARIABLE] = LOCAL_BATCH_STATE_MACHINES
             shared.enter_context(patch.dict(os.environ, local_environment))
         else:
             shared = _functions_users[0]
