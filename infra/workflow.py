@@ -90,6 +90,9 @@ WILDCARD_REASONS = {
     "batch-bucket": "Any object of this deployment's batch bucket may be a batch's transfers_from.",
     "batch-files": "The checked items and rows of each batch, kept under batches/ in this deployment's batch bucket.",
 }
+# What a Distributed Map's ResultWriter does with its result files, besides reading them (s3:GetObject, granted for the
+# ItemReader): put them, in parts when large.
+RESULT_WRITER_ACTIONS = ["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
 BATCH_FILES_DAYS = 30  # how long a batch's checked items and rows are kept
 
 
@@ -335,6 +338,9 @@ class DataSyncWorkflow(Construct):
             "BatchDistributedMap",
             statements=[
                 iam.PolicyStatement(actions=["s3:GetObject"], resources=[self._arn["batch-files"]]),
+                # Its ResultWriter's files (developer guide, "IAM policies for ResultWriter"): put, in parts when
+                # large, under the batch's own batches/<prefix>/.
+                iam.PolicyStatement(actions=RESULT_WRITER_ACTIONS, resources=[self._arn["batch-files"]]),
                 iam.PolicyStatement(actions=["states:StartExecution"], resources=[machine.state_machine_arn]),
                 iam.PolicyStatement(
                     actions=["states:DescribeExecution", "states:StopExecution"], resources=own_children

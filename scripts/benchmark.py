@@ -39,7 +39,7 @@ from moto.datasync.models import datasync_backends
 
 from datasync_steps.datasync import datasync_client
 from datasync_steps.limits import HISTORY_LIMIT
-from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, S3_ITEM_STATES, WAIT_STATE
+from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, ITEM_STATES_PASSED, WAIT_STATE
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resolve import resolve
 from datasync_workflow.definition.steps import STEPS, definition_text
@@ -219,6 +219,79 @@ def import_times(rounds: int) -> dict[str, float]:
     return best
 
 
+def summary_from_result_files(items: int) -> float:
+    """Seconds summarize-batch's function alone takes for a batch of `items` read from S3, from a Distributed Map's
+    results in moto's S3: a manifest and a SUCCEEDED_0.json of `items` entries in ResultWriter's layout (each with its
+    iteration's input and row's source), every tenth item a failed child (its Cause the child's description)."""
+    from datasync_steps.batch_children import child_name, child_prefix
+    from datasync_steps.summarize_batch import SummarizeEvent, WrittenResults, summarize
+
+    task = "arn:aws:datasync:us-east-1:123456789012:task/task-0123456789abcdef0"
+    workflow = f"arn:aws:states:us-east-1:{DEFAULT_ACCOUNT_ID}:stateMachine:datasync-workflow"
+    with mock_aws():
+        create_batch_bucket()
+        s3, sfn = boto3.client("s3"), boto3.client("stepfunctions")
+        machine = sfn.create_state_machine(
+            name="datasync-workflow-batch",
+            definition=json.dumps(
+                {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 60, "End": True}}}
+            ),
+            roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/batch",
+        )["stateMachineArn"]
+        batch_input = {"transfers_from": f"s3://{BATCH_BUCKET}/transfers/nightly.jsonl"}
+        batch = sfn.start_execution(stateMachineArn=machine, name="nightly", input=json.dumps(batch_input))
+        prefix = child_prefix(
+            batch["executionArn"], sfn.describe_execution(executionArn=batch["executionArn"])["startDate"]
+        )
+        entries = []
+        for index in range(items):
+            given = {"input": {"task_arn": task, "task_id": f"copy_{index}"}, "name": child_name(prefix, index)}
+            output: dict[str, object]
+            if index % 10 == 9:
+                child = {"Status": "FAILED", "Error": "DataSyncTaskNotFoundError", "Cause": "DataSync has no task " * 5}
+                output = {"Error": "States.TaskFailed", "Cause": json.dumps(child | {"Input": given["input"]})}
+            else:
+                execution = f"{task}/execution/exec-{index:017x}"
+                output = {"Status": "SUCCEEDED", "TaskArn": task, "TaskExecutionArn": execution}
+                output |= {"BytesTransferred": 2 * 1024**3, "FilesTransferred": 1000}
+            entries.append(
+                {
+                    "ExecutionArn": f"{machine.replace(':stateMachine:', ':execution:')}/Transfers:{index}",
+                    "Input": json.dumps(given),
+                    "InputDetails": {"Included": True},
+                    "Name": str(index),
+                    "Output": json.dumps(output),
+                    "OutputDetails": {"Included": True},
+                    "Status": "SUCCEEDED",
+                }
+            )
+        place = f"batches/{prefix}/map-run"
+        body = json.dumps(entries).encode()
+        s3.put_object(Bucket=BATCH_BUCKET, Key=f"{place}/SUCCEEDED_0.json", Body=body)
+        files = {"FAILED": [], "PENDING": [], "SUCCEEDED": [{"Key": f"{place}/SUCCEEDED_0.json", "Size": len(body)}]}
+        manifest = {"DestinationBucket": BATCH_BUCKET, "MapRunArn": f"{machine}:map-run", "ResultFiles": files}
+        s3.put_object(Bucket=BATCH_BUCKET, Key=f"{place}/manifest.json", Body=json.dumps(manifest).encode())
+        written = {
+            "MapRunArn": manifest["MapRunArn"],
+            "ResultWriterDetails": {"Bucket": BATCH_BUCKET, "Key": f"{place}/manifest.json"},
+        }
+        event = SummarizeEvent(
+            execution_id=batch["executionArn"],
+            count=items,
+            tolerated_failures=items,
+            state_machine_arn=workflow,
+            results=WrittenResults.model_validate(written),
+        )
+        described: list[dict] = []
+        sfn.meta.events.register("before-call.stepfunctions.DescribeExecution", lambda **call: described.append(call))
+        started = time.perf_counter()
+        summary = summarize(sfn, event, s3, BATCH_BUCKET)
+        seconds = time.perf_counter() - started
+        assert summary.Totals["Items"] == items and summary.Totals["Failed"] == items // 10, summary.Totals
+        assert len(described) == 1, f"{len(described)} DescribeExecution calls: the batch's, and children's"
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -232,7 +305,12 @@ def main() -> None:
     parser.add_argument("--imports-only", action="store_true", help="print the import times and stop")
     parser.add_argument("--batch-items", type=int, default=1000, help="transfers of the local batch measured")
     parser.add_argument("--batch-concurrency", type=int, default=10, help="its max_concurrency")
+    parser.add_argument("--summary-items", type=int, default=5000, help="items of the summary timed from result files")
+    parser.add_argument("--summary-only", action="store_true", help="print the summary's time and stop")
     args = parser.parse_args()
+    if args.summary_only:
+        print_summary_time(args.summary_items)
+        return
     # moto's engine logs each Choice rule on a field a state lacks; the figures below are what to read.
     logging.getLogger("moto").setLevel(logging.CRITICAL)
 
@@ -321,7 +399,7 @@ def main() -> None:
     children = [counts(history) for history in measured["children"]]
     # A Distributed Map's iterations are child executions of the batch, billed as Standard transitions: moto keeps no
     # history of them, so they are counted from the definition (each item's states).
-    transitions = batch_counts["transitions"] + sum(c["transitions"] for c in children) + items * len(S3_ITEM_STATES)
+    transitions = batch_counts["transitions"] + sum(c["transitions"] for c in children) + items * ITEM_STATES_PASSED
     invocations = batch_counts["invocations"] + sum(c["invocations"] for c in children) + items  # + resume each
     usd = transitions * args.transition_price + invocations * (
         args.request_price + args.invocation_seconds * MEMORY_GB * args.gb_second_price
@@ -332,9 +410,17 @@ def main() -> None:
     print(
         f"  per item: {transitions / items:.1f} transitions, {invocations / items:.1f} invocations, "
         f"USD {usd / items:.5f} deployed (the batch's own: "
-        f"{(batch_counts['transitions'] + items * len(S3_ITEM_STATES)) / items:.1f} transitions)"
+        f"{(batch_counts['transitions'] + items * ITEM_STATES_PASSED) / items:.1f} transitions)"
     )
     print(f"  the batch's history {len(measured['batch']):,} events; the largest history {largest:,} events")
+    print()
+    print_summary_time(args.summary_items)
+
+
+def print_summary_time(items: int) -> None:
+    seconds = summary_from_result_files(items)
+    print(f"The summary of a batch of {items:,} items from S3, from the Distributed Map's result files in moto's S3:")
+    print(f"  summarize-batch's function alone {seconds:,.1f} s, no child described; the target under 60 s")
 
 
 if __name__ == "__main__":

@@ -435,7 +435,8 @@ def definition() -> dict:
 def batch_definition() -> dict:
     """Many transfers in one run: each a child execution of the workflow's state machine (its own history), named
     <prefix>-<index>, at most max_concurrency at once; an inline Map over transfers given in the input, a Distributed
-    Map over those read from S3. The summary's rows come from the children themselves."""
+    Map over those read from S3. The summary's rows come from the Map's results: an array of them in the state (inline),
+    or result files that the Distributed Map's ResultWriter puts under the batch's own place in the batch bucket."""
     states = {
         PREPARE_BATCH_STATE: task(
             "prepare-batch",
@@ -448,10 +449,10 @@ def batch_definition() -> dict:
         # Each item over the defaults (Airflow's partial and expand): merged here rather than in the state, which holds
         # them once.
         "Run each transfer": each_transfer(
-            "States.JsonMerge($.defaults, $$.Map.Item.Value, false)",
+            "States.JsonMerge($.mapped.defaults, $$.Map.Item.Value, false)",
             ITEM_STATES,
             {"ProcessorConfig": {"Mode": "INLINE"}},
-            {"ItemsPath": "$.transfers"},
+            {"ItemsPath": "$.mapped.transfers"},
         ),
         # Merged over the defaults by prepare-batch, which wrote them; each Map iteration is a child execution of the
         # batch (Standard: only those may wait for a .sync child).
@@ -466,6 +467,17 @@ def batch_definition() -> dict:
                     "Parameters": {"Bucket.$": "$.items.Bucket", "Key.$": "$.items.Key"},
                 },
                 "Label": "Transfers",
+                # Each iteration's input, output and end, in files under the batch's own place (developer guide,
+                # "ResultWriter (Map)"): SUCCEEDED_n, FAILED_n and PENDING_n JSON arrays, and the manifest.json
+                # naming them, whose key the Map gives as ResultWriterDetails. No WriterConfig: AWS's defaults when
+                # exporting (Transformation NONE, each entry with its metadata; OutputType JSON).
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Parameters": {
+                        "Bucket.$": "$.items.Bucket",
+                        "Prefix.$": "$.items.ResultsPrefix",
+                    },
+                },
             },
         ),
         "Summarize the batch": task(
@@ -473,6 +485,7 @@ def batch_definition() -> dict:
             {
                 "count.$": "$.count",
                 "tolerated_failures.$": "$.tolerated_failures",
+                "results.$": "$.mapped",
                 "state_machine_arn": f"${{{WORKFLOW_ARN_PLACEHOLDER}}}",
             },
             "$",
@@ -495,9 +508,20 @@ def batch_definition() -> dict:
     }
 
 
-def each_transfer(item_input: str, state_names: tuple[str, str], processor: dict, items_from: dict) -> dict:
-    """A Map that starts the workflow with each item (`item_input`, a path or intrinsic) and waits for it to end."""
-    run_transfer, item_done = state_names
+def each_transfer(item_input: str, state_names: tuple[str, ...], processor: dict, items_from: dict) -> dict:
+    """A Map that starts the workflow with each item (`item_input`, a path or intrinsic), waits for it to end, and gives
+    of it a row's source: what the summary's row needs of the child, and no more.
+
+    Inline, the Map's results are an array in the batch's state, within Step Functions' 256 KiB: a row's source is at
+    most about 330 bytes (the TaskArn, some 80 characters; the TaskExecutionArn, 112; two counters of up to 19 digits;
+    the Status; their keys), so MAX_TRANSFERS (500) items give at most 500 x 330 = 165,000 bytes, in the place of the
+    transfers and defaults the Map read (prepare-batch's `mapped`), beside a few hundred bytes of the rest. A failed
+    item's source is its Error alone: the Cause of a failed child (States.TaskFailed) is the child's whole description,
+    its input with it, and of a refused start a message of some 450 characters; JSONPath cannot cut either, and 500 of
+    them would not fit. The summary reads those children's ends from Step Functions. From S3, the results go to files
+    (ResultWriter), where the Cause stays whole for the summary to read and cut."""
+    run_transfer, waited, item_done, item_started, item_failed = state_names
+    inline = processor["ProcessorConfig"]["Mode"] == "INLINE"
     run_child = {
         "Type": "Task",
         "Resource": "arn:aws:states:::states:startExecution.sync:2",
@@ -507,11 +531,36 @@ def each_transfer(item_input: str, state_names: tuple[str, str], processor: dict
             # Step Functions' own key links the child to the batch in the console.
             "Input.$": "States.JsonMerge($.input, $.link, false)",
         },
-        "OutputPath": None,
-        "Next": item_done,
+        # .sync:2 gives the child's description with its output as JSON: of it only the status and output stay.
+        "ResultSelector": {"Status.$": "$.Status", "Output.$": "$.Output"},
+        "ResultPath": "$.child",
+        "Next": waited,
         "Retry": [CHILD_START_RETRY],
-        # A child that failed is an item like the others: the summary reads how it ended.
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": item_done}],
+        # A child that failed (States.TaskFailed) or did not start is an item like the others, with its Error.
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": item_failed}],
+    }
+    started = {
+        "Status.$": "$.child.Status",
+        "TaskArn.$": "$.child.Output.TaskArn",
+        "TaskExecutionArn.$": "$.child.Output.TaskExecutionArn",
+    }
+    counters = {
+        f"{name}.$": f"$.child.Output.TaskExecution.{name}" for name in ("BytesTransferred", "FilesTransferred")
+    }
+    states = {
+        run_transfer: run_child,
+        # A run that was not waited for (wait_for_completion false, if_task_running "skip") has no TaskExecution.
+        waited: choice(
+            {"And": [{"Variable": path, "IsPresent": True} for path in counters.values()], "Next": item_done},
+            default=item_started,
+        ),
+        item_done: {"Type": "Pass", "Parameters": {**started, **counters}, "End": True},
+        item_started: {"Type": "Pass", "Parameters": started, "End": True},
+        item_failed: {
+            "Type": "Pass",
+            "Parameters": {"Error.$": "$.failure.Error"} | ({} if inline else {"Cause.$": "$.failure.Cause"}),
+            "End": True,
+        },
     }
     return {
         "Type": "Map",
@@ -523,13 +572,9 @@ def each_transfer(item_input: str, state_names: tuple[str, str], processor: dict
             "link": {f"{STARTED_BY_KEY}.$": "$$.Execution.Id"},
         },
         "MaxConcurrencyPath": "$.max_concurrency",
-        "ItemProcessor": {
-            **processor,
-            "StartAt": run_transfer,
-            "States": {run_transfer: run_child, item_done: {"Type": "Pass", "OutputPath": None, "End": True}},
-        },
-        # Each iteration gives {}: the rows are read from the children.
-        "ResultPath": None,
+        "ItemProcessor": {**processor, "StartAt": run_transfer, "States": states},
+        # In the place of what the Map read: the rows' sources (inline), or where ResultWriter put them.
+        "ResultPath": "$.mapped",
         "Next": "Summarize the batch",
     }
 

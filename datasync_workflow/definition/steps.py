@@ -269,7 +269,9 @@ STEPS = (
         table_actions=RELEASES_TASKS,
     ),
     # The batch's: each reads the input of the batch's execution, or the children's, which the workflow's grant covers;
-    # prepare-batch reads a transfers_from object and keeps the checked items beside it, summarize-batch the rows.
+    # prepare-batch reads a transfers_from object and keeps the checked items beside it; summarize-batch reads the
+    # results the Distributed Map's ResultWriter put there, keeps the rows beside them, and describes a child only when
+    # the Map cannot say how it ended.
     Step(
         "prepare-batch",
         (READS_BATCH_INPUT, Grant(("s3:GetObject",), ("batch-bucket",)), Grant(("s3:PutObject",), ("batch-files",))),
@@ -278,7 +280,7 @@ STEPS = (
     ),
     Step(
         "summarize-batch",
-        (READS_BATCH_INPUT, READS_INPUT, Grant(("s3:PutObject",), ("batch-files",))),
+        (READS_BATCH_INPUT, READS_INPUT, Grant(("s3:GetObject", "s3:PutObject"), ("batch-files",))),
         timeout_seconds=BATCH_STEP_TIMEOUT_SECONDS,
         in_batch=True,
     ),

@@ -16,6 +16,8 @@
   Task state's Retry and Catch, which moto's engine applies to every Task state as it does to Lambda's, match on the
   names they match on AWS; and `child_starts_failing`, with which a test makes the integration's next StartExecution
   calls (a batch's child starts) throttled, refused or timed out, as AWS's StartExecution quota and network do.
+- A Distributed Map's ResultWriter writing the manifest and result files in the layout Step Functions documents, from
+  the Map's iterations (their input, output or Error and Cause, and times), where moto writes an empty manifest.
 - "Step Functions Execution Status Change": `subscribe` hands each execution's end (SUCCEEDED, FAILED, TIMED_OUT,
   ABORTED) to a listener, as EventBridge hands it to a rule's target, just before DescribeExecution shows it.
 
@@ -48,6 +50,13 @@ from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
+    DistributedItemProcessorWorker,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3 import (
+    ResourceEvalS3,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.result_writer_decl import ResultWriter
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
@@ -385,6 +394,115 @@ def _sfn_service_task(self, env, resource_runtime_part, normalised_parameters: d
     )
 
 
+# ResultWriter (a Distributed Map's results in S3). moto 5.2.5 writes only an empty manifest (its
+# ResourceEvalS3._handle_put_object, a TODO); this stands in for what Step Functions writes, as the developer guide
+# ("ResultWriter (Map)") describes it for the defaults (Transformation NONE, OutputType JSON): under
+# <Prefix>/<map run id>/, a manifest.json naming the result files of each status, {"DestinationBucket", "MapRunArn",
+# "ResultFiles": {"FAILED", "PENDING", "SUCCEEDED": [{"Key", "Size"}]}}, and SUCCEEDED_0.json, FAILED_0.json,
+# PENDING_0.json, each a JSON array of the iterations' executions as DescribeExecution gives them (ExecutionArn, Name,
+# StateMachineArn, Status, StartDate, StopDate, Input and Output as JSON text, with InputDetails and OutputDetails;
+# Error and Cause instead of the Output of one that failed; RedriveCount, RedriveStatus). Step Functions starts a
+# further file past some size; one file of each status is written here.
+RESULT_FILE_STATUSES = ("FAILED", "PENDING", "SUCCEEDED")
+_iterations: dict[str, list[dict]] = {}  # map run ARN -> its iterations' records, as they end
+_iterations_lock = threading.Lock()
+_iteration = threading.local()  # the record of the iteration a worker thread evaluates
+_MOTOS_DISTRIBUTED_JOB = DistributedItemProcessorWorker._eval_job
+_MOTOS_ITEM_INPUT = DistributedItemProcessorWorker._eval_input
+
+
+def _distributed_job(self, env, job) -> None:
+    """A Distributed Map iteration, kept for ResultWriter: its input (the ItemSelector's), output or error, times."""
+    record = {"index": job.job_index, "start": datetime.now(UTC), "input": None}
+    _iteration.record = record
+    try:
+        _MOTOS_DISTRIBUTED_JOB(self, env, job)
+    finally:
+        _iteration.record = None
+        ended = env.program_state()
+        record["stop"] = datetime.now(UTC)
+        if job.job_output is not None:
+            record |= {"status": "SUCCEEDED", "output": job.job_output}
+        else:
+            details = getattr(ended, "error", None) or {}
+            record |= {"status": "FAILED", "error": details.get("error"), "cause": details.get("cause")}
+        with _iterations_lock:
+            _iterations.setdefault(self._map_run_record.map_run_arn, []).append(record)
+
+
+def _distributed_item_input(self, env_frame) -> None:
+    _MOTOS_ITEM_INPUT(self, env_frame)
+    record = getattr(_iteration, "record", None)
+    if record is not None:
+        record["input"] = copy.deepcopy(env_frame.states.get_input())
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _result_entry(map_run_arn: str, record: dict) -> dict:
+    """An iteration as ResultWriter writes it: its execution's description, named as a Map Run names its children
+    (execution:<state machine>/<label>:<id>)."""
+    name = str(uuid.uuid4())
+    machine, label = map_run_arn.split(":mapRun:", 1)[1].rsplit(":", 1)[0].split("/", 1)
+    prefix = map_run_arn.split(":mapRun:", 1)[0]
+    entry = {
+        "ExecutionArn": f"{prefix}:execution:{machine}/{label}:{name}",
+        "Input": json.dumps(record["input"], separators=(",", ":")),
+        "InputDetails": {"Included": True},
+        "Name": name,
+    }
+    if record["status"] == "SUCCEEDED":
+        entry |= {"Output": json.dumps(record["output"], separators=(",", ":")), "OutputDetails": {"Included": True}}
+    else:
+        entry |= {key: record[key.lower()] for key in ("Error", "Cause") if record.get(key.lower()) is not None}
+    return entry | {
+        "RedriveCount": 0,
+        "RedriveStatus": "NOT_REDRIVABLE" if record["status"] == "SUCCEEDED" else "REDRIVABLE",
+        "StartDate": _timestamp(record["start"]),
+        "StateMachineArn": f"{prefix}:stateMachine:{machine}/{label}",
+        "Status": record["status"],
+        "StopDate": _timestamp(record["stop"]),
+    }
+
+
+def _result_writer_eval(self, env) -> None:
+    """ResultWriter's Parameters read the Map state's input, as its other fields do (moto's read the Map's results)."""
+    results = env.stack.pop()
+    env.stack.append(env.states.get_input())
+    self.parargs.eval(env=env)
+    parameters = env.stack.pop()
+    env.stack.pop()
+    env.stack.extend([results, parameters])
+    self.resource_eval.eval_resource(env=env)
+
+
+def _result_writer_put_object(env, resource_runtime_part, state_credentials) -> None:
+    """ResultWriter's arn:aws:states:::s3:putObject: the manifest and the result files, then the Map's output."""
+    parameters = env.stack.pop()
+    env.stack.pop()  # the Map's results, as moto's engine hands them (the iterations' records hold more)
+    map_run_arn = env.map_run_record_pool_manager.get_all()[-1].map_run_arn
+    with _iterations_lock:
+        records = sorted(_iterations.pop(map_run_arn, []), key=lambda record: record["index"])
+    s3 = _client_for(resource_runtime_part.region, "s3")
+    bucket, prefix = parameters["Bucket"], parameters.get("Prefix") or ""
+    place = f"{prefix.rstrip('/')}/{map_run_arn.rsplit(':', 1)[1]}/" if prefix else f"{map_run_arn.rsplit(':', 1)[1]}/"
+    files: dict[str, list[dict]] = {status: [] for status in RESULT_FILE_STATUSES}
+    for status in RESULT_FILE_STATUSES:
+        entries = [_result_entry(map_run_arn, record) for record in records if record["status"] == status]
+        if entries:
+            body = json.dumps(entries).encode()
+            key = f"{place}{status}_0.json"
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+            files[status].append({"Key": key, "Size": len(body)})
+    manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files}
+    s3.put_object(Bucket=bucket, Key=f"{place}manifest.json", Body=json.dumps(manifest).encode())
+    env.stack.append(
+        {"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": f"{place}manifest.json"}}
+    )
+
+
 def install() -> None:
     """Extend moto's Step Functions in place, once."""
     if StepFunctionResponse.get_execution_history is _MOTOS_HISTORY:
@@ -398,3 +516,8 @@ def install() -> None:
         StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
         StateTaskServiceSfn._from_error = _sfn_error  # type: ignore[method-assign]
         StateTaskServiceSfn._eval_service_task = _sfn_service_task  # type: ignore[method-assign]
+        # A Distributed Map's ResultWriter writes its manifest and result files as Step Functions does.
+        DistributedItemProcessorWorker._eval_job = _distributed_job  # type: ignore[method-assign]
+        DistributedItemProcessorWorker._eval_input = _distributed_item_input  # type: ignore[method-assign]
+        ResourceEvalS3._handle_put_object = staticmethod(_result_writer_put_object)  # type: ignore[method-assign]
+        ResultWriter._eval_body = _result_writer_eval  # type: ignore[method-assign]

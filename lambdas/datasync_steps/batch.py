@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the steps that only name a batch's children need neither
 MAX_CONCURRENCY = 40  # Step Functions runs an inline Map's iterations at most 40 at once
 # The batch's output has a row per item, at most about 400 bytes each (a failed one's Cause cut short), and Step
 # Functions' 256 KiB hold 500 of them. Its history holds the inline Map's events, about 12 an item and 3 more for each
-# retried child start: MAX_INLINE_TRANSFERS items (571) when every start is retried the most (limits.py).
+# retried child start: MAX_INLINE_TRANSFERS items (545) when every start is retried the most (limits.py).
 MAX_TRANSFERS = min(500, MAX_INLINE_TRANSFERS)
 # From S3 the rows go back to S3 and the Map's own history stays small (a Distributed Map's children have their own).
 # The bound is the summary's: it describes each child, and Step Functions answers about 15 DescribeExecution calls a

@@ -38,9 +38,17 @@ FAILED_PHASES = ("Prepare", "Transfer", "Verify", "Delete")
 BATCH_KEYS = ("transfers", "transfers_from")
 PREPARE_BATCH_STATE = "Prepare the batch"  # whose output the command line's table of items reads
 # Each item's states in the batch's two Maps (a state's name is unique in a state machine), which the table of items
-# shows in its own way.
-ITEM_STATES = ("Run the transfer", "Item done")
-S3_ITEM_STATES = ("Run the transfer read from S3", "Item read from S3 done")
+# shows in its own way: the child's run, the choice of its row (did the child wait for its transfer?), and its row of
+# a transfer waited for, of one only started, of an item that failed. An item that succeeds passes three of them.
+ITEM_STATES = ("Run the transfer", "Did the item wait?", "Item done", "Item started", "Item failed")
+S3_ITEM_STATES = (
+    "Run the transfer read from S3",
+    "Did the item read from S3 wait?",
+    "Item read from S3 done",
+    "Item read from S3 started",
+    "Item read from S3 failed",
+)
+ITEM_STATES_PASSED = 3
 
 
 def is_batch(execution_input: object) -> bool:

@@ -21,17 +21,25 @@ from datasync_steps.observability import StepEvent, logger, step_handler
 class S3Items(BaseModel):
     Bucket: str
     Key: str
+    ResultsPrefix: str  # where the Distributed Map's ResultWriter puts its results: the batch's own place, beside Key
 
 
 class PrepareEvent(StepEvent):
     workflow_state_machine_arn: str  # the state machine the children run, shown to whoever follows the batch
 
 
+class MappedTransfers(BaseModel):
+    """What the inline Map maps: the transfers given in the input and their defaults (empty when the items are in S3).
+    The Map's results take their place in the state, which so never holds both (each could be most of 256 KiB)."""
+
+    defaults: dict[str, Any]
+    transfers: list[dict[str, Any]]
+
+
 class PreparedBatch(BaseModel):
     """$ after prepare-batch: the checked batch as the Map takes it, and what names its children."""
 
-    defaults: dict[str, Any]
-    transfers: list[dict[str, Any]]  # in the input; empty when the items are in S3
+    mapped: MappedTransfers
     items: S3Items | None  # the checked items, each merged over the defaults, when read from S3
     count: int
     prefix: str  # of each child execution's name, <prefix>-<index>
@@ -51,14 +59,19 @@ def prepare_batch(
     settings, count = batch.settings, len(batch.transfers)
     items = None
     if settings.transfers_from is not None:
-        items = S3Items(Bucket=str(deployment.batch_bucket), Key=f"{ITEMS_PREFIX}{prefix}/items.json")
+        items = S3Items(
+            Bucket=str(deployment.batch_bucket),
+            Key=f"{ITEMS_PREFIX}{prefix}/items.json",
+            ResultsPrefix=f"{ITEMS_PREFIX}{prefix}",
+        )
         body = json.dumps([batch.transfer(index) for index in range(count)], separators=(",", ":"))
         with translate_errors(f"keep the batch's checked items in s3://{items.Bucket}/{items.Key}", service="S3"):
             s3.put_object(Bucket=items.Bucket, Key=items.Key, Body=body.encode(), ContentType="application/json")
     logger.info("Prepared the batch", extra={"items": count, "max_concurrency": settings.max_concurrency})
     return PreparedBatch(
-        defaults=settings.defaults if items is None else {},
-        transfers=batch.transfers if items is None else [],
+        mapped=MappedTransfers(
+            defaults=settings.defaults if items is None else {}, transfers=batch.transfers if items is None else []
+        ),
         items=items,
         count=count,
         prefix=prefix,

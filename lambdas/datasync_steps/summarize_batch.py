@@ -1,15 +1,20 @@
 """Batch step 2: a row for each item (its child execution's status, task, DataSync execution, bytes and files, Error
 and Cause) and totals; DataSyncBatchFailedError, naming the items, when more failed than the batch tolerates. The rows
-of a batch read from S3 go back to the batch bucket, as JSON Lines. Which batch's, and so where, is what Step Functions
-says of the running batch the step is told of: it writes no other batch's rows."""
+come from the batch's Map, which holds each child's result: an array of rows' sources in the state (inline), or the
+result files its ResultWriter put in the batch bucket (a Distributed Map, from S3), read entry by entry. A child is
+described only when the Map cannot say how it ended: a failed child of an inline Map (whose Cause JSONPath cannot cut
+to fit 256 KiB), or a start answered ExecutionAlreadyExists (a child of the batch may have run under that name). The
+rows of a batch read from S3 go back to the batch bucket, as JSON Lines. Which batch's, and so where, is what Step
+Functions says of the running batch the step is told of: it reads and writes no other batch's files."""
 
 import json
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, model_serializer
 
-from datasync_steps.batch_children import ITEMS_PREFIX, child_name, child_prefix
+from datasync_steps.batch_children import ITEMS_PREFIX, child_index, child_name, child_prefix
 from datasync_steps.datasync import patient_states_client, s3_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError
@@ -26,12 +31,37 @@ DESCRIBING_AT_ONCE = 8  # boto3's connection pool holds 10
 # The rows of a batch given in its input stay in its output when they fit, with room to spare, in Step Functions'
 # 256 KiB; else they go to the batch bucket too (a long task_id and Cause make a row some 700 bytes).
 MAX_ROWS_IN_OUTPUT_BYTES = 200_000
+# What is read of ResultWriter's files before it is parsed. The manifest names a few files of each status (Step
+# Functions starts another past some size); an entry holds an iteration's input and output, each at most 256 KiB, and
+# some metadata.
+MAX_MANIFEST_BYTES = 1024 * 1024
+MAX_RESULT_ENTRY_BYTES = 2 * 262_144 + 16_384
+READ_BYTES = 256 * 1024
+RESULT_STATUSES = ("SUCCEEDED", "FAILED", "PENDING")
+# The Catch's Error of a child that ended other than SUCCEEDED, and of a start refused because an execution of that
+# name exists: a start tried again after its answer was lost finds the child it started so once that child has ended.
+CHILD_FAILED = "States.TaskFailed"
+NAME_TAKEN = ("StepFunctions.ExecutionAlreadyExistsException", "StepFunctions.ExecutionAlreadyExists")
+
+
+class ResultWriterDetails(BaseModel):
+    Bucket: str
+    Key: str  # of the manifest
+
+
+class WrittenResults(BaseModel):
+    """A Distributed Map's output with a ResultWriter: its Map Run, and where the manifest of its results is."""
+
+    MapRunArn: str
+    ResultWriterDetails: ResultWriterDetails
 
 
 class SummarizeEvent(StepEvent):
     count: int
     tolerated_failures: int
     state_machine_arn: str  # the workflow's, whose executions the children are
+    # The Map's results: a row's source per item, in order (inline), or where ResultWriter wrote them.
+    results: list[dict[str, Any]] | WrittenResults | None = None
 
 
 class BatchSummary(BaseModel):
@@ -47,15 +77,40 @@ class BatchSummary(BaseModel):
 def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None, rows_bucket: str | None = None) -> BatchSummary:
     """The batch's rows and totals; the rows of a batch read from S3 (or too many to fit in the output) are written to
     the deployment's batch bucket, `rows_bucket`."""
-    prefix, from_s3 = running_batch(sfn, event.execution_id)
+    prefix, batch_input = running_batch(sfn, event.execution_id)
+    from_s3 = "transfers_from" in batch_input
     executions = event.state_machine_arn.replace(":stateMachine:", ":execution:")
+    if isinstance(event.results, list) and not from_s3:
+        sources: Iterable[tuple[int, str | None, dict[str, Any]]] = inline_sources(event.results, batch_input)
+    elif isinstance(event.results, WrittenResults) and from_s3:
+        sources = written_sources(s3, event.results, str(rows_bucket), prefix)
+    else:
+        raise DataSyncInvalidInputError(f"{event.execution_id}: the step was given no results of the batch's Map.")
+    rows: dict[int, dict[str, Any]] = {}
+    to_describe: list[tuple[int, str | None, dict[str, Any]]] = []
+    for index, task_id, source in sources:
+        if not 0 <= index < event.count or index in rows:
+            raise DataSyncInvalidInputError(f"{event.execution_id}: the Map's results name item {index} twice or more.")
+        row = row_from(index, task_id, source, f"{executions}:{child_name(prefix, index)}")
+        rows[index] = row
+        if row.get("Status") is None:
+            to_describe.append((index, task_id, source))
     with ThreadPoolExecutor(DESCRIBING_AT_ONCE) as pool:
-        rows = list(
-            pool.map(
-                lambda index: item_row(sfn, index, f"{executions}:{child_name(prefix, index)}"),
-                range(event.count),
-            )
+        described = pool.map(
+            lambda item: item_row(sfn, item[0], f"{executions}:{child_name(prefix, item[0])}", item[1], item[2]),
+            to_describe,
         )
+        rows.update((row["index"], row) for row in described)
+    ordered = [
+        rows.get(index) or not_started(index, f"{executions}:{child_name(prefix, index)}")
+        for index in range(event.count)
+    ]
+    return summary_of(ordered, event, prefix, from_s3, s3, rows_bucket)
+
+
+def summary_of(
+    rows: list[dict[str, Any]], event: SummarizeEvent, prefix: str, from_s3: bool, s3: Any, rows_bucket: str | None
+) -> BatchSummary:
     failed = [row for row in rows if row["Status"] != "SUCCEEDED"]
     totals = {"Items": len(rows), "Succeeded": len(rows) - len(failed), "Failed": len(failed)}
     totals |= {name: sum(row.get(name, 0) for row in rows) for name in COUNTED}
@@ -82,38 +137,215 @@ def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None, rows_buck
     return summary
 
 
-def running_batch(sfn: "SFNClient", batch_arn: str) -> tuple[str, bool]:
+def running_batch(sfn: "SFNClient", batch_arn: str) -> tuple[str, dict[str, Any]]:
     """What names the children of the running batch `batch_arn` (their prefix, as the batch's first step made it), and
-    whether its transfers were read from S3; DataSyncInvalidInputError for an execution that is no running batch."""
+    the batch's input; DataSyncInvalidInputError for an execution that is no running batch."""
     with translate_errors(f"describe the batch {batch_arn}", service="Step Functions"):
         described = sfn.describe_execution(executionArn=batch_arn)
     batch_input = json.loads(described.get("input") or "null")
     if described["status"] != "RUNNING" or not is_batch(batch_input):
         raise DataSyncInvalidInputError(f"{batch_arn} is no running batch: there are no rows of it to summarize.")
-    return child_prefix(batch_arn, described["startDate"]), "transfers_from" in batch_input
+    return child_prefix(batch_arn, described["startDate"]), batch_input
 
 
-def item_row(sfn: "SFNClient", index: int, execution_arn: str) -> dict[str, Any]:
-    """The item's row, from its child execution: status, task, DataSync execution and counters, or Error and Cause."""
+def inline_sources(
+    results: list[dict[str, Any]], batch_input: dict[str, Any]
+) -> Iterator[tuple[int, str | None, dict[str, Any]]]:
+    """The inline Map's results, in the order of the transfers, each with its item's task_id (the item's own, else
+    the defaults', as the child's input merges them)."""
+    defaults, transfers = batch_input.get("defaults") or {}, batch_input.get("transfers") or []
+    for index, source in enumerate(results):
+        item = transfers[index] if index < len(transfers) and isinstance(transfers[index], dict) else {}
+        task_id = {**defaults, **item}.get("task_id") if isinstance(defaults, dict) else item.get("task_id")
+        yield index, task_id if isinstance(task_id, str) else None, source
+
+
+def written_sources(
+    s3: Any, results: WrittenResults, bucket: str, prefix: str
+) -> Iterator[tuple[int, str | None, dict[str, Any]]]:
+    """The entries of the result files that the Distributed Map's ResultWriter wrote under the batch's own place, as
+    the manifest names them, one at a time: each iteration's item (from the name its input gives the child), task_id
+    and row's source (its output; the Error and Cause of an iteration that failed). A pending iteration has none."""
+    place = f"{ITEMS_PREFIX}{prefix}/"
+    details = results.ResultWriterDetails
+    if details.Bucket != bucket or not details.Key.startswith(place):
+        raise DataSyncInvalidInputError(f"s3://{details.Bucket}/{details.Key} is not this batch's ({bucket}/{place}).")
+    manifest = json.loads(read_capped(s3, bucket, details.Key, MAX_MANIFEST_BYTES))
+    files = manifest.get("ResultFiles") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict):
+        raise DataSyncInvalidInputError(f"s3://{bucket}/{details.Key} is no manifest of a Map Run's results.")
+    for status in RESULT_STATUSES[:2]:
+        for written in files.get(status) or []:
+            key = written.get("Key") if isinstance(written, dict) else None
+            if not isinstance(key, str) or not key.startswith(place):
+                raise DataSyncInvalidInputError(f"s3://{bucket}/{details.Key} names a file outside {place}: {key}")
+            for entry in json_values(s3, bucket, key):
+                item = entry_item(entry, prefix)
+                if item is not None:
+                    yield item
+
+
+def entry_item(entry: Any, prefix: str) -> tuple[int, str | None, dict[str, Any]] | None:
+    """An entry of a result file as the summary reads it; None for one of no item of this batch."""
+    if not isinstance(entry, dict):
+        return None
+    given = as_json(entry.get("Input"))
+    index = child_index(prefix, str(given.get("name"))) if isinstance(given, dict) else None
+    if index is None:
+        return None
+    item = given.get("input") if isinstance(given.get("input"), dict) else {}
+    task_id = item.get("task_id") if isinstance(item.get("task_id"), str) else None
+    output = as_json(entry.get("Output")) if entry.get("Status") == "SUCCEEDED" else None
+    if not isinstance(output, dict):  # the iteration itself failed, outside the Catch of its child's start
+        output = {"Error": entry.get("Error") or "States.Runtime", "Cause": entry.get("Cause") or "", "Iteration": True}
+    return index, task_id, output
+
+
+def row_from(index: int, task_id: str | None, source: dict[str, Any], execution_arn: str) -> dict[str, Any]:
+    """The item's row from its source in the Map's results; without a Status when the child is to be described."""
+    row: dict[str, Any] = {"index": index, "Status": source.get("Status")}
+    if task_id is not None:
+        row["task_id"] = task_id
+    if "TaskArn" in source:  # the child succeeded
+        row |= {key: source[key] for key in ("TaskArn", "TaskExecutionArn") if key in source}
+        return row | {key: source[key] for key in COUNTED if isinstance(source.get(key), int)}
+    error, cause = source.get("Error"), source.get("Cause")
+    if error == CHILD_FAILED and isinstance(cause, str):
+        child = as_json(cause)  # .sync:2's Cause: the child's DescribeExecution, as JSON
+        fields = {key.lower(): value for key, value in child.items()} if isinstance(child, dict) else {}
+        if isinstance(fields.get("status"), str):
+            return row | {
+                "Status": fields["status"],
+                "Error": fields.get("error"),
+                "Cause": cut(fields.get("cause") or ""),
+                "ExecutionArn": execution_arn,
+            }
+    if error == CHILD_FAILED or error in NAME_TAKEN or source.get("Iteration"):
+        return row | {"Status": None}  # how the child ended is Step Functions' to say
+    return row | {"Status": "NOT_STARTED", "Error": error, "Cause": cut(cause or ""), "ExecutionArn": execution_arn}
+
+
+def not_started(index: int, execution_arn: str) -> dict[str, Any]:
+    """The row of an item of which the Map has no result: the Map ended before its turn."""
+    return {"index": index, "Status": "NOT_STARTED", "Error": None, "Cause": "", "ExecutionArn": execution_arn}
+
+
+def item_row(
+    sfn: "SFNClient", index: int, execution_arn: str, task_id: str | None = None, source: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The item's row from its child execution, as Step Functions describes it: status, Error and Cause (and task,
+    DataSync execution and counters of one that succeeded). No child of that name: the item did not start, with the
+    Error its start was answered, if any."""
     with translate_errors(f"describe the batch item {index}'s execution {execution_arn}", service="Step Functions"):
         try:
             described = sfn.describe_execution(executionArn=execution_arn)
         except sfn.exceptions.ExecutionDoesNotExist:
-            # The batch's Map ended (failed) before this item's turn.
-            return {"index": index, "Status": "NOT_STARTED", "Error": None, "Cause": "", "ExecutionArn": execution_arn}
+            error, cause = (source or {}).get("Error"), (source or {}).get("Cause") or ""
+            return {
+                "index": index,
+                "Status": "NOT_STARTED",
+                "Error": error,
+                "Cause": cut(cause),
+                "ExecutionArn": execution_arn,
+            }
     row: dict[str, Any] = {"index": index, "Status": described["status"]}
     item_input = json.loads(described.get("input") or "{}")
     if isinstance(item_input, dict) and isinstance(item_input.get("task_id"), str):
         row["task_id"] = item_input["task_id"]
+    elif task_id is not None:
+        row["task_id"] = task_id
     if described["status"] == "SUCCEEDED":
         output = json.loads(described.get("output") or "{}")
         row |= {key: output[key] for key in ("TaskArn", "TaskExecutionArn") if key in output}
         row |= {key: value for key, value in (output.get("TaskExecution") or {}).items() if key in COUNTED}
     else:
-        cause = described.get("cause") or ""
-        cut = f"{cause[:ROW_CAUSE_CHARACTERS]}…" if len(cause) > ROW_CAUSE_CHARACTERS else cause
-        row |= {"Error": described.get("error"), "Cause": cut, "ExecutionArn": execution_arn}
+        row |= {
+            "Error": described.get("error"),
+            "Cause": cut(described.get("cause") or ""),
+            "ExecutionArn": execution_arn,
+        }
     return row
+
+
+def cut(cause: str) -> str:
+    return f"{cause[:ROW_CAUSE_CHARACTERS]}…" if len(cause) > ROW_CAUSE_CHARACTERS else cause
+
+
+def as_json(value: Any) -> Any:
+    """A JSON string's value (ResultWriter's Input and Output, .sync:2's Cause), or the value itself if it is none."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def read_capped(s3: Any, bucket: str, key: str, cap: int) -> bytes:
+    with translate_errors(f"read the batch's results s3://{bucket}/{key}", service="S3"):
+        got = s3.get_object(Bucket=bucket, Key=key)
+        if got.get("ContentLength", 0) > cap:
+            raise DataSyncInvalidInputError(f"s3://{bucket}/{key} is {got['ContentLength']:,} bytes; at most {cap:,}.")
+        body = got["Body"].read(cap + 1)
+    if len(body) > cap:
+        raise DataSyncInvalidInputError(f"s3://{bucket}/{key} is over {cap:,} bytes.")
+    return body
+
+
+def json_values(s3: Any, bucket: str, key: str) -> Iterator[Any]:
+    """The values of a JSON array (ResultWriter's OutputType JSON), or of JSON Lines, in an S3 object, one at a time,
+    read READ_BYTES at a time: no more of the object is held than one value of at most MAX_RESULT_ENTRY_BYTES."""
+    decoder = json.JSONDecoder()
+    with translate_errors(f"read the batch's results s3://{bucket}/{key}", service="S3"):
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        text, position, ended, first = "", 0, False, True
+        pending = b""
+
+        def more() -> bool:
+            nonlocal text, position, pending, ended
+            chunk = b"" if ended else body.read(READ_BYTES)
+            ended = ended or not chunk
+            pending += chunk
+            decoded = pending.decode("utf-8", errors="strict") if ended else _decodable(pending)
+            pending = pending[len(decoded.encode()) :]
+            text, position = text[position:] + decoded, 0
+            return bool(chunk)
+
+        while True:
+            while position < len(text) and (text[position].isspace() or (text[position] in ",]" and not first)):
+                position += 1
+            if position == len(text):
+                if not more():
+                    return
+                continue
+            if first and text[position] == "[":
+                position, first = position + 1, False
+                continue
+            first = False
+            try:
+                value, end = decoder.raw_decode(text, position)
+            except ValueError:
+                if len(text) - position > MAX_RESULT_ENTRY_BYTES:
+                    raise DataSyncInvalidInputError(
+                        f"s3://{bucket}/{key} holds an entry over {MAX_RESULT_ENTRY_BYTES:,} bytes."
+                    ) from None
+                if more() or pending:
+                    continue
+                raise DataSyncInvalidInputError(
+                    f"s3://{bucket}/{key} is no JSON array of a Map Run's results."
+                ) from None
+            position = end
+            yield value
+
+
+def _decodable(data: bytes) -> str:
+    """The longest beginning of `data` that is whole UTF-8 (a chunk may end inside a character)."""
+    for back in range(4):
+        try:
+            return data[: len(data) - back].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    raise DataSyncInvalidInputError("a result file is not UTF-8")
 
 
 @step_handler(SummarizeEvent, BatchSummary)

@@ -121,7 +121,8 @@ def assert_copied(target: Target, item: dict) -> None:
 
 @pytest.mark.proves(
     "the batch state machine's inline Map starts each item as a child execution of the workflow "
-    "(states:startExecution.sync:2) and the summary reads each child's output",
+    "(states:startExecution.sync:2) and the summary's rows come from the Map's results (each child's status and "
+    "output, as .sync:2 gives them), no child described",
     emulation="moto's engine runs the batch definition's inline Map and its .sync:2 child executions",
 )
 def test_an_inline_batch_of_two_transfers_runs_both_and_sums_them_up(target: Target):
@@ -148,8 +149,12 @@ def test_an_inline_batch_of_two_transfers_runs_both_and_sums_them_up(target: Tar
 
 @pytest.mark.proves(
     "the Distributed Map's ItemReader reads the checked copy from the batch bucket (s3:GetObject), starts its "
-    "children, and the summary writes the rows back (the batch role's grants on the bucket)",
-    emulation="moto's engine runs the Distributed Map with its ItemReader on moto's S3",
+    "children, its ResultWriter puts the iterations' results under the batch's own batches/<prefix>/ "
+    "(a manifest.json naming SUCCEEDED_n, FAILED_n and PENDING_n files: the layout the summary reads, and the batch "
+    "role's s3:PutObject and multipart grants), and the summary writes the rows back (the batch role's grants on "
+    "the bucket)",
+    emulation="moto's engine runs the Distributed Map with its ItemReader on moto's S3; its ResultWriter is the "
+    "emulation's, writing the manifest and result files in the layout the developer guide documents",
 )
 def test_a_batch_read_from_the_batch_bucket_runs_each_item_and_counts_them(target: Target):
     items = [{**target.s3_to_s3(), "task_id": f"from_s3_{index}"} for index in range(2)]
@@ -169,6 +174,14 @@ def test_a_batch_read_from_the_batch_bucket_runs_each_item_and_counts_them(targe
     assert_succeeded_rows(target, rows, items)
     assert_totals(run.output["Totals"], rows)
     assert len(children_of(target, batch_arn)) == 2
+    # The rows came from the results the Map's ResultWriter put beside them, under the batch's own place.
+    place = rows_key.removesuffix("rows.jsonl")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=place)
+    manifests = [o["Key"] for o in listed.get("Contents", []) if o["Key"].endswith("/manifest.json")]
+    assert len(manifests) == 1, listed.get("Contents")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifests[0])["Body"].read())
+    written = [f["Key"] for status in ("SUCCEEDED", "FAILED", "PENDING") for f in manifest["ResultFiles"][status]]
+    assert written and all(key.startswith(place) for key in written), manifest
     for item in items:
         assert_copied(target, item)
 

@@ -164,9 +164,11 @@ ALLOWED = {
         "s3:GetObject": "the batch bucket's objects",
         "s3:PutObject": "the batches' own files",
     },
-    # It describes the batch it is told of (and so knows its children's names), and each child.
+    # It describes the batch it is told of (and so knows its children's names), reads the Map's result files, and
+    # describes a child only when the Map cannot say how it ended.
     "summarize-batch": {
         "states:DescribeExecution": "the workflow's and the batch state machine's executions",
+        "s3:GetObject": "the batches' own files",
         "s3:PutObject": "the batches' own files",
     },
     # Only the children of a batch that ended, which it asks Step Functions about.
@@ -371,6 +373,15 @@ def test_the_batch_runs_each_transfer_as_a_child_execution_of_the_workflows_stat
     assert all(f'":execution:", {{"Fn::GetAtt": ["{batch_id}", "Name"]}}' in child for child in own_children)
     assert granted["states:DescribeExecution"][0] == granted["states:StopExecution"][0]
     assert OWN_RESOURCES["the batches' own files"](json.dumps(granted["s3:GetObject"][0]))
+    # The Distributed Map's ResultWriter puts its result files (in parts when large) there too, and nowhere else.
+    for action in ("s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"):
+        assert granted[action][0] == granted["s3:GetObject"][0], action
+    assert not {a for a in granted if a.startswith("s3:")} - {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListMultipartUploadParts",
+        "s3:AbortMultipartUpload",
+    }
     assert json.dumps(granted["events:PutRule"][0]).endswith(
         ':rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"]]}]'
     )

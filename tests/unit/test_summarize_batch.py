@@ -1,6 +1,8 @@
-"""The batch's summary: a row per item from its child execution, read by the name the Map gave it. Step Functions'
-answers by Stubber (it checks each call against the API model and fails on any call not queued)."""
+"""The batch's summary: a row per item from the Map's results (an array of rows' sources inline, ResultWriter's files
+from S3), a child described only when the Map cannot say how it ended. Step Functions' answers by Stubber (it checks
+each call against the API model and fails on any call not queued: a DescribeExecution of a child not queued fails)."""
 
+import io
 import json
 from datetime import UTC, datetime
 
@@ -16,7 +18,17 @@ BATCH = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow-batch
 BATCH_STARTED = datetime(2026, 12, 1, 2, 0, 0, 123000, tzinfo=UTC)
 PREFIX = child_prefix(BATCH, BATCH_STARTED)
 TASK = "arn:aws:datasync:us-east-1:123456789012:task/task-0123456789abcdef0"
-INLINE = {"transfers": [{"task_arn": TASK}, {"task_arn": TASK}]}
+INLINE = {"transfers": [{"task_arn": TASK, "task_id": "copy"}, {"task_arn": TASK}]}
+FROM_S3 = {"transfers_from": "s3://batches-bucket/nightly.jsonl"}
+EXECUTION = f"{TASK}/execution/exec-0123456789abcdef0"
+# A row's source as the inline Map gives it of a child that succeeded, and of one that failed.
+SUCCEEDED = {
+    "Status": "SUCCEEDED",
+    "TaskArn": TASK,
+    "TaskExecutionArn": EXECUTION,
+    "BytesTransferred": 10,
+    "FilesTransferred": 2,
+}
 
 
 def child(index: int) -> str:
@@ -35,34 +47,24 @@ def the_batch(stubber, batch_input: dict, status: str = "RUNNING") -> None:
     stubber.add_response("describe_execution", batch, {"executionArn": BATCH})
 
 
-def summary_of(count: int, tolerated: int) -> SummarizeEvent:
-    return SummarizeEvent(execution_id=BATCH, count=count, tolerated_failures=tolerated, state_machine_arn=WORKFLOW)
+def summary_of(count: int, tolerated: int, results=None) -> SummarizeEvent:
+    return SummarizeEvent(
+        execution_id=BATCH,
+        count=count,
+        tolerated_failures=tolerated,
+        state_machine_arn=WORKFLOW,
+        results=[] if results is None else results,
+    )
 
 
 def summarized(tolerated: int):
-    output = {"TaskArn": TASK, "TaskExecutionArn": f"{TASK}/execution/exec-0123456789abcdef0"}
-    output["TaskExecution"] = {"BytesTransferred": 10, "FilesTransferred": 2, "BytesWritten": 10}
     with stubbed_client("stepfunctions") as (sfn, stubber):
         the_batch(stubber, INLINE)
-        stubber.add_response(
-            "describe_execution",
-            {
-                "executionArn": child(0),
-                "stateMachineArn": WORKFLOW,
-                "status": "SUCCEEDED",
-                "startDate": datetime.now(UTC),
-                "input": json.dumps({"task_arn": TASK, "task_id": "copy"}),
-                "output": json.dumps(output),
-            },
-            {"executionArn": child(0)},
-        )
-        stubber.add_client_error(
-            "describe_execution", "ExecutionDoesNotExist", expected_params={"executionArn": child(1)}
-        )
-        return summarize(sfn, summary_of(count=2, tolerated=tolerated))
+        # The Map ended before item 1's turn: it has one result.
+        return summarize(sfn, summary_of(count=2, tolerated=tolerated, results=[SUCCEEDED]))
 
 
-def test_rows_come_from_the_children_and_an_item_never_started_is_a_failure():
+def test_rows_come_from_the_maps_results_and_an_item_never_started_is_a_failure():
     summary = summarized(tolerated=1)
     assert summary.model_dump(mode="json") == {
         "Totals": {"Items": 2, "Succeeded": 1, "Failed": 1, "BytesTransferred": 10, "FilesTransferred": 2},
@@ -100,9 +102,6 @@ def test_rows_too_many_for_the_output_go_to_the_batch_bucket(monkeypatch):
 
     with stubbed_client("stepfunctions") as (sfn, stubber):
         the_batch(stubber, INLINE)
-        stubber.add_client_error(
-            "describe_execution", "ExecutionDoesNotExist", expected_params={"executionArn": child(0)}
-        )
         summary = summarize(sfn, summary_of(count=1, tolerated=1), Bucket(), rows_bucket="batches-bucket")
     assert summary.model_dump(mode="json") == {
         "Totals": {"Items": 1, "Succeeded": 0, "Failed": 1, "BytesTransferred": 0, "FilesTransferred": 0},
@@ -112,20 +111,157 @@ def test_rows_too_many_for_the_output_go_to_the_batch_bucket(monkeypatch):
     assert json.loads(written["Body"])["Status"] == "NOT_STARTED"
 
 
+class Bucket:
+    """The batch bucket: what is put in it, and what ResultWriter wrote (each object read a few bytes at a time, as
+    a stream gives them)."""
+
+    def __init__(self, objects: dict[str, bytes] | None = None):
+        self.objects = dict(objects or {})
+
+    def put_object(self, Bucket, Key, Body, **_):
+        assert Bucket == "batches-bucket"
+        self.objects[Key] = Body
+
+    def get_object(self, Bucket, Key):
+        assert Bucket == "batches-bucket"
+        body = self.objects[Key]
+        return {"ContentLength": len(body), "Body": io.BytesIO(body)}
+
+
+RESULTS = f"batches/{PREFIX}/0a1b2c3d-map-run"
+MAP_RUN = "arn:aws:states:us-east-1:123456789012:mapRun:datasync-workflow-batch/Transfers:0a1b2c3d-map-run"
+
+
+def written_results(*entries: dict, failed: tuple[dict, ...] = ()) -> tuple[Bucket, dict]:
+    """ResultWriter's files of these iterations (in AWS's layout: a manifest naming a JSON array of each status), and
+    the Map's output that names the manifest."""
+    objects, files = {}, {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+    for status, written in (("SUCCEEDED", entries), ("FAILED", failed)):
+        if written:
+            key = f"{RESULTS}/{status}_0.json"
+            objects[key] = json.dumps(list(written), indent=1, ensure_ascii=False).encode()
+            files[status].append({"Key": key, "Size": len(objects[key])})
+    manifest = {"DestinationBucket": "batches-bucket", "MapRunArn": MAP_RUN, "ResultFiles": files}
+    objects[f"{RESULTS}/manifest.json"] = json.dumps(manifest).encode()
+    output = {
+        "MapRunArn": MAP_RUN,
+        "ResultWriterDetails": {"Bucket": "batches-bucket", "Key": f"{RESULTS}/manifest.json"},
+    }
+    return Bucket(objects), output
+
+
+def entry(index: int, output: dict | None = None, task_id: str | None = None, **failure) -> dict:
+    """An iteration as ResultWriter writes it: its input (the ItemSelector's: the item, the child's name), and its
+    output (a row's source) or, for an iteration that failed, its Error and Cause."""
+    item = {"task_arn": TASK} | ({"task_id": task_id} if task_id else {})
+    given = {"input": item, "name": child_name(PREFIX, index), "link": {}}
+    written = {
+        "ExecutionArn": f"arn:aws:states:us-east-1:123456789012:execution:datasync-workflow-batch/Transfers:{index}",
+        "Input": json.dumps(given),
+        "InputDetails": {"Included": True},
+        "Name": str(index),
+        "Status": "FAILED" if failure else "SUCCEEDED",
+    }
+    return written | (
+        {"Output": json.dumps(output, ensure_ascii=False), "OutputDetails": {"Included": True}} if output else failure
+    )
+
+
 def test_the_rows_of_a_batch_read_from_s3_go_where_its_own_children_are_named():
-    written: dict = {}
-
-    class Bucket:
-        def put_object(self, **request):
-            written.update(request)
-
+    bucket, output = written_results(entry(0, SUCCEEDED))
     with stubbed_client("stepfunctions") as (sfn, stubber):
-        the_batch(stubber, {"transfers_from": "s3://batches-bucket/nightly.jsonl"})
-        stubber.add_client_error(
-            "describe_execution", "ExecutionDoesNotExist", expected_params={"executionArn": child(0)}
+        the_batch(stubber, FROM_S3)
+        summarize(sfn, summary_of(count=1, tolerated=1, results=output), bucket, rows_bucket="batches-bucket")
+    assert json.loads(bucket.objects[f"batches/{PREFIX}/rows.jsonl"])["Status"] == "SUCCEEDED"
+
+
+def test_the_rows_of_a_batch_read_from_s3_come_from_resultwriters_files_with_no_child_described(monkeypatch):
+    from datasync_steps import summarize_batch
+
+    monkeypatch.setattr(summarize_batch, "READ_BYTES", 7)  # the entries arrive in pieces, characters split
+    child_failed = {
+        "ExecutionArn": child(1),
+        "Status": "FAILED",
+        "Input": {"task_arn": TASK},
+        "Error": "DataSyncTaskNotFoundError",
+        "Cause": "DataSync has no task \u00e9 " + "x" * 300,
+    }
+    refused = "Execution Already Exists: 'arn:...' (Service: AWSStepFunctions; Error Code: InvalidArn)"
+    bucket, output = written_results(
+        entry(2, {"Error": "StepFunctions.InvalidArnException", "Cause": refused}),
+        entry(0, {k: v for k, v in SUCCEEDED.items() if "Transferred" not in k}, task_id="copy"),
+        entry(
+            1, {"Error": "States.TaskFailed", "Cause": json.dumps(child_failed, ensure_ascii=False)}, task_id="fails"
+        ),
+    )
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, FROM_S3)
+        summary = summarize(sfn, summary_of(count=4, tolerated=3, results=output), bucket, "batches-bucket")
+    rows = [json.loads(line) for line in bucket.objects[f"batches/{PREFIX}/rows.jsonl"].splitlines()]
+    assert rows == [
+        {"index": 0, "Status": "SUCCEEDED", "task_id": "copy", "TaskArn": TASK, "TaskExecutionArn": EXECUTION},
+        {
+            "index": 1,
+            "Status": "FAILED",
+            "task_id": "fails",
+            "Error": "DataSyncTaskNotFoundError",
+            "Cause": ("DataSync has no task \u00e9 " + "x" * 300)[:200] + "…",
+            "ExecutionArn": child(1),
+        },
+        {
+            "index": 2,
+            "Status": "NOT_STARTED",
+            "Error": "StepFunctions.InvalidArnException",
+            "Cause": refused,
+            "ExecutionArn": child(2),
+        },
+        {"index": 3, "Status": "NOT_STARTED", "Error": None, "Cause": "", "ExecutionArn": child(3)},
+    ]
+    assert summary.Totals == {"Items": 4, "Succeeded": 1, "Failed": 3, "BytesTransferred": 0, "FilesTransferred": 0}
+
+
+def test_a_failed_inline_child_is_described_the_one_call_the_map_leaves_to_make():
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE)
+        stubber.add_response(
+            "describe_execution",
+            {
+                "executionArn": child(1),
+                "stateMachineArn": WORKFLOW,
+                "status": "FAILED",
+                "startDate": datetime.now(UTC),
+                "input": json.dumps({"task_arn": TASK}),
+                "error": "DataSyncTaskNotFoundError",
+                "cause": "DataSync has no task",
+            },
+            {"executionArn": child(1)},
         )
-        summarize(sfn, summary_of(count=1, tolerated=1), Bucket(), rows_bucket="batches-bucket")
-    assert written["Key"] == f"batches/{PREFIX}/rows.jsonl"
+        summary = summarize(sfn, summary_of(2, 1, [SUCCEEDED, {"Error": "States.TaskFailed"}]))
+    assert summary.Rows[1] == {
+        "index": 1,
+        "Status": "FAILED",
+        "Error": "DataSyncTaskNotFoundError",
+        "Cause": "DataSync has no task",
+        "ExecutionArn": child(1),
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("batches/another-batch/run/manifest.json", "is not this batch's"),
+        (f"{RESULTS}/manifest.json", "is 2,097,152 bytes; at most 1,048,576"),
+    ],
+    ids=["another batch's results", "a manifest too large to read"],
+)
+def test_results_that_are_not_the_batchs_own_or_too_large_are_refused_unread(key, problem):
+    bucket, output = written_results(entry(0, SUCCEEDED))
+    bucket.objects[f"{RESULTS}/manifest.json"] = b" " * 2 * 1024 * 1024
+    output["ResultWriterDetails"]["Key"] = key
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, FROM_S3)
+        with pytest.raises(DataSyncInvalidInputError, match=problem):
+            summarize(sfn, summary_of(count=1, tolerated=1, results=output), bucket, "batches-bucket")
 
 
 @pytest.mark.parametrize(

@@ -227,6 +227,18 @@ def test_a_batch_read_from_s3_runs_on_a_distributed_map_and_writes_its_rows_back
         {"wait_interval_seconds": 0, **line} for line in lines
     ]
     assert execution.output["RowsUri"] == f"s3://datasync-workflow-batches/batches/{prefix}/rows.jsonl"
+    # The rows came from the Map's results, which its ResultWriter put beside them: a manifest naming result files of
+    # every iteration (each caught its child's failure, so each succeeded), as Step Functions lays them out.
+    listed = boto3.client("s3", region_name="us-east-1").list_objects_v2(
+        Bucket="datasync-workflow-batches", Prefix=f"batches/{prefix}/"
+    )
+    (manifest_key,) = [o["Key"] for o in listed["Contents"] if o["Key"].endswith("/manifest.json")]
+    manifest = json.loads(s3_text(f"s3://datasync-workflow-batches/{manifest_key}"))
+    assert set(manifest["ResultFiles"]) == {"SUCCEEDED", "FAILED", "PENDING"}
+    (succeeded,) = manifest["ResultFiles"]["SUCCEEDED"]
+    entries = json.loads(s3_text(f"s3://datasync-workflow-batches/{succeeded['Key']}"))
+    assert sorted(json.loads(e["Input"])["name"] for e in entries) == sorted(f"{prefix}-{i}" for i in range(5))
+    assert {e["Status"] for e in entries} == {"SUCCEEDED"} and not manifest["ResultFiles"]["FAILED"]
     (workflow,) = [
         m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if "-batch-" not in m["name"]
     ]
@@ -440,3 +452,56 @@ def test_a_batch_read_from_s3_retries_throttled_child_starts_outside_its_own_his
     assert [outcome for _, outcome in starts.calls].count("started") == 3
     # Each Distributed Map iteration is a child execution of its own: the retries are in its history, not the batch's.
     assert not [e for e in execution.history if e["type"] == "TaskFailed"] and len(execution.history) < 40
+
+
+# Issue 28: the summary from the Map's own results. A batch's summary once described every child (5,000 calls for the
+# largest, minutes of its Lambda at the DescribeExecution quota); the Map already holds each child's end.
+
+
+@pytest.mark.parametrize("from_s3", [False, True], ids=["inline", "from S3"])
+def test_the_summary_of_a_20_item_batch_describes_no_child(datasync, from_s3, monkeypatch):
+    import json
+
+    from datasync_steps.datasync import patient_states_client
+
+    task = make_task(datasync, make_smb_location(datasync), make_s3_location(datasync))
+    # Each its own task (a task runs one execution at a time); from S3, one of them missing: a child that fails.
+    transfers = [
+        {
+            "task_arn": task
+            if index == 0
+            else make_task(datasync, make_smb_location(datasync), make_s3_location(datasync)),
+            "task_id": f"copy_{index}",
+        }
+        for index in range(20)
+    ]
+    if from_s3:
+        transfers[7] = {"task_arn": MISSING, "task_id": "the_missing_one"}
+        batch = {"transfers_from": put_transfers("".join(json.dumps(t) + "\n" for t in transfers))}
+    else:
+        batch = {"transfers": transfers}
+    batch |= {"defaults": {"wait_interval_seconds": 0}, "max_concurrency": 10, "tolerated_failure_count": 1}
+    # The steps' own Step Functions client (made once per region and kept; moto's engine, which follows each .sync
+    # child with DescribeExecution, has its own): every DescribeExecution the summary makes, counted.
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    described: list[str] = []
+    events, hook = patient_states_client().meta.events, "before-call.stepfunctions.DescribeExecution"
+    events.register(hook, lambda params, **_: described.append(json.loads(params["body"])["executionArn"]), "count")
+    try:
+        with emulated_transfers(EmulatedTransfer(seconds=1)):
+            execution = run_local(batch, timeout=120)
+    finally:
+        events.unregister(hook, unique_id="count")
+    assert execution.status == "SUCCEEDED", execution.cause
+    assert described == [execution.execution_arn]  # the batch's own, which says what its children are named
+    if from_s3:
+        rows = [json.loads(line) for line in s3_text(execution.output["RowsUri"]).splitlines()]
+    else:
+        rows = execution.output["Rows"]
+    expected = [(index, f"copy_{index}", "SUCCEEDED") for index in range(20)]
+    if from_s3:
+        expected[7] = (7, "the_missing_one", "FAILED")
+        assert rows[7]["Error"] == "DataSyncTaskNotFoundError" and "DataSync has no task" in rows[7]["Cause"]
+    assert [(row["index"], row["task_id"], row["Status"]) for row in rows] == expected
+    assert execution.output["Totals"]["Succeeded"] == 20 - from_s3
+    assert execution.output["Totals"]["BytesTransferred"] == (20 - from_s3) * 2 * 1024**3
