@@ -238,6 +238,8 @@ class EmulatedDataSyncBackend(DataSyncBackend):
 
     def offline_agents_of(self, task: Task) -> list[str]:
         """The agents of the task's locations that are OFFLINE (one the emulation does not know counts as online)."""
+        if not any(agent.status == "OFFLINE" for agent in self.agents.values()):  # advance() asks for every task
+            return []
         named = [
             arn
             for location_arn in (task.source_location_arn, task.destination_location_arn)
@@ -336,8 +338,13 @@ class EmulatedDataSyncBackend(DataSyncBackend):
     def advance(self) -> float:
         """Bring every task and its queue up to now: a queued execution launches when the one before it ends."""
         now = time.time()
+        # Each task's executions, oldest first, in one pass over them (not one for every task: a local batch's thousand
+        # tasks and executions made each call a million steps).
+        by_task: dict[str, list[EmulatedExecution]] = {}
+        for execution in self.executions():
+            by_task.setdefault(execution.task_arn, []).append(execution)
         for task in self.tasks.values():
-            executions = self.executions_of(task.arn)
+            executions = by_task.get(task.arn, [])
             free_since: float | None = 0.0  # when the task last became free; None while an execution runs
             for execution in executions:
                 if execution.launch_time is None and execution.cancel_time is not None:

@@ -21,15 +21,18 @@
 - "Step Functions Execution Status Change": `subscribe` hands each execution's end (SUCCEEDED, FAILED, TIMED_OUT,
   ABORTED) to a listener, as EventBridge hands it to a rule's target, just before DescribeExecution shows it.
 
-And it spares moto's engine work a local run repeats: it parses a definition's text with ANTLR when the state
-machine is made, again to analyse it, and again for every execution (about 70 ms of CPU each time, most of a short
-local run's), and the parse tree is read, never changed, so the same text's tree serves them all, each still
-preprocessed afresh; and it makes a new Lambda client, with its TLS context and endpoint rules, for every state,
-where one per region serves (boto3's clients may be shared between threads).
+And it spares moto's engine work a local run repeats (a local batch runs the child definition once an item): it
+parses a definition's text with ANTLR and preprocesses it into a program when the state machine is made, again to
+analyse it, and again for every execution (about 70 ms of CPU each time, most of a short local run's), where one
+program per text serves them all (`_parse` says why that is safe); it makes a new client, with its TLS context and
+endpoint rules, for every state and every .sync poll, where one per region and service serves (boto3's clients may be
+shared between threads); it parses every JSONPath of every state on every evaluation, where one parse serves; and its
+.sync integration polls a child every half second (`SYNC_POLL_SECONDS` says what its replacement trades).
 """
 
 import base64
 import copy
+import importlib
 import json
 import threading
 import time
@@ -43,6 +46,8 @@ from functools import lru_cache
 import botocore.session
 from antlr4 import CommonTokenStream, InputStream
 from botocore.exceptions import ClientError, ReadTimeoutError
+from jsonpath_ng import JSONPath
+from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType, TaskFailedEventDetails
@@ -50,6 +55,9 @@ from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.component import Component
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
     DistributedItemProcessorWorker,
 )
@@ -58,6 +66,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.result_writer_decl import ResultWriter
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
@@ -70,6 +79,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import (
     SyntaxErrorListener,
 )
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -85,6 +95,12 @@ _MOTOS_SFN_RESPONSE = StateTaskServiceSfn._normalise_response
 _MOTOS_SFN_ERROR = StateTaskServiceSfn._from_error
 _MOTOS_SFN_TASK = StateTaskServiceSfn._eval_service_task
 _MOTOS_START = StepFunctionsParserBackend.start_execution
+_MOTOS_SYNC_RESOLVER = StateTaskServiceSfn._build_sync_resolver
+_MOTOS_SYNC2_RESOLVER = StateTaskServiceSfn._build_sync2_resolver
+_MOTOS_EVAL_SYNC = StateTaskServiceSfn._eval_sync
+# How often a .sync state of the states:startExecution integration looks at its child while it runs, as moto's engine
+# does (its _DELAY_SECONDS_SYNC_CONDITION_CHECK); it also looks the moment the child ends (`_sfn_eval_sync`).
+SYNC_POLL_SECONDS = state_task_service_callback._DELAY_SECONDS_SYNC_CONDITION_CHECK
 
 StatusListener = Callable[[dict], None]
 _listeners: list[StatusListener] = []
@@ -145,6 +161,61 @@ def _terminated(self: BaseExecutionWorkerCommunication) -> None:
     if stopped:
         self.execution.exec_status = ExecutionStatus.ABORTED
         self.execution.error, self.execution.cause = execution_error, execution_cause
+    with _waiters_lock:  # DescribeExecution shows the end now
+        for ended in _waiters.get(self.execution.exec_arn, ()):
+            ended.set()
+
+
+# The .sync states waiting on each child execution (by its ARN), woken when it ends.
+_waiters: dict[str, list[threading.Event]] = {}
+_waiters_lock = threading.Lock()
+
+
+class _ChildResolver:
+    """moto's resolver of a .sync state (one DescribeExecution of the child), with the child's ARN."""
+
+    def __init__(self, resolve: Callable[[], object] | None, execution_arn: str):
+        assert resolve is not None, "moto's states:startExecution integration makes a resolver for .sync and .sync:2"
+        self.resolve, self.execution_arn = resolve, execution_arn
+
+    def __call__(self) -> object:
+        return self.resolve()
+
+
+def _sync_resolver(self, env, resource_runtime_part, normalised_parameters: dict, state_credentials):
+    arn = env.stack[-1]["ExecutionArn"]  # the StartExecution answer moto's resolver takes
+    resolve = _MOTOS_SYNC_RESOLVER(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+    return _ChildResolver(resolve, arn)
+
+
+def _sync2_resolver(self, env, resource_runtime_part, normalised_parameters: dict, state_credentials):
+    arn = env.stack[-1]["ExecutionArn"]
+    resolve = _MOTOS_SYNC2_RESOLVER(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+    return _ChildResolver(resolve, arn)
+
+
+def _sfn_eval_sync(self, env, sync_resolver, timeout_seconds, callback_endpoint, heartbeat_endpoint):
+    """moto's .sync wait on a child execution, which looks every SYNC_POLL_SECONDS and so notices the child's end a
+    quarter of a second late on average (a batch slot idle that long after each of its items), woken as well the
+    moment the child ends: no more DescribeExecution calls than moto's (one more at the end), no poll shortened at
+    the cost of more CPU for every waiting state. A state waiting on a task token too is left to moto's."""
+    if callback_endpoint is not None or not isinstance(sync_resolver, _ChildResolver):
+        return _MOTOS_EVAL_SYNC(self, env, sync_resolver, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+    ended, arn = threading.Event(), sync_resolver.execution_arn
+    with _waiters_lock:  # before the first look, so that no end goes unseen
+        _waiters.setdefault(arn, []).append(ended)
+    try:
+        while env.is_running():
+            result = sync_resolver()
+            if result:
+                return result
+            ended.wait(SYNC_POLL_SECONDS)
+        return None
+    finally:
+        with _waiters_lock:
+            _waiters[arn].remove(ended)
+            if not _waiters[arn]:
+                del _waiters[arn]
 
 
 def _stop_execution(self: StepFunctionResponse) -> ActionResult:
@@ -201,7 +272,6 @@ def _without_data(event: dict) -> dict:
     return bare
 
 
-@lru_cache(maxsize=32)
 def _parse_tree(definition: str):
     """What moto's AmazonStateLanguageParser.parse does before it preprocesses, for one definition text."""
     errors = SyntaxErrorListener()
@@ -214,24 +284,87 @@ def _parse_tree(definition: str):
     return tree
 
 
-_MOTOS_CLIENT_FOR = lambda_eval_utils.boto_client_for
-
-
-@lru_cache(maxsize=8)
-def _lambda_client(region: str):
-    return _MOTOS_CLIENT_FOR(region=region, service="lambda")
+_MOTOS_CLIENT_FOR = boto_client.boto_client_for
+# Every module of moto's engine that imported boto_client_for by name: each gets the shared clients.
+_CLIENT_USERS = [lambda_eval_utils.__name__] + [
+    f"moto.stepfunctions.parser.asl.component.state.{module}"
+    for module in (
+        "exec.state_task.service.state_task_service_aws_sdk",
+        "exec.state_task.service.state_task_service_batch",
+        "exec.state_task.service.state_task_service_dynamodb",
+        "exec.state_task.service.state_task_service_ecs",
+        "exec.state_task.service.state_task_service_events",
+        "exec.state_task.service.state_task_service_glue",
+        "exec.state_task.service.state_task_service_sfn",
+        "exec.state_task.service.state_task_service_sns",
+        "exec.state_task.service.state_task_service_sqs",
+        "exec.state_task.service.state_task_service_unsupported",
+        "exec.state_map.item_reader.eval.resource_eval_s3",
+        "exec.state_map.result_writer.resource_eval.resource_eval_s3",
+    )
+]
+_clients: dict[tuple[str, str, bool], object] = {}
+_clients_lock = threading.Lock()
 
 
 def _client_for(region: str, service: str, state_credentials=None):
-    """The engine's client for a Lambda invoke, one per region (boto3's clients may be shared between threads)."""
-    if service == "lambda" and state_credentials is None:
-        return _lambda_client(region)
-    return _MOTOS_CLIENT_FOR(region=region, service=service, state_credentials=state_credentials)
+    """The engine's client for `service`, one per region, where moto's makes one (its TLS context, endpoint rules and
+    service model: about 10 ms of CPU) for every state and every .sync poll. boto3's clients may be shared between
+    threads; moto 5.2.5's boto_client_for ignores `state_credentials` (every client is "ak"/"sk"), so the key leaves
+    them out; whether moto intercepts the calls (or sends them to its server) is in the key."""
+    key = (region, service, botocore_stubber.enabled)
+    with _clients_lock:  # botocore's session is not safe to make clients with from several threads at once
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = _MOTOS_CLIENT_FOR(region=region, service=service)
+    return client
 
 
+@lru_cache(maxsize=32)
 def _parse(definition: str):
+    """The program moto's engine runs for a definition text, preprocessed once: its components are made by the
+    Preprocessor and never changed while they run (each execution's state is in its Environment, each Map's and
+    Parallel's workers are made per evaluation; moto's inline Map already runs one program in many threads at once), so
+    executions of the same text share it. The one value a component makes lazily, the heap key under which a Retry
+    counts its attempts in the Environment, is made here, before the threads share it."""
     tree = _parse_tree(definition)
-    return Preprocessor().visit(tree), tree
+    program = Preprocessor().visit(tree)
+    _make_heap_keys(program)
+    return program, tree
+
+
+def _make_heap_keys(root: Component) -> None:
+    seen: set[int] = set()
+    pending: list[object] = [root]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, (list, tuple, set, frozenset)):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, Component) and id(value) not in seen:
+            seen.add(id(value))
+            if isinstance(value, EvalComponent):
+                value.heap_key  # noqa: B018  # made on first read
+            pending.extend(vars(value).values())
+
+
+@lru_cache(maxsize=1024)
+def _json_path(path: str) -> JSONPath:
+    """jsonpath_ng's extended parser, which builds its PLY parser anew on every call (about 1 ms each, on every path
+    of every state): a parsed expression is only read when it finds or updates (no JSONPath node sets anything on
+    itself after __init__), so one serves every thread."""
+    return _MOTOS_JSON_PATH(path)
+
+
+@lru_cache(maxsize=1024)
+def _result_path(path: str) -> JSONPath:
+    """The same for ResultPath, which moto's engine parses with jsonpath_ng's base parser."""
+    return _MOTOS_RESULT_PATH(path)
+
+
+_MOTOS_JSON_PATH = json_path.parse
+_MOTOS_RESULT_PATH = result_path.parse
 
 
 def _sfn_parameters(self, parameters: dict, boto_service_name=None, service_action_name=None) -> None:
@@ -509,13 +642,23 @@ def install() -> None:
         StepFunctionResponse.get_execution_history = _get_execution_history  # type: ignore[method-assign]
         StepFunctionResponse.stop_execution = _stop_execution  # type: ignore[method-assign]
         BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
+        # One parse and one program per definition text, not one per execution (a batch's every child).
         AmazonStateLanguageParser.parse = staticmethod(_parse)  # type: ignore[method-assign]
-        lambda_eval_utils.boto_client_for = _client_for
+        # One client per region and service for the engine's calls (a state's, a .sync poll's), not one per call.
+        for module in _CLIENT_USERS:
+            importlib.import_module(module).boto_client_for = _client_for  # type: ignore[attr-defined]
+        # Each JSONPath parsed once, not on every state that reads it.
+        json_path.parse = _json_path
+        result_path.parse = _result_path
         StateTaskServiceSfn._normalise_parameters = _sfn_parameters  # type: ignore[method-assign]
         StateTaskServiceSfn._normalise_response = _sfn_response  # type: ignore[method-assign]
         StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
         StateTaskServiceSfn._from_error = _sfn_error  # type: ignore[method-assign]
         StateTaskServiceSfn._eval_service_task = _sfn_service_task  # type: ignore[method-assign]
+        # A .sync state notices its child's end at once, not up to half a second later.
+        StateTaskServiceSfn._build_sync_resolver = _sync_resolver  # type: ignore[method-assign]
+        StateTaskServiceSfn._build_sync2_resolver = _sync2_resolver  # type: ignore[method-assign]
+        StateTaskServiceSfn._eval_sync = _sfn_eval_sync  # type: ignore[method-assign]
         # A Distributed Map's ResultWriter writes its manifest and result files as Step Functions does.
         DistributedItemProcessorWorker._eval_job = _distributed_job  # type: ignore[method-assign]
         DistributedItemProcessorWorker._eval_input = _distributed_item_input  # type: ignore[method-assign]

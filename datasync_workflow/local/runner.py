@@ -9,14 +9,18 @@ the deployed stack adds (the in-process functions, their environment, the waitin
 and cleanup) is set up by `local_deployment`, which several threads may use at once inside one mock.
 """
 
+import contextvars
+import copy
 import importlib
 import io
 import json
 import logging
 import os
+import queue
 import threading
 import time
 import traceback
+import types
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
@@ -32,6 +36,9 @@ from botocore.response import StreamingBody
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datasync.models import datasync_backends
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import EventMessageType, EventPattern
 
@@ -302,11 +309,12 @@ def _clean_up_stopped_executions_of(machine_arn: str, region: str) -> Iterator[N
     success runs the clean-up step, and every execution's end the announce step (which puts its event on moto's
     default event bus, where a test's rule can catch it). Each is given what the rules' input transformer keeps of
     the event, and no more."""
+    sfn = boto3.client("stepfunctions", region_name=region)  # one for every delivery (boto3's clients are thread-safe)
 
     def deliver(event: dict) -> None:
         # EventBridge delivers the event once Step Functions shows the status; moto's engine tells of it just before.
         detail = event["detail"]
-        if not _ends_within(boto3.client("stepfunctions", region_name=region), [detail["executionArn"]], seconds=5):
+        if not _ends_within(sfn, [detail["executionArn"]], seconds=5):
             return
         trimmed = {"detail": {key: detail[key] for key in RULE_DETAIL_KEYS}}
         if detail["status"] in STOPPED_STATUSES:
@@ -422,8 +430,53 @@ def _dynamodb_answers_one_request_at_a_time() -> Iterator[None]:
         with _dynamodb_lock:
             return answer(handler)
 
-    with patch.object(DynamoHandler, "call_action", one_at_a_time):
+    with (
+        patch.object(DynamoHandler, "call_action", one_at_a_time),
+        patch.object(dynamodb_models.DynamoDBBackend, "transact_write_items", _transact_write_items),
+        patch.object(dynamodb_models, "copy", _TABLES_KEPT_IN_A_TRANSACTION),
+    ):
         yield
+
+
+_MOTOS_TRANSACT_WRITE_ITEMS = dynamodb_models.DynamoDBBackend.transact_write_items
+_in_transaction = threading.local()
+# moto's TransactWriteItems backs up every table it names with copy.deepcopy, to put back if the transaction fails: the
+# whole table on every transaction (a local batch's task registrations grew the waiting table by two items an item, so
+# the copies took time by the square of the items). Within the transaction below, the copy is the table itself.
+_TABLES_KEPT_IN_A_TRANSACTION = types.SimpleNamespace(
+    copy=copy.copy,
+    deepcopy=lambda value, memo=None: (
+        value if isinstance(value, Table) and getattr(_in_transaction, "on", False) else copy.deepcopy(value, memo)
+    ),
+)
+
+
+def _transact_write_items(self: dynamodb_models.DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """moto's TransactWriteItems, its backup the items it writes instead of the whole tables: with one DynamoDB request
+    answered at a time, nothing else writes between the backup and the undo. Undone when moto's would roll back."""
+    before: dict[tuple[str, str], tuple[dict, Any]] = {}
+    for operation in transact_items:
+        for op in operation.values():
+            try:
+                table = self.get_table(op["TableName"])
+                attrs = op["Item"] if "Item" in op else op["Key"]
+                key = {name: attrs[name] for name in (table.hash_key_attr, table.range_key_attr) if name is not None}
+                item = self.get_item(op["TableName"], key)
+            except Exception:  # moto's own transaction refuses it, before it writes anything
+                continue
+            before.setdefault((op["TableName"], json.dumps(key, sort_keys=True)), (key, copy.deepcopy(item)))
+    _in_transaction.on = True
+    try:
+        _MOTOS_TRANSACT_WRITE_ITEMS(self, transact_items)
+    except (MockValidationException, TransactionCanceledException):  # MultipleTransactionsException is a validation
+        for (table_name, _), (key, item) in before.items():
+            if item is None:
+                self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, item.to_json()["Attributes"])
+        raise
+    finally:
+        _in_transaction.on = False
 
 
 @contextmanager
@@ -460,6 +513,49 @@ def _answer_invoke(params: dict, **_) -> tuple[AWSResponse, dict]:
 
 
 def _invoke(step_name: str, event: dict) -> Any:
+    """The step's handler run on `event`, in one of the warm environments, in the caller's context."""
+    return _warm.run(contextvars.copy_context().run, _invoke_here, step_name, event)
+
+
+class _WarmEnvironments:
+    """Lambda's execution environments: each runs one invocation at a time, on one thread, and is kept for the next, so
+    what a step keeps between invocations (waiting.py's table, once per thread) is kept as a warm function keeps it;
+    moto's engine would run every invocation on a thread of its own. One is added whenever all are busy."""
+
+    def __init__(self) -> None:
+        self._idle: list[queue.SimpleQueue] = []
+        self._lock = threading.Lock()
+
+    def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        with self._lock:
+            inbox = self._idle.pop() if self._idle else None  # the most recently used, as Lambda's routing tends to
+        if inbox is None:
+            inbox = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(inbox,), name="lambda-environment", daemon=True).start()
+        answer: queue.SimpleQueue = queue.SimpleQueue()
+        inbox.put((function, args, answer))
+        ok, value = answer.get()
+        if not ok:
+            raise value
+        return value
+
+    def _serve(self, inbox: queue.SimpleQueue) -> None:
+        while True:
+            function, args, answer = inbox.get()
+            try:
+                outcome = (True, function(*args))
+            except BaseException as error:  # handed to the caller, who raises it
+                outcome = (False, error)
+            with self._lock:
+                self._idle.append(inbox)
+            answer.put(outcome)
+            del outcome, function, args, answer
+
+
+_warm = _WarmEnvironments()
+
+
+def _invoke_here(step_name: str, event: dict) -> Any:
     step = step_named(step_name)
     handler = importlib.import_module(step.module).handler
     try:

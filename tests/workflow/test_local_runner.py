@@ -272,3 +272,39 @@ def test_a_run_stopped_at_its_timeout_says_which_timeout_stopped_it(datasync, ta
     )
     # ...and its DataSync execution was cancelled, as the stack's clean-up rule does.
     assert {e.status for e in fakes.backend().task_executions.values()} <= {"CANCELLING", "ERROR"}
+
+
+def test_a_refused_transaction_leaves_the_items_it_wrote_as_they_were(aws):
+    # The emulation backs up only the items a transaction writes, not moto's deep copy of every table it names.
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "kept"}, "v": {"N": "1"}})
+    refused = [
+        {"Put": {"TableName": "t", "Item": {"pk": {"S": "new"}}}},
+        {
+            "Update": {
+                "TableName": "t",
+                "Key": {"pk": {"S": "kept"}},
+                "UpdateExpression": "SET v = :two",
+                "ExpressionAttributeValues": {":two": {"N": "2"}},
+            }
+        },
+        {
+            "ConditionCheck": {
+                "TableName": "t",
+                "Key": {"pk": {"S": "none"}},
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        },
+    ]
+    with local._dynamodb_answers_one_request_at_a_time():
+        with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+            dynamodb.transact_write_items(TransactItems=refused)
+        assert dynamodb.scan(TableName="t")["Items"] == [{"pk": {"S": "kept"}, "v": {"N": "1"}}]
+        dynamodb.transact_write_items(TransactItems=refused[:2])
+    assert sorted(item["pk"]["S"] for item in dynamodb.scan(TableName="t")["Items"]) == ["kept", "new"]
