@@ -12,6 +12,7 @@ from datasync_steps.names import (
     DESCRIBE_STATE,
     FINAL_STATUSES,
     ITEM_STATES,
+    MAP_STATES,
     PLAN_RETRY_STATE,
     PREPARE_BATCH_STATE,
     QUEUE,
@@ -445,10 +446,10 @@ def batch_definition() -> dict:
             "Items in S3?",
             catch_to="Batch failed?",
         ),
-        "Items in S3?": choice(when("$.items", "Run each transfer from S3", IsNull=False), default="Run each transfer"),
+        "Items in S3?": choice(when("$.items", MAP_STATES[1], IsNull=False), default=MAP_STATES[0]),
         # Each item over the defaults (Airflow's partial and expand): merged here rather than in the state, which holds
         # them once.
-        "Run each transfer": each_transfer(
+        MAP_STATES[0]: each_transfer(
             "States.JsonMerge($.mapped.defaults, $$.Map.Item.Value, false)",
             ITEM_STATES,
             {"ProcessorConfig": {"Mode": "INLINE"}},
@@ -456,7 +457,7 @@ def batch_definition() -> dict:
         ),
         # Merged over the defaults by prepare-batch, which wrote them; each Map iteration is a child execution of the
         # batch (Standard: only those may wait for a .sync child).
-        "Run each transfer from S3": each_transfer(
+        MAP_STATES[1]: each_transfer(
             "$$.Map.Item.Value",
             S3_ITEM_STATES,
             {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}},
@@ -531,22 +532,21 @@ def each_transfer(item_input: str, state_names: tuple[str, ...], processor: dict
             # Step Functions' own key links the child to the batch in the console.
             "Input.$": "States.JsonMerge($.input, $.link, false)",
         },
-        # .sync:2 gives the child's description with its output as JSON: of it only the status and output stay.
+        # .sync:2 gives the child's description with its output as JSON: of it only the status and output stay, in
+        # the place of the item's input (a child's output and its input could together pass 256 KiB).
         "ResultSelector": {"Status.$": "$.Status", "Output.$": "$.Output"},
-        "ResultPath": "$.child",
+        "ResultPath": "$",
         "Next": waited,
         "Retry": [CHILD_START_RETRY],
         # A child that failed (States.TaskFailed) or did not start is an item like the others, with its Error.
         "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": item_failed}],
     }
     started = {
-        "Status.$": "$.child.Status",
-        "TaskArn.$": "$.child.Output.TaskArn",
-        "TaskExecutionArn.$": "$.child.Output.TaskExecutionArn",
+        "Status.$": "$.Status",
+        "TaskArn.$": "$.Output.TaskArn",
+        "TaskExecutionArn.$": "$.Output.TaskExecutionArn",
     }
-    counters = {
-        f"{name}.$": f"$.child.Output.TaskExecution.{name}" for name in ("BytesTransferred", "FilesTransferred")
-    }
+    counters = {f"{name}.$": f"$.Output.TaskExecution.{name}" for name in ("BytesTransferred", "FilesTransferred")}
     states = {
         run_transfer: run_child,
         # A run that was not waited for (wait_for_completion false, if_task_running "skip") has no TaskExecution.

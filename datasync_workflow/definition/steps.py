@@ -280,7 +280,11 @@ STEPS = (
     ),
     Step(
         "summarize-batch",
-        (READS_BATCH_INPUT, READS_INPUT, Grant(("s3:GetObject", "s3:PutObject"), ("batch-files",))),
+        (
+            Grant(("states:DescribeExecution", "states:GetExecutionHistory"), ("batch-execution",)),
+            READS_INPUT,
+            Grant(("s3:GetObject", "s3:PutObject"), ("batch-files",)),
+        ),
         timeout_seconds=BATCH_STEP_TIMEOUT_SECONDS,
         in_batch=True,
     ),

@@ -7,6 +7,7 @@ workflow's state machine; every one is checked before any starts. The transfers 
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, get_origin
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from datasync_steps.batch_children import ITEMS_PREFIX, child_name, child_prefix
 from datasync_steps.datasync import translate_errors
-from datasync_steps.errors import DataSyncInvalidInputError, closest, shown
+from datasync_steps.errors import DataSyncInvalidInputError, closest
 from datasync_steps.limits import MAX_INLINE_TRANSFERS, MAX_INPUT_BYTES, input_bytes
 from datasync_steps.names import STARTED_BY_KEY
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # the steps that only name a batch's children need neither
 
 MAX_CONCURRENCY = 40  # Step Functions runs an inline Map's iterations at most 40 at once
 # The batch's output has a row per item, at most about 400 bytes each (a failed one's Cause cut short), and Step
-# Functions' 256 KiB hold 500 of them. Its history holds the inline Map's events, about 12 an item and 3 more for each
+# Functions' 256 KiB hold 500 of them. Its history holds the inline Map's events, about 14 an item and 3 more for each
 # retried child start: MAX_INLINE_TRANSFERS items (545) when every start is retried the most (limits.py).
 MAX_TRANSFERS = min(500, MAX_INLINE_TRANSFERS)
 # From S3 the rows go back to S3 and the Map's own history stays small (a Distributed Map's children have their own).
@@ -248,10 +249,13 @@ def _csv_transfers(text: str) -> tuple[list[dict[str, Any]], str | None]:
     try:
         header = [column.strip() for column in next(rows, [])]
         seen: set[str] = set()
-        for column in header:
+        for number, column in enumerate(header, 1):
             if column not in keys:
+                # Only a name is shown: a CSV without its header row has a row of values there, a password maybe.
+                if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", column):
+                    return [], f"column {number}'s header is not an input key: the first row must name input keys"
                 guess = closest(column, keys)
-                return [], f"has an unknown column {shown(column, 60)}" + (f" (did you mean {guess}?)" if guess else "")
+                return [], f"has an unknown column '{column}'" + (f" (did you mean {guess}?)" if guess else "")
             if column in seen:
                 return [], f"has the column {column} twice"
             seen.add(column)

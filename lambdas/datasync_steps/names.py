@@ -49,6 +49,8 @@ S3_ITEM_STATES = (
     "Item read from S3 failed",
 )
 ITEM_STATES_PASSED = 3
+# The batch's two Maps: the output of the one that ran, as its history keeps it, is what the summary reads.
+MAP_STATES = ("Run each transfer", "Run each transfer from S3")
 
 
 def is_batch(execution_input: object) -> bool:

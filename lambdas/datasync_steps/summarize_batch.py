@@ -1,24 +1,27 @@
 """Batch step 2: a row for each item (its child execution's status, task, DataSync execution, bytes and files, Error
 and Cause) and totals; DataSyncBatchFailedError, naming the items, when more failed than the batch tolerates. The rows
 come from the batch's Map, which holds each child's result: an array of rows' sources in the state (inline), or the
-result files its ResultWriter put in the batch bucket (a Distributed Map, from S3), read entry by entry. A child is
-described only when the Map cannot say how it ended: a failed child of an inline Map (whose Cause JSONPath cannot cut
-to fit 256 KiB), or a start answered ExecutionAlreadyExists (a child of the batch may have run under that name). The
-rows of a batch read from S3 go back to the batch bucket, as JSON Lines. Which batch's, and so where, is what Step
-Functions says of the running batch the step is told of: it reads and writes no other batch's files."""
+result files its ResultWriter put in the batch bucket (a Distributed Map, from S3), read entry by entry; the Map's
+output is read from the batch's own history, never taken from the invocation. A child is described only when the Map
+cannot say how it ended: a failed child of an inline Map (whose Cause JSONPath cannot cut to fit 256 KiB), or a start
+that failed other than by a refusal of the request (a child of the batch may have started under that name). The rows
+of a batch read from S3 go back to the batch bucket, as JSON Lines. Which batch's, and so where, is what Step Functions
+says of the running batch the step is told of: it reads and writes no other batch's files."""
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, model_serializer
 
 from datasync_steps.batch_children import ITEMS_PREFIX, child_index, child_name, child_prefix
 from datasync_steps.datasync import patient_states_client, s3_client, translate_errors
-from datasync_steps.deployment import Deployment
+from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE, Deployment
 from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError
-from datasync_steps.names import is_batch
+from datasync_steps.names import MAP_STATES, is_batch
 from datasync_steps.observability import StepEvent, logger, step_handler
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -37,11 +40,16 @@ MAX_ROWS_IN_OUTPUT_BYTES = 200_000
 MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_RESULT_ENTRY_BYTES = 2 * 262_144 + 16_384
 READ_BYTES = 256 * 1024
+HISTORY_EVENTS_READ_AT_ONCE = 20
 RESULT_STATUSES = ("SUCCEEDED", "FAILED", "PENDING")
-# The Catch's Error of a child that ended other than SUCCEEDED, and of a start refused because an execution of that
-# name exists: a start tried again after its answer was lost finds the child it started so once that child has ended.
+# The Catch's Error of a child that ended other than SUCCEEDED.
 CHILD_FAILED = "States.TaskFailed"
-NAME_TAKEN = ("StepFunctions.ExecutionAlreadyExistsException", "StepFunctions.ExecutionAlreadyExists")
+# StartExecution's refusals of the request itself (its errors in the API model): no child was started. Any other
+# error may have started one, which is described: a throttled, failed or unanswered start whose retries ran out, or
+# ExecutionAlreadyExists (a start tried again after its answer was lost finds its child so once that child ended).
+REFUSED_STARTS = frozenset(
+    {"InvalidArn", "InvalidName", "InvalidExecutionInput", "StateMachineDoesNotExist", "StateMachineDeleting"}
+)
 
 
 class ResultWriterDetails(BaseModel):
@@ -62,6 +70,40 @@ class SummarizeEvent(StepEvent):
     state_machine_arn: str  # the workflow's, whose executions the children are
     # The Map's results: a row's source per item, in order (inline), or where ResultWriter wrote them.
     results: list[dict[str, Any]] | WrittenResults | None = None
+
+
+class MapOutput(BaseModel):
+    """What the batch's Map gave the summary, as the batch's own history keeps it."""
+
+    count: int
+    tolerated_failures: int
+    mapped: list[dict[str, Any]] | WrittenResults | None = None
+
+
+def as_the_batch_ran(sfn: "SFNClient", event: SummarizeEvent) -> SummarizeEvent:
+    """The event with what Step Functions says the batch's Map gave: its results, the count of items and the failures
+    tolerated (the Map's output, read newest event first from the batch's history), and the workflow's state machine
+    checked against the deployment's. Whoever invokes the step can name a running batch, but not its rows."""
+    if not fnmatchcase(event.state_machine_arn, os.environ.get(WORKFLOW_STATE_MACHINE_VARIABLE, "")):
+        raise DataSyncInvalidInputError(f"{event.state_machine_arn} is not this deployment's workflow.")
+    with translate_errors(f"read the history of the batch {event.execution_id}", service="Step Functions"):
+        pages = sfn.get_paginator("get_execution_history").paginate(
+            executionArn=event.execution_id,
+            reverseOrder=True,
+            includeExecutionData=True,
+            # The Map's end is a few events from the newest (the summary's own start): small pages, as each event
+            # may hold 256 KiB of data (an inline Map's iterations are in the batch's history too).
+            PaginationConfig={"PageSize": HISTORY_EVENTS_READ_AT_ONCE},
+        )
+        for page in pages:
+            for history_event in page["events"]:
+                exited: Any = history_event.get("stateExitedEventDetails") or {}
+                if exited.get("name") in MAP_STATES:
+                    ran = MapOutput.model_validate_json(exited.get("output") or "{}")
+                    return event.model_copy(
+                        update={"count": ran.count, "tolerated_failures": ran.tolerated_failures, "results": ran.mapped}
+                    )
+    raise DataSyncInvalidInputError(f"{event.execution_id}: its history holds no end of the batch's Map.")
 
 
 class BatchSummary(BaseModel):
@@ -220,8 +262,9 @@ def row_from(index: int, task_id: str | None, source: dict[str, Any], execution_
                 "Cause": cut(fields.get("cause") or ""),
                 "ExecutionArn": execution_arn,
             }
-    if error == CHILD_FAILED or error in NAME_TAKEN or source.get("Iteration"):
-        return row | {"Status": None}  # how the child ended is Step Functions' to say
+    refused = str(error).removeprefix("StepFunctions.").removesuffix("Exception") in REFUSED_STARTS
+    if not refused or source.get("Iteration"):
+        return row | {"Status": None}  # how the child ended (or whether it started) is Step Functions' to say
     return row | {"Status": "NOT_STARTED", "Error": error, "Cause": cut(cause or ""), "ExecutionArn": execution_arn}
 
 
@@ -350,4 +393,5 @@ def _decodable(data: bytes) -> str:
 
 @step_handler(SummarizeEvent, BatchSummary)
 def handler(event: SummarizeEvent) -> BatchSummary:
-    return summarize(patient_states_client(), event, s3_client(), Deployment.from_environment().batch_bucket)
+    sfn = patient_states_client()
+    return summarize(sfn, as_the_batch_ran(sfn, event), s3_client(), Deployment.from_environment().batch_bucket)

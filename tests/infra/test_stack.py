@@ -164,10 +164,11 @@ ALLOWED = {
         "s3:GetObject": "the batch bucket's objects",
         "s3:PutObject": "the batches' own files",
     },
-    # It describes the batch it is told of (and so knows its children's names), reads the Map's result files, and
-    # describes a child only when the Map cannot say how it ended.
+    # It describes the batch it is told of (and so knows its children's names), reads the Map's output from the
+    # batch's history and its result files, and describes a child only when the Map cannot say how it ended.
     "summarize-batch": {
         "states:DescribeExecution": "the workflow's and the batch state machine's executions",
+        "states:GetExecutionHistory": "the batch state machine's executions",
         "s3:GetObject": "the batches' own files",
         "s3:PutObject": "the batches' own files",
     },

@@ -196,6 +196,12 @@ def test_a_csv_cell_that_is_not_json_is_not_echoed(s3):
     assert "row 2, column create_source_location_kwargs: not JSON" in found and "hunter2" not in found
 
 
+def test_a_csv_without_its_header_row_does_not_echo_the_values_it_took_for_one(s3):
+    body = f'{TASK},"{{""Password"": ""hunter2SECRET""}}"\n{TASK},{{}}\n'
+    (found,) = csv_problems(s3, body)
+    assert "column 1's header is not an input key" in found and "hunter2SECRET" not in found
+
+
 def test_a_csv_object_has_the_bounds_of_a_json_one_and_its_rows_are_counted_as_they_are_read(s3, monkeypatch):
     monkeypatch.setattr(batch, "MAX_FILE_TRANSFERS", 2)
     # The third transfer is past the bound: no row after it is read (the bad cell of row 5 is not reached).

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from datasync_steps.batch_children import child_name, child_prefix
+from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError
-from datasync_steps.summarize_batch import SummarizeEvent, summarize
+from datasync_steps.names import MAP_STATES
+from datasync_steps.summarize_batch import SummarizeEvent, as_the_batch_ran, summarize
 from tests.conftest import stubbed_client
 
 WORKFLOW = "arn:aws:states:us-east-1:123456789012:stateMachine:datasync-workflow"
@@ -278,3 +280,78 @@ def test_no_rows_are_written_for_what_is_no_running_batch(batch_input, status):
         the_batch(stubber, batch_input, status)
         with pytest.raises(DataSyncInvalidInputError, match=f"{BATCH} is no running batch"):
             summarize(sfn, summary_of(count=1, tolerated=1), Bucket(), rows_bucket="batches-bucket")
+
+
+def child_described(stubber, index: int, status: str, **fields) -> None:
+    described = {
+        "executionArn": child(index),
+        "stateMachineArn": WORKFLOW,
+        "status": status,
+        "startDate": datetime.now(UTC),
+        "input": json.dumps({"task_arn": TASK}),
+    }
+    stubber.add_response("describe_execution", described | fields, {"executionArn": child(index)})
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "fields", "row"),
+    [
+        # Every start's answer lost, the retries spent: the child may run, and does; not NOT_STARTED.
+        ("StepFunctions.SdkClientException", "RUNNING", {}, {"Status": "RUNNING"}),
+        # A start tried again after its answer was lost, once the child it started had ended.
+        (
+            "StepFunctions.ExecutionAlreadyExistsException",
+            "SUCCEEDED",
+            {"output": json.dumps({"TaskArn": TASK, "TaskExecutionArn": EXECUTION})},
+            {"Status": "SUCCEEDED", "TaskArn": TASK, "TaskExecutionArn": EXECUTION},
+        ),
+    ],
+    ids=["answers lost", "name taken by its own child"],
+)
+def test_a_start_that_failed_other_than_by_a_refusal_is_described(error, status, fields, row):
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE)
+        child_described(stubber, 1, status, **fields)
+        summary = summarize(sfn, summary_of(2, 1, [SUCCEEDED, {"Error": error, "Cause": "Rate exceeded"}]))
+    assert {key: summary.Rows[1].get(key) for key in row} == row
+
+
+def test_a_refused_start_is_not_started_and_nothing_is_described():
+    with stubbed_client("stepfunctions") as (sfn, stubber):  # Stubber fails on a DescribeExecution not queued
+        the_batch(stubber, INLINE)
+        summary = summarize(sfn, summary_of(2, 1, [SUCCEEDED, {"Error": "StepFunctions.InvalidArnException"}]))
+    assert (summary.Rows[1]["Status"], summary.Rows[1]["Error"]) == ("NOT_STARTED", "StepFunctions.InvalidArnException")
+
+
+def map_exited(output: dict) -> dict:
+    return {
+        "timestamp": BATCH_STARTED,
+        "type": "MapStateExited",
+        "id": 9,
+        "stateExitedEventDetails": {"name": MAP_STATES[0], "output": json.dumps(output)},
+    }
+
+
+def test_the_maps_results_are_read_from_the_batchs_history_not_from_the_invocation(monkeypatch):
+    monkeypatch.setenv(WORKFLOW_STATE_MACHINE_VARIABLE, WORKFLOW)
+    ran = {"count": 2, "tolerated_failures": 0, "mapped": [SUCCEEDED, SUCCEEDED], "prefix": PREFIX}
+    history = [
+        {"timestamp": BATCH_STARTED, "type": "TaskStateEntered", "id": 10, "stateEnteredEventDetails": {"name": "x"}},
+        map_exited(ran),
+    ]
+    forged = summary_of(600, 600, [SUCCEEDED | {"BytesTransferred": 10**20}] * 600)
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        stubber.add_response(
+            "get_execution_history",
+            {"events": history},
+            {"executionArn": BATCH, "reverseOrder": True, "includeExecutionData": True, "maxResults": 20},
+        )
+        trusted = as_the_batch_ran(sfn, forged)
+    assert (trusted.count, trusted.tolerated_failures, trusted.results) == (2, 0, [SUCCEEDED, SUCCEEDED])
+
+
+def test_an_invocation_naming_another_state_machine_is_refused_before_anything_is_read(monkeypatch):
+    monkeypatch.setenv(WORKFLOW_STATE_MACHINE_VARIABLE, WORKFLOW)
+    forged = summary_of(2, 0).model_copy(update={"state_machine_arn": f"{WORKFLOW}-theirs"})
+    with stubbed_client("stepfunctions") as (sfn, _), pytest.raises(DataSyncInvalidInputError, match="not this"):
+        as_the_batch_ran(sfn, forged)
