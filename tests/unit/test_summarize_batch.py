@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from datasync_steps import summarize_batch
 from datasync_steps.batch_children import child_name, child_prefix
 from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError
@@ -355,3 +356,26 @@ def test_an_invocation_naming_another_state_machine_is_refused_before_anything_i
     forged = summary_of(2, 0).model_copy(update={"state_machine_arn": f"{WORKFLOW}-theirs"})
     with stubbed_client("stepfunctions") as (sfn, _), pytest.raises(DataSyncInvalidInputError, match="not this"):
         as_the_batch_ran(sfn, forged)
+
+
+def test_a_manifest_naming_a_result_file_outside_the_batchs_place_is_refused_before_it_is_read():
+    bucket, output = written_results(entry(0, SUCCEEDED))
+    manifest_key = f"{RESULTS}/manifest.json"
+    manifest = json.loads(bucket.objects[manifest_key])
+    manifest["ResultFiles"]["SUCCEEDED"] = [{"Key": "batches/another-batch/SUCCEEDED_0.json", "Size": 2}]
+    bucket.objects[manifest_key] = json.dumps(manifest).encode()
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, FROM_S3)
+        with pytest.raises(DataSyncInvalidInputError, match="names a file outside"):
+            summarize(sfn, summary_of(count=1, tolerated=1, results=output), bucket, "batches-bucket")
+
+
+def test_a_result_entry_larger_than_any_iteration_can_write_is_refused_not_held(monkeypatch):
+    # Read 1 KiB at a time, as from a stream: no more than the cap (and a read) of an entry is held, then refused.
+    monkeypatch.setattr(summarize_batch, "MAX_RESULT_ENTRY_BYTES", 4096)
+    monkeypatch.setattr(summarize_batch, "READ_BYTES", 1024)
+    bucket, output = written_results(entry(0, SUCCEEDED | {"task_id": "x" * 8192}))
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, FROM_S3)
+        with pytest.raises(DataSyncInvalidInputError, match="holds an entry over 4,096 bytes"):
+            summarize(sfn, summary_of(count=1, tolerated=1, results=output), bucket, "batches-bucket")
