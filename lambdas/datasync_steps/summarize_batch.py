@@ -93,7 +93,9 @@ def as_the_batch_ran(sfn: "SFNClient", event: SummarizeEvent) -> SummarizeEvent:
             includeExecutionData=True,
             # The Map's end is a few events from the newest (the summary's own start): small pages, as each event
             # may hold 256 KiB of data (an inline Map's iterations are in the batch's history too).
-            PaginationConfig={"PageSize": HISTORY_EVENTS_READ_AT_ONCE},
+            # The summary runs right after the Map: an execution whose newest events hold no Map's end is no batch at
+            # its summary, however long its history.
+            PaginationConfig={"PageSize": HISTORY_EVENTS_READ_AT_ONCE, "MaxItems": 5 * HISTORY_EVENTS_READ_AT_ONCE},
         )
         for page in pages:
             for history_event in page["events"]:
@@ -103,7 +105,9 @@ def as_the_batch_ran(sfn: "SFNClient", event: SummarizeEvent) -> SummarizeEvent:
                     return event.model_copy(
                         update={"count": ran.count, "tolerated_failures": ran.tolerated_failures, "results": ran.mapped}
                     )
-    raise DataSyncInvalidInputError(f"{event.execution_id}: its history holds no end of the batch's Map.")
+    raise DataSyncInvalidInputError(
+        f"{event.execution_id} is no running batch: its history holds no end of the batch's Map to summarize."
+    )
 
 
 class BatchSummary(BaseModel):
