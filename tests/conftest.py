@@ -1,5 +1,6 @@
 import json
 import os
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import boto3
@@ -10,6 +11,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datasync.models import datasync_backends
 
+from datasync_steps.names import EVENT_SOURCE
 from datasync_steps.resume import StateChangeEvent
 from datasync_steps.start import StartEvent, start_execution
 from datasync_steps.state import Plan
@@ -48,6 +50,29 @@ def make_secret() -> None:
 @pytest.fixture
 def datasync(aws):
     return boto3.client("datasync", region_name=REGION)
+
+
+def events_a_rule_receives(name: str, detail_types: list[str]) -> Callable[[], list[dict]]:
+    """A rule of the user's on the default bus, for the workflow's events of `detail_types`, whose target is an SQS
+    queue in moto: what it has received since the last look, every event whole (the queue drained)."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = boto3.client("events", region_name=REGION)
+    events.put_rule(Name=name, EventPattern=json.dumps({"source": [EVENT_SOURCE], "detail-type": detail_types}))
+    events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": queue_arn}])
+
+    def received() -> list[dict]:
+        got: list[dict] = []
+        while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            got += [json.loads(message["Body"]) for message in messages]
+            sqs.delete_message_batch(
+                QueueUrl=queue,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+        return got
+
+    return received
 
 
 @contextmanager

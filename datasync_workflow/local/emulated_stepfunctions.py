@@ -182,16 +182,15 @@ class _ChildResolver:
         return self.resolve()
 
 
-def _sync_resolver(self, env, resource_runtime_part, normalised_parameters: dict, state_credentials):
-    arn = env.stack[-1]["ExecutionArn"]  # the StartExecution answer moto's resolver takes
-    resolve = _MOTOS_SYNC_RESOLVER(self, env, resource_runtime_part, normalised_parameters, state_credentials)
-    return _ChildResolver(resolve, arn)
+def _knowing_the_child(build_resolver: Callable) -> Callable:
+    """moto's builder of a .sync (or .sync:2) resolver, whose resolver also knows the child's ARN."""
 
+    def build(self, env, resource_runtime_part, normalised_parameters: dict, state_credentials) -> _ChildResolver:
+        arn = env.stack[-1]["ExecutionArn"]  # the StartExecution answer moto's resolver takes
+        resolve = build_resolver(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+        return _ChildResolver(resolve, arn)
 
-def _sync2_resolver(self, env, resource_runtime_part, normalised_parameters: dict, state_credentials):
-    arn = env.stack[-1]["ExecutionArn"]
-    resolve = _MOTOS_SYNC2_RESOLVER(self, env, resource_runtime_part, normalised_parameters, state_credentials)
-    return _ChildResolver(resolve, arn)
+    return build
 
 
 def _sfn_eval_sync(self, env, sync_resolver, timeout_seconds, callback_endpoint, heartbeat_endpoint):
@@ -656,8 +655,8 @@ def install() -> None:
         StateTaskServiceSfn._from_error = _sfn_error  # type: ignore[method-assign]
         StateTaskServiceSfn._eval_service_task = _sfn_service_task  # type: ignore[method-assign]
         # A .sync state notices its child's end at once, not up to half a second later.
-        StateTaskServiceSfn._build_sync_resolver = _sync_resolver  # type: ignore[method-assign]
-        StateTaskServiceSfn._build_sync2_resolver = _sync2_resolver  # type: ignore[method-assign]
+        StateTaskServiceSfn._build_sync_resolver = _knowing_the_child(_MOTOS_SYNC_RESOLVER)  # type: ignore[method-assign]
+        StateTaskServiceSfn._build_sync2_resolver = _knowing_the_child(_MOTOS_SYNC2_RESOLVER)  # type: ignore[method-assign]
         StateTaskServiceSfn._eval_sync = _sfn_eval_sync  # type: ignore[method-assign]
         # A Distributed Map's ResultWriter writes its manifest and result files as Step Functions does.
         DistributedItemProcessorWorker._eval_job = _distributed_job  # type: ignore[method-assign]

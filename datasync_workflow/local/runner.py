@@ -192,7 +192,8 @@ def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
     announce-batch step at every batch's end, whose event reaches moto's default bus): yields its ARN."""
     values = {str(step.placeholder): function_arn(region, step.name) for step in workflow_steps(batch=True)}
     create_batch_bucket(region)
-    batch_arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
+    sfn = boto3.client("stepfunctions", region_name=region)  # one for every delivery (boto3's clients are thread-safe)
+    batch_arn = sfn.create_state_machine(
         name=f"datasync-workflow-batch-{uuid.uuid4().hex[:8]}",
         definition=render_definition({**values, WORKFLOW_ARN_PLACEHOLDER: workflow_arn}, batch_definition_text()),
         roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
@@ -200,7 +201,7 @@ def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
 
     def stop_children(event: dict) -> None:
         # EventBridge delivers the event once Step Functions shows the status; moto's engine tells of it just before.
-        sfn, batch = boto3.client("stepfunctions", region_name=region), event["detail"]["executionArn"]
+        batch = event["detail"]["executionArn"]
         if not _ends_within(sfn, [batch], seconds=5):
             return
         stopped = _run_target("stop-batch", {**event, "workflow_state_machine_arn": workflow_arn}, batch)
@@ -209,7 +210,7 @@ def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
 
     def announce(event: dict) -> None:
         detail = event["detail"]
-        if _ends_within(boto3.client("stepfunctions", region_name=region), [detail["executionArn"]], seconds=5):
+        if _ends_within(sfn, [detail["executionArn"]], seconds=5):
             trimmed = {"detail": {key: detail[key] for key in RULE_DETAIL_KEYS}}
             _run_target("announce-batch", trimmed, detail["executionArn"])
 

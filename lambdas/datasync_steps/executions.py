@@ -54,19 +54,28 @@ def started_execution(sfn: "SFNClient", workflow_execution_arn: str) -> dict | N
     """What the workflow's start state last gave ($.execution, with the task at $.target), reading the history newest
     event first; None when that start failed or never ran."""
     # 1,000 events a page (the most the API gives): a history at the 25,000-event limit takes 25 calls.
+    exited = newest_exit(sfn, workflow_execution_arn, (START_STATE,), HISTORY_PAGE_SIZE)
+    output = json.loads(exited or "{}")
+    # A caught failure also leaves the state, with the error beside what was there before.
+    if not isinstance(output, dict) or "error" in output or not isinstance(output.get("execution"), dict):
+        return None
+    return output
+
+
+def newest_exit(
+    sfn: "SFNClient", execution_arn: str, states: tuple[str, ...], page_size: int, most_events: int | None = None
+) -> str | None:
+    """The output of the newest exit from any of `states` in the execution's history, read newest event first in
+    pages of `page_size` (and no further than its `most_events` newest events); None when there is none."""
     pages = sfn.get_paginator("get_execution_history").paginate(
-        executionArn=workflow_execution_arn,
+        executionArn=execution_arn,
         reverseOrder=True,
         includeExecutionData=True,
-        PaginationConfig={"PageSize": HISTORY_PAGE_SIZE},
+        PaginationConfig={"PageSize": page_size, **({"MaxItems": most_events} if most_events else {})},
     )
     for page in pages:
         for event in page["events"]:
             exited = event.get("stateExitedEventDetails", {})
-            if exited.get("name") == START_STATE:
-                output = json.loads(exited.get("output") or "{}")
-                # A caught failure also leaves the state, with the error beside what was there before.
-                if not isinstance(output, dict) or "error" in output or not isinstance(output.get("execution"), dict):
-                    return None
-                return output
+            if exited.get("name") in states:
+                return exited.get("output") or "{}"
     return None

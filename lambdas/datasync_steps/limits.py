@@ -25,10 +25,10 @@ MAX_ITERATIONS = (HISTORY_LIMIT - RESERVED_EVENTS) // EVENTS_PER_CHECK
 # item whose child starts at once takes about 14 (12 locally: the iteration's start and end, the Task state's entry,
 # schedule, start, submission, success and exit, the Choice of its row's entry and exit, the row's Pass state's entry
 # and exit), and each retried start 3 more (the failure, then the schedule and start again; the state is not entered
-# again). With BATCH_RESERVED_EVENTS for the rest
-# of the batch (its two steps with their retries and the Map's own events: about 20, at most a few hundred), a batch
-# of MAX_INLINE_TRANSFERS items, every start retried the most, keeps within HISTORY_LIMIT. A Distributed Map's
-# iterations are child executions of their own, with their own histories: there the retries cost the batch nothing.
+# again). With BATCH_RESERVED_EVENTS for the rest of the batch (its two steps with their retries and the Map's own
+# events: about 20, at most a few hundred), a batch of MAX_INLINE_TRANSFERS items, every start retried the most, keeps
+# within HISTORY_LIMIT. A Distributed Map's iterations are child executions of their own, with their own histories:
+# there the retries cost the batch nothing.
 CHILD_START_RETRIES = 10
 EVENTS_PER_BATCH_ITEM, EVENTS_PER_START_RETRY, BATCH_RESERVED_EVENTS = 14, 3, 1_000
 MAX_INLINE_TRANSFERS = (HISTORY_LIMIT - BATCH_RESERVED_EVENTS) // (

@@ -21,6 +21,7 @@ from datasync_steps.batch_children import ITEMS_PREFIX, child_index, child_name,
 from datasync_steps.datasync import patient_states_client, s3_client, translate_errors
 from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE, Deployment
 from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError
+from datasync_steps.executions import newest_exit
 from datasync_steps.names import MAP_STATES, is_batch
 from datasync_steps.observability import StepEvent, logger, step_handler
 
@@ -86,27 +87,20 @@ def as_the_batch_ran(sfn: "SFNClient", event: SummarizeEvent) -> SummarizeEvent:
     checked against the deployment's. Whoever invokes the step can name a running batch, but not its rows."""
     if not fnmatchcase(event.state_machine_arn, os.environ.get(WORKFLOW_STATE_MACHINE_VARIABLE, "")):
         raise DataSyncInvalidInputError(f"{event.state_machine_arn} is not this deployment's workflow.")
+    # The summary runs right after the Map, whose end is a few events from the newest: small pages (each event may
+    # hold 256 KiB of data; an inline Map's iterations are in the batch's history too), and an execution whose newest
+    # events hold no Map's end is no batch at its summary, however long its history.
     with translate_errors(f"read the history of the batch {event.execution_id}", service="Step Functions"):
-        pages = sfn.get_paginator("get_execution_history").paginate(
-            executionArn=event.execution_id,
-            reverseOrder=True,
-            includeExecutionData=True,
-            # The Map's end is a few events from the newest (the summary's own start): small pages, as each event
-            # may hold 256 KiB of data (an inline Map's iterations are in the batch's history too).
-            # The summary runs right after the Map: an execution whose newest events hold no Map's end is no batch at
-            # its summary, however long its history.
-            PaginationConfig={"PageSize": HISTORY_EVENTS_READ_AT_ONCE, "MaxItems": 5 * HISTORY_EVENTS_READ_AT_ONCE},
+        exited = newest_exit(
+            sfn, event.execution_id, MAP_STATES, HISTORY_EVENTS_READ_AT_ONCE, 5 * HISTORY_EVENTS_READ_AT_ONCE
         )
-        for page in pages:
-            for history_event in page["events"]:
-                exited: Any = history_event.get("stateExitedEventDetails") or {}
-                if exited.get("name") in MAP_STATES:
-                    ran = MapOutput.model_validate_json(exited.get("output") or "{}")
-                    return event.model_copy(
-                        update={"count": ran.count, "tolerated_failures": ran.tolerated_failures, "results": ran.mapped}
-                    )
-    raise DataSyncInvalidInputError(
-        f"{event.execution_id} is no running batch: its history holds no end of the batch's Map to summarize."
+    if exited is None:
+        raise DataSyncInvalidInputError(
+            f"{event.execution_id} is no running batch: its history holds no end of the batch's Map to summarize."
+        )
+    ran = MapOutput.model_validate_json(exited)
+    return event.model_copy(
+        update={"count": ran.count, "tolerated_failures": ran.tolerated_failures, "results": ran.mapped}
     )
 
 
@@ -269,12 +263,19 @@ def row_from(index: int, task_id: str | None, source: dict[str, Any], execution_
     refused = str(error).removeprefix("StepFunctions.").removesuffix("Exception") in REFUSED_STARTS
     if not refused or source.get("Iteration"):
         return row | {"Status": None}  # how the child ended (or whether it started) is Step Functions' to say
-    return row | {"Status": "NOT_STARTED", "Error": error, "Cause": cut(cause or ""), "ExecutionArn": execution_arn}
+    return row | not_started(index, execution_arn, error, cause)
 
 
-def not_started(index: int, execution_arn: str) -> dict[str, Any]:
-    """The row of an item of which the Map has no result: the Map ended before its turn."""
-    return {"index": index, "Status": "NOT_STARTED", "Error": None, "Cause": "", "ExecutionArn": execution_arn}
+def not_started(index: int, execution_arn: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
+    """The row of an item whose child did not start: of which the Map has no result (it ended before its turn), or
+    whose start was answered `error` and `cause`."""
+    return {
+        "index": index,
+        "Status": "NOT_STARTED",
+        "Error": error,
+        "Cause": cut(cause or ""),
+        "ExecutionArn": execution_arn,
+    }
 
 
 def item_row(
@@ -287,14 +288,7 @@ def item_row(
         try:
             described = sfn.describe_execution(executionArn=execution_arn)
         except sfn.exceptions.ExecutionDoesNotExist:
-            error, cause = (source or {}).get("Error"), (source or {}).get("Cause") or ""
-            return {
-                "index": index,
-                "Status": "NOT_STARTED",
-                "Error": error,
-                "Cause": cut(cause),
-                "ExecutionArn": execution_arn,
-            }
+            return not_started(index, execution_arn, (source or {}).get("Error"), (source or {}).get("Cause"))
     row: dict[str, Any] = {"index": index, "Status": described["status"]}
     item_input = json.loads(described.get("input") or "{}")
     if isinstance(item_input, dict) and isinstance(item_input.get("task_id"), str):

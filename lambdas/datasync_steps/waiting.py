@@ -11,13 +11,12 @@ sends it. A token that nobody claims expires through the table's TTL.
 
 import json
 import os
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from datasync_steps.datasync import dynamodb_table
 from datasync_steps.observability import logger
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -36,18 +35,8 @@ EXPIRY_MARGIN_SECONDS = 3600
 GONE_ERROR_CODES = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 
 
-# boto3's resources are not safe to share between threads (its guide, "Resources": "Multithreading or
-# multiprocessing with resources"), so each thread keeps its own: Lambda runs every invocation on one thread, so a
-# warm function makes it once, not once an invocation (some 8 ms of CPU each).
-_tables = threading.local()
-
-
 def waiting_table():
-    key = (os.environ[TABLE_NAME_VARIABLE], os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
-    made = _tables.__dict__.setdefault("made", {})
-    if key not in made:
-        made[key] = boto3.resource("dynamodb", region_name=key[1]).Table(key[0])
-    return made[key]
+    return dynamodb_table(os.environ[TABLE_NAME_VARIABLE])
 
 
 def wait_sequence(checks_done: int, retry_count: int, attempt: int = 1) -> int:

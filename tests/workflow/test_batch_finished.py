@@ -4,11 +4,10 @@ event, once."""
 
 import json
 
-import boto3
 import pytest
 
 from datasync_workflow.local import EmulatedTransfer, emulated_transfers, run_local
-from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
+from tests.conftest import events_a_rule_receives, make_s3_location, make_smb_location, make_task
 from tests.workflow.test_batch import put_transfers
 
 FAST = {"wait_interval_seconds": 0}
@@ -24,25 +23,7 @@ def tasks(datasync) -> list[str]:
 @pytest.fixture
 def finished(datasync):
     """What a rule on the workflow's events receives: every event, as its target (an SQS queue) gets it."""
-    sqs = boto3.client("sqs", region_name=REGION)
-    queue = sqs.create_queue(QueueName="finished")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events = boto3.client("events", region_name=REGION)
-    pattern = {"source": ["datasync-workflow"], "detail-type": [BATCH_FINISHED, RUN_FINISHED]}
-    events.put_rule(Name="finished", EventPattern=json.dumps(pattern))
-    events.put_targets(Rule="finished", Targets=[{"Id": "queue", "Arn": queue_arn}])
-
-    def received() -> list[dict]:
-        got: list[dict] = []
-        while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-            got += [json.loads(message["Body"]) for message in messages]
-            sqs.delete_message_batch(
-                QueueUrl=queue,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-            )
-        return got
-
-    return received
+    return events_a_rule_receives("finished", [BATCH_FINISHED, RUN_FINISHED])
 
 
 def batch_event(received: list[dict], batch_arn: str) -> dict:

@@ -11,7 +11,7 @@ from datasync_workflow.history import follow
 from datasync_workflow.local import EmulatedTransfer, emulated_transfers, local_deployment, run_local
 from datasync_workflow.local.runner import _invoke
 from tests import fakes
-from tests.conftest import REGION, make_s3_location, make_smb_location, make_task
+from tests.conftest import REGION, events_a_rule_receives, make_s3_location, make_smb_location, make_task
 
 FAST = {"wait_interval_seconds": 0}
 MISSING = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
@@ -20,19 +20,8 @@ MISSING = "arn:aws:datasync:us-east-1:111122223333:task/task-0123456789abcdef0"
 @pytest.fixture
 def finished_runs(datasync):
     """What a rule on the event receives: the details of the events, by workflow execution."""
-    sqs = boto3.client("sqs", region_name=REGION)
-    queue = sqs.create_queue(QueueName="finished-runs")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events = boto3.client("events", region_name=REGION)
-    pattern = {"source": ["datasync-workflow"], "detail-type": ["DataSync Workflow Run Finished"]}
-    events.put_rule(Name="finished-runs", EventPattern=json.dumps(pattern))
-    events.put_targets(Rule="finished-runs", Targets=[{"Id": "queue", "Arn": queue_arn}])
-
-    def received() -> list[dict]:
-        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(message["Body"])["detail"] for message in messages]
-
-    return received
+    received = events_a_rule_receives("finished-runs", ["DataSync Workflow Run Finished"])
+    return lambda: [event["detail"] for event in received()]
 
 
 def test_a_rule_receives_one_event_per_run_with_what_it_did(datasync, finished_runs):
