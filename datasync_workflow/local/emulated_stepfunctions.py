@@ -40,24 +40,34 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any, cast
 
 import botocore.session
 from antlr4 import CommonTokenStream, InputStream
 from botocore.exceptions import ClientError, ReadTimeoutError
 from jsonpath_ng import JSONPath
+from moto.core.exceptions import AWSError
 from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import ValidationException
-from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.api import (
+    ExecutionRedrivenEventDetails,
+    ExecutionStatus,
+    HistoryEventType,
+    StateMachineType,
+    TaskFailedEventDetails,
+)
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.common.flow.start_at import StartAt
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.component import Component
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
     DistributedItemProcessorWorker,
 )
@@ -71,7 +81,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceSfn,
 )
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext, EventManager
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramError, ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import (
     AmazonStateLanguageParser,
@@ -81,6 +93,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import (
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -227,14 +240,15 @@ def _stop_execution(self: StepFunctionResponse) -> ActionResult:
     execution.stop(stop_date=stopped, error=error, cause=cause)
     execution.error, execution.cause = error, cause
     execution.stopped_by_request = True  # type: ignore[attr-defined]  # read by _terminated
-    threading.Thread(target=_answer_tokens_until_stopped, args=(execution,), daemon=True).start()
+    threading.Thread(target=_answer_tokens_until_stopped, args=(execution, worker), daemon=True).start()
     return ActionResult({"stopDate": stopped})
 
 
-def _answer_tokens_until_stopped(execution) -> None:
+def _answer_tokens_until_stopped(execution, worker) -> None:
+    """Answer the tokens of the stopped attempt's states (`worker`'s), not those of a redrive that follows it."""
     deadline = time.monotonic() + STOP_SECONDS
-    while execution.status == "RUNNING" and time.monotonic() < deadline:
-        pool = execution.exec_worker.env.callback_pool_manager._pool
+    while execution.status == "RUNNING" and execution.exec_worker is worker and time.monotonic() < deadline:
+        pool = worker.env.callback_pool_manager._pool
         for callback_id, endpoint in list(pool.items()):
             if endpoint.get_outcome() is None:
                 endpoint.notify(CallbackOutcomeSuccess(callback_id=callback_id, output="{}"))
@@ -635,6 +649,271 @@ def _result_writer_put_object(env, resource_runtime_part, state_credentials) -> 
     )
 
 
+# RedriveExecution, which moto 5.2.5 does not have, as the API reference (RedriveExecution, DescribeExecution) and the
+# developer guide ("Restarting state machine executions with redrive in Step Functions",
+# https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html; "Redriving Map Runs",
+# https://docs.aws.amazon.com/step-functions/latest/dg/redrive-map-run.html; "Context object") describe it:
+#
+# - Only a Standard execution that did not succeed (FAILED, TIMED_OUT, ABORTED) is redrivable; any other is refused
+#   ExecutionNotRedrivable with DescribeExecution's redriveStatusReason ("Execution is RUNNING and cannot be redriven",
+#   "Execution is SUCCEEDED and cannot be redriven", "Execution history event limit exceeded": a redrive needs room for
+#   its ExecutionRedriven event and one more in the 25,000, "Execution redrivable period exceeded": 14 days after it
+#   ended).
+# - The execution keeps its ARN, input and state machine definition (the one it started with: moto's execution holds
+#   its own copy); it is RUNNING again, its redriveCount one more, its redriveDate now, and its history goes on (the
+#   same events, their ids continuing) from an ExecutionRedriven event (executionRedrivenEventDetails {redriveCount}).
+# - It continues from its unsuccessful state: the top-level state whose last <type>StateEntered event has no
+#   <type>StateExited after it (the parent workflow "redrives unsuccessful states if there's no <stateType>Exited event
+#   corresponding to the <stateType>Entered event"), with the input that event gives; the states that succeeded are not
+#   run again. A Fail state is such a state too: it is entered again and fails again.
+# - The state machine's TimeoutSeconds counts from the redrive ("reset to 0"); the context object's
+#   Execution.RedriveCount is the redrive count (0 before any) and Execution.RedriveTime the redrive's time (only once
+#   redriven), in every state evaluated after it.
+# - When it ends, it ends as any execution does here (`subscribe`'s listeners hear of it again), with the redriven
+#   attempt's status, stop date, output or error and cause.
+# - clientToken: the answer to one of the last 10 tokens used, within 15 minutes, is the same answer, and nothing is
+#   redriven again.
+#
+# Not emulated: AWS reruns only the failed or aborted iterations and branches of a Map or Parallel state (and redrives a
+# failed Map Run's child executions); the emulation refuses to redrive an execution whose unsuccessful state is a Map or
+# a Parallel (NotImplementedError, saying so) rather than run again iterations that succeeded. Nor the Map Run's
+# REDRIVABLE_BY_MAP_RUN, Express executions' redrive through their Map Run, or ListExecutions' redriveCount.
+REDRIVABLE_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+REDRIVE_HISTORY_LIMIT = 24_999  # a redriven execution's history must be shorter (API reference, RedriveExecution)
+REDRIVABLE_DAYS = 14
+REDRIVE_TOKENS_KEPT, REDRIVE_TOKEN_SECONDS = 10, 15 * 60
+NOT_REDRIVEN_STATE_TYPES = ("Map", "Parallel")
+_redrive_lock = threading.Lock()
+_MOTOS_ENVIRONMENT = ExecutionWorker._get_evaluation_environment
+
+
+class ExecutionNotRedrivable(AWSError):
+    """RedriveExecution's refusal (moto's own class of that name has no error code for its serializer)."""
+
+    TYPE = "ExecutionNotRedrivable"
+
+
+@dataclass
+class _Redrive:
+    """What an execution's redrives left on it: how many, the last one's time, and the answers to recent tokens."""
+
+    count: int = 0
+    date: datetime | None = None
+    tokens: dict[str, tuple[float, datetime]] = field(default_factory=dict)  # token -> (monotonic time, redriveDate)
+
+
+def _redrives(execution) -> _Redrive:
+    redrives = getattr(execution, "redrives", None)
+    if redrives is None:
+        redrives = execution.redrives = _Redrive()
+    return redrives
+
+
+def not_redrivable_because(execution) -> str | None:
+    """Why RedriveExecution would refuse the execution now (DescribeExecution's redriveStatusReason), or None."""
+    status = execution.status
+    if status not in REDRIVABLE_STATUSES:
+        return f"Execution is {status} and cannot be redriven"
+    env = getattr(getattr(execution, "exec_worker", None), "env", None)
+    if env is not None and len(env.event_manager._history_event_list) >= REDRIVE_HISTORY_LIMIT:
+        return "Execution history event limit exceeded"
+    stopped = execution.stop_date
+    if stopped is not None and datetime.now(UTC) - stopped > timedelta(days=REDRIVABLE_DAYS):
+        return "Execution redrivable period exceeded"
+    return None
+
+
+def _evaluation_environment(self: ExecutionWorker) -> Environment:
+    """moto's environment of a new execution, its context object's Execution.RedriveCount 0 (developer guide, "Context
+    object": "The value of the RedriveCount context object is 0, if you've not yet redriven an execution")."""
+    env = _MOTOS_ENVIRONMENT(self)
+    env.states.context_object.context_object_data["Execution"]["RedriveCount"] = 0  # type: ignore[typeddict-unknown-key]
+    return env
+
+
+def _unsuccessful_state(definition: dict, history: list[dict]) -> tuple[str, object]:
+    """The top-level state a redrive continues from, and the input it is entered with: the state whose last entry has
+    no exit after it; or, when the execution ended between two states (a stop), the next state of the last one that
+    exited, with that one's output; or the first state, with the execution's input, when none was entered."""
+    states = definition["States"]
+    unfinished: tuple[str, object] | None = None
+    last_exited: tuple[str, object] | None = None
+    inside: str | None = None  # a top-level Map or Parallel whose iterations' and branches' events come now
+    execution_input = None
+    for event in history:
+        kind = event["type"]
+        if kind == "ExecutionStarted":
+            execution_input = json.loads(event["executionStartedEventDetails"]["input"])
+        entered = event.get("stateEnteredEventDetails") if kind.endswith("StateEntered") else None
+        exited = event.get("stateExitedEventDetails") if kind.endswith("StateExited") else None
+        if inside is not None:
+            if exited is not None and exited["name"] == inside:
+                inside, unfinished, last_exited = None, None, (exited["name"], json.loads(exited["output"]))
+            continue
+        if entered is not None and entered["name"] in states:
+            unfinished = (entered["name"], json.loads(entered["input"]))
+            if states[entered["name"]]["Type"] in NOT_REDRIVEN_STATE_TYPES:
+                inside = entered["name"]
+        elif exited is not None and unfinished is not None and exited["name"] == unfinished[0]:
+            unfinished, last_exited = None, (exited["name"], json.loads(exited["output"]))
+    if unfinished is not None:
+        return unfinished
+    if last_exited is None:
+        return definition["StartAt"], execution_input
+    name, output = last_exited
+    following = states[name].get("Next")
+    if following is None:  # a Choice's branch taken is in no event
+        raise NotImplementedError(
+            f"RedriveExecution (emulated): the execution ended after its state {name!r} exited, and the emulation "
+            "cannot tell which state would have followed; start a new execution"
+        )
+    return following, output
+
+
+class _RedrivenWorker(ExecutionWorker):
+    """An execution's worker for its redriven attempt: its program is the definition's, started at the unsuccessful
+    state (every Next still names the definition's states); its environment's history and Map Runs are the
+    execution's, its context object the execution's with RedriveCount and RedriveTime. The environment is made, and the
+    ExecutionRedriven event added, before RedriveExecution answers, so that what the caller reads next shows them."""
+
+    def __init__(self, previous: ExecutionWorker, state_name: str, state_input, redrive: _Redrive) -> None:
+        super().__init__(
+            evaluation_details=previous._evaluation_details,
+            exec_comm=previous._execution_communication,
+            cloud_watch_logging_session=previous._cloud_watch_logging_session,
+            activity_store=previous._activity_store,
+            mock_test_case=previous._mock_test_case,
+        )
+        self._state_name = state_name
+        old = previous.env
+        assert old is not None, "an execution that ended was run"
+        env = self._get_evaluation_environment()
+        context = env.states.context_object.context_object_data["Execution"]
+        context["RedriveCount"] = redrive.count  # type: ignore[typeddict-unknown-key]
+        context["RedriveTime"] = _timestamp(redrive.date)  # type: ignore[typeddict-unknown-key,arg-type]
+        # The history goes on in a copy, so that a state of the attempt before that has not noticed its end yet (a
+        # timed-out execution's, which moto's engine leaves to run out) adds nothing to it.
+        events = EventManager(cloud_watch_logging_session=self._cloud_watch_logging_session)
+        with old.event_manager._mutex:
+            events._history_event_list.extend(copy.deepcopy(old.event_manager._history_event_list))
+            events._event_id_gen._next_id = old.event_manager._event_id_gen._next_id
+        env.event_manager = events
+        env.map_run_record_pool_manager = old.map_run_record_pool_manager
+        env.variable_store = old.variable_store  # type: ignore[misc]  # the variables the states that succeeded set
+        redriven_id = events.add_event(
+            context=EventHistoryContext(previous_event_id=events._event_id_gen._next_id - 1),
+            event_type=HistoryEventType.ExecutionRedriven,
+            event_details=cast(
+                EventDetails,
+                {"executionRedrivenEventDetails": ExecutionRedrivenEventDetails(redriveCount=redrive.count)},
+            ),
+        )
+        env.event_history_context = EventHistoryContext(previous_event_id=redriven_id)  # type: ignore[misc]
+        env.states.reset(input_value=state_input)
+        self.env = env
+
+    def _get_evaluation_entrypoint(self) -> EvalComponent:
+        program = copy.copy(cast(Program, super()._get_evaluation_entrypoint()))  # the shared program is not changed
+        program.start_at = StartAt(start_at_name=self._state_name)  # type: ignore[misc]
+        return program
+
+    def _execution_logic(self) -> None:
+        program = self._get_evaluation_entrypoint()
+        assert self.env is not None
+        program.eval(self.env)
+        self._execution_communication.terminated()
+
+
+def _redrive_execution(self: StepFunctionResponse) -> ActionResult:
+    execution: Any = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))  # the engine's
+    token = self._get_param("clientToken")
+    worker = getattr(execution, "exec_worker", None)
+    if worker is None:
+        raise NotImplementedError(
+            "RedriveExecution is emulated for executions that moto's engine runs, in "
+            "mock_aws(config={'stepfunctions': {'execute_state_machine': True}}) (as a local run's are)"
+        )
+    with _redrive_lock:
+        redrive, now = _redrives(execution), time.monotonic()
+        for used in [used for used, (when, _) in redrive.tokens.items() if now - when > REDRIVE_TOKEN_SECONDS]:
+            del redrive.tokens[used]
+        if token in redrive.tokens:  # the same request again: the same answer
+            return ActionResult({"redriveDate": redrive.tokens[token][1]})
+        if execution.sm_type == StateMachineType.EXPRESS:
+            raise ExecutionNotRedrivable("Execution of an EXPRESS state machine cannot be redriven")
+        reason = not_redrivable_because(execution)
+        if reason is not None:
+            raise ExecutionNotRedrivable(reason)
+        definition = json.loads(execution.state_machine.definition)
+        state_name, state_input = _unsuccessful_state(definition, worker.env.event_manager.get_event_history())
+        state_type = definition["States"][state_name]["Type"]
+        if state_type in NOT_REDRIVEN_STATE_TYPES:
+            raise NotImplementedError(
+                f"RedriveExecution (emulated): the execution did not finish its {state_type} state {state_name!r}. "
+                f"Step Functions would run again only the {state_type} state's iterations and branches that failed or "
+                "were aborted; the emulation does not, and does not run again those that succeeded: start a new "
+                "execution"
+            )
+        redrive.count, redrive.date = redrive.count + 1, datetime.now(UTC)
+        redriven = _RedrivenWorker(worker, state_name, state_input, redrive)
+        execution.exec_worker = redriven
+        execution.exec_status = ExecutionStatus.RUNNING
+        execution.stop_date = execution.output = execution.error = execution.cause = None
+        execution.stopped_by_request = False
+        if token:
+            redrive.tokens[token] = (now, redrive.date)
+            while len(redrive.tokens) > REDRIVE_TOKENS_KEPT:
+                del redrive.tokens[next(iter(redrive.tokens))]
+        redriven.start()
+        return ActionResult({"redriveDate": redrive.date})
+
+
+def _describe_execution(self: StepFunctionResponse) -> ActionResult:
+    """moto's DescribeExecution (from one look-up), with the stopDate of a TIMED_OUT execution too (moto gives none; the
+    API reference: the date it stopped, if it ended) and the redrive's members: redriveCount, redriveDate once
+    redriven, redriveStatus and, when NOT_REDRIVABLE, redriveStatusReason."""
+    arn = self._get_param("executionArn")
+    execution = self.stepfunction_backend.describe_execution(arn)
+    response = {
+        "executionArn": arn,
+        "input": execution.execution_input,
+        "name": execution.name,
+        "startDate": execution.start_date,
+        "stateMachineArn": execution.state_machine_arn,
+        "status": execution.status,
+    }
+    if execution.status != "RUNNING":
+        response["stopDate"] = execution.stop_date
+    if execution.status == "SUCCEEDED":
+        if isinstance(execution.output, str):
+            response["output"] = execution.output
+        elif execution.output is not None:
+            response["output"] = json.dumps(execution.output)
+        response["outputDetails"] = execution.output_details
+    if execution.error is not None:
+        response["error"] = execution.error
+    if execution.cause is not None:
+        response["cause"] = execution.cause
+    redrive = getattr(execution, "redrives", None) or _Redrive()
+    response["redriveCount"] = redrive.count
+    if redrive.date is not None:
+        response["redriveDate"] = redrive.date
+    reason = not_redrivable_because(execution)
+    response["redriveStatus"] = "REDRIVABLE" if reason is None else "NOT_REDRIVABLE"
+    if reason is not None:
+        response["redriveStatusReason"] = reason
+    return ActionResult(response)
+
+
+def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
+    """SendTaskFailure with its cause, which moto's response drops (the engine's backend takes it): the task fails with
+    the Error and Cause it was sent, as Step Functions' does (API reference, SendTaskFailure)."""
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return ActionResult({})
+
+
 def install() -> None:
     """Extend moto's Step Functions in place, once."""
     if StepFunctionResponse.get_execution_history is _MOTOS_HISTORY:
@@ -663,3 +942,8 @@ def install() -> None:
         DistributedItemProcessorWorker._eval_input = _distributed_item_input  # type: ignore[method-assign]
         ResourceEvalS3._handle_put_object = staticmethod(_result_writer_put_object)  # type: ignore[method-assign]
         ResultWriter._eval_body = _result_writer_eval  # type: ignore[method-assign]
+        StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
+        # RedriveExecution, and DescribeExecution's redrive members.
+        StepFunctionResponse.redrive_execution = _redrive_execution  # type: ignore[attr-defined]
+        StepFunctionResponse.describe_execution = _describe_execution  # type: ignore[method-assign]
+        ExecutionWorker._get_evaluation_environment = _evaluation_environment  # type: ignore[method-assign]
