@@ -14,8 +14,7 @@ from datasync_steps.datasync import datasync_client, events_client, states_clien
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError, DataSyncTransientError, bounded
 from datasync_steps.executions import started_execution, workflow_execution
 from datasync_steps.names import EVENT_SOURCE, workflow_console_url
-from datasync_steps.observability import logger, step_handler
-from datasync_steps.state import Sparse
+from datasync_steps.observability import Sparse, logger, step_handler
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient

@@ -12,6 +12,8 @@ direct invocation cannot replace a run's token.
 import json
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncInvalidInputError, DataSyncTaskNotFoundError
 from datasync_steps.executions import started_execution, workflow_execution
@@ -19,7 +21,6 @@ from datasync_steps.limits import DEFAULT_MAX_ITERATIONS, DEFAULT_RETRIES
 from datasync_steps.lookup import made_by, try_label, workflow_tag
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import EventStatus
 from datasync_steps.waiting import resume, wait_for, wait_sequence, waiting_table
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -35,6 +36,12 @@ class AwaitEvent(StepEvent):
     checks_done: int  # with retry_count and attempt, the wait's place in the run
     retry_count: int
     attempt: int = 1
+
+
+class EventStatus(BaseModel):
+    """$.execution.event: the status of the execution when the wait for its event ended."""
+
+    Status: str
 
 
 def await_event(table: "Table", sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> EventStatus:

@@ -5,8 +5,7 @@ from typing import TYPE_CHECKING
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError
 from datasync_steps.names import FINAL_STATUSES
-from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import Cancellation
+from datasync_steps.observability import MetricUnit, Sparse, StepEvent, logger, metrics, step_handler
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -14,6 +13,13 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 class CancelEvent(StepEvent):
     TaskExecutionArn: str
+
+
+class Cancellation(Sparse):
+    """$.cancellation: whether the execution was cancelled, and its status when it could not be."""
+
+    Cancelled: bool
+    Status: str | None = None
 
 
 def cancel_execution(client: "DataSyncClient", execution_arn: str) -> Cancellation:

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError
 from datasync_steps.lookup import describe_task
-from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import Deletion
+from datasync_steps.observability import MetricUnit, Sparse, StepEvent, logger, metrics, step_handler
 from datasync_steps.task_users import TaskUsers, delete_when_unused, task_exists
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -17,6 +16,15 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 class DeleteEvent(StepEvent):
     TaskArn: str
+
+
+class Deletion(Sparse):
+    """$.deletion: whether the task is gone, and how many other runs of this workflow it was kept for (they use it, at
+    least one still running; the last of them deletes it): 0 when it was deleted, None where the runs that use each
+    task are not kept."""
+
+    TaskDeleted: bool = True
+    TaskInUseByOtherRuns: int | None = None
 
 
 def delete_task(client: "DataSyncClient", task_arn: str, users: TaskUsers | None = None) -> Deletion:

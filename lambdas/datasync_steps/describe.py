@@ -4,12 +4,13 @@ ended; an execution that ended in ERROR fails the run; any other status sends th
 import json
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel, ConfigDict
+
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskExecutionFailedError, shortened
 from datasync_steps.lookup import made_by
 from datasync_steps.names import CANCELLED_TAG, ENHANCED, FAILED_PHASES, FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import Description
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -17,6 +18,14 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 
 class DescribeEvent(StepEvent):
     TaskExecutionArn: str
+
+
+class Description(BaseModel):
+    """$.description: DataSync's DescribeTaskExecution of the finished execution, timestamps as ISO-8601."""
+
+    model_config = ConfigDict(extra="allow")
+
+    Status: str
 
 
 def describe_execution(client: "DataSyncClient", execution_arn: str) -> Description:

@@ -1,4 +1,5 @@
-"""Logger, Tracer and Metrics shared by every step, and the decorator that makes a step's handler."""
+"""Logger, Tracer and Metrics shared by every step, the decorator that makes a step's handler, and the bases of the
+steps' event and result models."""
 
 import functools
 import logging
@@ -9,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 SERVICE = "datasync-workflow"
 METRICS_NAMESPACE = "DataSyncWorkflow"  # Powertools adds the dimension service=SERVICE to each metric
@@ -22,7 +23,7 @@ logger = Logger(service=SERVICE, logger_handler=logging.StreamHandler(sys.stderr
 tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
 
-__all__ = ["MetricUnit", "logger", "metrics", "step_handler", "tracer"]
+__all__ = ["MetricUnit", "Sparse", "StepEvent", "logger", "metrics", "step_handler", "tracer"]
 
 
 class StepEvent(BaseModel):
@@ -32,6 +33,14 @@ class StepEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     execution_id: str
+
+
+class Sparse(BaseModel):
+    """A result that leaves out what it does not know (None), as DataSync leaves out what it has not counted."""
+
+    @model_serializer(mode="wrap")
+    def _without_none(self, serialize: Any) -> dict[str, Any]:
+        return {key: value for key, value in serialize(self).items() if value is not None}
 
 
 # Each step module's event and result models, for the test that holds them against the definition.

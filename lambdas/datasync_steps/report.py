@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.errors import DataSyncTaskReportPendingError
-from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import TaskReport
+from datasync_steps.observability import MetricUnit, Sparse, StepEvent, logger, metrics, step_handler
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -19,6 +18,17 @@ REPORT_FOLDERS = {"SUMMARY_ONLY": "Summary-Reports", "STANDARD": "Detailed-Repor
 
 class ReportEvent(StepEvent):
     TaskExecutionArn: str
+
+
+class TaskReport(Sparse):
+    """$.report: the execution's task report: how it ended, and where DataSync put it."""
+
+    Status: str
+    Bucket: str | None = None
+    Prefix: str | None = None
+    Uri: str | None = None
+    ErrorCode: str | None = None
+    ErrorDetail: str | None = None
 
 
 def task_report(client: "DataSyncClient", execution_arn: str) -> TaskReport:

@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from datasync_steps.datasync import datasync_client, states_client, translate_errors
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
-from datasync_steps.state import Resumed
 from datasync_steps.waiting import resume, waiting_for, waiting_table
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -35,6 +34,12 @@ class StateChange(BaseModel):
 
 class StateChangeEvent(EventBridgeModel):
     detail: StateChange
+
+
+class Resumed(BaseModel):
+    """What the resume step did with DataSync's event: how many waiting workflow executions it woke."""
+
+    Resumed: int
 
 
 def resume_waiting(table: "Table", sfn: "SFNClient", client: "DataSyncClient", event: StateChangeEvent) -> Resumed:

@@ -16,7 +16,7 @@ from datasync_steps.input_parsing import input_of_execution
 from datasync_steps.limits import delay_before_retry
 from datasync_steps.names import FOLLOW
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import CaughtError, NextTry
+from datasync_steps.state import CaughtError
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -36,6 +36,17 @@ class RetryEvent(StepEvent):
     attempt: int
     error: CaughtError
     execution: TryExecution
+
+
+class NextTry(BaseModel):
+    """$.retry: whether the run tries again (after DelaySeconds, as try Attempt), and the Error and Cause it fails
+    with when it does not."""
+
+    Retry: bool
+    Attempt: int
+    DelaySeconds: int = 0
+    Error: str
+    Cause: str
 
 
 def next_try(config: WorkflowInput | None, execution_id: str, attempt: int, error: CaughtError) -> NextTry:

@@ -4,6 +4,8 @@ the execution the task already runs."""
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import BaseModel
+
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import (
@@ -17,7 +19,7 @@ from datasync_steps.input_parsing import input_of_execution
 from datasync_steps.lookup import agents_of, describe_task, made_by, try_label, workflow_tag
 from datasync_steps.names import CONSOLE_DOMAINS, FINAL_STATUSES, FOLLOW, QUEUE, SKIP
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import Check, ConsoleUrls, Plan, Started
+from datasync_steps.state import Check, Checked, Plan
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -33,6 +35,20 @@ class StartEvent(StepEvent):
     retry_count: int
     attempt: int = 1
     plan: Plan
+
+
+class ConsoleUrls(BaseModel):
+    Task: str
+    TaskExecution: str
+
+
+class Started(Checked):
+    """$.execution after start: the execution the run follows (or waits for, or skips)."""
+
+    TaskExecutionArn: str
+    ExecutionStarted: bool  # whether this run started it
+    Action: str  # names.FOLLOW, QUEUE or SKIP
+    ConsoleUrls: ConsoleUrls
 
 
 def start_execution(

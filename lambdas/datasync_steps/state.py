@@ -1,13 +1,14 @@
-"""What the steps pass each other through the state machine: each step's result, at the ResultPath the definition
-gives it (statemachine/datasync_workflow.asl.json), and the parts of them other steps are given; resolve's,
-which holds the checked input, is in resolve.py."""
+"""What the steps pass each other through the state machine (statemachine/datasync_workflow.asl.json) and more than
+one of them reads: the target, the plan, the status check, a caught failure. A step's own result, at the ResultPath
+the definition gives it, is in the step's module (resolve's, which holds the checked input, in resolve.py), so that
+each step builds only the models it uses when Lambda starts it."""
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, model_serializer
+from pydantic import BaseModel
 
-from datasync_steps.observability import StepEvent
+from datasync_steps.observability import Sparse, StepEvent
 
 if TYPE_CHECKING:
     from datasync_steps.input_model import Side
@@ -36,14 +37,6 @@ class TargetEvent(StepEvent):
     """What create-locations and create-task get; they read the kwargs from the execution's input."""
 
     target: Target
-
-
-class Sparse(BaseModel):
-    """A result that leaves out what it does not know (None), as DataSync leaves out what it has not counted."""
-
-    @model_serializer(mode="wrap")
-    def _without_none(self, serialize: Any) -> dict[str, Any]:
-        return {key: value for key, value in serialize(self).items() if value is not None}
 
 
 class Check(Sparse):
@@ -89,85 +82,9 @@ class Checked(BaseModel):
     check: Check
 
 
-class ConsoleUrls(BaseModel):
-    Task: str
-    TaskExecution: str
-
-
-class Started(Checked):
-    """$.execution after start: the execution the run follows (or waits for, or skips)."""
-
-    TaskExecutionArn: str
-    ExecutionStarted: bool  # whether this run started it
-    Action: str  # names.FOLLOW, QUEUE or SKIP
-    ConsoleUrls: ConsoleUrls
-
-
-class EventStatus(BaseModel):
-    """$.execution.event: the status of the execution when the wait for its event ended."""
-
-    Status: str
-
-
-class Cancellation(Sparse):
-    """$.cancellation: whether the execution was cancelled, and its status when it could not be."""
-
-    Cancelled: bool
-    Status: str | None = None
-
-
-class Updated(BaseModel):
-    TaskUpdated: bool = True
-
-
-class Deletion(Sparse):
-    """$.deletion: whether the task is gone, and how many other runs of this workflow it was kept for (they use it, at
-    least one still running; the last of them deletes it): 0 when it was deleted, None where the runs that use each
-    task are not kept."""
-
-    TaskDeleted: bool = True
-    TaskInUseByOtherRuns: int | None = None
-
-
-class Description(BaseModel):
-    """$.description: DataSync's DescribeTaskExecution of the finished execution, timestamps as ISO-8601."""
-
-    model_config = ConfigDict(extra="allow")
-
-    Status: str
-
-
-class Resumed(BaseModel):
-    """What the resume step did with DataSync's event: how many waiting workflow executions it woke."""
-
-    Resumed: int
-
-
 class CaughtError(BaseModel):
     """What a Catch keeps of a failure ($.error): Step Functions' error name and its cause (a Lambda error's JSON, or
     the sentence a timeout state wrote)."""
 
     Error: str
     Cause: str | None = None
-
-
-class NextTry(BaseModel):
-    """$.retry: whether the run tries again (after DelaySeconds, as try Attempt), and the Error and Cause it fails
-    with when it does not."""
-
-    Retry: bool
-    Attempt: int
-    DelaySeconds: int = 0
-    Error: str
-    Cause: str
-
-
-class TaskReport(Sparse):
-    """$.report: the execution's task report: how it ended, and where DataSync put it."""
-
-    Status: str
-    Bucket: str | None = None
-    Prefix: str | None = None
-    Uri: str | None = None
-    ErrorCode: str | None = None
-    ErrorDetail: str | None = None

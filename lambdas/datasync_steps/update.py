@@ -2,12 +2,13 @@
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from datasync_steps.datasync import datasync_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskNotFoundError
 from datasync_steps.input_parsing import input_of_execution
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
-from datasync_steps.state import Updated
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -17,6 +18,10 @@ class UpdateEvent(StepEvent):
     """The task; the kwargs come from the execution's input."""
 
     TaskArn: str
+
+
+class Updated(BaseModel):
+    TaskUpdated: bool = True
 
 
 def update_task(client: "DataSyncClient", task_arn: str, update_task_kwargs: dict[str, Any]) -> Updated:
