@@ -2,6 +2,7 @@
 
 datasync-workflow run --local INPUT.json [--secret NAME]
 datasync-workflow run INPUT.json --stack NAME | --state-machine-arn ARN [--no-wait]
+datasync-workflow redrive EXECUTION_ARN [--no-wait]
 datasync-workflow validate INPUT.json [--passable-role-arn ARN] [--allow-secrets-in-input] [--allow-task-schedule]
                              [--scope-tag KEY=VALUE]
 datasync-workflow backfill INPUT.json --start-date D --end-date D [--schedule EXPR] (--local | --stack NAME |
@@ -23,7 +24,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
-from datasync_steps.names import is_batch
+from datasync_steps.names import PREPARE_BATCH_STATE, is_batch
 from datasync_workflow.cli.progress import BatchTable, Progress
 from datasync_workflow.history import MAX_HISTORY_PAGE, follow
 
@@ -40,6 +41,13 @@ SHOWN_PROBLEMS = 20  # of a backfill's dates, the first ones
 # The emulated DataSync's EmulatedTransfer.seconds, said here so that --help does not import moto (a test compares).
 TRANSFER_SECONDS = 1.5
 LOCAL_RUN_INTERRUPTED = "a local run ends with this command, its emulated DataSync with it"
+REDRIVE_DESCRIPTION = """\
+Redrive a deployed execution of the workflow or of a batch that failed, timed out or was stopped (Step Functions'
+RedriveExecution, with your AWS credentials: it continues from the state it did not finish, with the same input), and
+follow it to its end as `run` does.
+
+A local execution lives only in the process that ran it, its emulated AWS with it, so there is no --local: redrive one
+from Python with datasync_workflow.local.redrive_local, inside the mock where it ran."""
 
 
 class UnreadableInput(Exception):
@@ -74,6 +82,8 @@ def interrupted_what(args: argparse.Namespace) -> str:
         return LOCAL_RUN_INTERRUPTED
     if args.command == "run":
         return "a run already started goes on (see the Step Functions console)"
+    if args.command == "redrive":
+        return "a redriven execution goes on (see the Step Functions console)"
     return "nothing was started"
 
 
@@ -136,6 +146,18 @@ def command_line() -> argparse.ArgumentParser:
         help="make a secret of this name in the emulated Secrets Manager first, for a location's CustomSecretConfig "
         "to name (as arn:aws:secretsmanager:REGION:123456789012:secret:NAME); repeat for each",
     )
+    redrive = commands.add_parser(
+        "redrive",
+        help="redrive a deployed execution that failed, timed out or was stopped, and follow it to its end",
+        description=REDRIVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    redrive.add_argument(
+        "execution_arn",
+        metavar="EXECUTION_ARN",
+        help="the execution (of the workflow or of a batch); its region is used",
+    )
+    redrive.add_argument("--no-wait", action="store_true", help="redrive it, print its execution ARN and exit")
     validate = commands.add_parser("validate", help="check an execution input offline, as the workflow would")
     validate.add_argument("input", help="the execution input, a JSON file, or - for standard input")
     validate.add_argument(
@@ -223,6 +245,8 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         if args.force and args.out is None:
             parser.error("--force is for --out")
         return convert_file(args.dag, index=args.index, task_id=args.task_id, out=args.out, force=args.force)
+    if args.command == "redrive":
+        return redrive_deployed(args.execution_arn, args.no_wait, parser)
     if args.command in ("run", "backfill") and not args.local:
         for option, given in (
             ("--transfer-seconds", getattr(args, "transfer_seconds", None)),
@@ -265,6 +289,36 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         print(execution_arn)
         return 0
     return follow_deployed(sfn, execution_arn, task_id_of(execution_input), is_batch(execution_input))
+
+
+def redrive_deployed(execution_arn: str, no_wait: bool, parser: argparse.ArgumentParser) -> int:
+    """RedriveExecution of a deployed execution, in its ARN's region, then the run's follow: the progress lines from
+    the redrive on, the output or the Error and Cause of how the redriven execution ends. AWS's refusal (a SUCCEEDED
+    or RUNNING execution is ExecutionNotRedrivable) is one line and exit 2, as a refused start is."""
+    parts = execution_arn.split(":")
+    if len(parts) < 8 or parts[0] != "arn" or parts[2] != "states" or parts[5] != "execution":
+        parser.error(
+            f"{printable(execution_arn, 300)} is no execution ARN "
+            "(arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME)"
+        )
+    try:
+        sfn = boto3.session.Session(region_name=parts[3]).client("stepfunctions")
+        described = sfn.describe_execution(executionArn=execution_arn)
+        newest = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=1)["events"]
+        sfn.redrive_execution(executionArn=execution_arn)
+    except (BotoCoreError, ClientError) as error:
+        parser.error(printable(f"cannot redrive {execution_arn}: {error}", 2_000))
+    if no_wait:
+        print(execution_arn)
+        return 0
+    try:
+        execution_input = json.loads(described.get("input") or "{}")
+    except ValueError:  # DescribeExecution gives the input it was started with: JSON
+        execution_input = None
+    redriven = (newest[0]["id"] if newest else 0, described.get("redriveCount", 0) + 1)
+    return follow_deployed(
+        sfn, execution_arn, task_id_of(execution_input), is_batch(execution_input), redriven=redriven
+    )
 
 
 def aws_session(args: argparse.Namespace) -> boto3.session.Session:
@@ -493,10 +547,24 @@ def task_id_of(execution_input) -> str | None:
     return printable(task_id, 250) if isinstance(task_id, str) else None
 
 
-def follow_deployed(sfn, execution_arn: str, label: str | None = None, batch: bool = False) -> int:
-    print(f"Started {execution_arn}", file=sys.stderr)
+def follow_deployed(
+    sfn, execution_arn: str, label: str | None = None, batch: bool = False, redriven: tuple[int, int] | None = None
+) -> int:
+    """Follow a deployed execution to its end and report it; `redriven` (the newest event's id before the redrive, and
+    the redrive's count) shows only what happens from the redrive on."""
     progress = Progress(label)
     table = BatchTable(sfn, progress, refresh_seconds=BATCH_REFRESH_SECONDS) if batch else None
+    if redriven is None:
+        print(f"Started {execution_arn}", file=sys.stderr)
+    else:
+        print(f"Redriven {execution_arn} (redrive {redriven[1]})", file=sys.stderr)
+        try:
+            prepared = batch_prepared(sfn, execution_arn) if table else None
+        except (BotoCoreError, ClientError) as error:
+            return lost_sight_of(execution_arn, error)
+        if table and prepared:  # what the batch's table of items reads: its count and its children's names
+            table(prepared)
+        progress.shown = redriven[0]
     while True:
         try:
             described, history = follow(
@@ -526,6 +594,18 @@ def follow_deployed(sfn, execution_arn: str, label: str | None = None, batch: bo
     # DescribeExecution may leave out the Error and Cause of a stopped execution; its last history event has them.
     ending: dict = next((v for k, v in history[-1].items() if k.endswith("EventDetails")), {}) if history else {}
     return report({**ending, **described}, output)
+
+
+def batch_prepared(sfn, execution_arn: str) -> dict | None:
+    """A batch's exit from preparing it, near the start of its history (oldest first, read as far as it)."""
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, PaginationConfig={"PageSize": 100}
+    )
+    for page in pages:
+        for event in page["events"]:
+            if (event.get("stateExitedEventDetails") or {}).get("name") == PREPARE_BATCH_STATE:
+                return event
+    return None
 
 
 def lost_sight_of(execution_arn: str, error: Exception) -> int:

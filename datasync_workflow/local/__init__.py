@@ -8,6 +8,7 @@ from datasync_workflow.local.runner import (
     LocalExecution,
     create_batch_bucket,
     local_deployment,
+    redrive_local,
     run_local,
     run_local_together,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "create_batch_bucket",
     "emulated_transfers",
     "local_deployment",
+    "redrive_local",
     "run_local",
     "run_local_together",
 ]

@@ -11,6 +11,7 @@ and cleanup) is set up by `local_deployment`, which several threads may use at o
 
 import contextvars
 import copy
+import fnmatch
 import importlib
 import io
 import json
@@ -32,9 +33,11 @@ from urllib.parse import unquote
 
 import boto3
 from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import MockAWS
 from moto.datasync.models import datasync_backends
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.exceptions import MockValidationException, TransactionCanceledException
@@ -164,25 +167,42 @@ def run_local_together(
         return [_finish(sfn, arn, deadline, on_event, stop_when, on_poll, timeout) for arn in execution_arns]
 
 
+# moto's mock as a local deployment needs it: its Step Functions runs the definitions.
+ENGINE_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}}
+
+
 @contextmanager
 def local_deployment(region: str = "us-east-1", definition: str | None = None) -> Iterator[str]:
     """The workflow as the stack deploys it, in moto, with its steps run in-process, DataSync's events delivered
     and the clean-up rule in place: yields the state machine's ARN, for executions started, followed and stopped
     as on AWS."""
-    with ExitStack() as stack:
-        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        stack.enter_context(_the_functions(region))
-        _create_waiting_table(region)
-        stack.enter_context(_datasync_events_reach_the_workflow(region))
+    with mock_aws(config=ENGINE_CONFIG):
         values = {str(step.placeholder): function_arn(region, step.name) for step in workflow_steps()}
         machine_arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
             name=f"datasync-workflow-{uuid.uuid4().hex[:8]}",
             definition=render_definition(values, definition),
             roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
         )["stateMachineArn"]
+        with _deployed(region, machine_arn):
+            yield machine_arn
+
+
+@contextmanager
+def _deployed(region: str, machine_arn: str) -> Iterator[None]:
+    """What the deployed stack has around the workflow's state machine `machine_arn` (in the active mock): the
+    functions, run in-process, the waiting table, DataSync's events delivered, the rules on the executions' ends, the
+    schedules firing."""
+    with ExitStack() as stack:
+        stack.enter_context(_the_functions(region))
+        _create_waiting_table(region)
+        stack.enter_context(_datasync_events_reach_the_workflow(region))
         stack.enter_context(_clean_up_stopped_executions_of(machine_arn, region))
         stack.enter_context(emulated_scheduler.one_time_schedules_fire(region))
-        yield machine_arn
+        yield
+
+
+# Each local batch state machine made in this process, and the workflow's whose executions are its children.
+_batch_workflows: dict[str, str] = {}
 
 
 @contextmanager
@@ -192,12 +212,20 @@ def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
     announce-batch step at every batch's end, whose event reaches moto's default bus): yields its ARN."""
     values = {str(step.placeholder): function_arn(region, step.name) for step in workflow_steps(batch=True)}
     create_batch_bucket(region)
-    sfn = boto3.client("stepfunctions", region_name=region)  # one for every delivery (boto3's clients are thread-safe)
-    batch_arn = sfn.create_state_machine(
+    batch_arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
         name=f"datasync-workflow-batch-{uuid.uuid4().hex[:8]}",
         definition=render_definition({**values, WORKFLOW_ARN_PLACEHOLDER: workflow_arn}, batch_definition_text()),
         roleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/datasync-workflow-local",
     )["stateMachineArn"]
+    _batch_workflows[batch_arn] = workflow_arn
+    with _batch_rules(region, batch_arn, workflow_arn):
+        yield batch_arn
+
+
+@contextmanager
+def _batch_rules(region: str, batch_arn: str, workflow_arn: str) -> Iterator[None]:
+    """What the deployed stack's rules on the batch state machine's executions do."""
+    sfn = boto3.client("stepfunctions", region_name=region)  # one for every delivery (boto3's clients are thread-safe)
 
     def stop_children(event: dict) -> None:
         # EventBridge delivers the event once Step Functions shows the status; moto's engine tells of it just before.
@@ -228,7 +256,7 @@ def local_batches(region: str, workflow_arn: str) -> Iterator[str]:
     delivering: list[threading.Thread] = []
     unsubscribe = emulated_stepfunctions.subscribe(on_end)
     try:
-        yield batch_arn
+        yield
     finally:
         for thread in delivering:
             thread.join(timeout=20)
@@ -255,11 +283,62 @@ def create_batch_bucket(region: str = "us-east-1") -> None:
         )
 
 
+def redrive_local(
+    execution_arn: str, timeout: float = 120, on_event: Callable[[dict], None] | None = None
+) -> LocalExecution:
+    """Redrive a local execution that ended FAILED, TIMED_OUT or ABORTED (a run or a batch of `run_local`, or an
+    execution of a `local_deployment`'s state machine), as Step Functions' RedriveExecution does, and follow it to its
+    end as `run_local` does: stopped after `timeout` seconds, its end running the deployed stack's rules again.
+
+    It must be called inside the active `moto.mock_aws()` where the execution ran (a local execution lives in that
+    mock only), and redrives it through boto3's `redrive_execution`, which the emulation answers. The result's
+    `history` is the whole execution's, the first attempt's events too; `on_event` sees the redrive's own, from its
+    `ExecutionRedriven` event. RuntimeError with no active mock; ValueError for an ARN of no execution there, or of an
+    execution of another state machine than a local deployment's; RedriveExecution's refusal of an execution that
+    SUCCEEDED or still runs as boto3 raises it (ClientError, ExecutionNotRedrivable); NotImplementedError for one
+    whose unfinished state is a Map or Parallel (whose failed iterations alone Step Functions would run again)."""
+    if not MockAWS._nested_count:
+        raise RuntimeError(
+            "redrive_local redrives an execution inside the active moto mock_aws() where it ran (a local execution "
+            "lives in that mock only): call it within the same `with mock_aws():` as the run_local that ran it"
+        )
+    parts = execution_arn.split(":")
+    region = parts[3] if len(parts) >= 8 and parts[:3] == ["arn", "aws", "states"] else ""
+    if not region:
+        raise ValueError(f"{execution_arn!r} is no Step Functions execution ARN")
+    Deployment.from_environment()
+    with mock_aws(config=ENGINE_CONFIG), ExitStack() as stack:
+        sfn = boto3.client("stepfunctions", region_name=region)
+        try:
+            machine_arn = sfn.describe_execution(executionArn=execution_arn)["stateMachineArn"]
+        except ClientError as error:
+            if error.response["Error"].get("Code") not in ("ExecutionDoesNotExist", "InvalidArn"):
+                raise
+            raise ValueError(
+                f"No execution {execution_arn} in this mock: redrive_local redrives an execution in the mock where it "
+                "ran"
+            ) from None
+        workflow_arn = _batch_workflows.get(machine_arn, machine_arn)
+        if not fnmatch.fnmatchcase(workflow_arn, LOCAL_WORKFLOW_STATE_MACHINES):
+            raise ValueError(
+                f"{execution_arn} is an execution of {machine_arn}, not of a local deployment's workflow or batch "
+                "state machine: redrive it with boto3's redrive_execution"
+            )
+        stack.enter_context(_deployed(region, workflow_arn))
+        if workflow_arn != machine_arn:
+            stack.enter_context(_batch_rules(region, machine_arn, workflow_arn))
+        newest = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=1)["events"]
+        sfn.redrive_execution(executionArn=execution_arn)
+        deadline = time.monotonic() + timeout
+        seen = newest[0]["id"] if newest else 0
+        return _finish(sfn, execution_arn, deadline, on_event, None, timeout=timeout, seen=seen)
+
+
 def _finish(
-    sfn, execution_arn: str, deadline: float, on_event, stop_when, on_poll=None, timeout: float = 0
+    sfn, execution_arn: str, deadline: float, on_event, stop_when, on_poll=None, timeout: float = 0, seen: int = 0
 ) -> LocalExecution:
     """Follow the execution to its end, stopping it at `deadline` (`timeout` seconds after the start) or when asked
-    (the clean-up rule then cancels its DataSync execution)."""
+    (the clean-up rule then cancels its DataSync execution); `on_event` sees the events after the `seen`th."""
     remaining = max(0.0, deadline - time.monotonic())
     # Watched even with no on_event, so that the polls slow down while nothing happens (a retry's delay, a transfer).
     watched = on_event or _unseen
@@ -272,6 +351,7 @@ def _finish(
         on_poll=on_poll,
         poll_seconds=POLL_SECONDS,
         idle_poll_seconds=IDLE_POLL_SECONDS,
+        seen=seen,
     )
     if described["status"] == "RUNNING":
         cause = (
@@ -286,7 +366,7 @@ def _finish(
             execution_arn,
             watched,
             timeout=10,
-            seen=len(history),
+            seen=history[-1]["id"] if history else seen,
             poll_seconds=POLL_SECONDS,
             idle_poll_seconds=IDLE_POLL_SECONDS,
         )
