@@ -55,6 +55,7 @@ from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.api import (
     ExecutionRedrivenEventDetails,
     ExecutionStatus,
+    ExecutionTimedOutEventDetails,
     HistoryEventType,
     StateMachineType,
     TaskFailedEventDetails,
@@ -776,7 +777,9 @@ class _RedrivenWorker(ExecutionWorker):
     execution's, its context object the execution's with RedriveCount and RedriveTime. The environment is made, and the
     ExecutionRedriven event added, before RedriveExecution answers, so that what the caller reads next shows them."""
 
-    def __init__(self, previous: ExecutionWorker, state_name: str, state_input, redrive: _Redrive) -> None:
+    def __init__(
+        self, previous: ExecutionWorker, state_name: str, state_input, redrive: _Redrive, timed_out: bool
+    ) -> None:
         super().__init__(
             evaluation_details=previous._evaluation_details,
             exec_comm=previous._execution_communication,
@@ -797,6 +800,14 @@ class _RedrivenWorker(ExecutionWorker):
         with old.event_manager._mutex:
             events._history_event_list.extend(copy.deepcopy(old.event_manager._history_event_list))
             events._event_id_gen._next_id = old.event_manager._event_id_gen._next_id
+        last = events._history_event_list[-1] if events._history_event_list else None
+        if timed_out and (last is None or last["type"] != HistoryEventType.ExecutionTimedOut):
+            # moto's engine writes a timed-out execution's ExecutionTimedOut only once the state it was in ends.
+            events.add_event(
+                context=EventHistoryContext(previous_event_id=last["id"] if last else 0),
+                event_type=HistoryEventType.ExecutionTimedOut,
+                event_details=cast(EventDetails, {"executionTimedOutEventDetails": ExecutionTimedOutEventDetails()}),
+            )
         env.event_manager = events
         env.map_run_record_pool_manager = old.map_run_record_pool_manager
         env.variable_store = old.variable_store  # type: ignore[misc]  # the variables the states that succeeded set
@@ -855,7 +866,7 @@ def _redrive_execution(self: StepFunctionResponse) -> ActionResult:
                 "execution"
             )
         redrive.count, redrive.date = redrive.count + 1, datetime.now(UTC)
-        redriven = _RedrivenWorker(worker, state_name, state_input, redrive)
+        redriven = _RedrivenWorker(worker, state_name, state_input, redrive, execution.status == "TIMED_OUT")
         execution.exec_worker = redriven
         execution.exec_status = ExecutionStatus.RUNNING
         execution.stop_date = execution.output = execution.error = execution.cause = None
