@@ -16,13 +16,22 @@ from datasync_steps.names import (
     PLAN_RETRY_STATE,
     PREPARE_BATCH_STATE,
     QUEUE,
+    RERUN_ITEM_STATES,
+    RERUN_MAP_STATE,
     S3_ITEM_STATES,
     SKIP,
     START_STATE,
     STARTED_BY_KEY,
+    SUMMARY_STATE,
     WAIT_STATE,
 )
-from datasync_workflow.definition.steps import ASL_PATH, BATCH_ASL_PATH, WORKFLOW_ARN_PLACEHOLDER, step_named
+from datasync_workflow.definition.steps import (
+    ASL_PATH,
+    BATCH_ASL_PATH,
+    BATCH_STEP_TIMEOUT_SECONDS,
+    WORKFLOW_ARN_PLACEHOLDER,
+    step_named,
+)
 
 CLASSIFY = "Classify failure"
 RESOLVE_STATE = "Validate input and find task"
@@ -437,7 +446,12 @@ def batch_definition() -> dict:
     """Many transfers in one run: each a child execution of the workflow's state machine (its own history), named
     <prefix>-<index>, at most max_concurrency at once; an inline Map over transfers given in the input, a Distributed
     Map over those read from S3. The summary's rows come from the Map's results: an array of them in the state (inline),
-    or result files that the Distributed Map's ResultWriter puts under the batch's own place in the batch bucket."""
+    or result files that the Distributed Map's ResultWriter puts under the batch's own place in the batch bucket.
+
+    A failed batch fails in its summary's Task, which a redrive runs again (developer guide, "Restarting state machine
+    executions with redrive": the unsuccessful step is rerun; a Fail state would only fail again): redriven, the
+    summary hands the items that did not succeed to a Map of their own, whose children are named
+    <prefix>-<index>-r<redrive count>, and summarizes again with each item's latest child."""
     states = {
         PREPARE_BATCH_STATE: task(
             "prepare-batch",
@@ -461,39 +475,20 @@ def batch_definition() -> dict:
             "$$.Map.Item.Value",
             S3_ITEM_STATES,
             {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}},
-            {
-                "ItemReader": {
-                    "Resource": "arn:aws:states:::s3:getObject",
-                    "ReaderConfig": {"InputType": "JSON"},
-                    "Parameters": {"Bucket.$": "$.items.Bucket", "Key.$": "$.items.Key"},
-                },
-                "Label": "Transfers",
-                # Each iteration's input, output and end, in files under the batch's own place (developer guide,
-                # "ResultWriter (Map)"): SUCCEEDED_n, FAILED_n and PENDING_n JSON arrays, and the manifest.json
-                # naming them, whose key the Map gives as ResultWriterDetails. No WriterConfig: AWS's defaults when
-                # exporting (Transformation NONE, each entry with its metadata; OutputType JSON).
-                "ResultWriter": {
-                    "Resource": "arn:aws:states:::s3:putObject",
-                    "Parameters": {
-                        "Bucket.$": "$.items.Bucket",
-                        "Prefix.$": "$.items.ResultsPrefix",
-                    },
-                },
-            },
+            read_from_s3("$.items", "Transfers"),
         ),
-        "Summarize the batch": task(
-            "summarize-batch",
-            {
-                "count.$": "$.count",
-                "tolerated_failures.$": "$.tolerated_failures",
-                "results.$": "$.mapped",
-                "state_machine_arn": f"${{{WORKFLOW_ARN_PLACEHOLDER}}}",
-            },
-            "$",
-            "Batch done",
-            catch_to="Batch failed?",
+        SUMMARY_STATE: summary(),
+        "Run again?": choice(when("$.summary.Rerun", RERUN_MAP_STATE, IsPresent=True), default="Batch done"),
+        # The items the redriven summary wrote to the batch's place, each with its input and its child's new name.
+        RERUN_MAP_STATE: each_transfer(
+            "$$.Map.Item.Value.input",
+            RERUN_ITEM_STATES,
+            {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}},
+            read_from_s3("$.summary.Rerun", "TransfersAgain"),
+            name="$$.Map.Item.Value.name",
+            result_path="$.reran",
         ),
-        "Batch done": {"Type": "Succeed"},
+        "Batch done": {"Type": "Succeed", "OutputPath": "$.summary"},
         "Batch failed?": choice(
             when("$.error.Error", "Explain the batch's failure", StringMatches="DataSync*"),
             default="Batch failed outside its steps",
@@ -509,7 +504,57 @@ def batch_definition() -> dict:
     }
 
 
-def each_transfer(item_input: str, state_names: tuple[str, ...], processor: dict, items_from: dict) -> dict:
+def summary() -> dict:
+    """The batch's summary: summarize-batch answers the task token, with the rows and totals (or the items to run
+    again), or with DataSyncBatchFailedError and its plain Cause, as a Fail state would. No Catch: a failed summary
+    fails the batch in this Task, which is what a redrive runs again."""
+    payload = {
+        **EXECUTION_ID,
+        "count.$": "$.count",
+        "tolerated_failures.$": "$.tolerated_failures",
+        "state_machine_arn": f"${{{WORKFLOW_ARN_PLACEHOLDER}}}",
+        "token.$": "$$.Task.Token",
+    }
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": f"${{{placeholder('summarize-batch')}}}", "Payload": payload},
+        # The function answers before it returns; should it return without answering, the Task does not wait on.
+        "TimeoutSeconds": BATCH_STEP_TIMEOUT_SECONDS + 60,
+        "ResultPath": "$.summary",
+        "Next": "Run again?",
+        "Retry": RETRY,
+    }
+
+
+def read_from_s3(items: str, label: str) -> dict:
+    """A Distributed Map's items from the batch bucket object at `items` (its Bucket and Key), and its results written
+    under the object's ResultsPrefix: each iteration's input, output and end, in files under the batch's own place
+    (developer guide, "ResultWriter (Map)"): SUCCEEDED_n, FAILED_n and PENDING_n JSON arrays, and the manifest.json
+    naming them, whose key the Map gives as ResultWriterDetails. No WriterConfig: AWS's defaults when exporting
+    (Transformation NONE, each entry with its metadata; OutputType JSON)."""
+    return {
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket.$": f"{items}.Bucket", "Key.$": f"{items}.Key"},
+        },
+        "Label": label,
+        "ResultWriter": {
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket.$": f"{items}.Bucket", "Prefix.$": f"{items}.ResultsPrefix"},
+        },
+    }
+
+
+def each_transfer(
+    item_input: str,
+    state_names: tuple[str, ...],
+    processor: dict,
+    items_from: dict,
+    name: str = "States.Format('{}-{}', $.prefix, $$.Map.Item.Index)",
+    result_path: str = "$.mapped",
+) -> dict:
     """A Map that starts the workflow with each item (`item_input`, a path or intrinsic), waits for it to end, and gives
     of it a row's source: what the summary's row needs of the child, and no more.
 
@@ -568,14 +613,14 @@ def each_transfer(item_input: str, state_names: tuple[str, ...], processor: dict
         "ItemSelector": {
             "input.$": item_input,
             # The name says which batch and item: a retried start finds the child it started.
-            "name.$": "States.Format('{}-{}', $.prefix, $$.Map.Item.Index)",
+            "name.$": name,
             "link": {f"{STARTED_BY_KEY}.$": "$$.Execution.Id"},
         },
         "MaxConcurrencyPath": "$.max_concurrency",
         "ItemProcessor": {**processor, "StartAt": run_transfer, "States": states},
         # In the place of what the Map read: the rows' sources (inline), or where ResultWriter put them.
-        "ResultPath": "$.mapped",
-        "Next": "Summarize the batch",
+        "ResultPath": result_path,
+        "Next": SUMMARY_STATE,
     }
 
 

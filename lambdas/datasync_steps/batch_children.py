@@ -15,11 +15,14 @@ def child_prefix(batch_execution_arn: str, started_at: datetime) -> str:
     return hashlib.sha256(f"{batch_execution_arn}|{started_at.timestamp():.3f}".encode()).hexdigest()[:24]
 
 
-def child_name(prefix: str, index: int) -> str:
-    return f"{prefix}-{index}"
+def child_name(prefix: str, index: int, redrive: int = 0) -> str:
+    """Item `index`'s child: of the batch's own Map, or of the Map that its redrive number `redrive` ran again."""
+    return f"{prefix}-{index}-r{redrive}" if redrive else f"{prefix}-{index}"
 
 
 def child_index(prefix: str, name: str) -> int | None:
     """The item whose child execution has this name, when the batch of `prefix` gave it; else None."""
-    index = name.removeprefix(f"{prefix}-")
-    return int(index) if index != name and index.isdigit() else None
+    item, _, redrive = name.removeprefix(f"{prefix}-").partition("-r")
+    if name == item or not item.isdigit() or (redrive and not redrive.isdigit()) or name.endswith("-r"):
+        return None
+    return int(item)

@@ -48,9 +48,19 @@ S3_ITEM_STATES = (
     "Item read from S3 started",
     "Item read from S3 failed",
 )
+# And in the Map that a redriven batch's summary gives the items that had not succeeded.
+RERUN_ITEM_STATES = (
+    "Run the transfer again",
+    "Did the item run again wait?",
+    "Item run again done",
+    "Item run again started",
+    "Item run again failed",
+)
 ITEM_STATES_PASSED = 3
 # The batch's two Maps: the output of the one that ran, as its history keeps it, is what the summary reads.
 MAP_STATES = ("Run each transfer", "Run each transfer from S3")
+RERUN_MAP_STATE = "Run again what did not succeed"
+SUMMARY_STATE = "Summarize the batch"
 
 
 def is_batch(execution_input: object) -> bool:

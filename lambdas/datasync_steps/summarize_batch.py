@@ -6,10 +6,18 @@ output is read from the batch's own history, never taken from the invocation. A 
 cannot say how it ended: a failed child of an inline Map (whose Cause JSONPath cannot cut to fit 256 KiB), or a start
 that failed other than by a refusal of the request (a child of the batch may have started under that name). The rows
 of a batch read from S3 go back to the batch bucket, as JSON Lines. Which batch's, and so where, is what Step Functions
-says of the running batch the step is told of: it reads and writes no other batch's files."""
+says of the running batch the step is told of: it reads and writes no other batch's files.
+
+The step answers the batch's task token: the summary, or DataSyncBatchFailedError (and the other failures it can
+name) with its plain Cause, so that a failed batch fails in the summary's Task, which a redrive runs again. Redriven
+(Step Functions' redrive count above that of the last items run again), the summary writes the items that did not
+succeed to the batch's place for the Map that runs them again, each child named with the redrive count, and keeps the
+rows so far beside them; after that Map it reads those rows, puts each item's latest child in its row, and summarizes
+again."""
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatchcase
@@ -20,9 +28,9 @@ from pydantic import BaseModel, model_serializer
 from datasync_steps.batch_children import ITEMS_PREFIX, child_index, child_name, child_prefix
 from datasync_steps.datasync import patient_states_client, s3_client, translate_errors
 from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE, Deployment
-from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError
+from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError, DataSyncWorkflowError
 from datasync_steps.executions import newest_exit
-from datasync_steps.names import MAP_STATES, is_batch
+from datasync_steps.names import MAP_STATES, RERUN_MAP_STATE, STARTED_BY_KEY, is_batch
 from datasync_steps.observability import StepEvent, logger, step_handler
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -69,16 +77,20 @@ class SummarizeEvent(StepEvent):
     count: int
     tolerated_failures: int
     state_machine_arn: str  # the workflow's, whose executions the children are
-    # The Map's results: a row's source per item, in order (inline), or where ResultWriter wrote them.
+    token: str  # the batch's task token, which the step answers
+    # The Map's results: a row's source per item, in order (inline), or where ResultWriter wrote them; and where the
+    # last Map of the items run again wrote theirs. Read from the batch's history, whatever the invocation says.
     results: list[dict[str, Any]] | WrittenResults | None = None
+    reran: WrittenResults | None = None
 
 
 class MapOutput(BaseModel):
-    """What the batch's Map gave the summary, as the batch's own history keeps it."""
+    """What the batch's Map gave the summary (or the Map of the items run again), as the batch's history keeps it."""
 
     count: int
     tolerated_failures: int
     mapped: list[dict[str, Any]] | WrittenResults | None = None
+    reran: WrittenResults | None = None
 
 
 def as_the_batch_ran(sfn: "SFNClient", event: SummarizeEvent) -> SummarizeEvent:
@@ -92,7 +104,11 @@ def as_the_batch_ran(sfn: "SFNClient", event: SummarizeEvent) -> SummarizeEvent:
     # events hold no Map's end is no batch at its summary, however long its history.
     with translate_errors(f"read the history of the batch {event.execution_id}", service="Step Functions"):
         exited = newest_exit(
-            sfn, event.execution_id, MAP_STATES, HISTORY_EVENTS_READ_AT_ONCE, 5 * HISTORY_EVENTS_READ_AT_ONCE
+            sfn,
+            event.execution_id,
+            (*MAP_STATES, RERUN_MAP_STATE),
+            HISTORY_EVENTS_READ_AT_ONCE,
+            5 * HISTORY_EVENTS_READ_AT_ONCE,
         )
     if exited is None:
         raise DataSyncInvalidInputError(
@@ -100,14 +116,29 @@ def as_the_batch_ran(sfn: "SFNClient", event: SummarizeEvent) -> SummarizeEvent:
         )
     ran = MapOutput.model_validate_json(exited)
     return event.model_copy(
-        update={"count": ran.count, "tolerated_failures": ran.tolerated_failures, "results": ran.mapped}
+        update={
+            "count": ran.count,
+            "tolerated_failures": ran.tolerated_failures,
+            "results": ran.mapped,
+            "reran": ran.reran,
+        }
     )
+
+
+class RerunItems(BaseModel):
+    """The items a redrive runs again, in the batch bucket, and where that Map's ResultWriter puts their results."""
+
+    Bucket: str
+    Key: str
+    ResultsPrefix: str
+    Items: int
 
 
 class BatchSummary(BaseModel):
     Totals: dict[str, int]
     Rows: list[dict[str, Any]] | None = None  # a batch given in its input
     RowsUri: str | None = None  # a batch read from S3, or with too many rows to show: one JSON object a line
+    Rerun: RerunItems | None = None  # a redriven batch's items that had not succeeded, to run again
 
     @model_serializer(mode="wrap")
     def without_the_absent(self, serialize: Any) -> dict[str, Any]:
@@ -116,53 +147,172 @@ class BatchSummary(BaseModel):
 
 def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None, rows_bucket: str | None = None) -> BatchSummary:
     """The batch's rows and totals; the rows of a batch read from S3 (or too many to fit in the output) are written to
-    the deployment's batch bucket, `rows_bucket`."""
-    prefix, batch_input = running_batch(sfn, event.execution_id)
+    the deployment's batch bucket, `rows_bucket`. Redriven, the items to run again first."""
+    prefix, batch_input, redrives = running_batch(sfn, event.execution_id)
     from_s3 = "transfers_from" in batch_input
     executions = event.state_machine_arn.replace(":stateMachine:", ":execution:")
-    if isinstance(event.results, list) and not from_s3:
-        sources: Iterable[tuple[int, str | None, dict[str, Any]]] = inline_sources(event.results, batch_input)
+    ran_again = 0
+    if event.reran is not None:
+        ran_again = rerun_number(event.reran, str(rows_bucket), prefix)
+        rows = kept_rows(s3, str(rows_bucket), prefix, event.count)
+        again = written_sources(s3, event.reran, str(rows_bucket), rerun_place(prefix, ran_again), prefix)
+        rows.update(rows_of(sfn, again, event, executions, prefix, ran_again))
+    elif isinstance(event.results, list) and not from_s3:
+        rows = rows_of(sfn, inline_sources(event.results, batch_input), event, executions, prefix)
     elif isinstance(event.results, WrittenResults) and from_s3:
-        sources = written_sources(s3, event.results, str(rows_bucket), prefix)
+        rows = rows_of(
+            sfn,
+            written_sources(s3, event.results, str(rows_bucket), prefix_place(prefix), prefix),
+            event,
+            executions,
+            prefix,
+        )
     else:
         raise DataSyncInvalidInputError(f"{event.execution_id}: the step was given no results of the batch's Map.")
+    ordered = [
+        rows.get(index) or not_started(index, f"{executions}:{child_name(prefix, index)}")
+        for index in range(event.count)
+    ]
+    unfinished = [row["index"] for row in ordered if row["Status"] != "SUCCEEDED"]
+    if redrives > ran_again and unfinished:
+        if not rows_bucket:
+            raise DataSyncBatchFailedError(
+                f"{len(unfinished):,} items did not succeed, and this deployment has no batch bucket for a redrive to "
+                "run them again from: start a new batch of them."
+            )
+        return run_again(s3, rows_bucket, prefix, batch_input, ordered, unfinished, redrives)
+    return summary_of(ordered, event, prefix, from_s3, s3, rows_bucket)
+
+
+def rows_of(
+    sfn: "SFNClient",
+    sources: Iterable[tuple[int, str | None, dict[str, Any]]],
+    event: SummarizeEvent,
+    executions: str,
+    prefix: str,
+    redrive: int = 0,
+) -> dict[int, dict[str, Any]]:
+    """The rows of the items in `sources` (a Map's results), from the children that Map started (of the batch's own
+    Map, or of the one that redrive number `redrive` ran), described where the Map cannot say how one ended."""
     rows: dict[int, dict[str, Any]] = {}
     to_describe: list[tuple[int, str | None, dict[str, Any]]] = []
     for index, task_id, source in sources:
         if not 0 <= index < event.count or index in rows:
             raise DataSyncInvalidInputError(f"{event.execution_id}: the Map's results name item {index} twice or more.")
-        row = row_from(index, task_id, source, f"{executions}:{child_name(prefix, index)}")
+        row = row_from(index, task_id, source, f"{executions}:{child_name(prefix, index, redrive)}")
         rows[index] = row
         if row.get("Status") is None:
             to_describe.append((index, task_id, source))
     with ThreadPoolExecutor(DESCRIBING_AT_ONCE) as pool:
         described = pool.map(
-            lambda item: item_row(sfn, item[0], f"{executions}:{child_name(prefix, item[0])}", item[1], item[2]),
+            lambda item: item_row(
+                sfn, item[0], f"{executions}:{child_name(prefix, item[0], redrive)}", item[1], item[2]
+            ),
             to_describe,
         )
         rows.update((row["index"], row) for row in described)
-    ordered = [
-        rows.get(index) or not_started(index, f"{executions}:{child_name(prefix, index)}")
-        for index in range(event.count)
-    ]
-    return summary_of(ordered, event, prefix, from_s3, s3, rows_bucket)
+    return rows
+
+
+def prefix_place(prefix: str) -> str:
+    """The batch's own place in the batch bucket: its checked items, its results and rows."""
+    return f"{ITEMS_PREFIX}{prefix}/"
+
+
+def rerun_place(prefix: str, redrive: int) -> str:
+    return f"{prefix_place(prefix)}reruns/{redrive}/"
+
+
+def rows_key(prefix: str) -> str:
+    return f"{prefix_place(prefix)}rows.jsonl"
+
+
+def rerun_number(reran: WrittenResults, bucket: str, prefix: str) -> int:
+    """Which redrive ran the items again whose results `reran` names: from the place its ResultWriter wrote to."""
+    place = re.escape(f"{prefix_place(prefix)}reruns/")
+    found = re.match(rf"{place}([1-9][0-9]{{0,5}})/", reran.ResultWriterDetails.Key)
+    if reran.ResultWriterDetails.Bucket != bucket or found is None:
+        raise DataSyncInvalidInputError(f"{reran.ResultWriterDetails.Key} is no place of this batch's items run again.")
+    return int(found.group(1))
+
+
+def kept_rows(s3: Any, bucket: str, prefix: str, count: int) -> dict[int, dict[str, Any]]:
+    """The rows the summary kept before the items were run again, by item."""
+    rows: dict[int, dict[str, Any]] = {}
+    for row in json_values(s3, bucket, rows_key(prefix)):
+        index = row.get("index") if isinstance(row, dict) else None
+        if not isinstance(index, int) or not 0 <= index < count or not isinstance(row.get("Status"), str):
+            raise DataSyncInvalidInputError(
+                f"s3://{bucket}/{rows_key(prefix)} holds no row of this batch: {row!r:.100}"
+            )
+        rows[index] = row
+    return rows
+
+
+def keep_rows(s3: Any, bucket: str, prefix: str, rows: list[dict[str, Any]]) -> str:
+    """Writes the rows to the batch's place, one JSON object a line; their URI."""
+    key = rows_key(prefix)
+    body = "".join(json.dumps(row) + "\n" for row in rows).encode()
+    with translate_errors(f"write the batch's rows to s3://{bucket}/{key}", service="S3"):
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
+    return f"s3://{bucket}/{key}"
+
+
+def run_again(
+    s3: Any,
+    bucket: str,
+    prefix: str,
+    batch_input: dict[str, Any],
+    rows: list[dict[str, Any]],
+    unfinished: list[int],
+    redrive: int,
+) -> BatchSummary:
+    """The items that did not succeed, written for the Map that runs them again (each with its input, as the batch's
+    Map gave it, and its new child's name), beside the rows so far; the totals so far."""
+    inputs = item_inputs(s3, bucket, prefix, batch_input, set(unfinished))
+    items = [{"name": child_name(prefix, index, redrive), "input": inputs[index]} for index in unfinished]
+    key = f"{rerun_place(prefix, redrive)}items.json"
+    with translate_errors(f"keep the items to run again in s3://{bucket}/{key}", service="S3"):
+        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(items).encode(), ContentType="application/json")
+    keep_rows(s3, bucket, prefix, rows)
+    logger.info("Running again what did not succeed", extra={"items": len(items), "redrive": redrive})
+    return BatchSummary(
+        Totals=totals_of(rows),
+        Rerun=RerunItems(
+            Bucket=bucket, Key=key, ResultsPrefix=rerun_place(prefix, redrive).rstrip("/"), Items=len(items)
+        ),
+    )
+
+
+def item_inputs(
+    s3: Any, bucket: str, prefix: str, batch_input: dict[str, Any], wanted: set[int]
+) -> dict[int, dict[str, Any]]:
+    """The inputs of the `wanted` items, merged over the defaults as the batch's Map gave them to its children: from
+    the batch's input (inline), or from the checked items prepare-batch kept in the batch's place."""
+    if "transfers_from" not in batch_input:
+        defaults, transfers = batch_input.get("defaults") or {}, batch_input.get("transfers") or []
+        return {index: {**defaults, **transfers[index]} for index in wanted}
+    found = {}
+    for index, item in enumerate(json_values(s3, bucket, f"{prefix_place(prefix)}items.json")):
+        if index in wanted and isinstance(item, dict):
+            found[index] = {key: value for key, value in item.items() if key != STARTED_BY_KEY}
+    if missing := wanted - found.keys():
+        raise DataSyncInvalidInputError(f"the batch's checked items lack item {min(missing)}.")
+    return found
 
 
 def summary_of(
     rows: list[dict[str, Any]], event: SummarizeEvent, prefix: str, from_s3: bool, s3: Any, rows_bucket: str | None
 ) -> BatchSummary:
     failed = [row for row in rows if row["Status"] != "SUCCEEDED"]
-    totals = {"Items": len(rows), "Succeeded": len(rows) - len(failed), "Failed": len(failed)}
-    totals |= {name: sum(row.get(name, 0) for row in rows) for name in COUNTED}
+    totals = totals_of(rows)
     logger.info("Batch ended", extra={"totals": totals})
     summary = BatchSummary(Totals=totals, Rows=rows)
     if from_s3 or len(json.dumps(rows)) > MAX_ROWS_IN_OUTPUT_BYTES:
-        bucket, key = rows_bucket, f"{ITEMS_PREFIX}{prefix}/rows.jsonl"
-        body = "".join(json.dumps(row) + "\n" for row in rows).encode()
-        with translate_errors(f"write the batch's rows to s3://{bucket}/{key}", service="S3"):
-            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/x-ndjson")
-        summary = BatchSummary(Totals=totals, RowsUri=f"s3://{bucket}/{key}")
+        summary = BatchSummary(Totals=totals, RowsUri=keep_rows(s3, str(rows_bucket), prefix, rows))
     if len(failed) > event.tolerated_failures:
+        if rows_bucket and summary.RowsUri is None:  # for a redrive, which starts from them
+            keep_rows(s3, rows_bucket, prefix, rows)
         named = "; ".join(
             f"item {row['index']}{' (' + row['task_id'] + ')' if row.get('task_id') else ''}: {row['Status']}, "
             f"{row.get('Error')}: {row.get('Cause')}"
@@ -177,15 +327,22 @@ def summary_of(
     return summary
 
 
-def running_batch(sfn: "SFNClient", batch_arn: str) -> tuple[str, dict[str, Any]]:
-    """What names the children of the running batch `batch_arn` (their prefix, as the batch's first step made it), and
-    the batch's input; DataSyncInvalidInputError for an execution that is no running batch."""
+def totals_of(rows: list[dict[str, Any]]) -> dict[str, int]:
+    failed = sum(row["Status"] != "SUCCEEDED" for row in rows)
+    totals = {"Items": len(rows), "Succeeded": len(rows) - failed, "Failed": failed}
+    return totals | {name: sum(row.get(name, 0) for row in rows) for name in COUNTED}
+
+
+def running_batch(sfn: "SFNClient", batch_arn: str) -> tuple[str, dict[str, Any], int]:
+    """What names the children of the running batch `batch_arn` (their prefix, as the batch's first step made it), the
+    batch's input, and how many times it was redriven; DataSyncInvalidInputError for an execution that is no running
+    batch."""
     with translate_errors(f"describe the batch {batch_arn}", service="Step Functions"):
         described = sfn.describe_execution(executionArn=batch_arn)
     batch_input = json.loads(described.get("input") or "null")
     if described["status"] != "RUNNING" or not is_batch(batch_input):
         raise DataSyncInvalidInputError(f"{batch_arn} is no running batch: there are no rows of it to summarize.")
-    return child_prefix(batch_arn, described["startDate"]), batch_input
+    return child_prefix(batch_arn, described["startDate"]), batch_input, int(described.get("redriveCount") or 0)
 
 
 def inline_sources(
@@ -201,12 +358,12 @@ def inline_sources(
 
 
 def written_sources(
-    s3: Any, results: WrittenResults, bucket: str, prefix: str
+    s3: Any, results: WrittenResults, bucket: str, place: str, prefix: str
 ) -> Iterator[tuple[int, str | None, dict[str, Any]]]:
-    """The entries of the result files that the Distributed Map's ResultWriter wrote under the batch's own place, as
-    the manifest names them, one at a time: each iteration's item (from the name its input gives the child), task_id
-    and row's source (its output; the Error and Cause of an iteration that failed). A pending iteration has none."""
-    place = f"{ITEMS_PREFIX}{prefix}/"
+    """The entries of the result files that a Distributed Map's ResultWriter wrote under `place`, the batch's own (or
+    its items run again), as the manifest names them, one at a time: each iteration's item (from the name its input
+    gives the child), task_id and row's source (its output; the Error and Cause of an iteration that failed). A
+    pending iteration has none."""
     details = results.ResultWriterDetails
     if details.Bucket != bucket or not details.Key.startswith(place):
         raise DataSyncInvalidInputError(f"s3://{details.Bucket}/{details.Key} is not this batch's ({bucket}/{place}).")
@@ -391,5 +548,29 @@ def _decodable(data: bytes) -> str:
 
 @step_handler(SummarizeEvent, BatchSummary)
 def handler(event: SummarizeEvent) -> BatchSummary:
+    """Answers the batch's task token; what it returns to Lambda is only logged."""
     sfn = patient_states_client()
-    return summarize(sfn, as_the_batch_ran(sfn, event), s3_client(), Deployment.from_environment().batch_bucket)
+    try:
+        summary = summarize(sfn, as_the_batch_ran(sfn, event), s3_client(), Deployment.from_environment().batch_bucket)
+    except DataSyncWorkflowError as failure:
+        # As a Fail state would end the batch: the error's name and its message, no stack trace. A transient error
+        # is raised instead, and the Task's Retry invokes the step again.
+        answer(sfn, event.token, failure)
+        return BatchSummary(Totals={})
+    answer(sfn, event.token, summary)
+    return summary
+
+
+def answer(sfn: "SFNClient", token: str, outcome: BatchSummary | DataSyncWorkflowError) -> None:
+    """Sends the summary, or the failure, to the task token; when no task waits on the token (an invocation that is
+    not the batch's), the invoker is told the failure, or that the token is no batch summary's."""
+    with translate_errors("answer the batch's summary task", service="Step Functions"):
+        try:
+            if isinstance(outcome, BatchSummary):
+                sfn.send_task_success(taskToken=token, output=outcome.model_dump_json())
+            else:
+                sfn.send_task_failure(taskToken=token, error=type(outcome).__name__, cause=str(outcome))
+        except (sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist, sfn.exceptions.TaskTimedOut):
+            if isinstance(outcome, DataSyncWorkflowError):
+                raise outcome from None
+            raise DataSyncInvalidInputError("the task token is no waiting batch summary's.") from None

@@ -56,6 +56,7 @@ def summary_of(count: int, tolerated: int, results=None) -> SummarizeEvent:
         count=count,
         tolerated_failures=tolerated,
         state_machine_arn=WORKFLOW,
+        token="task-token",
         results=[] if results is None else results,
     )
 

@@ -67,7 +67,13 @@ def test_a_forged_summary_writes_no_batchs_rows(datasync):
             stateMachineArn=machine_arn, name="single", input=json.dumps({"task_arn": tasks[0]})
         )["executionArn"]
         for told_of in (batch_arn, single):
-            forged = {"execution_id": told_of, "count": 1, "tolerated_failures": 0, "state_machine_arn": machine_arn}
+            forged = {
+                "execution_id": told_of,
+                "count": 1,
+                "tolerated_failures": 0,
+                "state_machine_arn": machine_arn,
+                "token": "a-token-of-the-invokers",
+            }
             with pytest.raises(DataSyncInvalidInputError, match=f"{told_of} is no running batch"):
                 _invoke("summarize-batch", forged)
         follow(sfn, single, timeout=30)
