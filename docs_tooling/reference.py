@@ -135,7 +135,7 @@ def _grant_row(grant: Grant) -> str:
 
 
 def _step_extras(step: Step) -> list[str]:
-    """What the stack grants a step beyond its rows (infra/workflow.py and infra/operations.py)."""
+    """What the stack grants a step beyond its rows (datasync_workflow/cdk/core.py and operations.py)."""
     extras = []
     if step.table_actions:
         actions = "<br>".join(f"`{action}`" for action in step.table_actions)
@@ -161,7 +161,7 @@ def permissions_table() -> str:
 
 
 def settings_table() -> str:
-    from infra.config import WorkflowConfig
+    from datasync_workflow.cdk.config import WorkflowConfig
 
     return model_table(WorkflowConfig)
 

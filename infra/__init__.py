@@ -1,1 +1,2 @@
-"""CDK: the reusable DataSyncWorkflow construct and the stack that deploys it."""
+"""The repository's own CDK app: its stack of the DataSyncWorkflow construct (datasync_workflow.cdk) and the
+end-to-end suite's fixtures."""

@@ -7,7 +7,7 @@ from aws_cdk import ArnFormat, Aws, CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from infra.workflow import acknowledge, resource_finding
+from datasync_workflow.cdk.core import acknowledge, resource_finding
 
 FIXTURES_STACK_NAME = "DataSyncWorkflowE2EFixtures"
 FIXTURES_CONTEXT = "e2e_fixtures"  # -c e2e_fixtures=true adds the stack to the app
@@ -16,8 +16,8 @@ BUCKET_PREFIX = "datasync-workflow-e2e-"  # tests/e2e/target.py's Target.bucket 
 # IAM role names are global to the account and the trust policy names one region: a role per region, at a name
 # that can be written in the main stack's passable_role_arns before this stack is deployed.
 BUCKET_ROLE_NAME = f"datasync-workflow-e2e-buckets-{Aws.REGION}"
-# The workflow stack names its state machine <construct's unique id>-Workflow (infra/workflow.py), which this stack,
-# deployed first and for any stack name, cannot know more of.
+# The workflow stack names its state machine <construct's unique id>-Workflow (datasync_workflow/cdk/core.py), which
+# this stack, deployed first and for any stack name, cannot know more of.
 WORKFLOW_STATE_MACHINES = "*-Workflow"
 
 # DataSync user guide, "Configuring AWS DataSync transfers with Amazon S3", section "Required permissions"

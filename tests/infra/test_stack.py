@@ -672,7 +672,7 @@ def test_a_schedule_with_templates_outside_utc_fails_the_synth(tmp_path):
 
 
 def test_the_bundled_layer_holds_jinja2_and_markupsafe_as_pure_python_that_imports_alone():
-    from infra.workflow import bundled_packages_layer
+    from datasync_workflow.cdk.assets import bundled_packages_layer
 
     layer = Path(bundled_packages_layer())
     assert sorted(path.name for path in (layer / "python").iterdir()) == ["jinja2", "markupsafe"]

@@ -1,5 +1,5 @@
 """The house's floors: each package imports only from the floors below it, so that a step's code never pulls in the
-local emulation or the command line, and the runtime package never the CDK app or the docs tooling."""
+local emulation or the command line, and the runtime package never the repository's CDK app or the docs tooling."""
 
 import ast
 from pathlib import Path
@@ -13,8 +13,9 @@ MAY_IMPORT = {
     "datasync_workflow/history.py": ("datasync_steps",),
     "datasync_workflow/local": ("datasync_steps", "datasync_workflow.definition", "datasync_workflow.history"),
     "datasync_workflow/cli": ("datasync_steps", "datasync_workflow"),
-    "infra": ("datasync_steps", "datasync_workflow.definition"),
-    "docs_tooling": ("datasync_steps", "datasync_workflow.definition", "infra"),
+    "datasync_workflow/cdk": ("datasync_steps", "datasync_workflow.definition"),
+    "infra": ("datasync_workflow.cdk",),
+    "docs_tooling": ("datasync_steps", "datasync_workflow.definition", "datasync_workflow.cdk"),
 }
 OWN_NAME = {
     "lambdas/datasync_steps": "datasync_steps",
@@ -54,6 +55,7 @@ def test_the_runtime_package_is_in_sub_packages_by_concern():
     package = ROOT / "datasync_workflow"
     assert len(list(package.glob("*.py"))) <= 4
     assert {path.name for path in package.iterdir() if (path / "__init__.py").exists()} == {
+        "cdk",
         "cli",
         "definition",
         "local",

@@ -1,5 +1,6 @@
-"""The WorkflowOperations construct: what runs beside a DataSyncWorkflow to operate it, the clean-up of stopped
-executions, the alarm and its topic, the dashboard and the schedules."""
+"""The WorkflowOperations construct: what runs beside a WorkflowCore to operate it, the clean-up of stopped
+executions, the rules that announce each run's and batch's end, the alarms and their topic, the dashboard and the
+schedules."""
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -18,8 +19,8 @@ from datasync_steps.announce import FINISHED_STATUSES
 from datasync_steps.deployment import BATCH_STATE_MACHINE_VARIABLE
 from datasync_steps.names import STOPPED_STATUSES
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
-from infra.config import Schedule, WorkflowConfig
-from infra.workflow import DataSyncWorkflow, acknowledge, resource_finding
+from datasync_workflow.cdk.config import Schedule
+from datasync_workflow.cdk.core import WorkflowCore, acknowledge, resource_finding
 
 
 def ended_execution() -> dict[str, str]:
@@ -33,11 +34,11 @@ def ended_execution() -> dict[str, str]:
 
 
 class WorkflowOperations(Construct):
-    """Operates one DataSyncWorkflow: embed it beside the workflow in any stack."""
+    """Operates one WorkflowCore, with its settings (alarm_emails, schedules)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, workflow: DataSyncWorkflow, config: WorkflowConfig):
+    def __init__(self, scope: Construct, construct_id: str, *, workflow: WorkflowCore):
         super().__init__(scope, construct_id)
-        self.workflow, self.config = workflow, config
+        self.workflow, self.config = workflow, workflow.config
         self.state_machine = workflow.state_machine
         self._clean_up_stopped_executions()
         self._stop_the_children_of_stopped_batches()
@@ -45,7 +46,7 @@ class WorkflowOperations(Construct):
         self._announce_finished_batches()
         self.alarm, self.failed_events_alarm = self._alarms()
         self.dashboard = self._dashboard()
-        self.schedules = [self._schedule(schedule) for schedule in config.schedules]
+        self.schedules = [self._schedule(schedule) for schedule in self.config.schedules]
 
     def _clean_up_stopped_executions(self) -> None:
         """Step Functions runs no Catch on abort or timeout: cancel the DataSync execution from EventBridge."""

@@ -1,7 +1,10 @@
-"""The stack's configuration: the CDK context key `datasync_workflow` (cdk.json, or -c on the command line)."""
+"""The deployment's settings: the keyword arguments of DataSyncWorkflow, and the keys of the CDK context
+`datasync_workflow` (cdk.json, or -c on the command line) of the repository's own app. WorkflowConfig checks them,
+describes them (docs/deploying.md's table is made from its fields) and gives their defaults; WorkflowSettings types
+them for DataSyncWorkflow's callers."""
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
@@ -146,8 +149,17 @@ class WorkflowConfig(BaseModel):
         return self
 
 
-def load_config(context_value: Any) -> WorkflowConfig:
-    """The config from a context value: an object from cdk.json, or a JSON string from `-c`."""
-    if context_value is None:
-        return WorkflowConfig()
-    return WorkflowConfig.model_validate(json.loads(context_value) if isinstance(context_value, str) else context_value)
+class WorkflowSettings(TypedDict, total=False):
+    """The keyword arguments of DataSyncWorkflow: WorkflowConfig's fields with their types, each optional (its default
+    and meaning are the field's description). tests/infra/test_construct.py holds the two to the same keys and types."""
+
+    passable_role_arns: list[str]
+    schedules: list[Schedule]
+    alarm_emails: list[str]
+    log_retention: str
+    powertools_layer_arn: str | None
+    allow_secrets_in_input: bool
+    scope_tag: ScopeTag | None
+    allow_task_schedule: bool
+    vpc_locations: bool
+    step_reserved_concurrency: int | None

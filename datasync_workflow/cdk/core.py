@@ -1,12 +1,8 @@
-"""The DataSyncWorkflow construct: the step functions and their roles, the state machine and its logs, the table of
-waiting task tokens and the rule that resumes them. infra/operations.py operates it."""
+"""The WorkflowCore construct, what runs a transfer: the step functions and their roles, the state machines and their
+logs, the table of waiting task tokens and the rule that resumes them. WorkflowOperations (operations.py) operates
+it; DataSyncWorkflow (workflow.py) holds both."""
 
-import importlib.util
-import shutil
-import tempfile
-from functools import cache
 from importlib.metadata import version
-from pathlib import Path
 
 from aws_cdk import Acknowledgment, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
@@ -27,26 +23,17 @@ from datasync_steps.batch_children import ITEMS_PREFIX
 from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
 from datasync_steps.resume import COMPLETION_EVENTS
-from datasync_workflow.definition.steps import (
-    LAMBDAS_PATH,
-    STEPS,
-    WORKFLOW_ARN_PLACEHOLDER,
-    Grant,
-    Step,
-    batch_definition_text,
-    definition_text,
-    workflow_steps,
-)
-from infra.config import WorkflowConfig
+from datasync_workflow.cdk.assets import BUNDLED_PACKAGES, bundled_packages_layer, step_code
+from datasync_workflow.cdk.config import WorkflowConfig
+from datasync_workflow.definition.flow import definition_file_text
+from datasync_workflow.definition.steps import STEPS, WORKFLOW_ARN_PLACEHOLDER, Grant, Step, workflow_steps
 
 # The newest runtime both aws-cdk-lib and the AWS-managed Powertools layer support.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/{version}"
 
 MEMORY_MB = 256
-# What the steps import beyond Lambda's runtime (boto3) and the Powertools layer (Powertools, pydantic): Jinja2 for
-# templated fields, and MarkupSafe, which it needs.
-BUNDLED_PACKAGES = ("jinja2", "markupsafe")
+MAX_STATE_MACHINE_NAME = 80
 
 # What DataSync checks on its caller while it creates EFS and FSx locations and the tasks on them (the network
 # interfaces it places in the input's subnets, the file systems it mounts), after AWS's AWSDataSyncFullAccess; granted
@@ -96,23 +83,8 @@ RESULT_WRITER_ACTIONS = ["s3:PutObject", "s3:ListMultipartUploadParts", "s3:Abor
 BATCH_FILES_DAYS = 30  # how long a batch's checked items and rows are kept
 
 
-@cache
-def bundled_packages_layer() -> str:
-    """A directory laid out as a Lambda layer (python/<package>) with BUNDLED_PACKAGES copied from this Python
-    environment, where requirements.lock pinned them: both are pure Python, but for MarkupSafe's optional C speed-ups,
-    which are left out (it falls back to its Python code), so that no build for Lambda's platform (or Docker) is
-    needed."""
-    layer = Path(tempfile.mkdtemp(prefix="datasync-workflow-layer-"))
-    for name in BUNDLED_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        assert spec and spec.origin, f"{name} is not installed: make install"
-        ignored = shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.c")
-        shutil.copytree(Path(spec.origin).parent, layer / "python" / name, ignore=ignored)
-    return str(layer)
-
-
-class DataSyncWorkflow(Construct):
-    """Everything the workflow needs in one account and region; embed it in any stack."""
+class WorkflowCore(Construct):
+    """The functions, roles, state machines, table, bucket and queue of the workflow in one account and region."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: WorkflowConfig) -> None:
         super().__init__(scope, construct_id)
@@ -131,7 +103,7 @@ class DataSyncWorkflow(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
 
-        self.code = lambda_.Code.from_asset(str(LAMBDAS_PATH), exclude=["**/__pycache__"])
+        self.code = lambda_.Code.from_asset(step_code())
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
             "PowertoolsLayer",
@@ -187,6 +159,12 @@ class DataSyncWorkflow(Construct):
         # Named at synth, so that the steps can be told its ARN: a reference to it from a function it invokes would
         # make each wait for the other.
         self.state_machine_name = f"{Names.unique_id(self)}-Workflow"
+        if len(self.state_machine_name) > MAX_STATE_MACHINE_NAME:
+            raise ValueError(
+                f"the state machine's name {self.state_machine_name!r}, made from the construct's path, is over "
+                f"{MAX_STATE_MACHINE_NAME} characters, Step Functions' most: give the stack or the construct a shorter "
+                "id"
+            )
         self.state_machine_arn = stack.format_arn(
             service="states",
             resource="stateMachine",
@@ -196,8 +174,11 @@ class DataSyncWorkflow(Construct):
         self.roles: dict[str, iam.Role] = {}
         self.functions = {step.name: self._function(step) for step in STEPS}
 
+        # The definitions as flow.py makes them: the text of statemachine/*.asl.json, which `make definition` writes
+        # from it and the local runner runs (tests/workflow/test_definition.py holds them equal). A wheel has the code,
+        # not the files.
         self.state_machine = self._state_machine(
-            "StateMachine", definition_text(), workflow_steps(), "StateMachine", name=self.state_machine_name
+            "StateMachine", definition_file_text(), workflow_steps(), "StateMachine", name=self.state_machine_name
         )
         self._arn["workflow"] = self.state_machine.state_machine_arn
         self._arn["workflow-execution"] = self.executions_of(self.state_machine)
@@ -287,7 +268,7 @@ class DataSyncWorkflow(Construct):
         .sync:2), logged and traced as the workflow's is."""
         machine = self._state_machine(
             "BatchStateMachine",
-            batch_definition_text(),
+            definition_file_text(batch=True),
             workflow_steps(batch=True),
             "Batch",
             {WORKFLOW_ARN_PLACEHOLDER: self.state_machine.state_machine_arn},
