@@ -11,7 +11,7 @@ from botocore.model import Shape
 from botocore.validate import ParamValidator, ValidationErrors
 
 from datasync_steps.errors import closest, shown
-from datasync_steps.templates import is_template
+from datasync_steps.input_templates import is_template
 from datasync_steps.uris import parse_location_uri
 
 # Each kwargs field is checked against the DataSync API's own input shape; the workflow fills in the

@@ -20,6 +20,7 @@ from datasync_steps.input_model import (
     aware,
 )
 from datasync_steps.input_secrets import has_credentials, plaintext_secret, secrets_in
+from datasync_steps.input_templates import RunDates, rendered_input
 from datasync_steps.limits import (
     EVENTS_PER_CHECK,
     EXECUTION_TIMEOUT_SECONDS,
@@ -34,8 +35,6 @@ from datasync_steps.limits import (
     seconds_between_checks,
 )
 from datasync_steps.names import STARTED_BY_KEY
-from datasync_steps.templates import RunDates, rendered_input
-from datasync_steps.timetable import next_fire, previous_fire
 
 SHOWN_UNKNOWN_KEYS = 20  # named in a message; the rest counted
 # The option values Enhanced mode does not support, as the DataSync API model's Options documentation says
@@ -85,6 +84,9 @@ def run_dates(raw: dict, started_at: datetime, run_id: str) -> RunDates:
     that just ended starts there); else the execution's start. ValueError for dates that are not ISO 8601."""
     given = {name: aware(raw[name]) for name in DATE_FIELDS if isinstance(raw.get(name), str)}
     schedule = raw.get("schedule") if isinstance(raw.get("schedule"), str) else None
+    if schedule:  # only then the scheduler's expressions: not every step's cold start
+        from datasync_steps.timetable import next_fire, previous_fire
+
     logical_date = given.get("logical_date")
     if logical_date is None:
         end = given.get("data_interval_end")

@@ -14,7 +14,6 @@ from datasync_steps.limits import (
     MAX_ITERATIONS,
     MAX_WAIT_INTERVAL_SECONDS,
 )
-from datasync_steps.timetable import parse_schedule
 from datasync_steps.uris import MAX_URI_LENGTH, parse_location_uri
 
 KWARGS_FIELDS = (
@@ -231,6 +230,9 @@ class WorkflowInput(BaseModel):
     @classmethod
     def eventbridge_expression(cls, expression: str | None) -> str | None:
         if expression is not None:
+            # Only an input with a schedule needs the scheduler's expressions: not every step's cold start.
+            from datasync_steps.timetable import parse_schedule
+
             parse_schedule(expression)
         return expression
 

@@ -12,19 +12,19 @@ its output is longer than any value it could fill.
 
 import dataclasses
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from datasync_steps.errors import shown
+from datasync_steps.input_templates import RunDates
+from datasync_steps.input_templates import is_template as is_template  # the stack's config checks with it
 
 if TYPE_CHECKING:
     from jinja2 import Template, nodes
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-TEMPLATE_MARKS = ("{{", "{%", "{#")
 # The dates a template may use the methods and attributes of.
 DATES = ("logical_date", "data_interval_start", "data_interval_end")
 DATE_METHODS = frozenset({"strftime", "isoformat"})
@@ -37,10 +37,6 @@ FORMAT = re.compile(r"(?:[^%]|%[A-Za-z%])*")
 MAX_CONSTANT_CHARACTERS = 100
 # The most characters a template's string may render to: the longest DataSync filter.
 MAX_RENDERED_CHARACTERS = 102_400
-# In one input: the characters of the strings that hold templates (one such filter), and the {{ expressions }} in
-# them. Each step that reads the input renders them again.
-MAX_TEMPLATE_CHARACTERS = 102_400
-MAX_EXPRESSIONS = 100
 # Parsed templates and renderings kept, for a batch whose items share the defaults' templates: more than an input's
 # MAX_EXPRESSIONS, and about 45 MB when each is as long as an input's templates may be.
 CACHED_TEMPLATES = 128
@@ -95,26 +91,18 @@ class Macros:
         return datetime.strptime(ds, input_format).strftime(output_format)
 
 
-@dataclass(frozen=True)
-class RunDates:
-    """The run's logical date and data interval, and its id: what templates render from."""
-
-    logical_date: datetime
-    data_interval_start: datetime
-    data_interval_end: datetime
-    run_id: str
-
-    def variables(self) -> dict[str, Any]:
-        dates = {
-            name: RunDate.fromisoformat(getattr(self, name).astimezone(UTC).isoformat())
-            for name in ("logical_date", "data_interval_start", "data_interval_end")
-        }
-        return {
-            **dates,
-            **{name: render(dates["logical_date"]) for name, render in FILTERS.items()},
-            "run_id": self.run_id,
-            "macros": Macros(),
-        }
+def template_variables(dates: RunDates) -> dict[str, Any]:
+    """What a template may name, for the run of `dates`."""
+    moments = {
+        name: RunDate.fromisoformat(getattr(dates, name).astimezone(UTC).isoformat())
+        for name in ("logical_date", "data_interval_start", "data_interval_end")
+    }
+    return {
+        **moments,
+        **{name: render(moments["logical_date"]) for name, render in FILTERS.items()},
+        "run_id": dates.run_id,
+        "macros": Macros(),
+    }
 
 
 VARIABLES = (*FILTERS, "logical_date", "data_interval_start", "data_interval_end", "run_id")
@@ -130,10 +118,6 @@ def _sandbox() -> "ImmutableSandboxedEnvironment":
     environment.globals.clear()  # no range(), lipsum(), dict(), cycler(), joiner() or namespace()
     environment.filters = dict(FILTERS)
     return environment
-
-
-def is_template(value: Any) -> bool:
-    return isinstance(value, str) and any(mark in value for mark in TEMPLATE_MARKS)
 
 
 def render_template(template: str, dates: RunDates) -> str:
@@ -182,6 +166,11 @@ def _checked_template(template: str) -> _CheckedTemplate:
     return _CheckedTemplate(compiled, len(expressions), uses_run_id, None)
 
 
+def template_expressions(template: str) -> int:
+    """How many expressions the template holds (whether or not they may be rendered)."""
+    return _checked_template(template).expressions
+
+
 @lru_cache(maxsize=CACHED_TEMPLATES)
 def _rendered(template: str, dates: RunDates) -> tuple[str, str | None]:
     """The checked template rendered, or why it could not be, stopping as soon as its output is too long."""
@@ -189,7 +178,7 @@ def _rendered(template: str, dates: RunDates) -> tuple[str, str | None]:
     assert compiled is not None  # render_template renders only what passed the checks
     parts, length = [], 0
     try:
-        for part in compiled.generate(dates.variables()):
+        for part in compiled.generate(template_variables(dates)):
             length += len(part)
             if length > MAX_RENDERED_CHARACTERS:
                 return "", f"renders to more than {MAX_RENDERED_CHARACTERS:,} characters"
@@ -276,50 +265,3 @@ def _member_refused(node: "nodes.Getattr", called: bool) -> str | None:
         return None
     members = ", ".join(sorted(DATE_ATTRIBUTES | {f"{m}()" for m in DATE_METHODS}))
     return f".{node.attr}: only {members} of {', '.join(DATES)}"
-
-
-def rendered_input(raw: dict, dates: RunDates, fields: tuple[str, ...], skip: frozenset) -> tuple[dict, dict, list]:
-    """The input with every template in `fields` rendered (recursing into objects and lists), the rendered values by
-    where they are, and the problems, one sentence each naming where. Values at a path in `skip` (secrets) are never
-    rendered or shown. At most MAX_TEMPLATE_CHARACTERS and MAX_EXPRESSIONS are rendered."""
-    found = [
-        (where, template)
-        for field in fields
-        if field in raw
-        for where, template in _templates(raw[field], field, (), skip)
-    ]
-    characters = sum(len(template) for _, template in found)
-    if characters > MAX_TEMPLATE_CHARACTERS:
-        return raw, {}, [f"the input's templates hold {characters:,} characters; at most {MAX_TEMPLATE_CHARACTERS:,}"]
-    expressions = sum(_checked_template(template).expressions for _, template in found)
-    if expressions > MAX_EXPRESSIONS:
-        return raw, {}, [f"the input holds {expressions:,} expressions in templates; at most {MAX_EXPRESSIONS}"]
-    rendered: dict[str, str] = {}
-    problems: list[str] = []
-    for where, template in found:
-        try:
-            rendered[where] = render_template(template, dates)
-        except ValueError as error:
-            problems.append(f"{where}: the template {shown(template)} {error}")
-    result = {**raw, **{field: _replaced(raw[field], field, rendered) for field in fields if field in raw}}
-    return result, rendered, problems
-
-
-def _templates(value: Any, where: str, path: tuple[str, ...], skip: frozenset) -> Iterator[tuple[str, str]]:
-    """(where, template) for each template in `value`."""
-    if isinstance(value, dict):
-        for key, member in value.items():
-            yield from _templates(member, f"{where}.{key}", (*path, str(key)), skip)
-    elif isinstance(value, list):
-        for index, member in enumerate(value):
-            yield from _templates(member, f"{where}[{index}]", path, skip)
-    elif is_template(value) and path not in skip:
-        yield where, value
-
-
-def _replaced(value: Any, where: str, rendered: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {key: _replaced(member, f"{where}.{key}", rendered) for key, member in value.items()}
-    if isinstance(value, list):
-        return [_replaced(member, f"{where}[{index}]", rendered) for index, member in enumerate(value)]
-    return rendered.get(where, value)
