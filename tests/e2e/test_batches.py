@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from datasync_steps.names import CANCELLED_TAG, EVENT_SOURCE
-from tests.e2e.target import Target, started_transfers
+from tests.e2e.target import OBJECTS, Target, started_transfers
 from tests.e2e.test_events import finished_runs
 
 STARTED_BY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"  # the batch's link in each child's input
@@ -256,3 +256,49 @@ def test_a_rule_on_the_default_bus_receives_one_batch_finished_event_with_the_to
     assert detail["ConsoleUrl"].endswith(batch_arn)
     (child,) = children_of(target, batch_arn).values()
     assert runs.event_of(child)["detail"]["Status"] == "SUCCEEDED"
+
+
+@pytest.mark.proves(
+    "Step Functions' RedriveExecution of a batch that failed in its summary reruns that Task (a "
+    "lambda:invoke.waitForTaskToken Task that summarize-batch failed with SendTaskFailure: its grant on the batch "
+    "state machine), DescribeExecution's redriveCount is 1, and the redriven summary's Distributed Map runs again "
+    "only the item that had not succeeded, as the child <prefix>-<index>-r1, its items and results under the batch's "
+    "batches/<prefix>/reruns/1/",
+    emulation="the emulation's RedriveExecution (moto has none) runs the definition again from the unsuccessful "
+    "top-level state, with the input it was entered with and $$.Execution.RedriveCount set",
+)
+def test_a_redriven_batch_runs_again_only_the_item_that_failed_and_succeeds(target: Target):
+    ready = {**target.s3_to_s3(), "task_id": "ready"}
+    source, destination = target.bucket(OBJECTS), target.bucket()
+    # No task links these buckets, and none may be made: the item fails with DataSyncTaskNotFoundError.
+    later = {
+        "source_location_uri": f"s3://{source}/",
+        "destination_location_uri": f"s3://{destination}/copy/",
+        "task_id": "later",
+    }
+    batch_arn = start_batch(target, {"transfers": [ready, later], "defaults": {"wait_interval_seconds": 3600}})
+    run = target.finish(batch_arn)
+    assert (run.status, run.error) == ("FAILED", "DataSyncBatchFailedError"), run.cause
+    assert "item 1 (later): FAILED, DataSyncTaskNotFoundError" in run.cause
+    later_task, _ = target.task_between(source, destination, "/copy/")
+
+    sfn = target.client("stepfunctions")
+    sfn.redrive_execution(executionArn=batch_arn)
+    run = target.finish(batch_arn)
+    assert run.status == "SUCCEEDED", run.cause
+    assert sfn.describe_execution(executionArn=batch_arn)["redriveCount"] == 1
+    rows = run.output["Rows"]
+    assert [(row["index"], row["task_id"], row["Status"]) for row in rows] == [
+        (0, "ready", "SUCCEEDED"),
+        (1, "later", "SUCCEEDED"),
+    ]
+    assert rows[1]["TaskArn"] == later_task
+    assert run.output["Totals"]["Succeeded"] == 2
+    # The item that had succeeded ran once; the one that failed ran again, in a child named for the redrive.
+    datasync = target.client("datasync")
+    for row in rows:
+        assert len(datasync.list_task_executions(TaskArn=row["TaskArn"])["TaskExecutions"]) == 1
+    children = children_of(target, batch_arn)
+    (prefix,) = {name.split("-")[0] for name in children}
+    assert sorted(children) == [f"{prefix}-0", f"{prefix}-1", f"{prefix}-1-r1"]
+    assert_copied(target, later)
