@@ -13,7 +13,6 @@ from datasync_steps.errors import (
     DataSyncTaskNotFoundError,
 )
 from datasync_steps.names import WORKFLOW_TAG
-from datasync_steps.uris import parse_location_uri
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -25,6 +24,8 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
 def matching_location_arns(client: "DataSyncClient", uri: str, scope: "ScopeTag | None" = None) -> list[str]:
     """Every location whose stored LocationUri matches `uri`, over all pages of ListLocations; with a `scope`, only
     those in it."""
+    from datasync_steps.uris import parse_location_uri  # only where a URI is matched: not every importer's cold start
+
     wanted = parse_location_uri(uri)
     with translate_errors(f"list the locations for {uri}"):
         pages = client.get_paginator("list_locations").paginate(Filters=[wanted.list_filter()])
@@ -125,6 +126,8 @@ def _named(arn: str) -> str:
 
 def location_describer(client: "DataSyncClient", uri: str) -> Callable[[str], dict]:
     """DescribeLocation* of the kind `uri` names: what DataSync stores of a location, its URI and creation time."""
+    from datasync_steps.uris import parse_location_uri
+
     describe = getattr(client, parse_location_uri(uri).create_call.replace("create_", "describe_", 1))
 
     def described(location_arn: str) -> dict:
