@@ -109,24 +109,26 @@ def test_a_wheel_installed_with_its_cdk_extra_in_a_fresh_environment_synthesizes
     the wheel or the extra lacks fails the app's imports or synth here. (No `--system-site-packages`, and no path to
     this environment's packages, which would hide one.) The app is the one docs/deploying.md shows, written to a
     directory outside the repository and run there in isolated mode (-I), so nothing of the checkout is importable.
-    Bytecode is not compiled at install (about 400 MB of aws-cdk-lib's Python), and the environment is removed at
-    the end. About 40 s on a 2-core machine with a local package index, most of it pip installing aws-cdk-lib."""
+    No command sees this environment's PYTHON* variables (a PYTHONPATH to the checkout would make pip think the
+    package installed, and the app import it from there) nor AWS credentials. Bytecode is not compiled at install
+    (about 400 MB of aws-cdk-lib's Python), and the environment is removed at the end. About 30 s on a 2-core machine
+    with a local package index, most of it pip installing aws-cdk-lib."""
     source, dist, env, team = (tmp_path / name for name in ("source", "dist", "env", "team"))
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "AWS_"))}
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE, symlinks=True)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    run([*pip, "wheel", "--no-deps", "--wheel-dir", dist, source], "building the wheel", BUILD_SECONDS)
+    run([*pip, "wheel", "--no-deps", "--wheel-dir", dist, source], "building the wheel", BUILD_SECONDS, env=environment)
     (wheel,) = dist.glob("datasync_workflow-*.whl")
     shipped = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
     assert shipped == {"datasync_workflow", "datasync_steps", wheel.name.rsplit("-", 3)[0] + ".dist-info"}
 
     try:
-        run([sys.executable, "-m", "venv", "--without-pip", env], "making the environment", 120)
+        run([sys.executable, "-m", "venv", "--without-pip", env], "making the environment", 120, env=environment)
         python = env / "bin" / "python"
-        install = ["install", "--quiet", "--no-compile", "-c", ROOT / "requirements.lock", f"{wheel}[cdk]"]
-        run([*pip, "--python", python, *install], "installing the wheel with [cdk]", INSTALL_SECONDS)
+        install = ["install", "--quiet", "--no-compile", "-c", source / "requirements.lock", f"{wheel}[cdk]"]
+        run([*pip, "--python", python, *install], "installing the wheel with [cdk]", INSTALL_SECONDS, env=environment)
         team.mkdir()
         (team / "app.py").write_text(the_app_the_docs_show())
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "AWS_"))}
         environment["CDK_OUTDIR"] = str(team / "cdk.out")
         where = run([python, "-I", "-c", WHERE_FROM], "importing the package", SYNTH_SECONDS, cwd=team, env=environment)
         assert all(Path(path).is_relative_to(env) for path in where.stdout.split()), where.stdout
@@ -145,9 +147,9 @@ def test_a_wheel_installed_with_its_cdk_extra_in_a_fresh_environment_synthesizes
             return outdir / f"asset.{code['S3Key'].removesuffix('.zip')}"
 
         (code,) = {asset(function["Code"]) for function in functions}
-        checkout_steps = {f"datasync_steps/{path.name}" for path in (ROOT / "lambdas" / "datasync_steps").glob("*.py")}
-        assert files_under(code) == checkout_steps  # the step package alone, whole, no bytecode
-        assert "datasync_steps/resolve.py" in checkout_steps
+        built_from = {f"datasync_steps/{path.name}" for path in (source / "lambdas" / "datasync_steps").glob("*.py")}
+        assert files_under(code) == built_from  # the step package alone, whole, no bytecode
+        assert "datasync_steps/resolve.py" in built_from
         (layer,) = layers
         layer_files = files_under(asset(layer["Content"]))
         assert {"python/jinja2/__init__.py", "python/jinja2/sandbox.py", "python/markupsafe/__init__.py"} <= layer_files
