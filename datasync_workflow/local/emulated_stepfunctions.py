@@ -919,7 +919,8 @@ def _describe_execution(self: StepFunctionResponse) -> ActionResult:
 def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
     """SendTaskFailure with its cause, which moto's response drops (the engine's backend takes it): the task fails with
     the Error and Cause it was sent, as Step Functions' does (API reference, SendTaskFailure)."""
-    self.stepfunction_backend.send_task_failure(
+    backend = cast(StepFunctionsParserBackend, self.stepfunction_backend)  # the engine's, which runs the tasks
+    backend.send_task_failure(
         self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
     )
     return ActionResult({})
