@@ -187,6 +187,19 @@ class WorkflowCore(Construct):
         for step in STEPS:
             self._grant_what_names_the_state_machine(step)
         self._resume_on_datasync_events()
+        # The batch's summary is a task token's: the step answers it, with the summary or the batch's failure. Its own
+        # policy, as for SendTaskSuccess above: the batch state machine names the step's function.
+        iam.Policy(
+            self,
+            "AnswerBatchSummaries",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                    resources=[self.batch_state_machine.state_machine_arn],
+                )
+            ],
+            roles=[self.roles[step.name] for step in STEPS if step.answers_batch_tokens],
+        )
 
     def _batch_bucket(self) -> s3.Bucket:
         """Where a batch's transfers_from objects are put, and where the batch keeps its checked items and rows (under

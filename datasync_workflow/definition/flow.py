@@ -488,7 +488,7 @@ def batch_definition() -> dict:
             name="$$.Map.Item.Value.name",
             result_path="$.reran",
         ),
-        "Batch done": {"Type": "Succeed", "OutputPath": "$.summary"},
+        "Batch done": {"Type": "Pass", "OutputPath": "$.summary", "End": True},
         "Batch failed?": choice(
             when("$.error.Error", "Explain the batch's failure", StringMatches="DataSync*"),
             default="Batch failed outside its steps",

@@ -116,6 +116,7 @@ class Step:
     in_batch: bool = False  # a step of the batch's definition rather than the workflow's
     table_actions: tuple[str, ...] = ()  # on the table of waiting task tokens and of the runs that use each task
     sends_task_tokens: bool = False  # wakes the waiting workflow executions (states:SendTaskSuccess)
+    answers_batch_tokens: bool = False  # ends the batch's summary Task (states:SendTaskSuccess, SendTaskFailure)
     passes_roles: bool = False  # its kwargs may name a role DataSync is handed (iam:PassRole)
     # DataSync checks the caller may make network interfaces and see the file systems of EFS and FSx locations.
     makes_network_interfaces: bool = False
@@ -287,6 +288,7 @@ STEPS = (
         ),
         timeout_seconds=BATCH_STEP_TIMEOUT_SECONDS,
         in_batch=True,
+        answers_batch_tokens=True,
     ),
     # Run by a rule on the batch's stopped executions: the children it stops, their clean-up cancels.
     Step(

@@ -171,6 +171,9 @@ ALLOWED = {
         "states:GetExecutionHistory": "the batch state machine's executions",
         "s3:GetObject": "the batches' own files",
         "s3:PutObject": "the batches' own files",
+        # The batch's summary Task's token, which it answers.
+        "states:SendTaskSuccess": "the batch state machine",
+        "states:SendTaskFailure": "the batch state machine",
     },
     # Only the children of a batch that ended, which it asks Step Functions about.
     "stop-batch": {
@@ -249,6 +252,7 @@ OWN_RESOURCES = {
     ),
     "the waiting table": lambda listed: listed.startswith('[{"Fn::GetAtt": ["WorkflowWaitingExecutions'),
     "the state machine": lambda listed: listed.startswith('[{"Ref": "WorkflowStateMachine'),
+    "the batch state machine": lambda listed: listed.startswith('[{"Ref": "WorkflowBatchStateMachine'),
     "DataSync's service-linked role": lambda listed: listed.endswith(
         ':role/aws-service-role/datasync.amazonaws.com/AWSServiceRoleForDataSync"]]}]'
     ),
