@@ -7,7 +7,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-from datasync_steps.batch_children import child_index
+from datasync_steps.batch_children import child_index, child_item
 from datasync_steps.names import (
     CHECK_STATE,
     ITEM_STATES,
@@ -103,7 +103,8 @@ class BatchTable:
     def __init__(self, sfn, progress: Progress, refresh_seconds: float = 2.0) -> None:
         self.sfn, self.progress, self.refresh_seconds = sfn, progress, refresh_seconds
         self.prepared: dict | None = None  # prepare-batch's output: count, prefix, the workflow's state machine
-        self.statuses: dict[str, str] = {}  # child name -> its last status shown
+        # item -> its latest child (a redrive's runs again what did not succeed): (its redrive, name, last status)
+        self.latest: dict[int, tuple[int, str, str]] = {}
         self.arns: dict[str, str] = {}  # child name -> its execution ARN
         self.retries_shown: dict[str, int] = {}  # child name -> the history event id of its last retry shown
         self.refreshed = -math.inf
@@ -131,28 +132,32 @@ class BatchTable:
         pages = self.sfn.get_paginator("list_executions").paginate(
             stateMachineArn=self.prepared["workflow_state_machine_arn"]
         )
-        items = (
-            (child_index(self.prepared["prefix"], child["name"]), child) for p in pages for child in p["executions"]
-        )
+        newest: dict[int, tuple[int, dict]] = {}
+        for child in (child for p in pages for child in p["executions"]):
+            item = child_item(self.prepared["prefix"], child["name"])
+            if item is not None and item[1] >= newest.get(item[0], (-1, {}))[0]:
+                newest[item[0]] = (item[1], child)
         changed = sorted(
-            (index, child)
-            for index, child in items
-            if index is not None and self.statuses.get(child["name"]) != child["status"]
+            (index, redrive, child)
+            for index, (redrive, child) in newest.items()
+            if self.latest.get(index) != (redrive, child["name"], child["status"])
         )
-        for index, child in changed:
-            self.statuses[child["name"]], self.arns[child["name"]] = child["status"], child["executionArn"]
+        for index, redrive, child in changed:
+            self.latest[index] = (redrive, child["name"], child["status"])
+            self.arns[child["name"]] = child["executionArn"]
             print(f"   item {index}: {self.item_line(child)}", file=sys.stderr)
         self.show_retries(self.prepared["prefix"])
         if changed:
-            counted = {status: list(self.statuses.values()).count(status) for status in set(self.statuses.values())}
-            waiting = self.prepared["count"] - len(self.statuses)
+            statuses = [status for _, _, status in self.latest.values()]
+            counted = {status: statuses.count(status) for status in set(statuses)}
+            waiting = self.prepared["count"] - len(self.latest)
             shown = ", ".join(f"{n:,} {status.lower()}" for status, n in sorted(counted.items()))
             print(f"   items: {shown}{f', {waiting:,} waiting' if waiting else ''}", file=sys.stderr)
 
     def show_retries(self, prefix: str) -> None:
         """An item that failed a try and waits for the next: its failure, Cause and next try, read from the newest
         events of its history; only while few items run, so that a large batch costs no call per item."""
-        running = [name for name, status in self.statuses.items() if status == "RUNNING"]
+        running = [name for _, name, status in self.latest.values() if status == "RUNNING"]
         if len(running) > RETRIES_READ_AT_MOST:
             return
         for name in running:

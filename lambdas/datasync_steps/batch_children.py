@@ -22,7 +22,14 @@ def child_name(prefix: str, index: int, redrive: int = 0) -> str:
 
 def child_index(prefix: str, name: str) -> int | None:
     """The item whose child execution has this name, when the batch of `prefix` gave it; else None."""
+    item = child_item(prefix, name)
+    return item[0] if item else None
+
+
+def child_item(prefix: str, name: str) -> tuple[int, int] | None:
+    """The item and the redrive (0: the batch's own Map) whose child execution has this name; None for a name the
+    batch of `prefix` gave no child."""
     item, _, redrive = name.removeprefix(f"{prefix}-").partition("-r")
     if name == item or not item.isdigit() or (redrive and not redrive.isdigit()) or name.endswith("-r"):
         return None
-    return int(item)
+    return int(item), int(redrive or 0)

@@ -99,3 +99,29 @@ def test_a_batch_read_from_s3_redriven_twice_names_each_rerun_and_counts_each_it
     assert children_of(first.execution_arn) == ["0", "1", "1-r1", "1-r2"]
     described = boto3.client("stepfunctions", region_name=REGION).describe_execution(executionArn=first.execution_arn)
     assert described["redriveCount"] == 2
+
+
+def test_the_table_of_items_shows_each_item_by_its_latest_child(datasync, capsys):
+    from datasync_workflow.cli.progress import BatchTable, Progress
+
+    batch = {
+        "defaults": {"wait_interval_seconds": 0},
+        "transfers": [{"source_location_uri": SOURCE, "destination_location_uri": DESTINATION, "task_id": "later"}],
+    }
+    first = run_local(batch, timeout=90)
+    failed(first, "DataSyncBatchFailedError")
+    make_task(
+        datasync,
+        make_smb_location(datasync, host="later", subdirectory="share/"),
+        make_s3_location(datasync, bucket="later-bucket", subdirectory="in/"),
+    )
+    redriven = redrive_local(first.execution_arn, timeout=90)
+    assert redriven.status == "SUCCEEDED", redriven.cause
+    capsys.readouterr()
+    table = BatchTable(boto3.client("stepfunctions", region_name=REGION), Progress())
+    for event in redriven.history:
+        table(event)
+    err = capsys.readouterr().err
+    # One item, counted once: its child of the redrive, not beside the first one that failed.
+    assert "   item 0: [later] SUCCEEDED" in err and "FAILED" not in err
+    assert [line for line in err.splitlines() if line.startswith("   items: ")][-1] == "   items: 1 succeeded"
