@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from datasync_steps.check_status import enhanced_counters
+from datasync_steps.counters import enhanced_counters
 from datasync_steps.datasync import datasync_client, events_client, states_client, translate_errors
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError, DataSyncTransientError, bounded
 from datasync_steps.executions import started_execution, workflow_execution

@@ -1,10 +1,11 @@
 """Step 6, in the wait loop: read the execution's status; the state machine decides what it means."""
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from datasync_steps.counters import enhanced_counters
 from datasync_steps.datasync import datasync_client, translate_errors
-from datasync_steps.names import DATASYNC_STATUSES, ENHANCED, FAILED_PHASES, FINAL_STATUSES
+from datasync_steps.names import DATASYNC_STATUSES, FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Check, Plan
 
@@ -39,19 +40,6 @@ def check_status(client: "DataSyncClient", execution_arn: str, checks_done: int,
         BytesTransferred=described.get("BytesTransferred"),
         **enhanced_counters(described),
     )
-
-
-def enhanced_counters(described: Any) -> dict[str, Any]:
-    """What an Enhanced mode execution has counted so far (nothing for Basic mode, which has no such counters)."""
-    if described.get("TaskMode") != ENHANCED:
-        return {}
-    return {
-        "TaskMode": ENHANCED,
-        "FilesListed": described.get("FilesListed", {}).get("AtSource"),
-        "FilesPrepared": described.get("FilesPrepared"),
-        "FilesVerified": described.get("FilesVerified"),
-        "FilesFailed": sum(described.get("FilesFailed", {}).get(phase, 0) for phase in FAILED_PHASES),
-    }
 
 
 @step_handler(CheckStatusEvent, Check)
