@@ -38,7 +38,7 @@ def child(index: int) -> str:
     return f"{WORKFLOW.replace(':stateMachine:', ':execution:')}:{child_name(PREFIX, index)}"
 
 
-def the_batch(stubber, batch_input: dict, status: str = "RUNNING") -> None:
+def the_batch(stubber, batch_input: dict, status: str = "RUNNING", redrive_count: int = 0) -> None:
     """Step Functions' DescribeExecution of the batch the summary is for."""
     batch = {
         "executionArn": BATCH,
@@ -46,6 +46,7 @@ def the_batch(stubber, batch_input: dict, status: str = "RUNNING") -> None:
         "status": status,
         "startDate": BATCH_STARTED,
         "input": json.dumps(batch_input),
+        "redriveCount": redrive_count,
     }
     stubber.add_response("describe_execution", batch, {"executionArn": BATCH})
 
@@ -380,3 +381,103 @@ def test_a_result_entry_larger_than_any_iteration_can_write_is_refused_not_held(
         the_batch(stubber, FROM_S3)
         with pytest.raises(DataSyncInvalidInputError, match="holds an entry over 4,096 bytes"):
             summarize(sfn, summary_of(count=1, tolerated=1, results=output), bucket, "batches-bucket")
+
+
+# Issue 28: a redriven batch runs again what did not succeed.
+
+
+def test_a_redriven_summary_writes_only_the_items_that_did_not_succeed_merged_and_named_for_the_redrive():
+    failed_child = {"status": "FAILED", "error": "DataSyncTaskNotFoundError", "cause": "no task"}
+    results = [SUCCEEDED, {"Error": "States.TaskFailed", "Cause": json.dumps(failed_child)}]
+    batch_input = {"defaults": {"wait_interval_seconds": 0}, "transfers": INLINE["transfers"]}
+    bucket = Bucket()
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, batch_input, redrive_count=1)
+        summary = summarize(sfn, summary_of(2, 0, results), bucket, "batches-bucket")
+    place = f"batches/{PREFIX}/reruns/1"
+    assert summary.Rerun is not None
+    assert summary.Rerun.model_dump() == {
+        "Bucket": "batches-bucket",
+        "Key": f"{place}/items.json",
+        "ResultsPrefix": place,
+        "Items": 1,
+    }
+    assert json.loads(bucket.objects[f"{place}/items.json"]) == [
+        {"name": f"{PREFIX}-1-r1", "input": {"wait_interval_seconds": 0, "task_arn": TASK}}
+    ]
+    kept = [json.loads(line) for line in bucket.objects[f"batches/{PREFIX}/rows.jsonl"].decode().splitlines()]
+    assert [(row["index"], row["Status"]) for row in kept] == [(0, "SUCCEEDED"), (1, "FAILED")]
+    assert summary.Totals["Succeeded"] == 1 and summary.Totals["Failed"] == 1
+
+
+def test_a_summary_not_redriven_since_its_last_rerun_fails_the_batch_rather_than_running_it_again():
+    failed_child = {"status": "FAILED", "error": "DataSyncTaskNotFoundError", "cause": "no task"}
+    results = [SUCCEEDED, {"Error": "States.TaskFailed", "Cause": json.dumps(failed_child)}]
+    bucket = Bucket()
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE)
+        with pytest.raises(DataSyncBatchFailedError, match="1 of 2 transfers failed"):
+            summarize(sfn, summary_of(2, 0, results), bucket, "batches-bucket")
+    # The rows are kept for a redrive to start from; nothing is written to run again.
+    assert list(bucket.objects) == [f"batches/{PREFIX}/rows.jsonl"]
+
+
+def rerun_results(redrive: int, *entries: dict, place: str | None = None) -> tuple[Bucket, dict]:
+    bucket, _ = written_results(*entries)
+    results = place or f"batches/{PREFIX}/reruns/{redrive}/0a1b2c3d-map-run"
+    moved = {
+        key.replace(RESULTS, results): body.replace(RESULTS.encode(), results.encode())
+        for key, body in bucket.objects.items()
+    }
+    return Bucket(moved), {
+        "MapRunArn": MAP_RUN,
+        "ResultWriterDetails": {"Bucket": "batches-bucket", "Key": f"{results}/manifest.json"},
+    }
+
+
+@pytest.mark.parametrize(
+    "place",
+    [f"batches/{PREFIX}/0a1b2c3d-map-run", "batches/another-batch/reruns/1/run", f"batches/{PREFIX}/reruns/x/run"],
+)
+def test_results_of_items_run_again_outside_the_place_of_a_redrive_of_this_batch_are_refused(place):
+    bucket, reran = rerun_results(1, entry(1, SUCCEEDED), place=place)
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE, redrive_count=1)
+        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        with pytest.raises(DataSyncInvalidInputError, match="is no place of this batch's items run again"):
+            summarize(sfn, event, bucket, "batches-bucket")
+
+
+def test_after_the_items_run_again_each_row_is_its_items_latest_child():
+    kept = [{"index": 0, "Status": "SUCCEEDED", **SUCCEEDED}, {"index": 1, "Status": "FAILED", "Error": "E"}]
+    rerun_entry = entry(1, SUCCEEDED) | {"Input": json.dumps({"input": {"task_arn": TASK}, "name": f"{PREFIX}-1-r1"})}
+    bucket, reran = rerun_results(1, rerun_entry)
+    bucket.objects[f"batches/{PREFIX}/rows.jsonl"] = "".join(json.dumps(row) + "\n" for row in kept).encode()
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE, redrive_count=1)
+        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        summary = summarize(sfn, event, bucket, "batches-bucket")
+    assert summary.Rerun is None
+    assert [(row["index"], row["Status"]) for row in summary.Rows] == [(0, "SUCCEEDED"), (1, "SUCCEEDED")]
+    assert summary.Totals["Succeeded"] == 2
+
+
+def test_kept_rows_that_name_no_item_of_the_batch_are_refused():
+    bucket, reran = rerun_results(1, entry(1, SUCCEEDED))
+    bucket.objects[f"batches/{PREFIX}/rows.jsonl"] = json.dumps({"index": 7, "Status": "SUCCEEDED"}).encode()
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE, redrive_count=1)
+        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        with pytest.raises(DataSyncInvalidInputError, match="holds no row of this batch"):
+            summarize(sfn, event, bucket, "batches-bucket")
+
+
+def test_a_token_no_task_waits_on_is_told_the_failure_rather_than_swallowed():
+    failure = DataSyncBatchFailedError("1 of 2 transfers failed")
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        stubber.add_client_error("send_task_failure", "InvalidToken", "Invalid token")
+        with pytest.raises(DataSyncBatchFailedError, match="1 of 2 transfers failed"):
+            summarize_batch.answer(sfn, "a-forged-token", failure)
+        stubber.add_client_error("send_task_success", "TaskDoesNotExist", "no task")
+        with pytest.raises(DataSyncInvalidInputError, match="no waiting batch summary"):
+            summarize_batch.answer(sfn, "a-forged-token", summarize_batch.BatchSummary(Totals={}))
