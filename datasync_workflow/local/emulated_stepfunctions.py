@@ -718,9 +718,11 @@ def not_redrivable_because(execution) -> str | None:
     env = getattr(getattr(execution, "exec_worker", None), "env", None)
     if env is not None and len(env.event_manager._history_event_list) >= REDRIVE_HISTORY_LIMIT:
         return "Execution history event limit exceeded"
-    stopped = execution.stop_date
-    if stopped is not None and datetime.now(UTC) - stopped > timedelta(days=REDRIVABLE_DAYS):
-        return "Execution redrivable period exceeded"
+    stopped = execution.stop_date  # aware in moto's engine, naive (UTC) in its backend without the engine
+    if isinstance(stopped, datetime):
+        ended = stopped if stopped.tzinfo else stopped.replace(tzinfo=UTC)
+        if datetime.now(UTC) - ended > timedelta(days=REDRIVABLE_DAYS):
+            return "Execution redrivable period exceeded"
     return None
 
 

@@ -293,3 +293,19 @@ def test_redrive_local_needs_the_mock_where_the_execution_ran(sfn):
 def test_redrive_local_outside_a_mock_says_where_it_must_be_called():
     with pytest.raises(RuntimeError, match=r"inside the active moto mock_aws\(\) where it ran"):
         redrive_local(f"arn:aws:states:{REGION}:123456789012:execution:datasync-workflow-0123abcd:run")
+
+
+def test_without_moto_engine_an_execution_is_described_and_its_redrive_said_to_need_the_engine():
+    with mock_aws():  # moto's Step Functions that runs nothing, as the unit tests' steps see it
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machine = state_machine(sfn, {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+        arn = sfn.start_execution(stateMachineArn=machine, name="stopped")["executionArn"]
+        sfn.stop_execution(executionArn=arn)
+        described = sfn.describe_execution(executionArn=arn)
+        assert (described["status"], described["redriveCount"], described["redriveStatus"]) == (
+            "ABORTED",
+            0,
+            "REDRIVABLE",
+        )
+        with pytest.raises(NotImplementedError, match="emulated for executions that moto's engine runs"):
+            sfn.redrive_execution(executionArn=arn)
