@@ -13,7 +13,6 @@ ASL_PATH = Path(__file__).resolve().parents[2] / "statemachine" / "datasync_work
 # The batch's state machine: a Map of child executions of the workflow's (whose ARN fills ${StateMachineArn}).
 BATCH_ASL_PATH = ASL_PATH.with_name("datasync_batch.asl.json")
 WORKFLOW_ARN_PLACEHOLDER = "StateMachineArn"
-LAMBDAS_PATH = ASL_PATH.parent.parent / "lambdas"
 
 
 STEP_TIMEOUT_SECONDS = 30  # the Lambda timeout of every step that makes only one or two DataSync calls
@@ -300,7 +299,7 @@ STEPS = (
         ),
         in_definition=False,
     ),
-    # Its other grant (the execution's history) names what the stack makes: infra/operations.py.
+    # Its other grant (the execution's history) names what the stack makes: datasync_workflow/cdk/operations.py.
     Step(
         "announce",
         (
@@ -337,11 +336,21 @@ def step_named(name: str) -> Step:
 
 
 def definition_text() -> str:
-    return ASL_PATH.read_text()
+    return _committed_or_built(ASL_PATH)
 
 
 def batch_definition_text() -> str:
-    return BATCH_ASL_PATH.read_text()
+    return _committed_or_built(BATCH_ASL_PATH)
+
+
+def _committed_or_built(path: Path) -> str:
+    """The definition CDK deploys and the local runner runs: the committed file in a checkout; from an installed
+    wheel, which has the code and not the files, the same text built by flow.py (tests hold the files to it)."""
+    if path.exists():
+        return path.read_text()
+    from datasync_workflow.definition.flow import definition_file_text  # flow imports this module
+
+    return definition_file_text(batch=path == BATCH_ASL_PATH)
 
 
 def workflow_steps(batch: bool = False) -> list[Step]:

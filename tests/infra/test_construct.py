@@ -95,6 +95,9 @@ def files_under(directory: Path) -> set[str]:
     return {str(path.relative_to(directory)) for path in directory.rglob("*") if path.is_file()}
 
 
+MISSING_TASK = "arn:aws:datasync:us-east-1:123456789012:task/task-0123456789abcdef0"
+
+
 def run(command: list, what: str, timeout: int, **kwargs) -> subprocess.CompletedProcess:
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)
     assert done.returncode == 0, f"{what} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
@@ -133,6 +136,17 @@ def test_a_wheel_installed_with_its_cdk_extra_in_a_fresh_environment_synthesizes
         where = run([python, "-I", "-c", WHERE_FROM], "importing the package", SYNTH_SECONDS, cwd=team, env=environment)
         assert all(Path(path).is_relative_to(env) for path in where.stdout.split()), where.stdout
         run([python, "-I", "app.py"], "synthesizing the team's app", SYNTH_SECONDS, cwd=team, env=environment)
+        # The wheel's command line runs the workflow locally too: its definition without the repository's files.
+        (team / "missing.json").write_text(json.dumps({"task_arn": MISSING_TASK}))
+        local = subprocess.run(
+            [env / "bin" / "datasync-workflow", "run", "--local", "missing.json"],
+            capture_output=True,
+            text=True,
+            timeout=SYNTH_SECONDS,
+            cwd=team,
+            env=environment,
+        )
+        assert local.returncode == 1 and "DataSyncTaskNotFoundError" in local.stderr, local.stderr[-3000:]
 
         outdir = team / "cdk.out"
         (template_file,) = outdir.glob("*.template.json")
