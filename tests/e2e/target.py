@@ -123,8 +123,9 @@ class Target:
         return emulated_transfers(EmulatedTransfer(seconds=seconds))
 
     def function_name(self, step: str) -> str:
-        """The deployed function of `step`, from the stack's resources (infra/workflow.py names no function: CDK gives
-        each the logical ID Workflow<construct name>Function<8 hex> and CloudFormation a name of its own)."""
+        """The deployed function of `step`, from the stack's resources (datasync_workflow/cdk/core.py names no
+        function: CDK gives each the logical ID Workflow<construct name>Function<8 hex> and CloudFormation a name of
+        its own)."""
         from datasync_workflow.definition.steps import step_named
 
         logical = re.compile(rf"^Workflow{step_named(step).construct_name}Function[0-9A-F]{{8}}$")

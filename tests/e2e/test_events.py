@@ -1,7 +1,7 @@
 """The workflow's events: the "DataSync Workflow Run Finished" event a rule of the user's receives (docs/reference/
 output.md), forged events sent straight to the functions EventBridge runs (docs/security.md, "Steps that trust only
-AWS"), and an event a rule's function fails on (the failed-events queue, infra/workflow.py's rule_target). What each
-proves on AWS is in docs/reference/proven.md."""
+AWS"), and an event a rule's function fails on (the failed-events queue, datasync_workflow/cdk/core.py's
+rule_target). What each proves on AWS is in docs/reference/proven.md."""
 
 import json
 import time
@@ -171,7 +171,8 @@ def history_until_waiting(target: Target, execution_arn: str) -> list[dict]:
 
 
 def status_change(execution_arn: str, machine_arn: str, status: str) -> dict:
-    """What the rules on Step Functions' status change hand cleanup and announce (infra/operations.py)."""
+    """What the rules on Step Functions' status change hand cleanup and announce (datasync_workflow/cdk/
+    operations.py)."""
     return {"detail": {"executionArn": execution_arn, "stateMachineArn": machine_arn, "status": status}}
 
 

@@ -104,7 +104,7 @@ NETWORK_AND_STORAGE = {
 XRAY = {"xray:PutTraceSegments": ["*"], "xray:PutTelemetryRecords": ["*"]}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
-# What each step's role may do, written out independently of infra/: action -> its resources.
+# What each step's role may do, written out independently of datasync_workflow/cdk/: action -> its resources.
 READS_INPUT = {"states:DescribeExecution": "the state machine's executions"}
 # A function EventBridge runs sends the events it failed on to the failed-events queue (Lambda's on-failure
 # destination, as CDK grants it).
