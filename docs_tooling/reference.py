@@ -142,6 +142,11 @@ def _step_extras(step: Step) -> list[str]:
         extras.append(f"{actions} | the waiting table (task tokens, and the runs that use each task) | ")
     if step.passes_roles:
         extras.append("`iam:PassRole` | the deployment's `passable_role_arns` | passed to `datasync.amazonaws.com`")
+    if step.calls_datasync:
+        extras.append(
+            "`sts:AssumeRole` | the roles of the deployment's `connections` | only with `connections`: the other "
+            "accounts' roles a run's `aws_conn_id` names"
+        )
     if step.makes_network_interfaces:
         extras.append(
             "EC2, EFS and FSx descriptions, network interfaces | `*` | only with `vpc_locations`: what DataSync "
@@ -198,7 +203,7 @@ def _diagram(text: str) -> str:
     return f"```mermaid\n{flowchart(json.loads(text))}```\n"
 
 
-# The workflow's states, part by part, as how-it-works draws them: one chart of 44 states is too big to read. A test
+# The workflow's states, part by part, as how-it-works draws them: one chart of 46 states is too big to read. A test
 # holds that every state is in exactly one part.
 WORKFLOW_PARTS = {
     "Find or create the task": [
@@ -220,6 +225,8 @@ WORKFLOW_PARTS = {
         "Gave up waiting for the running execution",
         "Out of time waiting for the running execution",
         "Wait for DataSync's event",
+        "Ended: said by its event",
+        "Ended: said by a status check",
         "Check execution status",
         "Route by execution status",
         "Cancel timed-out execution",
@@ -310,7 +317,70 @@ def proven_table() -> str:
     return "\n".join([*header, *rows]) + "\n"
 
 
+# The placeholders of the other account's role: its account, the deployment's account and stack.
+PARTNER, DEPLOYMENT = "<partner account>", "<deployment account>"
+
+
+def connection_role_policies() -> str:
+    """The trust policy and the permissions of a `connections` role in another account: the deployment's step roles may
+    assume it, and it may do every DataSync action of the steps' grants, in that account, under the same conditions
+    (a scope tag written <key>=<value>), and pass that account's passable roles to DataSync."""
+    from datasync_steps.deployment import ScopeTag
+
+    scope = ScopeTag.model_construct(key="<key>", value="<value>")
+    executions = f"arn:aws:states:*:{DEPLOYMENT}:execution:<state machine name>:*"
+    arns = {
+        "task": f"arn:aws:datasync:*:{PARTNER}:task/*",
+        "location": f"arn:aws:datasync:*:{PARTNER}:location/*",
+        "agent": f"arn:aws:datasync:*:{PARTNER}:agent/*",
+        "execution": f"arn:aws:datasync:*:{PARTNER}:task/*/execution/*",
+        "*": "*",
+    }
+    merged: dict[str, dict[str, Any]] = {}
+    for step in STEPS:
+        for grant in step.grants:
+            actions = [action for action in grant.actions if action.startswith("datasync:")]
+            if not actions:
+                continue
+            conditions = grant.conditions_for(scope, executions)
+            resources = sorted(arns[kind] for kind in grant.resources)
+            key = json.dumps([resources, conditions], sort_keys=True)
+            statement = merged.setdefault(key, {"Effect": "Allow", "Action": [], "Resource": resources})
+            statement["Action"] = sorted({*statement["Action"], *actions})
+            if conditions:
+                statement["Condition"] = conditions
+    passing = {
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": f"arn:aws:iam::{PARTNER}:role/<each role the runs hand to DataSync>",
+        "Condition": {"StringEquals": {"iam:PassedToService": "datasync.amazonaws.com"}},
+    }
+    permissions = {"Version": "2012-10-17", "Statement": [*merged.values(), passing]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{DEPLOYMENT}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{DEPLOYMENT}:role/<stack name>-*"},
+                    "StringLike": {"sts:RoleSessionName": "datasync-workflow-*"},
+                },
+            }
+        ],
+    }
+    return (
+        "Trust policy:\n\n```json\n"
+        + json.dumps(trust, indent=2)
+        + "\n```\n\nPermissions (without a `scope_tag`, leave out every `<key>` condition):\n\n```json\n"
+        + json.dumps(permissions, indent=2)
+        + "\n```\n"
+    )
+
+
 SECTIONS: dict[str, tuple[Callable[[], str], str | tuple[str, ...]]] = {
+    "connection-role": (connection_role_policies, "security.md"),
     "overview": (overview_diagram, ("README.md", "how-it-works.md")),
     "input": (lambda: model_table(WorkflowInput), "reference/input.md"),
     "batch-input": (lambda: model_table(BatchInput), "reference/input.md"),

@@ -10,9 +10,17 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from datasync_steps.deployment import Deployment, ScopeTag
+from datasync_steps.deployment import (
+    DEFAULT_CONNECTION,
+    Deployment,
+    ScopeTag,
+    connection_problems,
+    region_problems,
+)
+from datasync_steps.errors import DataSyncInvalidInputError
 from datasync_steps.input_model import TEMPLATED_FIELDS
 from datasync_steps.input_parsing import parse_workflow_input
+from datasync_steps.places import connection_problem
 from datasync_steps.templates import is_template
 from datasync_steps.timetable import parse_schedule
 
@@ -107,6 +115,23 @@ class WorkflowConfig(BaseModel):
         "for them (AWSDataSyncFullAccess's), on `*`. Without it, expect DataSync to refuse such a creation for want of "
         "them (not tried against AWS from here).",
     )
+    regions: list[str] = Field(
+        default=[],
+        description="Other regions a run may act in: an input's `region_name` naming one of them (or the stack's "
+        "own) makes every DataSync call of the run there, and the DataSync grants cover exactly these regions too; any "
+        "other `region_name` is refused. DataSync's events go to the bus of the task's region, which the stack's rule "
+        "does not see: the end of such a run is noticed by its status checks (the output's `EndNoticedBy`), up to "
+        "twice `wait_interval_seconds` after it.",
+    )
+    connections: dict[str, str] = Field(
+        default={},
+        description='`{"partner": "arn:aws:iam::222233334444:role/datasync-workflow"}`: the role of another account '
+        "that a run whose `aws_conn_id` names the connection assumes (STS AssumeRole, its session named after the "
+        "workflow execution) to make its DataSync calls; each step that calls DataSync gets `sts:AssumeRole` on "
+        "exactly these roles. Whole ARNs (no wildcard), one role per account (a step that sees only an ARN finds the "
+        "role by its account), never `aws_default` (the stack's own account, as no `aws_conn_id` is); any other "
+        "`aws_conn_id` is refused. The role to create in the other account is in docs/security.md.",
+    )
     step_reserved_concurrency: int | None = Field(
         default=None,
         ge=1,
@@ -132,9 +157,27 @@ class WorkflowConfig(BaseModel):
                 raise ValueError(f"{arn!r} has a wildcard: name each role, or iam:PassRole would cover every match")
         return arns
 
+    @field_validator("regions")
+    @classmethod
+    def region_names(cls, regions: list[str]) -> list[str]:
+        problems = region_problems(regions)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return regions
+
+    @field_validator("connections")
+    @classmethod
+    def connection_roles(cls, connections: dict[str, str]) -> dict[str, str]:
+        problems = connection_problems(connections)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return connections
+
     @property
     def deployment(self) -> Deployment:
         return Deployment(
+            regions=self.regions,
+            connections=self.connections,
             passable_role_arns=self.passable_role_arns,
             allow_secrets_in_input=self.allow_secrets_in_input,
             scope_tag=self.scope_tag,
@@ -145,7 +188,13 @@ class WorkflowConfig(BaseModel):
     def schedules_have_valid_input(self) -> "WorkflowConfig":
         # A schedule whose input the workflow would refuse fails here, at synth, not at 2 a.m.
         for schedule in self.schedules:
-            parse_workflow_input(schedule.input, self.deployment)
+            checked = parse_workflow_input(schedule.input, self.deployment)
+            # The stack's region is not known here (a region_name is checked when the run starts), its connections are.
+            conn_id = checked.aws_conn_id
+            if conn_id is not None and conn_id not in (DEFAULT_CONNECTION, *self.connections):
+                raise DataSyncInvalidInputError(
+                    f"Invalid workflow input: {connection_problem(self.deployment, conn_id)}."
+                )
         return self
 
 
@@ -162,4 +211,6 @@ class WorkflowSettings(TypedDict, total=False):
     scope_tag: ScopeTag | None
     allow_task_schedule: bool
     vpc_locations: bool
+    regions: list[str]
+    connections: dict[str, str]
     step_reserved_concurrency: int | None

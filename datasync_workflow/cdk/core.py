@@ -90,11 +90,20 @@ class WorkflowCore(Construct):
         super().__init__(scope, construct_id)
         self.config = config
         stack = Stack.of(self)
-        self._arn = {
-            kind: stack.format_arn(service="datasync", resource=kind, resource_name="*")
-            for kind in ("task", "location", "agent")
+        # DataSync's kinds in the stack's region and in each of its `regions` (a run's region_name may name them).
+        self._regional: dict[str, list[str]] = {
+            kind: [
+                stack.format_arn(service="datasync", region=region, resource=resource, resource_name=name)
+                for region in [stack.region, *(r for r in config.regions if r != stack.region)]
+            ]
+            for kind, resource, name in (
+                ("task", "task", "*"),
+                ("location", "location", "*"),
+                ("agent", "agent", "*"),
+                ("execution", "task", "*/execution/*"),
+            )
         }
-        self._arn["execution"] = stack.format_arn(service="datasync", resource="task", resource_name="*/execution/*")
+        self._arn = {kind: arns[0] for kind, arns in self._regional.items()}
         self._arn["default-bus"] = stack.format_arn(service="events", resource="event-bus", resource_name="default")
         self._arn["secret"] = stack.format_arn(
             service="secretsmanager",
@@ -420,9 +429,13 @@ class WorkflowCore(Construct):
         conditions = grant.conditions_for(self.config.scope_tag, self._arn.get("workflow-execution", ""))
         return iam.PolicyStatement(
             actions=list(grant.actions),
-            resources=[self._arn.get(kind, kind) for kind in grant.resources],
+            resources=[arn for kind in grant.resources for arn in self._arns(kind)],
             conditions=conditions or None,
         )
+
+    def _arns(self, kind: str) -> list[str]:
+        """The ARNs a grant's resource kind names: a DataSync kind's in every region the deployment acts in."""
+        return self._regional.get(kind) or [self._arn.get(kind, kind)]
 
     def _permissions(self, step: Step) -> list[iam.PolicyStatement]:
         """Only the actions the step calls, on the narrowest resources and under the conditions they support;
@@ -443,6 +456,11 @@ class WorkflowCore(Construct):
                     ],
                     conditions={"StringLike": {"iam:AWSServiceName": "datasync.amazonaws.com"}},
                 )
+            )
+        if step.calls_datasync and self.config.connections:
+            # The other accounts' roles a run's aws_conn_id names: exactly those (places.py assumes them).
+            statements.append(
+                iam.PolicyStatement(actions=["sts:AssumeRole"], resources=sorted(set(self.config.connections.values())))
             )
         if step.passes_roles and self.config.passable_role_arns:
             statements.append(
@@ -514,7 +532,8 @@ class WorkflowCore(Construct):
     def _acknowledge_wildcards(self, construct: IConstruct, grants: list[Grant]) -> None:
         # "*" is acknowledged with the step's own reason; the state machine's and the bus's ARNs have no wildcard.
         for kind in sorted({kind for grant in grants for kind in grant.resources} - {"*", "workflow", "default-bus"}):
-            acknowledge(construct, resource_finding(self, self._arn[kind]), WILDCARD_REASONS[kind])
+            for arn in self._arns(kind):
+                acknowledge(construct, resource_finding(self, arn), WILDCARD_REASONS[kind])
 
 
 def uses_batch_bucket(step: Step) -> bool:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from datasync_steps.batch import MAX_CONCURRENCY, MAX_TRANSFERS, batch_problems
+from datasync_steps.deployment import DEFAULT_CONNECTION
 from datasync_steps.input_checks import input_problems
 from datasync_steps.input_model import WorkflowInput
 from datasync_steps.timetable import from_airflow
@@ -599,6 +600,7 @@ class Converter(ast.NodeVisitor):
                     execution_input[key] = _seconds(key, value)
             dag = call.dag
             task_id = execution_input.get("task_id")
+            notes += _place_notes(execution_input, call.line)
             if call.mapped:
                 execution_input = {"defaults": execution_input, "transfers": call.transfers, **call.batch}
             converted: dict[str, Any] = {"dag_id": dag.dag_id, "line": call.line, "input": execution_input}
@@ -1001,6 +1003,24 @@ def _partial(node: ast.AST) -> bool:
 
 def _names_in(target: ast.AST) -> list[str]:
     return [node.id for node in ast.walk(target) if isinstance(node, ast.Name)]
+
+
+def _place_notes(execution_input: dict[str, Any], line: int) -> list[str]:
+    """What a deployment needs for the input's aws_conn_id and region_name (both carried as they are)."""
+    notes = []
+    conn_id, region = execution_input.get("aws_conn_id"), execution_input.get("region_name")
+    if isinstance(conn_id, str) and conn_id != DEFAULT_CONNECTION:
+        notes.append(
+            f"line {line}: aws_conn_id {conn_id!r} needs an entry in the deployment's connections (cdk.json's "
+            f'datasync_workflow.connections, {{"{conn_id}": "<the role ARN to assume in its account>"}}; locally '
+            "CONNECTIONS), or the run is refused"
+        )
+    if isinstance(region, str):
+        notes.append(
+            f"line {line}: region_name {region!r} must be the stack's region or in its regions setting (locally "
+            "REGIONS), or the run is refused"
+        )
+    return notes
 
 
 def _left_out(key: Any) -> str:

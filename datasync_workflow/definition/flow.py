@@ -205,9 +205,15 @@ def timed_out(cause: str, *values: str) -> dict:
     }
 
 
-# After the execution: its description, and whether the task was deleted.
+# How the run noticed that the execution ended: DataSync's state-change event (which reaches only a deployment in the
+# execution's own region and account), or a status check (the safety net, and the only way for another region's or
+# account's execution, whose events go to that region's and account's default bus).
+NOTICED_BY_EVENT, NOTICED_BY_CHECK = "Ended: said by its event", "Ended: said by a status check"
+NOTICED = "$.execution.noticed"
+# After the execution: its description, how its end was noticed, and whether the task was deleted.
 FINISHED = {
     "TaskExecution.$": "$.description",
+    "EndNoticedBy.$": NOTICED,
     "TaskDeleted.$": "$.deletion.TaskDeleted",
     "TaskInUseByOtherRuns.$": "$.deletion.TaskInUseByOtherRuns",
 }
@@ -238,6 +244,11 @@ def failure_states(explain: str, failed: str, as_caught: str) -> dict:
         failed: {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.step_error.errorMessage"},
         as_caught: {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
     }
+
+
+def noticed(how: str) -> dict:
+    """Keep how the end of the execution was noticed (the output's EndNoticedBy), then describe it."""
+    return {"Type": "Pass", "Result": how, "ResultPath": NOTICED, "Next": DESCRIBE_STATE}
 
 
 def report(**extra: str) -> dict:
@@ -332,9 +343,11 @@ def definition() -> dict:
             "DataSync's state-change event ends the wait (EventBridge runs the resume step, which sends the token "
             "back); after twice wait_interval_seconds without it (as Airflow's hook waits between checks), or if "
             "waiting fails, a status check runs instead.",
-            DESCRIBE_STATE,
+            NOTICED_BY_EVENT,
             CHECK_STATE,
         ),
+        NOTICED_BY_EVENT: noticed("event"),
+        NOTICED_BY_CHECK: noticed("status check"),
         CHECK_STATE: task(
             "check-status",
             {**FOLLOWED, **CHECKS_DONE, **PLAN},
@@ -343,7 +356,7 @@ def definition() -> dict:
             catch_to="Cancel execution after failure",
         ),
         "Route by execution status": route_by_status(
-            DESCRIBE_STATE, "Cancel timed-out execution", WAIT_STATE, "Cancel timed-out execution"
+            NOTICED_BY_CHECK, "Cancel timed-out execution", WAIT_STATE, "Cancel timed-out execution"
         ),
         "Cancel timed-out execution": task("cancel", FOLLOWED, "$.cancellation", "Was it cancelled?"),
         "Was it cancelled?": choice(
@@ -355,7 +368,7 @@ def definition() -> dict:
                 "Next": "Execution out of time",
             },
             when("$.cancellation.Cancelled", "Execution timed out", BooleanEquals=True),
-            default=DESCRIBE_STATE,
+            default=NOTICED_BY_CHECK,
         ),
         "Execution timed out": timed_out(
             "DataSync execution {} did not finish within max_iterations={} status checks up to {} s apart (twice "

@@ -33,7 +33,8 @@ def _iam_action(boto3_method: str) -> str:
 CREATE_LOCATION_ACTIONS = tuple(_iam_action(call) for call in sorted(set(CREATE_CALL_BY_SCHEME.values())))
 DESCRIBE_LOCATION_ACTIONS = tuple(action.replace(":Create", ":Describe") for action in CREATE_LOCATION_ACTIONS)
 
-# Resources a grant names: "*", or the kind of ARN the execution input decides, of this account and region: "task",
+# Resources a grant names: "*", or the kind of ARN the execution input decides, of this account and of its region and
+# every region of its `regions` setting (DataSync's kinds): "task",
 # "location", "execution", "agent", "secret" (the secrets DataSync keeps credentials in), or "workflow-execution" (an
 # execution of this deployment's state machine), or "default-bus" (the account's default event bus in this region).
 # Conditions a grant carries. With the deployment's scope_tag set, IN_SCOPE (the resource carries the tag: the
@@ -131,6 +132,12 @@ class Step:
     @property
     def construct_name(self) -> str:
         return "".join(part.capitalize() for part in self.name.split("-"))
+
+    @property
+    def calls_datasync(self) -> bool:
+        """Whether it makes DataSync calls: then in every region the deployment lists, and with the roles of its
+        connections (sts:AssumeRole) too."""
+        return any(action.startswith("datasync:") for grant in self.grants for action in grant.actions)
 
     @property
     def placeholder(self) -> str | None:

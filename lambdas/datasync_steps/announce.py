@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from datasync_steps.counters import enhanced_counters
-from datasync_steps.datasync import datasync_client, events_client, states_client, translate_errors
+from datasync_steps.datasync import datasync_client_by_arn, events_client, states_client, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError, DataSyncTransientError, bounded
 from datasync_steps.executions import started_execution, workflow_execution
 from datasync_steps.names import EVENT_SOURCE, workflow_console_url
@@ -147,5 +148,7 @@ def put_finished_event(
 
 @step_handler(FinishedEvent, Announced, correlation_id_path="detail.executionArn")
 def handler(event: FinishedEvent) -> Announced:
-    detail = run_finished(states_client(), datasync_client(), event.detail.executionArn)
+    run = event.detail.executionArn
+    client = datasync_client_by_arn(Deployment.from_environment().in_region_of(run), run)
+    detail = run_finished(states_client(), client, run)
     return announce(events_client(), detail) if detail else Announced()

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from datasync_steps.datasync import datasync_client, states_client, translate_errors
+from datasync_steps.datasync import datasync_client_by_arn, states_client, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError, DataSyncTaskNotFoundError
 from datasync_steps.executions import started_execution, workflow_execution
 from datasync_steps.limits import DEFAULT_MAX_ITERATIONS, DEFAULT_RETRIES
@@ -92,4 +93,5 @@ def follows(sfn: "SFNClient", client: "DataSyncClient", event: AwaitEvent) -> bo
 
 @step_handler(AwaitEvent, EventStatus)
 def handler(event: AwaitEvent) -> EventStatus:
-    return await_event(waiting_table(), states_client(), datasync_client(), event)
+    client = datasync_client_by_arn(Deployment.from_environment().in_region_of(event.execution_id), event.execution_id)
+    return await_event(waiting_table(), states_client(), client, event)

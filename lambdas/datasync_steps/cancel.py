@@ -2,7 +2,8 @@
 
 from typing import TYPE_CHECKING
 
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import datasync_client_by_arn, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncRequestError
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, Sparse, StepEvent, logger, metrics, step_handler
@@ -44,4 +45,5 @@ def cancel_execution(client: "DataSyncClient", execution_arn: str) -> Cancellati
 
 @step_handler(CancelEvent, Cancellation)
 def handler(event: CancelEvent) -> Cancellation:
-    return cancel_execution(datasync_client(), event.TaskExecutionArn)
+    client = datasync_client_by_arn(Deployment.from_environment().in_region_of(event.execution_id), event.execution_id)
+    return cancel_execution(client, event.TaskExecutionArn)

@@ -4,7 +4,8 @@ import time
 from typing import TYPE_CHECKING
 
 from datasync_steps.counters import enhanced_counters
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import datasync_client_by_arn, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.names import DATASYNC_STATUSES, FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.state import Check, Plan
@@ -44,4 +45,5 @@ def check_status(client: "DataSyncClient", execution_arn: str, checks_done: int,
 
 @step_handler(CheckStatusEvent, Check)
 def handler(event: CheckStatusEvent) -> Check:
-    return check_status(datasync_client(), event.TaskExecutionArn, event.checks_done, event.plan)
+    client = datasync_client_by_arn(Deployment.from_environment().in_region_of(event.execution_id), event.execution_id)
+    return check_status(client, event.TaskExecutionArn, event.checks_done, event.plan)

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from datasync_steps.cancel import Cancellation, cancel_execution
-from datasync_steps.datasync import datasync_client, states_client, translate_errors
+from datasync_steps.datasync import datasync_client_by_arn, states_client, translate_errors
 from datasync_steps.delete import deleted
+from datasync_steps.deployment import Deployment
 from datasync_steps.executions import StatusChange, started_execution, workflow_execution
 from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import CANCELLED_TAG, FOLLOW, STOPPED_STATUSES
@@ -86,4 +87,6 @@ def cancel_own_execution(sfn: "SFNClient", client: "DataSyncClient", change: Sta
 @step_handler(StatusChangeEvent, Cancellation, correlation_id_path="detail.executionArn")
 def handler(event: StatusChangeEvent) -> Cancellation:
     sfn = states_client()
-    return clean_up(sfn, datasync_client(), event.detail, TaskUsers.of(event.detail.executionArn, sfn, "cleanup"))
+    run = event.detail.executionArn
+    client = datasync_client_by_arn(Deployment.from_environment().in_region_of(run), run)
+    return clean_up(sfn, client, event.detail, TaskUsers.of(run, sfn, "cleanup"))

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskCreationError
 from datasync_steps.input_model import SIDES, Side, WorkflowInput
@@ -18,6 +18,7 @@ from datasync_steps.lookup import (
     workflow_tag,
 )
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
+from datasync_steps.places import client_at_input_place
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.uris import parse_location_uri
 
@@ -128,9 +129,10 @@ def delete_location(client: "DataSyncClient", arn: str) -> None:
 
 @step_handler(TargetEvent, Target)
 def handler(event: TargetEvent) -> Target:
-    deployment = Deployment.from_environment()
+    deployment = Deployment.from_environment().in_region_of(event.execution_id)
     config = input_of_execution(event.execution_id, deployment)
     made_by_run = workflow_tag(event.execution_id)
-    return create_locations(
-        datasync_client(), datasync_client(creates=True), config, event.target, made_by_run, deployment
+    client, create_client = (
+        client_at_input_place(deployment, event.execution_id, creates=c)(config) for c in (False, True)
     )
+    return create_locations(client, create_client, config, event.target, made_by_run, deployment)

@@ -3,13 +3,14 @@
 from functools import partial
 from typing import TYPE_CHECKING
 
-from datasync_steps.datasync import datasync_client, states_client, translate_errors
+from datasync_steps.datasync import states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskCreationError, DataSyncTransientError
 from datasync_steps.input_model import WorkflowInput
 from datasync_steps.input_parsing import input_of_execution
 from datasync_steps.lookup import made_by, tasks_linking, workflow_tag
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
+from datasync_steps.places import client_at_input_place
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.task_users import TaskUsers, task_exists, use_seconds, use_task
 
@@ -81,10 +82,11 @@ def chosen(target: Target, task_arn: str, *, created: bool) -> Target:
 
 @step_handler(TargetEvent, Target)
 def handler(event: TargetEvent) -> Target:
-    deployment = Deployment.from_environment()
+    deployment = Deployment.from_environment().in_region_of(event.execution_id)
     config = input_of_execution(event.execution_id, deployment)
     made_by_run = workflow_tag(event.execution_id)
     users = TaskUsers.of(event.execution_id, states_client(), "create-task")
-    return create_task(
-        datasync_client(), datasync_client(creates=True), config, event.target, made_by_run, deployment, users
+    client, create_client = (
+        client_at_input_place(deployment, event.execution_id, creates=c)(config) for c in (False, True)
     )
+    return create_task(client, create_client, config, event.target, made_by_run, deployment, users)

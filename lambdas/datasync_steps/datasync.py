@@ -3,10 +3,10 @@
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from functools import cache, lru_cache, partial
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
@@ -24,6 +24,9 @@ from datasync_steps.errors import (
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
     from mypy_boto3_stepfunctions import SFNClient
+
+    from datasync_steps.deployment import Deployment
+    from datasync_steps.places import Place
 
 # A throttled request was refused before DataSync did anything.
 THROTTLING_ERROR_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
@@ -44,14 +47,63 @@ _NOT_FOUND = re.compile(r"not\s+found|does\s+not\s+exist|unable\s+to\s+find|no\s
 _ECHOED_VALUE = re.compile(r", value: .*?(?=, (?:type|valid min value|valid min length): )", re.DOTALL)
 
 
-def datasync_client(*, creates: bool = False) -> "DataSyncClient":
-    """A DataSync client; botocore retries its throttled, failed and unanswered calls.
+def datasync_client(*, creates: bool = False, place: "Place | None" = None) -> "DataSyncClient":
+    """A DataSync client; botocore retries its throttled, failed and unanswered calls. At a `place` (places.py), its
+    calls go to that region, made with that role's credentials (another account's), which botocore renews before
+    they expire; without one, the step's own region and role.
 
     No DataSync create or start call takes a client token, so repeating one whose answer was lost can make a
     second location, task or execution. A client that `creates` repeats only throttled calls, which DataSync
     refused before acting; the steps' look-up-before-create covers the rest when Step Functions retries them.
     """
-    return _datasync_client(creates, _region())
+    if place is None or (place.region in (None, _region()) and place.role_arn is None):
+        return _datasync_client(creates, _region())
+    return _placed_datasync_client(creates, place.region or _region(), place.role_arn, place.session_name)
+
+
+def datasync_client_by_arn(deployment: "Deployment", execution_arn: str) -> "DataSyncClient":
+    """A DataSync client for a step that sees only ARNs (of tasks and executions, from the state or an event): each
+    call goes to the place (places.py) of the ARN it names, in the region and account the ARN says, and a call on an
+    ARN outside what `deployment` lists (its own region and account, its regions and connections) is refused with
+    DataSyncInvalidInputError before anything is sent. `execution_arn` is the workflow execution the step acts for
+    (its assumed role's session name)."""
+    from datasync_steps.places import place_of
+
+    return cast(
+        "DataSyncClient",
+        _ByArn(lambda arn: datasync_client(place=place_of(deployment, arn, execution_arn))),
+    )
+
+
+# The parameters that name what a DataSync call acts on, in the order a call is routed by.
+ARN_PARAMETERS = ("TaskExecutionArn", "TaskArn", "ResourceArn", "LocationArn")
+
+
+class _ByArn:
+    """A stand-in for a DataSync client whose calls (and paginators) are each made by the client of the ARN's place."""
+
+    def __init__(self, client_for: "Callable[[str], DataSyncClient]") -> None:
+        self._client_for = client_for
+
+    def _client_of(self, operation: str, params: dict[str, Any]) -> "DataSyncClient":
+        arn = next((params[key] for key in ARN_PARAMETERS if isinstance(params.get(key), str)), None)
+        if arn is None:
+            raise TypeError(f"{operation} names no task, execution or location: it has no place")
+        return self._client_for(arn)
+
+    def __getattr__(self, operation: str) -> Any:
+        if operation.startswith("_"):
+            raise AttributeError(operation)
+        return lambda **params: getattr(self._client_of(operation, params), operation)(**params)
+
+    def get_paginator(self, operation: str) -> Any:
+        routed = self
+
+        class Paginator:
+            def paginate(self, **params: Any) -> Any:
+                return routed._client_of(operation, params).get_paginator(operation).paginate(**params)  # type: ignore[call-overload]
+
+        return Paginator()
 
 
 def states_client() -> "SFNClient":
@@ -87,6 +139,9 @@ def dynamodb_table(name: str) -> Any:
 _tables = threading.local()
 
 
+MAX_PLACED_CLIENTS = 64
+
+
 # Made once per region and kept, as Lambda advises: a warm function's next invocation uses the same client, and
 # its connections (boto3's clients are safe to share between threads).
 def _region() -> str | None:
@@ -107,6 +162,44 @@ def _datasync_client(creates: bool, region: str | None) -> "DataSyncClient":
         # botocore's stubs type handlers as returning None; a needs-retry handler's answer is what botocore reads.
         client.meta.events.register_first("needs-retry.datasync", _retry_only_when_throttled)  # type: ignore[arg-type]
     return client
+
+
+# A warm function serves many runs: a client per place and session (one per run in another account), the least
+# recently used dropped first.
+@lru_cache(maxsize=MAX_PLACED_CLIENTS)
+def _placed_datasync_client(
+    creates: bool, region: str | None, role_arn: str | None, session_name: str | None
+) -> "DataSyncClient":
+    if role_arn is None:
+        return _datasync_client(creates, region)
+    config = Config(retries={"mode": "standard", "total_max_attempts": 3}, user_agent_extra="datasync-workflow")
+    client = _assumed_role_session(role_arn, session_name or "datasync-workflow").client(
+        "datasync", region_name=region, config=config
+    )
+    if creates:
+        client.meta.events.register_first("needs-retry.datasync", _retry_only_when_throttled)  # type: ignore[arg-type]
+    return client
+
+
+def _assumed_role_session(role_arn: str, session_name: str) -> boto3.session.Session:
+    """A session whose credentials are the role's (STS AssumeRole with the step's own credentials, in its own region),
+    fetched on first use and again before they expire: botocore's own assume-role provider, as for a profile's
+    role_arn."""
+    from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
+    from botocore.session import Session as BotocoreSession
+
+    own = boto3.session.Session()._session
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=partial(own.create_client, region_name=_region()),
+        source_credentials=own.get_credentials(),
+        role_arn=role_arn,
+        extra_args={"RoleSessionName": session_name},
+    )
+    assumed = BotocoreSession()
+    assumed._credentials = DeferredRefreshableCredentials(  # type: ignore[attr-defined]
+        refresh_using=fetcher.fetch_credentials, method="assume-role"
+    )
+    return boto3.session.Session(botocore_session=assumed)
 
 
 def _retry_only_when_throttled(response=None, **_) -> bool | None:

@@ -4,7 +4,8 @@ wait for it (task_users.py): then it is kept, and the last of them deletes it. I
 from functools import partial
 from typing import TYPE_CHECKING
 
-from datasync_steps.datasync import datasync_client, states_client, translate_errors
+from datasync_steps.datasync import datasync_client_by_arn, states_client, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError
 from datasync_steps.lookup import describe_task
 from datasync_steps.observability import MetricUnit, Sparse, StepEvent, logger, metrics, step_handler
@@ -58,6 +59,7 @@ def deleted(client: "DataSyncClient", task_arn: str) -> Deletion:
 @step_handler(DeleteEvent, Deletion)
 def handler(event: DeleteEvent) -> Deletion:
     users = TaskUsers.of(event.execution_id, states_client(), "delete")
-    deletion = delete_task(datasync_client(), event.TaskArn, users)
+    client = datasync_client_by_arn(Deployment.from_environment().in_region_of(event.execution_id), event.execution_id)
+    deletion = delete_task(client, event.TaskArn, users)
     # The run's output names the count whatever the environment.
     return deletion if users else deletion.model_copy(update={"TaskInUseByOtherRuns": 0})

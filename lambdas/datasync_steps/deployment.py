@@ -1,9 +1,11 @@
 """What a deployment allows its runs: the roles they may hand to DataSync, whether a plaintext secret may be in
-their input, whether they may give a task DataSync's own schedule, and the tag that scopes them. The stack sets these
+their input, whether they may give a task DataSync's own schedule, the tag that scopes them, and where they may act
+(the other regions, and the other accounts' roles by connection id). The stack sets these
 variables on every function; a local run's steps read them from the runner's own environment."""
 
 import json
 import os
+import re
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -17,6 +19,15 @@ PASSABLE_ROLES_VARIABLE = "PASSABLE_ROLE_ARNS"
 ALLOW_SECRETS_VARIABLE = "ALLOW_SECRETS_IN_INPUT"
 ALLOW_TASK_SCHEDULE_VARIABLE = "ALLOW_TASK_SCHEDULE"
 SCOPE_TAG_VARIABLE = "SCOPE_TAG"
+# The other regions a run's region_name may name (a JSON list), and the roles a run's aws_conn_id assumes (a JSON
+# object {"conn_id": "role ARN"}).
+REGIONS_VARIABLE, CONNECTIONS_VARIABLE = "REGIONS", "CONNECTIONS"
+# Airflow's default connection: the deployment's own account, as no aws_conn_id is.
+DEFAULT_CONNECTION = "aws_default"
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+# A whole role ARN: no wildcard (sts:AssumeRole is granted on exactly the roles named).
+ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+CONNECTION_ID_PATTERN = re.compile(r"^[\w.:-]{1,250}$")
 # The bucket of a batch's transfers_from objects and of what the workflow keeps there (set on the batch's steps).
 BATCH_BUCKET_VARIABLE = "BATCH_BUCKET"
 # The workflow's state machine, whose executions the steps check what they are told of against (set by the stack; a
@@ -70,6 +81,57 @@ def scope_tag_from(text: str | None, name: str = SCOPE_TAG_VARIABLE) -> ScopeTag
         raise ValueError(f"{name} {text!r}: {problems}") from None
 
 
+def region_problems(regions: list[str]) -> list[str]:
+    """What is wrong with a `regions` setting: each a region's name (eu-west-1), once."""
+    problems = [
+        f"{region!r} is not a region name (like eu-west-1)" for region in regions if not REGION_PATTERN.match(region)
+    ]
+    problems += [f"{region!r} is listed twice" for region in sorted(set(regions)) if regions.count(region) > 1]
+    return problems
+
+
+def connection_problems(connections: dict[str, str]) -> list[str]:
+    """What is wrong with a `connections` setting: each id names a whole role ARN (no wildcard), aws_default is the
+    deployment's own account, and each account has one role (a step that sees only an ARN finds the role by the
+    ARN's account)."""
+    problems = []
+    by_account: dict[str, list[str]] = {}
+    for conn_id, role_arn in connections.items():
+        if conn_id == DEFAULT_CONNECTION:
+            problems.append(f"{conn_id}: is the deployment's own account and takes no role")
+        elif not CONNECTION_ID_PATTERN.match(conn_id):
+            problems.append(f"{conn_id!r}: not a connection id (letters, digits, _ . : -)")
+        if not isinstance(role_arn, str) or not ROLE_ARN_PATTERN.match(role_arn):
+            problems.append(f"{conn_id}: {role_arn!r} is not a whole IAM role ARN (no wildcard)")
+            continue
+        by_account.setdefault(account_of(role_arn), []).append(conn_id)
+    problems += [
+        f"connections {', '.join(ids)}: name roles in one account ({account}); give each account one role"
+        for account, ids in by_account.items()
+        if len({connections[i] for i in ids}) > 1
+    ]
+    return problems
+
+
+def account_of(arn: str) -> str:
+    """The account an ARN names (its fifth part)."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 else ""
+
+
+def _json_setting(variable: str, kind: type) -> object:
+    text = os.environ.get(variable)
+    if not text:
+        return kind()
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{variable}: not JSON ({error})") from None
+    if not isinstance(value, kind):
+        raise ValueError(f"{variable}: not a JSON {'list' if kind is list else 'object'}")
+    return value
+
+
 def _flag(variable: str) -> bool:
     """A true or false setting of the environment, false when not set; ValueError naming it for anything else."""
     value = os.environ.get(variable, "false").lower()
@@ -87,8 +149,13 @@ class Deployment(BaseModel):
     # workflow: no retries, no clean-up, no event.
     allow_task_schedule: bool = False
     scope_tag: ScopeTag | None = None
-    # Where the steps run: an input's region_name must name it. None where it is not known (offline validation).
+    # Where the steps run: an input's region_name must name it or one of `regions`. None where it is not known
+    # (offline validation), and the account with it (from the workflow execution's ARN).
     region: str | None = None
+    account: str | None = None
+    # The other regions a run may act in, and the role (in another account) each connection id assumes.
+    regions: list[str] = []
+    connections: dict[str, str] = {}
     batch_bucket: str | None = None
 
     @classmethod
@@ -102,7 +169,16 @@ class Deployment(BaseModel):
                 raise ValueError("not a JSON list of role ARNs")
         except ValueError as error:
             raise ValueError(f"{PASSABLE_ROLES_VARIABLE}: {error}") from None
+        regions = _json_setting(REGIONS_VARIABLE, list)
+        connections = _json_setting(CONNECTIONS_VARIABLE, dict)
+        assert isinstance(regions, list) and isinstance(connections, dict)
+        problems = [f"{REGIONS_VARIABLE}: {p}" for p in region_problems(regions)]
+        problems += [f"{CONNECTIONS_VARIABLE}: {p}" for p in connection_problems(connections)]
+        if problems:
+            raise ValueError("; ".join(problems))
         return cls(
+            regions=regions,
+            connections=connections,
             passable_role_arns=passable,
             allow_secrets_in_input=_flag(ALLOW_SECRETS_VARIABLE),
             allow_task_schedule=_flag(ALLOW_TASK_SCHEDULE_VARIABLE),
@@ -120,11 +196,26 @@ class Deployment(BaseModel):
             variables[PASSABLE_ROLES_VARIABLE] = json.dumps(self.passable_role_arns)
         if self.scope_tag is not None:
             variables[SCOPE_TAG_VARIABLE] = self.scope_tag.model_dump_json()
+        if self.regions:
+            variables[REGIONS_VARIABLE] = json.dumps(self.regions)
+        if self.connections:
+            variables[CONNECTIONS_VARIABLE] = json.dumps(self.connections)
         return variables
 
     def in_region_of(self, arn: str) -> "Deployment":
-        """These settings, in the region of `arn` (the workflow execution a step works for)."""
-        return self.model_copy(update={"region": arn.split(":")[3]})
+        """These settings, in the region and account of `arn` (the workflow execution a step works for)."""
+        parts = arn.split(":")
+        return self.model_copy(update={"region": parts[3], "account": parts[4] if len(parts) > 4 else None})
+
+    @property
+    def allowed_regions(self) -> list[str]:
+        """The regions a run may act in: the deployment's own (when known), then its `regions`."""
+        own = [self.region] if self.region else []
+        return own + [region for region in self.regions if region != self.region]
+
+    @property
+    def known_connections(self) -> list[str]:
+        return [DEFAULT_CONNECTION, *self.connections]
 
     def tags_for(self, made_by_run: "TagListEntryTypeDef") -> list["TagListEntryTypeDef"]:
         """The tags the workflow adds to what a run creates or starts: whose run made it, and the scope."""

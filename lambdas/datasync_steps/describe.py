@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import datasync_client_by_arn, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskExecutionFailedError, shortened
 from datasync_steps.lookup import made_by
 from datasync_steps.names import CANCELLED_TAG, ENHANCED, FAILED_PHASES, FINAL_STATUSES
@@ -90,4 +91,5 @@ def publish_metrics(description: dict) -> None:
 
 @step_handler(DescribeEvent, Description)
 def handler(event: DescribeEvent) -> Description:
-    return describe_execution(datasync_client(), event.TaskExecutionArn)
+    client = datasync_client_by_arn(Deployment.from_environment().in_region_of(event.execution_id), event.execution_id)
+    return describe_execution(client, event.TaskExecutionArn)

@@ -205,12 +205,25 @@ def checked(
                     f"{where}: this deployment may not pass the role {shown(role)} to DataSync; add it to the "
                     "stack's passable_role_arns setting"
                 )
-    if deployment.region and workflow_input.region_name is not None and workflow_input.region_name != deployment.region:
-        problems.append(
-            f"region_name: {shown(workflow_input.region_name)}, but this deployment runs in {deployment.region}; its "
-            "steps act in their own region only (deploy the stack in that region too, or leave region_name out)"
-        )
+    problems += place_problems(workflow_input, deployment)
     return workflow_input, problems + _limit_problems(workflow_input) + enhanced_mode_problems(workflow_input)
+
+
+def place_problems(workflow_input: WorkflowInput, deployment: Deployment) -> list[str]:
+    """A region_name or aws_conn_id that the deployment does not list. Only where the deployment is known (its
+    region): offline, `validate` cannot know its settings and lets both through."""
+    from datasync_steps.deployment import DEFAULT_CONNECTION
+    from datasync_steps.places import connection_problem, region_problem
+
+    if not deployment.region:
+        return []
+    problems = []
+    region_name, conn_id = workflow_input.region_name, workflow_input.aws_conn_id
+    if region_name is not None and region_name not in deployment.allowed_regions:
+        problems.append(region_problem(deployment, region_name))
+    if conn_id is not None and conn_id != DEFAULT_CONNECTION and conn_id not in deployment.connections:
+        problems.append(connection_problem(deployment, conn_id))
+    return problems
 
 
 def _limit_problems(config: WorkflowInput) -> list[str]:

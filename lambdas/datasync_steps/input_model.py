@@ -146,13 +146,20 @@ class WorkflowInput(BaseModel):
     )
     aws_conn_id: str | None = Field(
         default=None,
-        description="Accepted and not used: the functions' roles are the connection (resolve says so once in its log).",
+        description=(
+            "Which account the run's DataSync calls act in: an id of the deployment's `connections` setting makes "
+            "them with its role's credentials (STS AssumeRole, in that role's account); `aws_default`, or none, is the "
+            "deployment's own account; any other id is `DataSyncInvalidInputError` naming `aws_conn_id` and the ids "
+            "known (offline, `validate` cannot know the settings and lets it through)."
+        ),
     )
     region_name: str | None = Field(
         default=None,
         description=(
-            "Must be the region the stack runs in; any other is `DataSyncInvalidInputError` naming both (offline, "
-            "`validate` cannot know the region and lets it through)."
+            "Which region the run's DataSync calls act in: the stack's own (the default) or one of its `regions` "
+            "setting; any other is `DataSyncInvalidInputError` naming `region_name` and the regions allowed (offline, "
+            "`validate` cannot know the region and lets it through). Another region's (or account's) DataSync events "
+            "do not reach the stack: the run notices the end by a status check (the output's `EndNoticedBy`)."
         ),
     )
     execution_timeout: float | None = Field(

@@ -4,7 +4,8 @@ plainly (a warning, the TaskReportsFailed metric, the output's TaskReport)."""
 
 from typing import TYPE_CHECKING, Any
 
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import datasync_client_by_arn, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskReportPendingError
 from datasync_steps.observability import MetricUnit, Sparse, StepEvent, logger, metrics, step_handler
 
@@ -64,4 +65,5 @@ def report_location(execution_arn: str, config: Any) -> dict[str, str]:
 
 @step_handler(ReportEvent, TaskReport)
 def handler(event: ReportEvent) -> TaskReport:
-    return task_report(datasync_client(), event.TaskExecutionArn)
+    client = datasync_client_by_arn(Deployment.from_environment().in_region_of(event.execution_id), event.execution_id)
+    return task_report(client, event.TaskExecutionArn)

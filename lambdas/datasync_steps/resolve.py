@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, field_serializer
 
-from datasync_steps.datasync import datasync_client, states_client
+from datasync_steps.datasync import states_client
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import (
     DataSyncInvalidInputError,
@@ -30,12 +30,15 @@ from datasync_steps.lookup import (
 )
 from datasync_steps.names import CREATE_LOCATIONS, CREATE_TASK, RUN
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.places import client_at_input_place
 from datasync_steps.state import Check, Checked, Plan, Target
 from datasync_steps.task_users import TaskUsers, task_exists, use_seconds, use_task
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
     from mypy_boto3_datasync.type_defs import DescribeTaskResponseTypeDef
+
+    from datasync_steps.places import ClientOfInput
 
 
 # The output shows at most this many rendered values (the input may hold thousands of templates).
@@ -70,24 +73,32 @@ class ResolveEvent(StepEvent):
 
 
 def resolve(
-    client: "DataSyncClient",
+    client: "DataSyncClient | ClientOfInput",
     raw_input: Any,
     deployment: Deployment | None = None,
     attempt: int = 1,
     started: StartedInput | None = None,
     users: TaskUsers | None = None,
 ) -> Resolved:
-    """The checked input and the plan; a task found is registered in `users` (the runs that use each task) first."""
+    """The checked input and the plan; a task found is registered in `users` (the runs that use each task) first.
+    `client` is a DataSync client, or what makes the one of the input's place (its region_name and aws_conn_id)."""
     deployment = deployment or Deployment()
     config = parse_workflow_input(raw_input, deployment, started)
+    if callable(client):
+        client = client(config)
     rendered = shortened(dict(list(config.rendered.items())[:MAX_RENDERED_SHOWN]))
     if rendered:
         logger.info("Rendered the templated fields", extra={"rendered": rendered})
     logger.append_keys(task_id=config.task_id)  # None (not given) removes a warm function's last one
-    if config.aws_conn_id and attempt == 1:
+    if (config.aws_conn_id or config.region_name) and attempt == 1:
+        role = deployment.connections.get(config.aws_conn_id or "")
         logger.info(
-            "aws_conn_id is not used: the step functions' roles are the connection",
-            extra={"aws_conn_id": config.aws_conn_id},
+            "The run's DataSync calls go to its region_name, with its aws_conn_id's role",
+            extra={
+                "aws_conn_id": config.aws_conn_id,
+                "region_name": config.region_name or deployment.region,
+                "role_arn": role or "the step's own",
+            },
         )
     route, target, task = used_task(client, config, deployment, users)
     drift = task_drift(config.create_task_kwargs, task) if task is not None else {}
@@ -211,4 +222,5 @@ def handler(event: ResolveEvent) -> Resolved:
     started = read_input(states_client(), event.execution_id)
     deployment = Deployment.from_environment().in_region_of(event.execution_id)
     users = TaskUsers.of(event.execution_id, states_client(), "resolve")
-    return resolve(datasync_client(), started.raw, deployment, event.attempt, started, users)
+    client = client_at_input_place(deployment, event.execution_id)
+    return resolve(client, started.raw, deployment, event.attempt, started, users)

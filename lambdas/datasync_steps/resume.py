@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel
 
-from datasync_steps.datasync import datasync_client, states_client, translate_errors
+from datasync_steps.datasync import datasync_client_by_arn, states_client, translate_errors
+from datasync_steps.deployment import Deployment
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.waiting import resume, waiting_for, waiting_table
@@ -66,4 +67,7 @@ def resume_waiting(table: "Table", sfn: "SFNClient", client: "DataSyncClient", e
 
 @step_handler(StateChangeEvent, Resumed, correlation_id_path="resources[0]")
 def handler(event: StateChangeEvent) -> Resumed:
-    return resume_waiting(waiting_table(), states_client(), datasync_client(), event)
+    # The default bus of the deployment's own region and account has only their executions' events.
+    deployment = Deployment.from_environment().model_copy(update={"region": event.region, "account": event.account})
+    client = datasync_client_by_arn(deployment, event.resources[0] if event.resources else "")
+    return resume_waiting(waiting_table(), states_client(), client, event)

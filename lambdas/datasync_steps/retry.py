@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from datasync_steps.cancel import cancel_execution
-from datasync_steps.datasync import datasync_client
+from datasync_steps.datasync import datasync_client_by_arn
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError, bounded
 from datasync_steps.input_model import WorkflowInput
@@ -93,5 +93,6 @@ def handler(event: RetryEvent) -> NextTry:
         with suppress(DataSyncInvalidInputError):
             config = input_of_execution(event.execution_id, Deployment.from_environment())
     planned = next_try(config, event.execution_id, event.attempt, event.error)
-    cancel_before_retrying(datasync_client(), planned, event.execution)
+    client = datasync_client_by_arn(Deployment.from_environment().in_region_of(event.execution_id), event.execution_id)
+    cancel_before_retrying(client, planned, event.execution)
     return planned

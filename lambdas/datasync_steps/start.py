@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import (
     DataSyncRequestError,
@@ -19,6 +19,7 @@ from datasync_steps.input_parsing import input_of_execution
 from datasync_steps.lookup import agents_of, describe_task, made_by, try_label, workflow_tag
 from datasync_steps.names import CONSOLE_DOMAINS, FINAL_STATUSES, FOLLOW, QUEUE, SKIP
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.places import client_at_input_place
 from datasync_steps.state import Check, Checked, Plan
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -171,8 +172,9 @@ def execution_started_by(client: "DataSyncClient", task_arn: str, started_by: "T
 
 @step_handler(StartEvent, Started)
 def handler(event: StartEvent) -> Started:
-    deployment = Deployment.from_environment()
+    deployment = Deployment.from_environment().in_region_of(event.execution_id)
     config = input_of_execution(event.execution_id, deployment)
-    return start_execution(
-        datasync_client(), datasync_client(creates=True), event, config.task_execution_kwargs, deployment
+    client, start_client = (
+        client_at_input_place(deployment, event.execution_id, creates=c)(config) for c in (False, True)
     )
+    return start_execution(client, start_client, event, config.task_execution_kwargs, deployment)

@@ -4,11 +4,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from datasync_steps.datasync import datasync_client, translate_errors
+from datasync_steps.datasync import translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskNotFoundError
 from datasync_steps.input_parsing import input_of_execution
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.places import client_at_input_place
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
@@ -34,5 +35,7 @@ def update_task(client: "DataSyncClient", task_arn: str, update_task_kwargs: dic
 
 @step_handler(UpdateEvent, Updated)
 def handler(event: UpdateEvent) -> Updated:
-    config = input_of_execution(event.execution_id, Deployment.from_environment())
-    return update_task(datasync_client(), event.TaskArn, config.update_task_kwargs)
+    deployment = Deployment.from_environment().in_region_of(event.execution_id)
+    config = input_of_execution(event.execution_id, deployment)
+    client = client_at_input_place(deployment, event.execution_id)(config)
+    return update_task(client, event.TaskArn, config.update_task_kwargs)

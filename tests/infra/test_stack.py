@@ -1021,3 +1021,86 @@ def test_every_step_knows_the_workflows_state_machine_by_the_name_it_is_given_at
         arn = function["Environment"]["Variables"]["WORKFLOW_STATE_MACHINE_ARN"]
         assert arn["Fn::Join"][1][-1] == f":stateMachine:{name}", step_name
         assert machine_id not in json.dumps(arn), step_name
+
+
+# Other regions and accounts (issue 29).
+
+PARTNER_ROLE = "arn:aws:iam::222233334444:role/datasync-workflow-partner"
+PLACES = {"regions": ["eu-west-1"], "connections": {"partner": PARTNER_ROLE}}
+DATASYNC_KINDS = (":task/*", ":location/*", ":agent/*", ":task/*/execution/*")
+
+
+@pytest.fixture(scope="module")
+def places_template(tmp_path_factory):
+    return synthesized(tmp_path_factory.mktemp("cdk.out"), {**CONFIG, **PLACES})
+
+
+def regions_named(listed: list) -> list[str]:
+    """The region of each DataSync ARN of a statement: a literal, or the stack's own (AWS::Region)."""
+    named = []
+    for arn in listed:
+        text = json.dumps(arn)
+        if any(kind in text for kind in DATASYNC_KINDS):
+            named.append("eu-west-1" if ":datasync:eu-west-1:" in text else "own" if "AWS::Region" in text else text)
+    return named
+
+
+def test_datasync_grants_name_the_stacks_region_and_exactly_its_other_regions(template, places_template):
+    for each, expected in ((template, ["own"]), (places_template, ["own", "eu-west-1"])):
+        seen = 0
+        for step_name, action, listed, _ in datasync_statements(each):
+            regions = regions_named(listed)
+            if listed == ["*"]:
+                continue
+            assert regions and len(regions) % len(expected) == 0, (step_name, action, listed)
+            assert set(regions) == set(expected) and regions.count("own") == regions.count(expected[-1]), (
+                step_name,
+                action,
+            )
+            seen += 1
+        assert seen > 10
+
+
+def test_the_steps_that_call_datasync_may_assume_exactly_the_connections_roles(template, places_template):
+    calling = {step.name for step in STEPS if step.calls_datasync}
+    assert {"resolve", "start", "check-status", "cancel", "cleanup", "announce", "resume", "report"} <= calling
+    for step_name, (_, function) in functions_by_step(places_template).items():
+        granted = role_permissions(places_template, function["Role"]["Fn::GetAtt"][0])
+        if step_name in calling:
+            assert granted["sts:AssumeRole"] == ([PARTNER_ROLE], None), step_name
+        else:
+            assert "sts:AssumeRole" not in granted, step_name
+    for _, function in functions_by_step(template).values():
+        assert "sts:AssumeRole" not in role_permissions(template, function["Role"]["Fn::GetAtt"][0])
+
+
+def test_the_functions_know_the_regions_and_the_connections(template, places_template):
+    for _, function in functions_by_step(places_template).values():
+        variables = function["Environment"]["Variables"]
+        assert json.loads(variables["REGIONS"]) == ["eu-west-1"]
+        assert json.loads(variables["CONNECTIONS"]) == {"partner": PARTNER_ROLE}
+    for _, function in functions_by_step(template).values():
+        assert {"REGIONS", "CONNECTIONS"}.isdisjoint(function["Environment"]["Variables"])
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"regions": ["Ireland"]}, "'Ireland' is not a region name"),
+        ({"regions": ["eu-west-1", "eu-west-1"]}, "'eu-west-1' is listed twice"),
+        ({"connections": {"partner": "arn:aws:iam::222233334444:role/*"}}, "is not a whole IAM role ARN"),
+        ({"connections": {"aws_default": PARTNER_ROLE}}, "the deployment's own account"),
+        ({"connections": {"a": PARTNER_ROLE, "b": PARTNER_ROLE + "-2"}}, "give each account one role"),
+    ],
+)
+def test_bad_regions_and_connections_fail_the_synth(tmp_path, setting, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build_app(outdir=str(tmp_path), context={"datasync_workflow": {**CONFIG, **setting}})
+
+
+def test_a_schedule_may_name_a_listed_region_and_connection_but_no_other(tmp_path):
+    scheduled = {**NIGHTLY_INPUT, "region_name": "eu-west-1", "aws_conn_id": "partner"}
+    schedule = {"name": "elsewhere", "expression": "rate(1 day)", "input": scheduled}
+    build_app(outdir=str(tmp_path / "ok"), context={"datasync_workflow": {**CONFIG, **PLACES, "schedules": [schedule]}})
+    with pytest.raises(DataSyncInvalidInputError, match="aws_conn_id: 'partner' is no connection"):
+        build_app(outdir=str(tmp_path / "bad"), context={"datasync_workflow": {**CONFIG, "schedules": [schedule]}})

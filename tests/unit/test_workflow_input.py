@@ -99,13 +99,16 @@ def test_base_operator_keys_keep_airflows_meaning_and_json_types():
     ]
 
 
-def test_region_name_must_be_the_deployments_region():
+def test_region_name_must_be_the_deployments_region_or_one_of_its_regions():
     deployment = Deployment(region="us-east-1")
     assert (
         parse_workflow_input({"task_arn": TASK_ARN, "region_name": "us-east-1"}, deployment).region_name == "us-east-1"
     )
+    listed = deployment.model_copy(update={"regions": ["eu-west-1"]})
+    assert parse_workflow_input({"task_arn": TASK_ARN, "region_name": "eu-west-1"}, listed).region_name == "eu-west-1"
     with pytest.raises(
-        DataSyncInvalidInputError, match="region_name: 'eu-west-1', but this deployment runs in us-east-1"
+        DataSyncInvalidInputError,
+        match="region_name: 'eu-west-1' is not a region this deployment acts in; it acts in us-east-1 ",
     ):
         parse_workflow_input({"task_arn": TASK_ARN, "region_name": "eu-west-1"}, deployment)
     # Offline, where the region is not known, any is let through to be checked when the run starts.

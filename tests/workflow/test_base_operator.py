@@ -67,23 +67,25 @@ def test_an_invalid_input_is_never_tried_again(datasync):
     assert "Wait before the next try" not in entered_states(execution)
 
 
-def test_region_name_must_be_the_deployments_region(datasync, task):
+def test_region_name_must_be_the_deployments_region_unless_it_lists_others(datasync, task):
+    # tests/workflow/test_regions_and_accounts.py runs in a region the deployment lists.
     assert run_local({"task_arn": task, **FAST, "region_name": "us-east-1"}).status == "SUCCEEDED"
     cause = failed(run_local({"task_arn": task, **FAST, "region_name": "eu-west-1"}), "DataSyncInvalidInputError")
-    assert "region_name: 'eu-west-1', but this deployment runs in us-east-1" in cause
+    assert "region_name: 'eu-west-1' is not a region this deployment acts in; it acts in us-east-1 " in cause
     assert len(fakes.backend().task_executions) == 1
 
 
-def test_task_id_labels_the_logs_and_aws_conn_id_is_said_once_to_be_unused(datasync, task, monkeypatch):
+def test_task_id_labels_the_logs_and_aws_conn_id_is_said_once_with_its_place(datasync, task, monkeypatch):
     logs = io.StringIO()
     monkeypatch.setattr(logger.registered_handler, "stream", logs)
-    execution = run_local({"task_arn": task, **FAST, "task_id": "copy_share", "aws_conn_id": "aws_prod"})
+    execution = run_local({"task_arn": task, **FAST, "task_id": "copy_share", "aws_conn_id": "aws_default"})
     assert execution.status == "SUCCEEDED", execution.cause
     lines = [json.loads(line) for line in logs.getvalue().splitlines()]
     resolved = [line for line in lines if line["message"] == "Resolved the task"]
     assert resolved and all(line["task_id"] == "copy_share" for line in resolved)
-    unused = [line for line in lines if "aws_conn_id" in line["message"]]
-    assert len(unused) == 1 and unused[0]["aws_conn_id"] == "aws_prod"
+    placed = [line for line in lines if "aws_conn_id" in line["message"]]
+    assert len(placed) == 1 and placed[0]["aws_conn_id"] == "aws_default"
+    assert (placed[0]["region_name"], placed[0]["role_arn"]) == ("us-east-1", "the step's own")
 
 
 def test_a_templated_filter_starts_an_execution_filtered_on_the_logical_date(datasync, task):
