@@ -481,3 +481,121 @@ def test_a_token_no_task_waits_on_is_told_the_failure_rather_than_swallowed():
         stubber.add_client_error("send_task_success", "TaskDoesNotExist", "no task")
         with pytest.raises(DataSyncInvalidInputError, match="no waiting batch summary"):
             summarize_batch.answer(sfn, "a-forged-token", summarize_batch.BatchSummary(Totals={}))
+
+
+# Review of issue 28 item 2: what the tests above left open.
+
+
+def test_a_redriven_summary_whose_items_all_succeeded_summarizes_at_once_and_runs_nothing_again():
+    bucket = Bucket()
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE, redrive_count=1)
+        summary = summarize(sfn, summary_of(2, 0, [SUCCEEDED, SUCCEEDED]), bucket, "batches-bucket")
+    assert summary.Rerun is None
+    assert [row["Status"] for row in summary.Rows] == ["SUCCEEDED", "SUCCEEDED"]
+    assert not [key for key in bucket.objects if "/reruns/" in key]
+
+
+def rerun_child(index: int, redrive: int) -> str:
+    return f"{WORKFLOW.replace(':stateMachine:', ':execution:')}:{child_name(PREFIX, index, redrive)}"
+
+
+def test_an_item_run_again_that_the_map_cannot_say_how_it_ended_is_described_by_its_rerun_child():
+    kept = [{"index": 0, "Status": "SUCCEEDED", **SUCCEEDED}, {"index": 1, "Status": "FAILED", "Error": "E"}]
+    lost = entry(1, Error="States.Runtime", Cause="the iteration ended outside its Catch")
+    lost["Input"] = json.dumps({"input": {"task_arn": TASK}, "name": f"{PREFIX}-1-r1"})
+    bucket, reran = rerun_results(1, lost)
+    bucket.objects[f"batches/{PREFIX}/rows.jsonl"] = "".join(json.dumps(row) + "\n" for row in kept).encode()
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE, redrive_count=1)
+        # Stubber checks the ARN: the child of the redrive (-r1), not the item's first child that failed.
+        described = {
+            "executionArn": rerun_child(1, 1),
+            "stateMachineArn": WORKFLOW,
+            "status": "SUCCEEDED",
+            "startDate": datetime.now(UTC),
+            "input": json.dumps({"task_arn": TASK}),
+            "output": json.dumps({"TaskArn": TASK, "TaskExecutionArn": EXECUTION}),
+        }
+        stubber.add_response("describe_execution", described, {"executionArn": rerun_child(1, 1)})
+        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        summary = summarize(sfn, event, bucket, "batches-bucket")
+    assert summary.Rows[1] == {"index": 1, "Status": "SUCCEEDED", "TaskArn": TASK, "TaskExecutionArn": EXECUTION}
+
+
+def test_the_rerun_results_are_read_from_the_batchs_history_not_from_the_invocation(monkeypatch):
+    monkeypatch.setenv(WORKFLOW_STATE_MACHINE_VARIABLE, WORKFLOW)
+    forged_place = f"batches/{PREFIX}/reruns/1/forged"
+    forged = summary_of(2, 0).model_copy(
+        update={
+            "reran": summarize_batch.WrittenResults.model_validate(
+                {"MapRunArn": MAP_RUN, "ResultWriterDetails": {"Bucket": "batches-bucket", "Key": forged_place}}
+            )
+        }
+    )
+    real = {"MapRunArn": MAP_RUN, "ResultWriterDetails": {"Bucket": "batches-bucket", "Key": "real/manifest.json"}}
+    ran = {"count": 2, "tolerated_failures": 0, "mapped": [SUCCEEDED, SUCCEEDED], "prefix": PREFIX}
+    for history_reran, trusted_reran in ((None, None), (real, real)):
+        output = ran | ({"reran": history_reran} if history_reran else {})
+        with stubbed_client("stepfunctions") as (sfn, stubber):
+            stubber.add_response(
+                "get_execution_history",
+                {"events": [map_exited(output)]},
+                {"executionArn": BATCH, "reverseOrder": True, "includeExecutionData": True, "maxResults": 20},
+            )
+            trusted = as_the_batch_ran(sfn, forged)
+        assert (trusted.reran.model_dump() if trusted.reran else None) == trusted_reran
+
+
+def test_a_redriven_batch_with_no_batch_bucket_fails_saying_so_and_writes_nothing():
+    failed_child = {"status": "FAILED", "error": "DataSyncTaskNotFoundError", "cause": "no task"}
+    results = [SUCCEEDED, {"Error": "States.TaskFailed", "Cause": json.dumps(failed_child)}]
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE, redrive_count=1)
+        with pytest.raises(DataSyncBatchFailedError, match="no batch bucket for a redrive"):
+            summarize(sfn, summary_of(2, 0, results), None, None)
+
+
+def test_kept_rows_without_a_status_are_refused():
+    bucket, reran = rerun_results(1, entry(1, SUCCEEDED))
+    bucket.objects[f"batches/{PREFIX}/rows.jsonl"] = json.dumps({"index": 0}).encode()
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE, redrive_count=1)
+        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        with pytest.raises(DataSyncInvalidInputError, match="holds no row of this batch"):
+            summarize(sfn, event, bucket, "batches-bucket")
+
+
+def test_a_rerun_manifest_naming_a_file_outside_its_redrives_place_is_refused():
+    bucket, reran = rerun_results(1, entry(1, SUCCEEDED))
+    # The batch's own Map's results, beside (not under) the place of redrive 1.
+    own, _ = written_results(entry(1, SUCCEEDED))
+    bucket.objects.update(own.objects)
+    manifest_key = reran["ResultWriterDetails"]["Key"]
+    manifest = json.loads(bucket.objects[manifest_key])
+    manifest["ResultFiles"]["SUCCEEDED"] = [{"Key": f"{RESULTS}/SUCCEEDED_0.json", "Size": 1}]
+    bucket.objects[manifest_key] = json.dumps(manifest).encode()
+    bucket.objects[f"batches/{PREFIX}/rows.jsonl"] = json.dumps({"index": 0, "Status": "SUCCEEDED"}).encode()
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE, redrive_count=1)
+        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        with pytest.raises(DataSyncInvalidInputError, match="names a file outside"):
+            summarize(sfn, event, bucket, "batches-bucket")
+
+
+def test_a_token_whose_task_timed_out_is_told_the_failure_too():
+    failure = DataSyncBatchFailedError("1 of 2 transfers failed")
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        stubber.add_client_error("send_task_failure", "TaskTimedOut", "timed out")
+        with pytest.raises(DataSyncBatchFailedError, match="1 of 2 transfers failed"):
+            summarize_batch.answer(sfn, "a-timed-out-token", failure)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "item"),
+    [("1", (1, 0)), ("1-r2", (1, 2)), ("1-r", None), ("1-rx", None), ("x-r1", None), ("1-r1-r2", None)],
+)
+def test_a_childs_name_gives_its_item_and_redrive_and_no_other_name_does(suffix, item):
+    from datasync_steps.batch_children import child_item
+
+    assert child_item(PREFIX, f"{PREFIX}-{suffix}") == item

@@ -125,3 +125,48 @@ def test_the_table_of_items_shows_each_item_by_its_latest_child(datasync, capsys
     # One item, counted once: its child of the redrive, not beside the first one that failed.
     assert "   item 0: [later] SUCCEEDED" in err and "FAILED" not in err
     assert [line for line in err.splitlines() if line.startswith("   items: ")][-1] == "   items: 1 succeeded"
+
+
+class ListedChildren:
+    """Step Functions' ListExecutions and DescribeExecution of a batch's children, listed in the order given (the
+    table must not rely on ListExecutions' order), each child FAILED but those of the last redrive."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+
+    def get_paginator(self, operation):
+        assert operation == "list_executions"
+        listed = self
+
+        class Pages:
+            def paginate(self, **_):
+                yield {
+                    "executions": [
+                        {"name": name, "executionArn": f"arn:child:{name}", "status": listed.status(name)}
+                        for name in listed.names
+                    ]
+                }
+
+        return Pages()
+
+    def status(self, name: str) -> str:
+        return "SUCCEEDED" if name.endswith("-r2") else "FAILED"
+
+    def describe_execution(self, executionArn):
+        name = executionArn.removeprefix("arn:child:")
+        return {"status": self.status(name), "input": "{}", "output": "{}", "error": "E", "cause": name}
+
+
+def test_the_table_takes_each_items_latest_child_whatever_order_they_are_listed_in(capsys):
+    from datasync_workflow.cli.progress import BatchTable, Progress
+
+    prefix = "0123456789abcdef01234567"
+    names = [f"{prefix}-0", f"{prefix}-0-r1", f"{prefix}-0-r2", f"{prefix}-1"]
+    for listed in (names, names[::-1], [names[1], names[2], names[0], names[3]]):
+        table = BatchTable(ListedChildren(listed), Progress())
+        table.prepared = {"count": 2, "prefix": prefix, "workflow_state_machine_arn": "arn:workflow"}
+        capsys.readouterr()
+        table.refresh(at_the_end=True)
+        assert table.latest[0] == (2, f"{prefix}-0-r2", "SUCCEEDED"), listed
+        assert table.latest[1] == (0, f"{prefix}-1", "FAILED"), listed
+        assert "   items: 1 failed, 1 succeeded" in capsys.readouterr().err
