@@ -97,3 +97,12 @@ def test_the_converter_carries_both_keys_and_says_what_the_deployment_needs():
         "region_name 'ap-southeast-2' must be the stack's region or in its regions" in n for n in partner["notes"]
     )
     assert default["input"]["aws_conn_id"] == "aws_default" and default["notes"] == []
+
+
+def test_a_step_told_no_execution_arn_still_acts_only_in_the_listed_regions(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    deployment = Deployment(regions=["eu-west-1"]).in_region_of("e")
+    assert (deployment.region, deployment.account) == ("us-east-1", None)
+    assert place_of(deployment, execution_in("eu-west-1", "123456789012"), "e") == Place(region="eu-west-1")
+    with pytest.raises(DataSyncInvalidInputError, match="is in ap-southeast-2"):
+        place_of(deployment, execution_in("ap-southeast-2", "123456789012"), "e")
