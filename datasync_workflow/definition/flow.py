@@ -491,17 +491,17 @@ def batch_definition() -> dict:
             read_from_s3("$.items", "Transfers"),
         ),
         SUMMARY_STATE: summary(),
-        "Run again?": choice(when("$.summary.Rerun", RERUN_MAP_STATE, IsPresent=True), default="Batch done"),
+        "Run again?": choice(when("$.mapped.Rerun", RERUN_MAP_STATE, IsPresent=True), default="Batch done"),
         # The items the redriven summary wrote to the batch's place, each with its input and its child's new name.
         RERUN_MAP_STATE: each_transfer(
             "$$.Map.Item.Value.input",
             RERUN_ITEM_STATES,
             {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}},
-            read_from_s3("$.summary.Rerun", "TransfersAgain"),
+            read_from_s3("$.mapped.Rerun", "TransfersAgain"),
             name="$$.Map.Item.Value.name",
             result_path="$.reran",
         ),
-        "Batch done": {"Type": "Pass", "OutputPath": "$.summary", "End": True},
+        "Batch done": {"Type": "Pass", "OutputPath": "$.mapped", "End": True},
         "Batch failed?": choice(
             when("$.error.Error", "Explain the batch's failure", StringMatches="DataSync*"),
             default="Batch failed outside its steps",
@@ -534,7 +534,9 @@ def summary() -> dict:
         "Parameters": {"FunctionName": f"${{{placeholder('summarize-batch')}}}", "Payload": payload},
         # The function answers before it returns; should it return without answering, the Task does not wait on.
         "TimeoutSeconds": BATCH_STEP_TIMEOUT_SECONDS + 60,
-        "ResultPath": "$.summary",
+        # In the place of the Map's results, which the summary read from the batch's history: the state never holds
+        # both (the rows and the results could each be most of 256 KiB).
+        "ResultPath": "$.mapped",
         "Next": "Run again?",
         "Retry": RETRY,
     }

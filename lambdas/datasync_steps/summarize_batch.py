@@ -114,7 +114,10 @@ def as_the_batch_ran(sfn: "SFNClient", event: SummarizeEvent) -> SummarizeEvent:
         raise DataSyncInvalidInputError(
             f"{event.execution_id} is no running batch: its history holds no end of the batch's Map to summarize."
         )
-    ran = MapOutput.model_validate_json(exited)
+    ran_json = json.loads(exited)
+    if isinstance(ran_json, dict) and ran_json.get("reran") is not None:
+        ran_json["mapped"] = None  # after the rerun Map, $.mapped holds the summary that handed it its items
+    ran = MapOutput.model_validate(ran_json)
     return event.model_copy(
         update={
             "count": ran.count,
@@ -175,12 +178,13 @@ def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None, rows_buck
     ]
     unfinished = [row["index"] for row in ordered if row["Status"] != "SUCCEEDED"]
     if redrives > ran_again and unfinished:
-        if not rows_bucket:
+        if rows_bucket:
+            return run_again(s3, rows_bucket, prefix, batch_input, ordered, unfinished, redrives)
+        if len(unfinished) > event.tolerated_failures:
             raise DataSyncBatchFailedError(
-                f"{len(unfinished):,} items did not succeed, and this deployment has no batch bucket for a redrive to "
-                "run them again from: start a new batch of them."
+                f"{len(unfinished):,} of {len(ordered):,} items did not succeed, and this deployment has no batch "
+                "bucket for a redrive to run them again from: start a new batch of them."
             )
-        return run_again(s3, rows_bucket, prefix, batch_input, ordered, unfinished, redrives)
     return summary_of(ordered, event, prefix, from_s3, s3, rows_bucket)
 
 

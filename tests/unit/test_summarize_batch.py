@@ -599,3 +599,13 @@ def test_a_childs_name_gives_its_item_and_redrive_and_no_other_name_does(suffix,
     from datasync_steps.batch_children import child_item
 
     assert child_item(PREFIX, f"{PREFIX}-{suffix}") == item
+
+
+def test_a_redriven_batch_within_its_tolerance_and_without_a_batch_bucket_succeeds():
+    # Redriven after a stop, say: nowhere to write the items to run again, and no need, as the failures are tolerated.
+    failed_child = {"status": "FAILED", "error": "DataSyncTaskNotFoundError", "cause": "no task"}
+    results = [SUCCEEDED, {"Error": "States.TaskFailed", "Cause": json.dumps(failed_child)}]
+    with stubbed_client("stepfunctions") as (sfn, stubber):
+        the_batch(stubber, INLINE, redrive_count=1)
+        summary = summarize(sfn, summary_of(2, 1, results), None, None)
+    assert summary.Rerun is None and summary.Totals["Failed"] == 1

@@ -321,3 +321,40 @@ def test_a_batchs_child_start_retries_throttling_and_service_errors_with_backoff
     # A full inline batch, every child start retried the most, keeps within the batch's history.
     per_item = EVENTS_PER_BATCH_ITEM + retrier["MaxAttempts"] * EVENTS_PER_START_RETRY
     assert MAX_TRANSFERS * per_item + BATCH_RESERVED_EVENTS <= HISTORY_LIMIT
+
+
+def test_the_largest_inline_batch_keeps_its_state_within_256_kib_after_its_summary():
+    """Step Functions fails an execution whose state passes 256 KiB (States.DataLimitExceeded, which no Catch takes);
+    moto does not, so this is computed: the state after the summary of MAX_TRANSFERS items, placed where the
+    definition's ResultPaths put the Map's results (each row's source at its largest) and the summary (its rows just
+    within what stays in the output)."""
+    from datasync_steps.batch import MAX_TRANSFERS
+    from datasync_steps.summarize_batch import MAX_ROWS_IN_OUTPUT_BYTES
+
+    states = json.loads(batch_definition_text())["States"]
+    task = "arn:aws:datasync:eu-central-1:123456789012:task/task-0123456789abcdef0"
+    source = {
+        "Status": "SUCCEEDED",
+        "TaskArn": task,
+        "TaskExecutionArn": f"{task}/execution/exec-0123456789abcdef0",
+        "BytesTransferred": 10**18,
+        "FilesTransferred": 10**18,
+    }
+    row = {"index": MAX_TRANSFERS, "task_id": "t" * 80, **source}
+    rows = [row] * (MAX_ROWS_IN_OUTPUT_BYTES // len(json.dumps(row)))
+    state = {
+        "items": None,
+        "count": MAX_TRANSFERS,
+        "prefix": "0" * 24,
+        "workflow_state_machine_arn": "arn:aws:states:eu-central-1:123456789012:stateMachine:" + "w" * 80,
+        "max_concurrency": 40,
+        "tolerated_failures": MAX_TRANSFERS,
+    }
+
+    def put(path: str, value: object) -> None:
+        assert re.fullmatch(r"\$\.\w+", path), path
+        state[path.removeprefix("$.")] = value
+
+    put(states[names.MAP_STATES[0]]["ResultPath"], [source] * MAX_TRANSFERS)
+    put(states[names.SUMMARY_STATE]["ResultPath"], {"Totals": {"Items": MAX_TRANSFERS}, "Rows": rows})
+    assert len(json.dumps(state, separators=(",", ":")).encode()) <= 256 * 1024
