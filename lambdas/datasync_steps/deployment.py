@@ -205,10 +205,12 @@ class Deployment(BaseModel):
     def in_region_of(self, arn: str) -> "Deployment":
         """These settings, in the region and account of `arn` (the workflow execution a step works for)."""
         parts = arn.split(":")
+        # The region is the function's own where Lambda says it: whoever invokes a step chooses the ARN it is told
+        # of, and so could otherwise add a region to those the deployment acts in.
+        own = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         if len(parts) < 6:  # no ARN (a direct invocation's): the function's own region, the account unknown
-            own = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
             return self.model_copy(update={"region": self.region or own})
-        return self.model_copy(update={"region": parts[3], "account": parts[4]})
+        return self.model_copy(update={"region": own or parts[3] or None, "account": parts[4]})
 
     @property
     def allowed_regions(self) -> list[str]:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of t
     ClientOfInput = Callable[[WorkflowInput], DataSyncClient]
 
 # STS's RoleSessionName: 2 to 64 of these characters.
-SESSION_NAME_CHARACTERS = re.compile(r"[^\w+=,.@-]")
+SESSION_NAME_CHARACTERS = re.compile(r"[^\w+=,.@-]", re.ASCII)
 MAX_SESSION_NAME = 64
 SESSION_PREFIX = "datasync-workflow-"
 
@@ -74,7 +74,7 @@ def place_of(deployment: Deployment, arn: str, execution_arn: str) -> Place:
     region, account = parts[3], parts[4]
     if deployment.region and region not in deployment.allowed_regions:
         raise DataSyncInvalidInputError(
-            f"{arn} is in {region}, where this deployment does not act (it acts in "
+            f"{shown(arn)} is in {region}, where this deployment does not act (it acts in "
             f"{', '.join(deployment.allowed_regions)}: its own region and its regions setting)."
         )
     own = Place(region=region)
@@ -87,8 +87,8 @@ def place_of(deployment: Deployment, arn: str, execution_arn: str) -> Place:
         return own
     accounts = [deployment.account, *sorted({account_of(role) for role in deployment.connections.values()})]
     raise DataSyncInvalidInputError(
-        f"{arn} is in account {account}, where this deployment does not act (it acts in {', '.join(accounts)}: its "
-        "own account and those of its connections' roles)."
+        f"{shown(arn)} is in account {account}, where this deployment does not act (it acts in "
+        f"{', '.join(accounts)}: its own account and those of its connections' roles)."
     )
 
 

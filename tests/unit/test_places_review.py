@@ -88,3 +88,44 @@ def test_connections_and_regions_settings_refuse_wildcards_the_default_and_bad_n
     assert not connection_problems({"a": PARTNER_ROLE, "b": PARTNER_ROLE})
     assert region_problems(["eu-west-1", "EU-WEST-1", "*", "eu-west-1"])
     assert not region_problems(["eu-west-1", "us-gov-west-1"])
+
+
+# From the review's findings, fixed.
+
+
+@pytest.mark.parametrize(
+    "told_of",
+    [
+        "arn:aws:states:ap-south-1:123456789012:execution:datasync-workflow-abc:nightly",  # a region the invoker chose
+        "x:x:x::123456789012:x",  # no region at all
+    ],
+)
+def test_the_region_a_step_acts_in_is_its_functions_own_whatever_execution_it_is_told_of(monkeypatch, told_of):
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    with pytest.raises(DataSyncInvalidInputError, match="is in ap-south-1, where this deployment does not act"):
+        place_of(SETTINGS.in_region_of(told_of), execution_in("ap-south-1", "222233334444"), told_of)
+
+
+def test_a_session_name_holds_only_the_ascii_characters_sts_allows():
+    name = session_name("arn:aws:states:us-east-1:123456789012:execution:wf:überweisung-1")
+    assert re.fullmatch(r"[A-Za-z0-9_+=,.@-]{2,64}", name), name
+
+
+def test_a_refused_arn_is_quoted_not_echoed():
+    forged = "arn:aws:datasync:xx-evil-1:1:task/t\nFORGED LOG LINE"
+    with pytest.raises(DataSyncInvalidInputError) as refused:
+        place_of(SETTINGS.model_copy(update={"region": "us-east-1"}), forged, RUN)
+    assert "\n" not in str(refused.value)
+
+
+def test_every_assumed_roles_client_shares_the_service_models_loaded_once(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    with mock_aws():
+        clients = [
+            datasync_client(
+                place=Place(region="eu-west-1", role_arn=PARTNER_ROLE, session_name=f"datasync-workflow-{i}")
+            )
+            for i in range(2)
+        ]
+    loaders = {id(client._loader) for client in clients}  # botocore keeps the session's loader on each client
+    assert loaders == {id(datasync._own_botocore_session().get_component("data_loader"))}
