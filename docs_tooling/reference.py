@@ -330,10 +330,10 @@ def connection_role_policies() -> str:
     scope = ScopeTag.model_construct(key="<key>", value="<value>")
     executions = f"arn:aws:states:*:{DEPLOYMENT}:execution:<state machine name>:*"
     arns = {
-        "task": f"arn:aws:datasync:*:{PARTNER}:task/*",
-        "location": f"arn:aws:datasync:*:{PARTNER}:location/*",
-        "agent": f"arn:aws:datasync:*:{PARTNER}:agent/*",
-        "execution": f"arn:aws:datasync:*:{PARTNER}:task/*/execution/*",
+        "task": f"arn:aws:datasync:<region>:{PARTNER}:task/*",
+        "location": f"arn:aws:datasync:<region>:{PARTNER}:location/*",
+        "agent": f"arn:aws:datasync:<region>:{PARTNER}:agent/*",
+        "execution": f"arn:aws:datasync:<region>:{PARTNER}:task/*/execution/*",
         "*": "*",
     }
     merged: dict[str, dict[str, Any]] = {}
