@@ -15,6 +15,16 @@ def child_prefix(batch_execution_arn: str, started_at: datetime) -> str:
     return hashlib.sha256(f"{batch_execution_arn}|{started_at.timestamp():.3f}".encode()).hexdigest()[:24]
 
 
+def batch_place(prefix: str) -> str:
+    """The batch's own place in the batch bucket: its checked items, its Map's results, its rows and its reruns."""
+    return f"{ITEMS_PREFIX}{prefix}/"
+
+
+def checked_items_key(prefix: str) -> str:
+    """The checked items of a batch read from S3, each merged over the defaults: what its Distributed Map reads."""
+    return f"{batch_place(prefix)}items.json"
+
+
 def child_name(prefix: str, index: int, redrive: int = 0) -> str:
     """Item `index`'s child: of the batch's own Map, or of the Map that its redrive number `redrive` ran again."""
     return f"{prefix}-{index}-r{redrive}" if redrive else f"{prefix}-{index}"

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from datasync_steps.batch import parse_batch
-from datasync_steps.batch_children import ITEMS_PREFIX, child_prefix
+from datasync_steps.batch_children import batch_place, checked_items_key, child_prefix
 from datasync_steps.datasync import s3_client, states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError
@@ -61,8 +61,8 @@ def prepare_batch(
     if settings.transfers_from is not None:
         items = S3Items(
             Bucket=str(deployment.batch_bucket),
-            Key=f"{ITEMS_PREFIX}{prefix}/items.json",
-            ResultsPrefix=f"{ITEMS_PREFIX}{prefix}",
+            Key=checked_items_key(prefix),
+            ResultsPrefix=batch_place(prefix).rstrip("/"),
         )
         body = json.dumps([batch.transfer(index) for index in range(count)], separators=(",", ":"))
         with translate_errors(f"keep the batch's checked items in s3://{items.Bucket}/{items.Key}", service="S3"):

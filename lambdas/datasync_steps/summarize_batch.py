@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, model_serializer
 
-from datasync_steps.batch_children import ITEMS_PREFIX, child_index, child_name, child_prefix
+from datasync_steps.batch_children import batch_place, checked_items_key, child_index, child_name, child_prefix
 from datasync_steps.datasync import patient_states_client, s3_client, translate_errors
 from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE, Deployment
 from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError, DataSyncWorkflowError
@@ -165,7 +165,7 @@ def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None, rows_buck
     elif isinstance(event.results, WrittenResults) and from_s3:
         rows = rows_of(
             sfn,
-            written_sources(s3, event.results, str(rows_bucket), prefix_place(prefix), prefix),
+            written_sources(s3, event.results, str(rows_bucket), batch_place(prefix), prefix),
             event,
             executions,
             prefix,
@@ -218,22 +218,17 @@ def rows_of(
     return rows
 
 
-def prefix_place(prefix: str) -> str:
-    """The batch's own place in the batch bucket: its checked items, its results and rows."""
-    return f"{ITEMS_PREFIX}{prefix}/"
-
-
 def rerun_place(prefix: str, redrive: int) -> str:
-    return f"{prefix_place(prefix)}reruns/{redrive}/"
+    return f"{batch_place(prefix)}reruns/{redrive}/"
 
 
 def rows_key(prefix: str) -> str:
-    return f"{prefix_place(prefix)}rows.jsonl"
+    return f"{batch_place(prefix)}rows.jsonl"
 
 
 def rerun_number(reran: WrittenResults, bucket: str, prefix: str) -> int:
     """Which redrive ran the items again whose results `reran` names: from the place its ResultWriter wrote to."""
-    place = re.escape(f"{prefix_place(prefix)}reruns/")
+    place = re.escape(f"{batch_place(prefix)}reruns/")
     found = re.match(rf"{place}([1-9][0-9]{{0,5}})/", reran.ResultWriterDetails.Key)
     if reran.ResultWriterDetails.Bucket != bucket or found is None:
         raise DataSyncInvalidInputError(f"{reran.ResultWriterDetails.Key} is no place of this batch's items run again.")
@@ -297,7 +292,7 @@ def item_inputs(
         defaults, transfers = batch_input.get("defaults") or {}, batch_input.get("transfers") or []
         return {index: {**defaults, **transfers[index]} for index in wanted}
     found = {}
-    for index, item in enumerate(json_values(s3, bucket, f"{prefix_place(prefix)}items.json")):
+    for index, item in enumerate(json_values(s3, bucket, checked_items_key(prefix))):
         if index in wanted and isinstance(item, dict):
             found[index] = {key: value for key, value in item.items() if key != STARTED_BY_KEY}
     if missing := wanted - found.keys():

@@ -422,6 +422,11 @@ def test_a_summary_not_redriven_since_its_last_rerun_fails_the_batch_rather_than
     assert list(bucket.objects) == [f"batches/{PREFIX}/rows.jsonl"]
 
 
+def after_rerun(reran: dict) -> SummarizeEvent:
+    """The summary's event for a 2-item batch after the Map that ran items again wrote `reran` (its output)."""
+    return summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+
+
 def rerun_results(redrive: int, *entries: dict, place: str | None = None) -> tuple[Bucket, dict]:
     bucket, _ = written_results(*entries)
     results = place or f"batches/{PREFIX}/reruns/{redrive}/0a1b2c3d-map-run"
@@ -443,7 +448,7 @@ def test_results_of_items_run_again_outside_the_place_of_a_redrive_of_this_batch
     bucket, reran = rerun_results(1, entry(1, SUCCEEDED), place=place)
     with stubbed_client("stepfunctions") as (sfn, stubber):
         the_batch(stubber, INLINE, redrive_count=1)
-        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        event = after_rerun(reran)
         with pytest.raises(DataSyncInvalidInputError, match="is no place of this batch's items run again"):
             summarize(sfn, event, bucket, "batches-bucket")
 
@@ -455,7 +460,7 @@ def test_after_the_items_run_again_each_row_is_its_items_latest_child():
     bucket.objects[f"batches/{PREFIX}/rows.jsonl"] = "".join(json.dumps(row) + "\n" for row in kept).encode()
     with stubbed_client("stepfunctions") as (sfn, stubber):
         the_batch(stubber, INLINE, redrive_count=1)
-        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        event = after_rerun(reran)
         summary = summarize(sfn, event, bucket, "batches-bucket")
     assert summary.Rerun is None
     assert [(row["index"], row["Status"]) for row in summary.Rows] == [(0, "SUCCEEDED"), (1, "SUCCEEDED")]
@@ -467,7 +472,7 @@ def test_kept_rows_that_name_no_item_of_the_batch_are_refused():
     bucket.objects[f"batches/{PREFIX}/rows.jsonl"] = json.dumps({"index": 7, "Status": "SUCCEEDED"}).encode()
     with stubbed_client("stepfunctions") as (sfn, stubber):
         the_batch(stubber, INLINE, redrive_count=1)
-        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        event = after_rerun(reran)
         with pytest.raises(DataSyncInvalidInputError, match="holds no row of this batch"):
             summarize(sfn, event, bucket, "batches-bucket")
 
@@ -518,7 +523,7 @@ def test_an_item_run_again_that_the_map_cannot_say_how_it_ended_is_described_by_
             "output": json.dumps({"TaskArn": TASK, "TaskExecutionArn": EXECUTION}),
         }
         stubber.add_response("describe_execution", described, {"executionArn": rerun_child(1, 1)})
-        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        event = after_rerun(reran)
         summary = summarize(sfn, event, bucket, "batches-bucket")
     assert summary.Rows[1] == {"index": 1, "Status": "SUCCEEDED", "TaskArn": TASK, "TaskExecutionArn": EXECUTION}
 
@@ -561,7 +566,7 @@ def test_kept_rows_without_a_status_are_refused():
     bucket.objects[f"batches/{PREFIX}/rows.jsonl"] = json.dumps({"index": 0}).encode()
     with stubbed_client("stepfunctions") as (sfn, stubber):
         the_batch(stubber, INLINE, redrive_count=1)
-        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        event = after_rerun(reran)
         with pytest.raises(DataSyncInvalidInputError, match="holds no row of this batch"):
             summarize(sfn, event, bucket, "batches-bucket")
 
@@ -578,7 +583,7 @@ def test_a_rerun_manifest_naming_a_file_outside_its_redrives_place_is_refused():
     bucket.objects[f"batches/{PREFIX}/rows.jsonl"] = json.dumps({"index": 0, "Status": "SUCCEEDED"}).encode()
     with stubbed_client("stepfunctions") as (sfn, stubber):
         the_batch(stubber, INLINE, redrive_count=1)
-        event = summary_of(2, 0).model_copy(update={"reran": summarize_batch.WrittenResults.model_validate(reran)})
+        event = after_rerun(reran)
         with pytest.raises(DataSyncInvalidInputError, match="names a file outside"):
             summarize(sfn, event, bucket, "batches-bucket")
 

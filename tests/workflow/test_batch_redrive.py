@@ -15,6 +15,21 @@ from tests.workflow.test_workflow import failed
 SOURCE, DESTINATION = "smb://later/share/", "s3://later-bucket/in/"
 
 
+def the_later_task(datasync) -> str:
+    """The task between SOURCE and DESTINATION, made after the batch failed for the lack of it."""
+    return make_task(
+        datasync,
+        make_smb_location(datasync, host="later", subdirectory="share/"),
+        make_s3_location(datasync, bucket="later-bucket", subdirectory="in/"),
+        name="later",
+    )
+
+
+def tasks_that_ran() -> list[str]:
+    """The task of each DataSync execution the emulated DataSync ran, one entry an execution."""
+    return sorted(execution.split("/execution/")[0] for execution in fakes.backend().task_executions)
+
+
 def children_of(batch_arn: str) -> list[str]:
     """The names of the batch's children, as Step Functions lists the workflow's executions."""
     sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -41,12 +56,7 @@ def test_a_redriven_batch_runs_again_only_the_item_that_failed_and_succeeds(data
     assert cause.startswith("1 of 2 transfers failed, more than the 0 tolerated: item 1 (later): FAILED")
     assert len(fakes.backend().task_executions) == 1
 
-    made_later = make_task(
-        datasync,
-        make_smb_location(datasync, host="later", subdirectory="share/"),
-        make_s3_location(datasync, bucket="later-bucket", subdirectory="in/"),
-        name="later",
-    )
+    made_later = the_later_task(datasync)
     redriven = redrive_local(first.execution_arn, timeout=90)
 
     assert redriven.status == "SUCCEEDED", redriven.cause
@@ -57,8 +67,7 @@ def test_a_redriven_batch_runs_again_only_the_item_that_failed_and_succeeds(data
     ]
     assert redriven.output["Totals"]["Succeeded"] == 2 and redriven.output["Totals"]["Failed"] == 0
     # Exactly one DataSync execution per task: the item that had succeeded did not run again.
-    ran = sorted(execution.split("/execution/")[0] for execution in fakes.backend().task_executions)
-    assert ran == sorted([made_first, made_later])
+    assert tasks_that_ran() == sorted([made_first, made_later])
     assert children_of(first.execution_arn) == ["0", "1", "1-r1"]
 
 
@@ -80,12 +89,7 @@ def test_a_batch_read_from_s3_redriven_twice_names_each_rerun_and_counts_each_it
     again = redrive_local(first.execution_arn, timeout=90)
     assert "1 of 2 transfers failed" in failed(again, "DataSyncBatchFailedError")
 
-    made_later = make_task(
-        datasync,
-        make_smb_location(datasync, host="later", subdirectory="share/"),
-        make_s3_location(datasync, bucket="later-bucket", subdirectory="in/"),
-        name="later",
-    )
+    made_later = the_later_task(datasync)
     last = redrive_local(first.execution_arn, timeout=90)
     assert last.status == "SUCCEEDED", last.cause
     assert last.output["Totals"]["Items"] == 2 and last.output["Totals"]["Succeeded"] == 2
@@ -94,8 +98,7 @@ def test_a_batch_read_from_s3_redriven_twice_names_each_rerun_and_counts_each_it
         (0, "SUCCEEDED", made_first),
         (1, "SUCCEEDED", made_later),
     ]
-    ran = sorted(execution.split("/execution/")[0] for execution in fakes.backend().task_executions)
-    assert ran == sorted([made_first, made_later])
+    assert tasks_that_ran() == sorted([made_first, made_later])
     assert children_of(first.execution_arn) == ["0", "1", "1-r1", "1-r2"]
     described = boto3.client("stepfunctions", region_name=REGION).describe_execution(executionArn=first.execution_arn)
     assert described["redriveCount"] == 2
@@ -110,11 +113,7 @@ def test_the_table_of_items_shows_each_item_by_its_latest_child(datasync, capsys
     }
     first = run_local(batch, timeout=90)
     failed(first, "DataSyncBatchFailedError")
-    make_task(
-        datasync,
-        make_smb_location(datasync, host="later", subdirectory="share/"),
-        make_s3_location(datasync, bucket="later-bucket", subdirectory="in/"),
-    )
+    the_later_task(datasync)
     redriven = redrive_local(first.execution_arn, timeout=90)
     assert redriven.status == "SUCCEEDED", redriven.cause
     capsys.readouterr()
