@@ -40,7 +40,7 @@ from moto.datasync.models import datasync_backends
 from datasync_steps.datasync import datasync_client
 from datasync_steps.limits import HISTORY_LIMIT
 from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, ITEM_STATES_PASSED, WAIT_STATE
-from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
+from datasync_steps.observability import FUNCTION_ENVIRONMENT
 from datasync_steps.resolve import resolve
 from datasync_workflow.definition.steps import STEPS, definition_text
 from datasync_workflow.local import BATCH_BUCKET, EmulatedTransfer, create_batch_bucket, emulated_transfers, run_local
@@ -200,16 +200,15 @@ FLOOR = (
 
 
 def import_times(rounds: int) -> dict[str, float]:
-    """Seconds to import each step's module in a fresh interpreter, as Lambda starts one (its environment
-    variables set, so X-Ray's SDK takes its Lambda path), best of `rounds`; "floor" is boto3 and Powertools alone.
-    The rounds go through every module in turn, so the machine's noise falls on all alike."""
+    """Seconds to import each step's module in a fresh interpreter, as Lambda starts one (its environment variables,
+    so X-Ray's SDK takes its Lambda path, and those the stack sets), best of `rounds`; "floor" is boto3 and Powertools
+    alone. The rounds go through every module in turn, so the machine's noise falls on all alike."""
     environment = {
         **os.environ,
         "LAMBDA_TASK_ROOT": tempfile.gettempdir(),
         "AWS_LAMBDA_FUNCTION_NAME": "datasync-workflow-step",
         "AWS_REGION": "us-east-1",
-        "POWERTOOLS_SERVICE_NAME": SERVICE,
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        **FUNCTION_ENVIRONMENT,
     }
     imports = {"floor": FLOOR} | {step.name: f"import {step.module}" for step in STEPS}
     best = dict.fromkeys(imports, math.inf)

@@ -21,7 +21,7 @@ from constructs import Construct, IConstruct
 from datasync_steps import waiting
 from datasync_steps.batch_children import ITEMS_PREFIX
 from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, WORKFLOW_STATE_MACHINE_VARIABLE
-from datasync_steps.observability import METRICS_NAMESPACE, SERVICE
+from datasync_steps.observability import FUNCTION_ENVIRONMENT
 from datasync_steps.resume import COMPLETION_EVENTS
 from datasync_workflow.cdk.assets import BUNDLED_PACKAGES, bundled_packages_layer, step_code
 from datasync_workflow.cdk.config import WorkflowConfig
@@ -399,11 +399,7 @@ class WorkflowCore(Construct):
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment={
-                "POWERTOOLS_SERVICE_NAME": SERVICE,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-                # X-Ray keeps no handler's response (the handlers ask the same of their Tracer).
-                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+                **FUNCTION_ENVIRONMENT,
                 **({waiting.TABLE_NAME_VARIABLE: self.waiting_table.table_name} if step.table_actions else {}),
                 **({BATCH_BUCKET_VARIABLE: self.batch_bucket.bucket_name} if uses_batch_bucket(step) else {}),
                 # The workflow whose executions a step acts on, checked against what Step Functions says of them.

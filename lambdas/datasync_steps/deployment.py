@@ -36,8 +36,11 @@ WORKFLOW_STATE_MACHINE_VARIABLE = "WORKFLOW_STATE_MACHINE_ARN"
 # The batch's state machine, set on the step that announces a batch's end (the stack sets its ARN; a local run, a
 # pattern every local deployment's batch state machine matches).
 BATCH_STATE_MACHINE_VARIABLE = "BATCH_STATE_MACHINE_ARN"
-# DataSync's TagKey and TagValue (its API model).
-TAG_KEY_PATTERN, TAG_VALUE_PATTERN = r"^[a-zA-Z0-9\s+=._:/-]{1,256}$", r"^[a-zA-Z0-9\s+=._:@/-]{0,256}$"
+# DataSync's TagKey and TagValue (its API model: ^[a-zA-Z0-9\s+=._:/-]{1,256}$ and ^[a-zA-Z0-9\s+=._:@/-]{0,256}$),
+# with their lengths as length bounds: a counted repetition of a Unicode class makes pydantic's regex engine build an
+# automaton of 256 copies, which took 4 of the 23 ms the resolve step's import spends in this package.
+TAG_KEY_PATTERN, TAG_VALUE_PATTERN = r"^[a-zA-Z0-9\s+=._:/-]+$", r"^[a-zA-Z0-9\s+=._:@/-]*$"
+TAG_LENGTH = 256
 
 
 class ScopeTag(BaseModel):
@@ -46,8 +49,8 @@ class ScopeTag(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    key: str = Field(pattern=TAG_KEY_PATTERN)
-    value: str = Field(pattern=TAG_VALUE_PATTERN)
+    key: str = Field(min_length=1, max_length=TAG_LENGTH, pattern=TAG_KEY_PATTERN)
+    value: str = Field(max_length=TAG_LENGTH, pattern=TAG_VALUE_PATTERN)
 
     @field_validator("key")
     @classmethod

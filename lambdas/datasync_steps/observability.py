@@ -14,6 +14,17 @@ from pydantic import BaseModel, ConfigDict, model_serializer
 
 SERVICE = "datasync-workflow"
 METRICS_NAMESPACE = "DataSyncWorkflow"  # Powertools adds the dimension service=SERVICE to each metric
+# What the stack sets on every step's function, beside where it acts and the deployment's settings.
+FUNCTION_ENVIRONMENT = {
+    "POWERTOOLS_SERVICE_NAME": SERVICE,
+    "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    # X-Ray keeps no handler's response (the handlers ask the same of their Tracer).
+    "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+    # No pydantic plugin: none could see the input a step validates (which may hold a secret), and a cold start does
+    # not scan every installed distribution's entry points for one (pydantic's plugin loader, on the first model).
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
+}
 
 # stderr rather than stdout: Lambda sends both to CloudWatch, and the local command line keeps its stdout
 # for the workflow's output.

@@ -709,6 +709,8 @@ def test_every_step_knows_what_the_deployment_allows_and_traces_no_response(temp
         assert variables["PASSABLE_ROLE_ARNS"] == json.dumps([BUCKET_ROLE])
         assert variables["ALLOW_SECRETS_IN_INPUT"] == "false" and "SCOPE_TAG" not in variables
         assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+        # No pydantic plugin sees what a step validates (tests/unit/test_cold_start.py: and none is looked for).
+        assert variables["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
 
 
 def test_the_stack_outputs_the_state_machine_arn(template):

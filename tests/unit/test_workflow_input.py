@@ -596,6 +596,27 @@ def test_a_scope_tag_may_be_written_as_the_stack_writes_it_or_as_a_person_would(
         assert Deployment.from_environment().scope_tag == ScopeTag(key="team", value="finance")
 
 
+def test_a_scope_tag_takes_what_datasyncs_tagkey_and_tagvalue_take():
+    """ScopeTag states DataSync's tag shapes as a pattern with length bounds, as botocore's model of DataSync does; at
+    each edge it takes what the shapes take (an empty value too: the value's shape has min 0)."""
+    shapes = botocore.session.get_session().get_service_model("datasync").shape_for("TagListEntry").members
+
+    def taken_by(shape: botocore.model.Shape, text: str) -> bool:
+        bounds = shape.metadata
+        return bounds["min"] <= len(text) <= bounds["max"] and (not text or re.fullmatch(bounds["pattern"], text))
+
+    def taken(key: str, value: str) -> bool:
+        try:
+            return ScopeTag(key=key, value=value) is not None
+        except ValueError:
+            return False
+
+    for key in ("", "k", "k" * 256, "k" * 257, "a b\tc", "a;b", "a@b", "é", "x\n"):
+        assert taken(key, "v") == bool(taken_by(shapes["Key"], key)), key
+    for value in ("", "v", "v" * 256, "v" * 257, "a@b", "a;b", "é", "x\n"):
+        assert taken("team", value) == bool(taken_by(shapes["Value"], value)), value
+
+
 # Unknown keys: the closest known one is suggested; the keys there are are listed when a key is close to none.
 
 
