@@ -10,7 +10,7 @@ workflows, arm64 Lambda, DynamoDB on demand); check your region's. DataSync's ev
 charge.
 
     .venv/bin/python scripts/benchmark.py [--runs 5] [--transition-price 0.000025] ...
-    .venv/bin/python scripts/benchmark.py --imports-only --import-rounds 5
+    .venv/bin/python scripts/benchmark.py --imports-only --import-rounds 5 [--instructions]
 """
 
 import argparse
@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from datetime import datetime
 from typing import cast
@@ -31,6 +32,8 @@ from unittest.mock import patch
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+# datasync_workflow.cdk (the steps' code as the stack ships it) imports aws-cdk-lib, whose jsii warns of Node 20.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import boto3
 from moto import mock_aws
@@ -42,6 +45,7 @@ from datasync_steps.limits import HISTORY_LIMIT
 from datasync_steps.names import CHECK_STATE, DESCRIBE_STATE, ITEM_STATES_PASSED, WAIT_STATE
 from datasync_steps.observability import FUNCTION_ENVIRONMENT
 from datasync_steps.resolve import resolve
+from datasync_workflow.cdk.assets import step_code
 from datasync_workflow.definition.steps import STEPS, definition_text
 from datasync_workflow.local import BATCH_BUCKET, EmulatedTransfer, create_batch_bucket, emulated_transfers, run_local
 from datasync_workflow.local.emulated_datasync import EmulatedDataSyncBackend, EmulatedTask
@@ -199,27 +203,70 @@ FLOOR = (
 )
 
 
-def import_times(rounds: int) -> dict[str, float]:
-    """Seconds to import each step's module in a fresh interpreter, as Lambda starts one (its environment variables,
-    so X-Ray's SDK takes its Lambda path, and those the stack sets), best of `rounds`; "floor" is boto3 and Powertools
-    alone. The rounds go through every module in turn, so the machine's noise falls on all alike."""
-    environment = {
+def step_imports() -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
+    """The statement and environment of each import measured, by (step, kind): a fresh interpreter as Lambda starts one
+    (its environment variables, so X-Ray's SDK takes its Lambda path, and those the stack sets) imports the step's
+    module from the code the stack ships, writing no bytecode (Lambda's code directory is read-only), as "source"
+    alone and as "bytecode" with the bytecode that ships where the app finds a Python of the runtime's version (this
+    interpreter stands in for it); ("floor", "source") is boto3 and Powertools alone."""
+    lambda_like = {
         **os.environ,
         "LAMBDA_TASK_ROOT": tempfile.gettempdir(),
         "AWS_LAMBDA_FUNCTION_NAME": "datasync-workflow-step",
         "AWS_REGION": "us-east-1",
         **FUNCTION_ENVIRONMENT,
+        "PYTHONDONTWRITEBYTECODE": "1",
     }
-    imports = {"floor": FLOOR} | {step.name: f"import {step.module}" for step in STEPS}
-    best = dict.fromkeys(imports, math.inf)
+    code = {"source": step_code(), "bytecode": step_code(sys.executable)}
+    imports = {("floor", "source"): (FLOOR, {**lambda_like, "PYTHONPATH": code["source"]})}
+    for step in STEPS:
+        for kind, directory in code.items():
+            imports[step.name, kind] = (f"import {step.module}", {**lambda_like, "PYTHONPATH": directory})
+    return imports
+
+
+def import_times(rounds: int) -> dict[str, dict[str, float]]:
+    """Seconds each of step_imports() takes, best of `rounds`. The rounds go through every import in turn, so the
+    machine's noise falls on all alike."""
+    best: dict[str, dict[str, float]] = {}
     for _ in range(rounds):
-        for name, statement in imports.items():
+        for (name, kind), (statement, environment) in step_imports().items():
             timed = f"import time; began = time.perf_counter(); {statement}; print(time.perf_counter() - began)"
             done = subprocess.run(
                 [sys.executable, "-c", timed], env=environment, capture_output=True, text=True, check=True
             )
-            best[name] = min(best[name], float(done.stdout))
+            kinds = best.setdefault(name, {})
+            kinds[kind] = min(kinds.get(kind, math.inf), float(done.stdout))
     return best
+
+
+def import_instructions() -> dict[str, dict[str, float]]:
+    """The CPU instructions each of step_imports() runs, as valgrind's callgrind counts them, less those of the
+    interpreter's own start: the same from one run to the next, where wall time varies by about 0.1x the floor on a
+    shared machine. Two at a time; each takes about 20 s."""
+
+    def instructions(statement: str, environment: dict[str, str]) -> int:
+        counted = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", statement]
+        done = subprocess.run(counted, env=environment, capture_output=True, text=True, check=True)
+        return int(done.stderr.rpartition("Collected : ")[2].split()[0])
+
+    imports = step_imports()
+    with ThreadPoolExecutor(2) as pool:
+        start = pool.submit(instructions, "pass", imports["floor", "source"][1])
+        counts = {key: pool.submit(instructions, *command) for key, command in imports.items()}
+    counted: dict[str, dict[str, float]] = {}
+    for (name, kind), count in counts.items():
+        counted.setdefault(name, {})[kind] = count.result() - start.result()
+    return counted
+
+
+def print_import_figures(figures: dict[str, dict[str, float]], unit: str, scale: float) -> None:
+    floor = figures.pop("floor")["source"]
+    print(f"  {'':18} {'its source alone':>20} {'with its bytecode':>20}")
+    print(f"  {'boto3 + Powertools (the floor)':34} {floor * scale:6.0f} {unit}")
+    for name, kinds in figures.items():
+        shown = (f"{kinds[kind] * scale:9.0f} {unit} {kinds[kind] / floor:5.2f}x" for kind in ("source", "bytecode"))
+        print(f"  {name:18}{''.join(shown)}")
 
 
 def summary_from_result_files(items: int) -> float:
@@ -307,6 +354,7 @@ def main() -> None:
     parser.add_argument("--read-price", type=float, default=0.000000125, help="USD per DynamoDB read request")
     parser.add_argument("--import-rounds", type=int, default=15, help="fresh interpreters per module timed")
     parser.add_argument("--imports-only", action="store_true", help="print the import times and stop")
+    parser.add_argument("--instructions", action="store_true", help="count the imports' instructions too (valgrind)")
     parser.add_argument("--batch-items", type=int, default=1000, help="transfers of the local batch measured")
     parser.add_argument("--batch-concurrency", type=int, default=10, help="its max_concurrency")
     parser.add_argument("--summary-items", type=int, default=5000, help="items of the summary timed from result files")
@@ -318,12 +366,11 @@ def main() -> None:
     # moto's engine logs each Choice rule on a field a state lacks; the figures below are what to read.
     logging.getLogger("moto").setLevel(logging.CRITICAL)
 
-    times = import_times(args.import_rounds)
-    floor = times.pop("floor")
-    print(f"Import time of each step, best of {args.import_rounds} fresh interpreters:")
-    print(f"  {'boto3 + Powertools (the floor)':34} {floor * 1000:6.0f} ms")
-    for name, seconds in times.items():
-        print(f"  {name:34} {seconds * 1000:6.0f} ms  {seconds / floor:.2f}x the floor")
+    print(f"Import time of each step, best of {args.import_rounds} fresh interpreters, from the code the stack ships:")
+    print_import_figures(import_times(args.import_rounds), "ms", 1000)
+    if args.instructions:
+        print("The same imports' CPU instructions (valgrind), in millions:")
+        print_import_figures(import_instructions(), "M", 1e-6)
     if args.imports_only:
         return
     print()

@@ -4,7 +4,7 @@ it; DataSyncWorkflow (workflow.py) holds both."""
 
 from importlib.metadata import version
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
@@ -23,7 +23,7 @@ from datasync_steps.batch_children import ITEMS_PREFIX
 from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.observability import FUNCTION_ENVIRONMENT
 from datasync_steps.resume import COMPLETION_EVENTS
-from datasync_workflow.cdk.assets import BUNDLED_PACKAGES, bundled_packages_layer, step_code
+from datasync_workflow.cdk.assets import BUNDLED_PACKAGES, bundled_packages_layer, bytecode_compiler, step_code
 from datasync_workflow.cdk.config import WorkflowConfig
 from datasync_workflow.definition.flow import definition_file_text
 from datasync_workflow.definition.steps import STEPS, WORKFLOW_ARN_PLACEHOLDER, Grant, Step, workflow_steps
@@ -112,7 +112,13 @@ class WorkflowCore(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
 
-        self.code = lambda_.Code.from_asset(step_code())
+        compiler = bytecode_compiler(RUNTIME.name)
+        if compiler is None:
+            Annotations.of(self).add_info(
+                f"The steps' code ships without bytecode: no {RUNTIME.name} here (the app's Python, or on PATH) to "
+                "make it, so Lambda compiles the steps' source at each cold start (docs/cost.md)"
+            )
+        self.code = lambda_.Code.from_asset(step_code(compiler))
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
             "PowertoolsLayer",
@@ -124,7 +130,7 @@ class WorkflowCore(Construct):
         self.bundled_layer = lambda_.LayerVersion(
             self,
             "BundledPackagesLayer",
-            code=lambda_.Code.from_asset(bundled_packages_layer()),
+            code=lambda_.Code.from_asset(bundled_packages_layer(compiler)),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description=f"{', '.join(BUNDLED_PACKAGES)} for the DataSync workflow's steps",

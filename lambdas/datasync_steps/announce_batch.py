@@ -14,12 +14,12 @@ from pydantic import ValidationError
 
 from datasync_steps.announce import Announced, FinishedEvent, finished_detail, put_finished_event, why_not_succeeded
 from datasync_steps.batch_children import ITEMS_PREFIX
+from datasync_steps.batch_summary import BatchSummary
 from datasync_steps.datasync import events_client, s3_client, states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncRequestError, DataSyncTransientError, shortened
 from datasync_steps.executions import batch_execution
 from datasync_steps.observability import logger, step_handler
-from datasync_steps.summarize_batch import BatchSummary
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_stepfunctions import SFNClient

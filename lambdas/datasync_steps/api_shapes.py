@@ -12,7 +12,6 @@ from botocore.validate import ParamValidator, ValidationErrors
 
 from datasync_steps.errors import closest, shown
 from datasync_steps.input_templates import is_template
-from datasync_steps.uris import parse_location_uri
 
 # Each kwargs field is checked against the DataSync API's own input shape; the workflow fills in the
 # members listed here, so the user must not.
@@ -100,6 +99,8 @@ def operation_of(field: str, raw: dict) -> str | None:
     URI is not one, which its own check says)."""
     if field in KWARGS_OPERATION:
         return KWARGS_OPERATION[field][0]
+    from datasync_steps.uris import parse_location_uri
+
     uri = raw.get(field.removeprefix("create_").replace("_kwargs", "_uri"))
     try:
         return operation_name(parse_location_uri(uri).create_call) if isinstance(uri, str) else None

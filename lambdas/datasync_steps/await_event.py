@@ -19,9 +19,9 @@ from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError, DataSyncTaskNotFoundError
 from datasync_steps.executions import started_execution, workflow_execution
 from datasync_steps.limits import DEFAULT_MAX_ITERATIONS, DEFAULT_RETRIES
-from datasync_steps.lookup import made_by, try_label, workflow_tag
 from datasync_steps.names import FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
+from datasync_steps.resources import made_by, try_label, workflow_tag
 from datasync_steps.waiting import resume, wait_for, wait_sequence, waiting_table
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them

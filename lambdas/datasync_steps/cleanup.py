@@ -18,9 +18,9 @@ from datasync_steps.datasync import datasync_client_by_arn, states_client, trans
 from datasync_steps.delete import deleted
 from datasync_steps.deployment import Deployment
 from datasync_steps.executions import StatusChange, started_execution, workflow_execution
-from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import CANCELLED_TAG, FOLLOW, STOPPED_STATUSES
 from datasync_steps.observability import logger, step_handler
+from datasync_steps.resources import workflow_tag
 from datasync_steps.task_users import CLEANUP_SECONDS, TaskUsers, delete_when_unused, task_exists
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them

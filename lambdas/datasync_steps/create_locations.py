@@ -13,12 +13,11 @@ from datasync_steps.lookup import (
     in_scope,
     location_created_at,
     location_describer,
-    made_by,
     matching_location_arns,
-    workflow_tag,
 )
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.places import client_at_input_place
+from datasync_steps.resources import made_by, workflow_tag
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.uris import parse_location_uri
 

@@ -8,9 +8,10 @@ from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskCreationError, DataSyncTransientError
 from datasync_steps.input_model import WorkflowInput
 from datasync_steps.input_parsing import input_of_execution
-from datasync_steps.lookup import made_by, tasks_linking, workflow_tag
+from datasync_steps.lookup import tasks_linking
 from datasync_steps.observability import MetricUnit, logger, metrics, step_handler
 from datasync_steps.places import client_at_input_place
+from datasync_steps.resources import made_by, workflow_tag
 from datasync_steps.state import Target, TargetEvent
 from datasync_steps.task_users import TaskUsers, task_exists, use_seconds, use_task
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from datasync_steps.datasync import datasync_client_by_arn, states_client, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskNotFoundError
-from datasync_steps.lookup import describe_task
 from datasync_steps.observability import MetricUnit, Sparse, StepEvent, logger, metrics, step_handler
+from datasync_steps.resources import describe_task
 from datasync_steps.task_users import TaskUsers, delete_when_unused, task_exists
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them

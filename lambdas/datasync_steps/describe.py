@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict
 from datasync_steps.datasync import datasync_client_by_arn, translate_errors
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncTaskExecutionFailedError, shortened
-from datasync_steps.lookup import made_by
 from datasync_steps.names import CANCELLED_TAG, ENHANCED, FAILED_PHASES, FINAL_STATUSES
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 
@@ -43,6 +42,8 @@ def describe_execution(client: "DataSyncClient", execution_arn: str) -> Descript
     logger.info("Final task execution description", extra={"task_execution": description})
     publish_metrics(description)
     if description["Status"] == "ERROR":
+        from datasync_steps.resources import made_by  # only an execution that ended in ERROR asks who stopped it
+
         result = description.get("Result", {})
         stopped = made_by(client, execution_arn, CANCELLED_TAG)
         if stopped:

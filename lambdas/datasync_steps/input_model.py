@@ -14,7 +14,6 @@ from datasync_steps.limits import (
     MAX_ITERATIONS,
     MAX_WAIT_INTERVAL_SECONDS,
 )
-from datasync_steps.uris import MAX_URI_LENGTH, parse_location_uri
 
 KWARGS_FIELDS = (
     "create_task_kwargs",
@@ -263,6 +262,9 @@ class WorkflowInput(BaseModel):
     @classmethod
     def known_scheme(cls, uri: str | None) -> str | None:
         if uri is not None:
+            # Only an input that names its locations by URI needs their rules: not every step's cold start.
+            from datasync_steps.uris import MAX_URI_LENGTH, parse_location_uri
+
             if len(uri) > MAX_URI_LENGTH:
                 raise ValueError(f"{len(uri):,} characters; a DataSync location URI has at most {MAX_URI_LENGTH:,}")
             if has_credentials(uri):
@@ -291,6 +293,8 @@ class WorkflowInput(BaseModel):
     def valid_for_uri_scheme(cls, kwargs: dict[str, Any], info) -> dict[str, Any]:
         uri = info.data.get(info.field_name.removeprefix("create_").replace("_kwargs", "_uri"))
         if uri and kwargs:
+            from datasync_steps.uris import parse_location_uri
+
             operation = operation_name(parse_location_uri(uri).create_call)
             try:
                 check_against_api(operation, kwargs)

@@ -1,7 +1,6 @@
 """Finding the locations that match a URI and the tasks that link two sets of locations."""
 
 import random
-import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -12,11 +11,11 @@ from datasync_steps.errors import (
     DataSyncMultipleTasksError,
     DataSyncTaskNotFoundError,
 )
-from datasync_steps.names import WORKFLOW_TAG
+from datasync_steps.resources import describe_task, made_by
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
-    from mypy_boto3_datasync.type_defs import DescribeTaskResponseTypeDef, TagListEntryTypeDef, TaskFilterTypeDef
+    from mypy_boto3_datasync.type_defs import DescribeTaskResponseTypeDef, TaskFilterTypeDef
 
     from datasync_steps.deployment import ScopeTag
 
@@ -71,17 +70,6 @@ def tasks_linking(
     return dict(sorted(found.items(), key=lambda item: (item[1]["CreationTime"], item[0])))
 
 
-def describe_task(client: "DataSyncClient", task_arn: str) -> "DescribeTaskResponseTypeDef":
-    # The ARN is well formed (the input was checked), so DataSync refusing to describe it means it does not
-    # know the task in this account and region, whatever words its message uses.
-    with translate_errors(
-        f"find task {task_arn} in this account and region",
-        refused=DataSyncTaskNotFoundError,
-        missing=f"task {task_arn} in this account and region",
-    ):
-        return client.describe_task(TaskArn=task_arn)
-
-
 def choose_task(task_arns: list[str], *, allow_random: bool, source_uri: str, destination_uri: str) -> str:
     if len(task_arns) > 1 and not allow_random:
         raise DataSyncMultipleTasksError(
@@ -100,28 +88,6 @@ def choose_location(location_arns: list[str], *, allow_random: bool, uri: str) -
             "Delete the extra locations or set allow_random_location_choice to true."
         )
     return random.choice(location_arns)
-
-
-def workflow_tag(workflow_execution: str, key: str = WORKFLOW_TAG) -> "TagListEntryTypeDef":
-    """The tag on each location, task and execution the workflow makes: the workflow execution that made it (or,
-    with another `key`, that did something else to it)."""
-    return {"Key": key, "Value": re.sub(r"[^a-zA-Z0-9\s+=._:@/-]", "_", workflow_execution)[:256]}
-
-
-def made_by(client: "DataSyncClient", arn: str, key: str = WORKFLOW_TAG) -> str | None:
-    """The workflow execution that made the location, task or execution `arn` (or did what `key` says)."""
-    with translate_errors(f"list the tags of {arn}", not_found=DataSyncTaskNotFoundError, missing=_named(arn)):
-        for page in client.get_paginator("list_tags_for_resource").paginate(ResourceArn=arn):
-            for tag in page["Tags"]:
-                if tag["Key"] == key:
-                    return tag["Value"]
-    return None
-
-
-def _named(arn: str) -> str:
-    """A DataSync ARN with what it names before it: `task arn:...`, `location arn:...`, `execution arn:...`."""
-    kind = "execution" if "/execution/" in arn else arn.rpartition(":")[2].partition("/")[0]
-    return f"{kind} {arn}" if kind in ("task", "location", "execution", "agent") else arn
 
 
 def location_describer(client: "DataSyncClient", uri: str) -> Callable[[str], dict]:
@@ -191,9 +157,3 @@ def _made_by_a_run(client: "DataSyncClient", arn: str) -> bool:
         return made_by(client, arn) is not None
     except DataSyncTaskNotFoundError:
         return True  # deleted since it was listed: a racing run's loser
-
-
-def try_label(workflow_execution: str, attempt: int) -> str:
-    """Who started an execution, as its tag says: the workflow execution, and after its first try which try (so that
-    a try never takes an earlier try's execution for its own)."""
-    return workflow_execution if attempt == 1 else f"{workflow_execution}/try/{attempt}"

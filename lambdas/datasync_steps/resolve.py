@@ -22,7 +22,6 @@ from datasync_steps.limits import seconds_between_checks
 from datasync_steps.lookup import (
     choose_location,
     choose_task,
-    describe_task,
     location_created_at,
     matching_location_arns,
     tasks_linking,
@@ -31,6 +30,7 @@ from datasync_steps.lookup import (
 from datasync_steps.names import CREATE_LOCATIONS, CREATE_TASK, RUN
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.places import client_at_input_place
+from datasync_steps.resources import describe_task
 from datasync_steps.state import Check, Checked, Plan, Target
 from datasync_steps.task_users import TaskUsers, task_exists, use_seconds, use_task
 

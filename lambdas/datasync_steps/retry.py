@@ -11,8 +11,6 @@ from datasync_steps.cancel import cancel_execution
 from datasync_steps.datasync import datasync_client_by_arn
 from datasync_steps.deployment import Deployment
 from datasync_steps.errors import DataSyncInvalidInputError, bounded
-from datasync_steps.input_model import WorkflowInput
-from datasync_steps.input_parsing import input_of_execution
 from datasync_steps.limits import delay_before_retry
 from datasync_steps.names import FOLLOW
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
@@ -20,6 +18,8 @@ from datasync_steps.state import CaughtError
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
     from mypy_boto3_datasync import DataSyncClient
+
+    from datasync_steps.input_model import WorkflowInput
 
 # Step Functions keeps at most this much of a failure's Cause.
 MAX_CAUSE_CHARACTERS = 32_768
@@ -49,7 +49,7 @@ class NextTry(BaseModel):
     Cause: str
 
 
-def next_try(config: WorkflowInput | None, execution_id: str, attempt: int, error: CaughtError) -> NextTry:
+def next_try(config: "WorkflowInput | None", execution_id: str, attempt: int, error: CaughtError) -> NextTry:
     """Try again unless the input was refused (`config` None) or the input's retries are used up. (The handler
     cancels the failed try's execution first.)"""
     cause = explained(error)
@@ -89,7 +89,9 @@ def cancel_before_retrying(client: "DataSyncClient", planned: NextTry, execution
 def handler(event: RetryEvent) -> NextTry:
     config = None
     if event.error.Error != DataSyncInvalidInputError.__name__:
-        # An input refused before anything ran would be refused again: no next try.
+        # An input refused before anything ran would be refused again: no next try, and no input checks to import.
+        from datasync_steps.input_parsing import input_of_execution
+
         with suppress(DataSyncInvalidInputError):
             config = input_of_execution(event.execution_id, Deployment.from_environment())
     planned = next_try(config, event.execution_id, event.attempt, event.error)

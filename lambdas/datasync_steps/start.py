@@ -16,10 +16,10 @@ from datasync_steps.errors import (
     DataSyncTaskUnavailableError,
 )
 from datasync_steps.input_parsing import input_of_execution
-from datasync_steps.lookup import agents_of, describe_task, made_by, try_label, workflow_tag
 from datasync_steps.names import CONSOLE_DOMAINS, FINAL_STATUSES, FOLLOW, QUEUE, SKIP
 from datasync_steps.observability import MetricUnit, StepEvent, logger, metrics, step_handler
 from datasync_steps.places import client_at_input_place
+from datasync_steps.resources import describe_task, made_by, try_label, workflow_tag
 from datasync_steps.state import Check, Checked, Plan
 
 if TYPE_CHECKING:  # the stubs are for the type checker; Lambda has no need of them
@@ -97,6 +97,8 @@ def ready(client: "DataSyncClient", task_arn: str) -> None:
             f"Task {task_arn} is still CREATING{datasync_says(task)}; the start is tried again shortly."
         )
     if task["Status"] == "UNAVAILABLE":
+        from datasync_steps.lookup import agents_of  # only an UNAVAILABLE task names its agents
+
         agents = agents_of(client, [task["SourceLocationArn"], task["DestinationLocationArn"]])
         raise DataSyncTaskUnavailableError(
             f"Task {task_arn} is UNAVAILABLE{datasync_says(task)}: an agent it uses is offline "

@@ -23,9 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, model_serializer
+from pydantic import BaseModel
 
 from datasync_steps.batch_children import batch_place, checked_items_key, child_index, child_name, child_prefix
+from datasync_steps.batch_summary import BatchSummary, RerunItems
 from datasync_steps.datasync import patient_states_client, s3_client, translate_errors
 from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE, Deployment
 from datasync_steps.errors import DataSyncBatchFailedError, DataSyncInvalidInputError, DataSyncWorkflowError
@@ -126,26 +127,6 @@ def as_the_batch_ran(sfn: "SFNClient", event: SummarizeEvent) -> SummarizeEvent:
             "reran": ran.reran,
         }
     )
-
-
-class RerunItems(BaseModel):
-    """The items a redrive runs again, in the batch bucket, and where that Map's ResultWriter puts their results."""
-
-    Bucket: str
-    Key: str
-    ResultsPrefix: str
-    Items: int
-
-
-class BatchSummary(BaseModel):
-    Totals: dict[str, int]
-    Rows: list[dict[str, Any]] | None = None  # a batch given in its input
-    RowsUri: str | None = None  # a batch read from S3, or with too many rows to show: one JSON object a line
-    Rerun: RerunItems | None = None  # a redriven batch's items that had not succeeded, to run again
-
-    @model_serializer(mode="wrap")
-    def without_the_absent(self, serialize: Any) -> dict[str, Any]:
-        return {key: value for key, value in serialize(self).items() if value is not None}
 
 
 def summarize(sfn: "SFNClient", event: SummarizeEvent, s3: Any = None, rows_bucket: str | None = None) -> BatchSummary:

@@ -33,8 +33,8 @@ from botocore.exceptions import ClientError
 from datasync_steps.datasync import TRANSACTION_CONFLICT, translate_errors
 from datasync_steps.errors import DataSyncTaskNotFoundError, DataSyncTransientError
 from datasync_steps.limits import SETUP_SECONDS, seconds_between_checks
-from datasync_steps.lookup import describe_task
 from datasync_steps.observability import logger
+from datasync_steps.resources import describe_task
 from datasync_steps.waiting import (
     EXPIRES_AT,
     PARTITION_KEY,

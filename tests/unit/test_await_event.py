@@ -11,8 +11,8 @@ import pytest
 from datasync_steps.await_event import AwaitEvent, await_event
 from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.errors import DataSyncInvalidInputError
-from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import START_STATE
+from datasync_steps.resources import workflow_tag
 from datasync_steps.resume import resume_waiting
 from datasync_steps.waiting import EXPIRY_MARGIN_SECONDS, PARTITION_KEY, SEQUENCE, SORT_KEY, TOKEN
 from datasync_workflow.local import EmulatedTransfer, emulated_transfers

@@ -11,7 +11,8 @@ from datasync_steps.create_locations import create_locations
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import DataSyncRequestError, DataSyncTaskCreationError
 from datasync_steps.input_parsing import parse_workflow_input
-from datasync_steps.lookup import made_by, matching_location_arns, workflow_tag
+from datasync_steps.lookup import matching_location_arns
+from datasync_steps.resources import made_by, workflow_tag
 from datasync_steps.state import Target
 from tests.conftest import (
     AGENT_ARN,

@@ -7,7 +7,7 @@ from datasync_steps.errors import (
     DataSyncTaskCreationError,
 )
 from datasync_steps.input_parsing import parse_workflow_input
-from datasync_steps.lookup import workflow_tag
+from datasync_steps.resources import workflow_tag
 from datasync_steps.state import Target
 from tests.conftest import make_s3_location, make_smb_location, task_arns
 

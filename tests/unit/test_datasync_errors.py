@@ -102,7 +102,7 @@ def test_other_clients_repeat_failed_calls(datasync, monkeypatch):
 
 
 def test_access_denied_names_the_missing_permission_and_is_never_not_found(stubbed):
-    from datasync_steps.lookup import describe_task
+    from datasync_steps.resources import describe_task
 
     client, stubber = stubbed
     denied = (
@@ -131,7 +131,7 @@ def test_a_call_botocore_refuses_names_the_parameter_never_its_value():
 
 
 def test_a_task_datasync_does_not_have_is_said_so_whatever_words_datasync_uses(stubbed):
-    from datasync_steps.lookup import describe_task
+    from datasync_steps.resources import describe_task
 
     client, stubber = stubbed
     for words in (f"Task {TASK_ARN} not found.", "Invalid request provided"):
@@ -144,7 +144,8 @@ def test_a_task_datasync_does_not_have_is_said_so_whatever_words_datasync_uses(s
 
 
 def test_a_location_or_execution_datasync_does_not_have_is_said_so_with_its_kind(stubbed):
-    from datasync_steps.lookup import location_describer, made_by
+    from datasync_steps.lookup import location_describer
+    from datasync_steps.resources import made_by
 
     client, stubber = stubbed
     location = "arn:aws:datasync:us-east-1:111122223333:location/loc-0123456789abcdef0"

@@ -11,7 +11,8 @@ from datasync_steps.create_task import create_task
 from datasync_steps.deployment import Deployment, ScopeTag
 from datasync_steps.errors import DataSyncRequestError
 from datasync_steps.input_parsing import parse_workflow_input
-from datasync_steps.lookup import in_scope, workflow_tag
+from datasync_steps.lookup import in_scope
+from datasync_steps.resources import workflow_tag
 from datasync_steps.state import Target
 from datasync_workflow.definition.steps import Grant, Step, step_named
 from datasync_workflow.local.emulated_iam import acting_as, outside_any_step

@@ -15,9 +15,9 @@ from datasync_steps.lookup import (
     matching_location_arns,
     tasks_linking,
     without_racers,
-    workflow_tag,
 )
 from datasync_steps.resolve import resolve
+from datasync_steps.resources import workflow_tag
 from tests.conftest import make_s3_location, make_smb_location, make_task, s3_kwargs, smb_kwargs
 
 RACER = "arn:aws:states:us-east-1:123456789012:execution:datasync-workflow:racer"

@@ -15,9 +15,9 @@ from datasync_steps.deployment import WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.errors import DataSyncTaskNotFoundError, DataSyncTransientError
 from datasync_steps.executions import StatusChange
 from datasync_steps.input_parsing import parse_workflow_input
-from datasync_steps.lookup import workflow_tag
 from datasync_steps.names import CREATE_TASK, RUN
 from datasync_steps.resolve import resolve
+from datasync_steps.resources import workflow_tag
 from datasync_steps.state import Target
 from datasync_steps.task_users import DELETE_REQUESTED, DELETING, TaskUsers, use_task
 from datasync_steps.waiting import PARTITION_KEY, SORT_KEY
