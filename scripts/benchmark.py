@@ -228,9 +228,10 @@ def step_imports() -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
 def import_times(rounds: int) -> dict[str, dict[str, float]]:
     """Seconds each of step_imports() takes, best of `rounds`. The rounds go through every import in turn, so the
     machine's noise falls on all alike."""
+    imports = step_imports()
     best: dict[str, dict[str, float]] = {}
     for _ in range(rounds):
-        for (name, kind), (statement, environment) in step_imports().items():
+        for (name, kind), (statement, environment) in imports.items():
             timed = f"import time; began = time.perf_counter(); {statement}; print(time.perf_counter() - began)"
             done = subprocess.run(
                 [sys.executable, "-c", timed], env=environment, capture_output=True, text=True, check=True

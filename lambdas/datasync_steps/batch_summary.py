@@ -3,7 +3,9 @@ run again), which is the batch's output that announce-batch reads back."""
 
 from typing import Any
 
-from pydantic import BaseModel, model_serializer
+from pydantic import BaseModel
+
+from datasync_steps.observability import Sparse
 
 
 class RerunItems(BaseModel):
@@ -15,12 +17,8 @@ class RerunItems(BaseModel):
     Items: int
 
 
-class BatchSummary(BaseModel):
+class BatchSummary(Sparse):
     Totals: dict[str, int]
     Rows: list[dict[str, Any]] | None = None  # a batch given in its input
     RowsUri: str | None = None  # a batch read from S3, or with too many rows to show: one JSON object a line
     Rerun: RerunItems | None = None  # a redriven batch's items that had not succeeded, to run again
-
-    @model_serializer(mode="wrap")
-    def without_the_absent(self, serialize: Any) -> dict[str, Any]:
-        return {key: value for key, value in serialize(self).items() if value is not None}
