@@ -30,6 +30,9 @@ SECRET_ROLE_ARN = "arn:aws:iam::111122223333:role/datasync-reads-smb-secret"
 os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
 os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
+# No synth of the tests compiles the steps' bytecode in a container, even where the machine runs Docker: CDK_DOCKER
+# names an engine that is not here (the test of that path names its own). Set before aws-cdk-lib starts its Node.
+os.environ["CDK_DOCKER"] = "no-container-engine-in-the-tests"
 # Every tier sees the DataSync that run_local sees: moto's, extended to behave like the real service.
 emulated_datasync.install()
 

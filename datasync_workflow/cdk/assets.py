@@ -5,12 +5,14 @@ pins), so the construct deploys the same from a wheel as from a checkout of the 
 
 Lambda compiles every module it imports from source unless the code holds bytecode for its Python: its code directory
 is read-only, so nothing it compiles is kept for the next cold start, and a step that checks the input compiles about
-3,000 lines of this package at each one. So where the app can find an interpreter of the runtime's version (its own,
-or one on PATH named like the runtime, python3.14), both directories ship that interpreter's bytecode too."""
+3,000 lines of this package at each one. So both directories ship bytecode of the runtime's Python where the app can
+make it: with an interpreter of the runtime's version (its own, or one on PATH named like the runtime, python3.14), else
+in Lambda's build image for the runtime (the container CDK bundles an asset in) when a container engine answers."""
 
 import atexit
 import importlib.util
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -42,6 +44,42 @@ def bytecode_compiler(runtime_name: str) -> str | None:
     return found if tag.stdout.strip() == f"cpython-{version.replace('.', '')}" else None
 
 
+def container_engine() -> str | None:
+    """The command CDK runs bundling containers with (CDK_DOCKER, else docker) when its server answers; None when the
+    command is not here or its server does not run, so that a synth never fails for want of one."""
+    engine = os.environ.get("CDK_DOCKER", "docker")
+    if shutil.which(engine) is None:
+        return None
+    try:
+        asked = [engine, "version", "--format", "{{.Server.Version}}"]
+        answered = subprocess.run(asked, capture_output=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return None
+    return engine if answered.returncode == 0 else None
+
+
+BYTECODE_ENVIRONMENT = {"PYTHONHASHSEED": "0"}
+
+
+def compile_all(compiler: str, directory: str) -> list[str]:
+    """The command by which `compiler` writes the bytecode of every module under `directory` beside it.
+
+    Unchecked-hash .pyc files (PEP 552) are loaded without comparing them with their source: the CDK command line zips
+    an asset's files with one fixed date, which a timestamp-checked .pyc would take for a changed source. One process,
+    one hash seed (BYTECODE_ENVIRONMENT) and paths relative to the asset (Python puts the file's own path in what it
+    loads), so that the same source gives the same bytes, and the asset the same hash."""
+    compile_each = [compiler, "-I", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"]
+    return [*compile_each, "-s", directory, directory]
+
+
+def compile_in_container(runtime_name: str) -> list[str]:
+    """The command of a bundling container of Lambda's build image for `runtime_name`, where that Python is on PATH by
+    the runtime's name (/var/lang/bin/python3.14): the source CDK mounts at /asset-input, copied to /asset-output and
+    compiled there."""
+    copy_and_compile = f"cp -R /asset-input/. /asset-output && {shlex.join(compile_all(runtime_name, '/asset-output'))}"
+    return ["bash", "-c", copy_and_compile]
+
+
 def installed_package(name: str) -> Path:
     """The directory the package `name` is imported from."""
     spec = importlib.util.find_spec(name)
@@ -58,13 +96,8 @@ def _asset_directory(kind: str, packages: dict[str, str], compiler: str | None) 
     for name, path in packages.items():
         shutil.copytree(installed_package(name), directory / path, ignore=LEFT_OUT)
     if compiler:
-        # Unchecked-hash .pyc files (PEP 552) are loaded without comparing them with their source: the CDK command line
-        # zips an asset's files with one fixed date, which a timestamp-checked .pyc would take for a changed source.
-        # One process, one hash seed and paths relative to the asset (Python puts the file's own path in what it loads),
-        # so that the same source gives the same bytes, and the asset the same hash.
-        compile_all = [compiler, "-I", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"]
-        compile_all += ["-s", str(directory), str(directory)]
-        done = subprocess.run(compile_all, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+        command = compile_all(compiler, str(directory))
+        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **BYTECODE_ENVIRONMENT})
         if done.returncode:
             raise RuntimeError(f"{compiler} could not compile {directory}: {(done.stdout + done.stderr)[-2000:]}")
     return str(directory)

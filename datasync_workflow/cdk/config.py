@@ -139,6 +139,13 @@ class WorkflowConfig(BaseModel):
         "a flood of executions (or of direct invocations) cannot take the account's whole Lambda concurrency, and is "
         "always there for the steps. Unset: the functions share the account's unreserved pool.",
     )
+    bytecode_in_container: bool = Field(
+        default=True,
+        description="Where the app finds no Python 3.14 (its own, or `python3.14` on `PATH`) to compile the steps' "
+        "bytecode with, compile it in Lambda's build image for the runtime (`public.ecr.aws/sam/build-python3.14`) "
+        "when a container engine answers (`CDK_DOCKER`, else `docker`); `false` ships the source alone, which Lambda "
+        "compiles at each cold start.",
+    )
 
     @field_validator("log_retention")
     @classmethod
@@ -214,3 +221,4 @@ class WorkflowSettings(TypedDict, total=False):
     regions: list[str]
     connections: dict[str, str]
     step_reserved_concurrency: int | None
+    bytecode_in_container: bool

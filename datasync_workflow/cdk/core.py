@@ -2,9 +2,20 @@
 logs, the table of waiting task tokens and the rule that resumes them. WorkflowOperations (operations.py) operates
 it; DataSyncWorkflow (workflow.py) holds both."""
 
+from collections.abc import Callable
 from importlib.metadata import version
 
-from aws_cdk import Acknowledgment, Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    Annotations,
+    ArnFormat,
+    BundlingOptions,
+    Duration,
+    Names,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
@@ -23,7 +34,15 @@ from datasync_steps.batch_children import ITEMS_PREFIX
 from datasync_steps.deployment import BATCH_BUCKET_VARIABLE, WORKFLOW_STATE_MACHINE_VARIABLE
 from datasync_steps.observability import FUNCTION_ENVIRONMENT
 from datasync_steps.resume import COMPLETION_EVENTS
-from datasync_workflow.cdk.assets import BUNDLED_PACKAGES, bundled_packages_layer, bytecode_compiler, step_code
+from datasync_workflow.cdk.assets import (
+    BUNDLED_PACKAGES,
+    BYTECODE_ENVIRONMENT,
+    bundled_packages_layer,
+    bytecode_compiler,
+    compile_in_container,
+    container_engine,
+    step_code,
+)
 from datasync_workflow.cdk.config import WorkflowConfig
 from datasync_workflow.definition.flow import definition_file_text
 from datasync_workflow.definition.steps import STEPS, WORKFLOW_ARN_PLACEHOLDER, Grant, Step, workflow_steps
@@ -112,13 +131,17 @@ class WorkflowCore(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
 
-        compiler = bytecode_compiler(RUNTIME.name)
-        if compiler is None:
+        self._compiler = bytecode_compiler(RUNTIME.name)
+        self._compiled_in_container = (
+            self._compiler is None and config.bytecode_in_container and container_engine() is not None
+        )
+        if self._compiler is None and not self._compiled_in_container:
+            why = "no container engine answers" if config.bytecode_in_container else "bytecode_in_container is false"
             Annotations.of(self).add_info(
                 f"The steps' code ships without bytecode: no {RUNTIME.name} here (the app's Python, or on PATH) to "
-                "make it, so Lambda compiles the steps' source at each cold start (docs/cost.md)"
+                f"make it, and {why}, so Lambda compiles the steps' source at each cold start (docs/cost.md)"
             )
-        self.code = lambda_.Code.from_asset(step_code(compiler))
+        self.code = self._code(step_code)
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
             "PowertoolsLayer",
@@ -130,7 +153,7 @@ class WorkflowCore(Construct):
         self.bundled_layer = lambda_.LayerVersion(
             self,
             "BundledPackagesLayer",
-            code=lambda_.Code.from_asset(bundled_packages_layer(compiler)),
+            code=self._code(bundled_packages_layer),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description=f"{', '.join(BUNDLED_PACKAGES)} for the DataSync workflow's steps",
@@ -215,6 +238,16 @@ class WorkflowCore(Construct):
             ],
             roles=[self.roles[step.name] for step in STEPS if step.answers_batch_tokens],
         )
+
+    def _code(self, directory_of: Callable[[str | None], str]) -> lambda_.Code:
+        """The asset of the directory `directory_of(compiler)` makes, with the bytecode of the runtime's Python: made
+        here by the compiler found, or in a bundling container of Lambda's build image, or (neither at hand) none."""
+        if not self._compiled_in_container:
+            return lambda_.Code.from_asset(directory_of(self._compiler))
+        compiled = BundlingOptions(
+            image=RUNTIME.bundling_image, command=compile_in_container(RUNTIME.name), environment=BYTECODE_ENVIRONMENT
+        )
+        return lambda_.Code.from_asset(directory_of(None), bundling=compiled)
 
     def _batch_bucket(self) -> s3.Bucket:
         """Where a batch's transfers_from objects are put, and where the batch keeps its checked items and rows (under
