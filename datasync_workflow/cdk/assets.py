@@ -46,7 +46,8 @@ def bytecode_compiler(runtime_name: str) -> str | None:
 
 def container_engine() -> str | None:
     """The command CDK runs bundling containers with (CDK_DOCKER, else docker) when its server answers; None when the
-    command is not here or its server does not run, so that a synth never fails for want of one."""
+    command is not here or its server does not answer, so that a synth does not fail for want of one. (One that answers
+    but cannot run the bundling, offline or without the host's mounts, fails the synth: bytecode_in_container false.)"""
     engine = os.environ.get("CDK_DOCKER", "docker")
     if shutil.which(engine) is None:
         return None
@@ -67,8 +68,9 @@ def compile_all(compiler: str, directory: str) -> list[str]:
     Unchecked-hash .pyc files (PEP 552) are loaded without comparing them with their source: the CDK command line zips
     an asset's files with one fixed date, which a timestamp-checked .pyc would take for a changed source. One process,
     one hash seed (BYTECODE_ENVIRONMENT) and paths relative to the asset (Python puts the file's own path in what it
-    loads), so that the same source gives the same bytes, and the asset the same hash."""
-    compile_each = [compiler, "-I", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"]
+    loads), so that the same source gives the same bytes, and the asset the same hash. -s -P, not -I: isolated mode
+    would ignore PYTHONHASHSEED."""
+    compile_each = [compiler, "-s", "-P", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"]
     return [*compile_each, "-s", directory, directory]
 
 
@@ -92,6 +94,7 @@ def _asset_directory(kind: str, packages: dict[str, str], compiler: str | None) 
     """A new directory holding each installed package of `packages` at its path there, with `compiler`'s bytecode of
     it when one is given, removed when the app's process ends (CDK has copied it into the cloud assembly by then)."""
     directory = Path(tempfile.mkdtemp(prefix=f"datasync-workflow-{kind}-"))
+    directory.chmod(0o755)  # mkdtemp's 0700 would keep a rootless container's user out of /asset-input
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     for name, path in packages.items():
         shutil.copytree(installed_package(name), directory / path, ignore=LEFT_OUT)
@@ -113,5 +116,5 @@ def step_code(compiler: str | None = None) -> str:
 @cache
 def bundled_packages_layer(compiler: str | None = None) -> str:
     """A directory laid out as a Lambda layer (python/<package>) with BUNDLED_PACKAGES: both pure Python once
-    MarkupSafe's speed-ups are left out, so no build for Lambda's platform (or Docker) is needed."""
+    MarkupSafe's speed-ups are left out, so no build for Lambda's platform is needed."""
     return _asset_directory("layer", {name: f"python/{name}" for name in BUNDLED_PACKAGES}, compiler)

@@ -51,7 +51,8 @@ def shipped_code(target: Target) -> tuple[dict[str, bytes], str]:
     "every step's function ships, beside each module of its code, the unchecked-hash bytecode of its runtime's Python "
     "(python3.14: cpython-314), which a cold start loads instead of compiling the source; a stack deployed where the "
     "synth could make none (no python3.14, no container engine) fails here",
-    emulation="the code asset as the synth makes it, with this machine's Python standing in for 3.14's",
+    emulation="the code asset that datasync_workflow/cdk/assets.py makes with a compiler, this machine's Python "
+    "standing in for 3.14's (which of its ways the synth takes is tests/infra/test_bytecode.py's)",
 )
 def test_each_steps_code_ships_the_bytecode_its_runtime_loads(target: Target):
     files, cache_tag = shipped_code(target)

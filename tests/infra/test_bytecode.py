@@ -133,9 +133,9 @@ def test_a_synth_says_when_the_steps_code_ships_without_bytecode(
 
 
 FAKE_ENGINE = """#!{python}
-# A stand-in for `docker` that does what its `version` and `run` do for CDK's bundling: the image's filesystem is this
-# machine's, with the Python of Lambda's image on PATH by the runtime's name (this interpreter standing in for it),
-# and each mount a path substitution. It logs each run's image, command and environment.
+# A stand-in for `docker` that does what its `version` and `run` do for CDK's bundling: the image's PATH holds bash,
+# cp and, by the runtime's name, the Python of Lambda's image (this interpreter standing in for it); each mount is a
+# path substitution. It logs each run's image, command and environment.
 import json, os, subprocess, sys
 arguments = sys.argv[1:]
 if arguments[:1] == ["version"]:
@@ -155,8 +155,7 @@ with open({log!r}, "a") as log:
     log.write(json.dumps({{"image": image, "command": command, "environment": environment}}) + "\\n")
 for container, host in mounts.items():
     command = [part.replace(container, host) for part in command]
-path = {image_path!r} + os.pathsep + os.environ["PATH"]
-ran = subprocess.run(command, env={{**os.environ, **environment, "PATH": path}}, cwd=mounts["/asset-input"])
+ran = subprocess.run(command, env={{**os.environ, **environment, "PATH": {image_path!r}}}, cwd=mounts["/asset-input"])
 sys.exit(ran.returncode)
 """
 SYNTH = "import sys; from infra.stack import build_app; build_app(outdir=sys.argv[1]).synth()"
@@ -172,6 +171,8 @@ def test_without_a_compiler_here_the_bytecode_is_made_in_lambdas_build_image_whe
     image_path, log, engine = tmp_path / "image-bin", tmp_path / "runs.jsonl", tmp_path / "engine"
     image_path.mkdir()
     (image_path / RUNTIME.name).symlink_to(sys.executable)
+    for tool in ("bash", "cp"):
+        (image_path / tool).symlink_to(shutil.which(tool))
     engine.write_text(FAKE_ENGINE.format(python=sys.executable, log=str(log), image_path=str(image_path)))
     engine.chmod(0o755)
     outdir = tmp_path / "cdk.out"
@@ -181,11 +182,18 @@ def test_without_a_compiler_here_the_bytecode_is_made_in_lambdas_build_image_whe
 
     runs = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(runs) == 2  # the steps' code and the layer
-    assert {run["image"] for run in runs} == {"public.ecr.aws/sam/build-python3.14"}
+    copy_and_compile = (
+        "cp -R /asset-input/. /asset-output && python3.14 -s -P -m compileall -q --invalidation-mode unchecked-hash "
+        "-s /asset-output /asset-output"
+    )
+    assert all(run["image"] == "public.ecr.aws/sam/build-python3.14" for run in runs)
+    assert all(run["command"] == ["bash", "-c", copy_and_compile] for run in runs)
     assert all(run["environment"] == {"PYTHONHASHSEED": "0"} for run in runs)
     template = json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
     shipped = shipped_code(outdir, template)
+    bytecode = [*shipped["code"].rglob("*.pyc"), *shipped["layer"].rglob("*.pyc")]
     assert list((shipped["layer"] / "python" / "jinja2").glob(f"__pycache__/*.{CACHE_TAG}.pyc"))
+    assert all(int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01 for pyc in bytecode)  # unchecked-hash
     imported = import_every_step_uncompiled(str(shipped["code"]), tmp_path / "asset")
     assert imported.returncode == 0, imported.stderr[-2000:]
 
@@ -203,6 +211,12 @@ def test_a_container_engine_is_one_whose_server_answers(tmp_path, monkeypatch):
     assert container_engine() is None  # its CLI is here, its server is not
     monkeypatch.setenv("CDK_DOCKER", "podman")
     assert container_engine() == "podman"
+
+    def no_answer(command, **kwargs):
+        raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+
+    monkeypatch.setattr(assets().subprocess, "run", no_answer)
+    assert container_engine() is None  # its server does not answer in time
 
 
 def test_the_same_source_gives_the_same_bytecode_so_the_asset_keeps_its_hash():
