@@ -132,10 +132,14 @@ class WorkflowCore(Construct):
         )
 
         self._compiler = bytecode_compiler(RUNTIME.name)
-        self._compiled_in_container = (
-            self._compiler is None and config.bytecode_in_container and container_engine() is not None
-        )
-        if self._compiler is None and not self._compiled_in_container:
+        self._compiling_container = None
+        if self._compiler is None and config.bytecode_in_container and container_engine() is not None:
+            self._compiling_container = BundlingOptions(
+                image=RUNTIME.bundling_image,
+                command=compile_in_container(RUNTIME.name),
+                environment=BYTECODE_ENVIRONMENT,
+            )
+        if self._compiler is None and self._compiling_container is None:
             why = "no container engine answers" if config.bytecode_in_container else "bytecode_in_container is false"
             Annotations.of(self).add_info(
                 f"The steps' code ships without bytecode: no {RUNTIME.name} here (the app's Python, or on PATH) to "
@@ -241,13 +245,9 @@ class WorkflowCore(Construct):
 
     def _code(self, directory_of: Callable[[str | None], str]) -> lambda_.Code:
         """The asset of the directory `directory_of(compiler)` makes, with the bytecode of the runtime's Python: made
-        here by the compiler found, or in a bundling container of Lambda's build image, or (neither at hand) none."""
-        if not self._compiled_in_container:
-            return lambda_.Code.from_asset(directory_of(self._compiler))
-        compiled = BundlingOptions(
-            image=RUNTIME.bundling_image, command=compile_in_container(RUNTIME.name), environment=BYTECODE_ENVIRONMENT
-        )
-        return lambda_.Code.from_asset(directory_of(None), bundling=compiled)
+        there by the compiler found, or by CDK in a bundling container of Lambda's build image, or (neither at hand)
+        none."""
+        return lambda_.Code.from_asset(directory_of(self._compiler), bundling=self._compiling_container)
 
     def _batch_bucket(self) -> s3.Bucket:
         """Where a batch's transfers_from objects are put, and where the batch keeps its checked items and rows (under

@@ -16,15 +16,25 @@ from tests.e2e.target import Target
 UNCHECKED_HASH = 0b01
 
 
-def modules_without_their_bytecode(files: dict[str, bytes], cache_tag: str) -> list[str]:
-    """Each module of the package whose unchecked-hash .pyc for `cache_tag` (cpython-314) is not beside it."""
+def files_in(directory: Path) -> dict[str, bytes]:
+    """Every file under `directory`, by its path there, as an asset's zip holds them."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+
+
+def modules_in(files: dict[str, bytes], under: str) -> list[str]:
+    return sorted(name for name in files if name.startswith(under) and name.endswith(".py"))
+
+
+def modules_without_their_bytecode(
+    files: dict[str, bytes], cache_tag: str, under: str = "datasync_steps/"
+) -> list[str]:
+    """Each module under `under` whose unchecked-hash .pyc for `cache_tag` (cpython-314) is not beside it."""
     missing = []
-    for name in sorted(files):
-        if name.startswith("datasync_steps/") and name.endswith(".py"):
-            folder, _, module = name.rpartition("/")
-            bytecode = files.get(f"{folder}/__pycache__/{module.removesuffix('.py')}.{cache_tag}.pyc")
-            if bytecode is None or int.from_bytes(bytecode[4:8], "little") != UNCHECKED_HASH:
-                missing.append(name)
+    for name in modules_in(files, under):
+        folder, _, module = name.rpartition("/")
+        bytecode = files.get(f"{folder}/__pycache__/{module.removesuffix('.py')}.{cache_tag}.pyc")
+        if bytecode is None or int.from_bytes(bytecode[4:8], "little") != UNCHECKED_HASH:
+            missing.append(name)
     return missing
 
 
@@ -35,9 +45,7 @@ def shipped_code(target: Target) -> tuple[dict[str, bytes], str]:
     if target.emulated:
         from datasync_workflow.cdk.assets import step_code
 
-        asset = Path(step_code(sys.executable))
-        files = {str(p.relative_to(asset)): p.read_bytes() for p in asset.rglob("*") if p.is_file()}
-        return files, sys.implementation.cache_tag
+        return files_in(Path(step_code(sys.executable))), sys.implementation.cache_tag
     functions = [target.client("lambda").get_function(FunctionName=target.function_name(s.name)) for s in STEPS]
     assert len({f["Configuration"]["CodeSha256"] for f in functions}) == 1, "the steps run different code"
     (runtime,) = {f["Configuration"]["Runtime"] for f in functions}
@@ -56,8 +64,8 @@ def shipped_code(target: Target) -> tuple[dict[str, bytes], str]:
 )
 def test_each_steps_code_ships_the_bytecode_its_runtime_loads(target: Target):
     files, cache_tag = shipped_code(target)
-    modules = [name for name in files if name.startswith("datasync_steps/") and name.endswith(".py")]
+    modules = modules_in(files, "datasync_steps/")
     assert len(modules) > len(STEPS)
     assert modules_without_their_bytecode(files, cache_tag) == []
     source_alone = {name: data for name, data in files.items() if not name.endswith(".pyc")}
-    assert modules_without_their_bytecode(source_alone, cache_tag) == sorted(modules)
+    assert modules_without_their_bytecode(source_alone, cache_tag) == modules

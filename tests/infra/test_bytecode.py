@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from datasync_workflow.definition.steps import STEPS
+from tests.e2e.test_deploy import files_in, modules_without_their_bytecode
 
 CACHE_TAG = sys.implementation.cache_tag
 HERE = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -57,11 +58,7 @@ def import_every_step_uncompiled(built: str, copy: Path) -> subprocess.Completed
 
 def test_the_steps_code_holds_bytecode_that_loads_without_compiling_the_source(tmp_path):
     asset = Path(assets().step_code(sys.executable))
-    sources = sorted((asset / "datasync_steps").glob("*.py"))
-    for source in sources:
-        bytecode = source.parent / "__pycache__" / f"{source.stem}.{CACHE_TAG}.pyc"
-        # PEP 552's flags word: bit 0 a hash-based .pyc, bit 1 (check the source) clear.
-        assert int.from_bytes(bytecode.read_bytes()[4:8], "little") == 0b01, source.name
+    assert modules_without_their_bytecode(files_in(asset), CACHE_TAG) == []
     done = import_every_step_uncompiled(str(asset), tmp_path / "asset")
     assert done.returncode == 0, done.stderr[-2000:]
 
@@ -191,9 +188,10 @@ def test_without_a_compiler_here_the_bytecode_is_made_in_lambdas_build_image_whe
     assert all(run["environment"] == {"PYTHONHASHSEED": "0"} for run in runs)
     template = json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
     shipped = shipped_code(outdir, template)
-    bytecode = [*shipped["code"].rglob("*.pyc"), *shipped["layer"].rglob("*.pyc")]
-    assert list((shipped["layer"] / "python" / "jinja2").glob(f"__pycache__/*.{CACHE_TAG}.pyc"))
-    assert all(int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01 for pyc in bytecode)  # unchecked-hash
+    assert modules_without_their_bytecode(files_in(shipped["code"]), CACHE_TAG) == []
+    layer = files_in(shipped["layer"])
+    assert any(name.endswith(".pyc") for name in layer)
+    assert modules_without_their_bytecode(layer, CACHE_TAG, under="python/") == []
     imported = import_every_step_uncompiled(str(shipped["code"]), tmp_path / "asset")
     assert imported.returncode == 0, imported.stderr[-2000:]
 
@@ -222,8 +220,5 @@ def test_a_container_engine_is_one_whose_server_answers(tmp_path, monkeypatch):
 def test_the_same_source_gives_the_same_bytecode_so_the_asset_keeps_its_hash():
     build = assets().step_code.__wrapped__  # past the cache: two builds
 
-    def files(directory: str) -> dict[str, bytes]:
-        return {str(p.relative_to(directory)): p.read_bytes() for p in Path(directory).rglob("*") if p.is_file()}
-
-    first, second = files(build(sys.executable)), files(build(sys.executable))
+    first, second = files_in(Path(build(sys.executable))), files_in(Path(build(sys.executable)))
     assert first == second and any(name.endswith(".pyc") for name in first)
