@@ -90,7 +90,9 @@ def test_a_task_that_already_runs_is_waited_for_joined_or_skipped(datasync, task
 
 
 def test_a_task_that_already_runs_fails_the_run_when_asked(datasync, task):
-    running = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
+    # A long transfer, so that it is still LAUNCHING when looked at on a loaded machine (the default's lasts 150 ms).
+    with emulated_transfers(EmulatedTransfer(seconds=30)):
+        running = started(datasync, task, execution_id="run-1")["TaskExecutionArn"]
     event = StartEvent(execution_id="run-2", TaskArn=task, retry_count=0, if_task_running="fail", plan=PLAN)
     with pytest.raises(DataSyncTaskAlreadyRunningError, match=f"unfinished execution, {running} \\(LAUNCHING\\)"):
         start_execution(datasync, datasync, event)
